@@ -1,0 +1,488 @@
+package lineworks_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/go-cmp/cmp"
+	"github.com/jarcoal/httpmock"
+	"golang.org/x/oauth2"
+
+	"github.com/uketsuke/uketsuke/lineworks"
+	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
+)
+
+func readKey(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/keys/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestTokenFromFakeAcceptsClaimsAndSignature(t *testing.T) {
+	t.Parallel()
+	fake := lineworkstest.NewServer()
+	defer fake.Close()
+	sa := fake.NewServiceAccount("bot", "user.read")
+	ts, err := sa.TokenSource(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := ts.Token()
+	if err != nil {
+		t.Fatalf("Token: %v", err)
+	}
+	if tok.AccessToken == "" || tok.TokenType != "Bearer" {
+		t.Errorf("token = %+v, want a Bearer access token", tok)
+	}
+	if diff := cmp.Diff([]string{"bot", "user.read"}, lineworks.GrantedScopes(tok)); diff != "" {
+		t.Errorf("GrantedScopes (-want +got):\n%s", diff)
+	}
+}
+
+func TestTokenRejectedByFake(t *testing.T) {
+	t.Parallel()
+	fake := lineworkstest.NewServer()
+	defer fake.Close()
+	otherKey := readKey(t, "pkcs8.key") // not the key registered with the fake
+	cases := []struct {
+		name      string
+		mutate    func(sa *lineworks.ServiceAccount)
+		wantCause lineworks.TokenErrorCause
+		wantField string
+	}{
+		{"wrong client secret", func(sa *lineworks.ServiceAccount) { sa.ClientSecret = "not-the-secret" }, lineworks.CauseClient, lineworks.FieldClientSecret},
+		{"unknown client id", func(sa *lineworks.ServiceAccount) { sa.ClientID = "nobody" }, lineworks.CauseClient, lineworks.FieldClientSecret},
+		{"wrong service account", func(sa *lineworks.ServiceAccount) { sa.ServiceAccountID = "other.serviceaccount@example.com" }, lineworks.CauseServiceAccount, lineworks.FieldPrivateKey},
+		{"wrong key", func(sa *lineworks.ServiceAccount) { sa.PrivateKey = otherKey }, lineworks.CauseServiceAccount, lineworks.FieldPrivateKey},
+		{"scope not granted", func(sa *lineworks.ServiceAccount) { sa.Scopes = []string{"bot", "user.read"} }, lineworks.CauseScope, lineworks.FieldScopes},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sa := fake.NewServiceAccount("bot")
+			secret := sa.ClientSecret
+			tc.mutate(sa)
+			ts, err := sa.TokenSource(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = ts.Token()
+			var te *lineworks.TokenError
+			if !errors.As(err, &te) {
+				t.Fatalf("err = %v, want *TokenError", err)
+			}
+			if te.Cause != tc.wantCause || te.Field() != tc.wantField {
+				t.Errorf("cause %q field %q, want %q %q (err: %v)", te.Cause, te.Field(), tc.wantCause, tc.wantField, err)
+			}
+			if !errors.Is(err, lineworks.ErrUnauthorized) {
+				t.Errorf("errors.Is(err, ErrUnauthorized) = false for %v", err)
+			}
+			if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "BEGIN") {
+				t.Errorf("error leaks a secret: %v", err)
+			}
+		})
+	}
+}
+
+func TestExpiresInStringOrNumber(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		opts []lineworkstest.ServerOption
+	}{
+		{"string", nil},
+		{"number", []lineworkstest.ServerOption{lineworkstest.WithNumericExpiresIn()}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := lineworkstest.NewServer(append(tc.opts, lineworkstest.WithTokenLifetime(86400*time.Second))...)
+			defer fake.Close()
+			ts, err := fake.NewServiceAccount().TokenSource(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := time.Now()
+			tok, err := ts.Token()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := tok.Expiry.Sub(before); got < 86390*time.Second || got > 86410*time.Second {
+				t.Errorf("expiry in %v, want about 86400s", got)
+			}
+		})
+	}
+}
+
+// TestTokenRequestShape checks the form and the JWT claims byte for byte
+// against an httpmock responder on an injected client.
+func TestTokenRequestShape(t *testing.T) {
+	t.Parallel()
+	mt := httpmock.NewMockTransport()
+	key := readKey(t, "pkcs8.key")
+	parsed, err := lineworks.ParsePrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1700000000, 0)
+	var gotForm url.Values
+	var gotClaims jwt.MapClaims
+	var gotAlg string
+	mt.RegisterResponder(http.MethodPost, "https://auth.example.test/token", func(r *http.Request) (*http.Response, error) {
+		if ct := r.Header.Get("Content-Type"); ct != "application/x-www-form-urlencoded" {
+			t.Errorf("Content-Type = %q", ct)
+		}
+		_ = r.ParseForm()
+		gotForm = r.PostForm
+		tok, err := jwt.Parse(r.PostForm.Get("assertion"), func(t *jwt.Token) (any, error) { return &parsed.PublicKey, nil },
+			jwt.WithTimeFunc(func() time.Time { return now }))
+		if err != nil {
+			t.Errorf("assertion does not verify: %v", err)
+			return httpmock.NewStringResponse(400, `{"error":"invalid_grant"}`), nil
+		}
+		gotAlg = tok.Method.Alg()
+		gotClaims = tok.Claims.(jwt.MapClaims)
+		return httpmock.NewStringResponse(200, `{"access_token":"jp1AAAA","scope":"bot user.read","token_type":"Bearer","expires_in":3600}`), nil
+	})
+	sa := &lineworks.ServiceAccount{
+		ClientID: "FRFzmahSt6vPPCsmU4hO", ClientSecret: "XXXXXXXXXX", ServiceAccountID: "t1vk1.serviceaccount@example.com",
+		PrivateKey: key, Scopes: []string{"bot", "user.read"}, TokenURL: "https://auth.example.test/token",
+		HTTPClient: &http.Client{Transport: mt}, Now: func() time.Time { return now },
+	}
+	ts, err := sa.TokenSource(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := ts.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tok.Expiry.Equal(now.Add(time.Hour)) {
+		t.Errorf("expiry %v, want %v", tok.Expiry, now.Add(time.Hour))
+	}
+	wantForm := url.Values{
+		"grant_type":    {"urn:ietf:params:oauth:grant-type:jwt-bearer"},
+		"client_id":     {"FRFzmahSt6vPPCsmU4hO"},
+		"client_secret": {"XXXXXXXXXX"},
+		"scope":         {"bot user.read"},
+	}
+	delete(gotForm, "assertion")
+	if diff := cmp.Diff(wantForm, gotForm); diff != "" {
+		t.Errorf("form (-want +got):\n%s", diff)
+	}
+	if gotAlg != "RS256" {
+		t.Errorf("alg = %q, want RS256", gotAlg)
+	}
+	iat, exp := gotClaims["iat"].(float64), gotClaims["exp"].(float64)
+	if gotClaims["iss"] != "FRFzmahSt6vPPCsmU4hO" || gotClaims["sub"] != "t1vk1.serviceaccount@example.com" || iat != 1700000000 {
+		t.Errorf("claims = %v", gotClaims)
+	}
+	if exp <= iat || exp-iat > 3600 {
+		t.Errorf("exp-iat = %v, want in (0, 3600]", exp-iat)
+	}
+}
+
+func TestTokenSharedAcrossGoroutines(t *testing.T) {
+	t.Parallel()
+	fake := lineworkstest.NewServer()
+	defer fake.Close()
+	ts, err := fake.NewServiceAccount().TokenSource(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var failures atomic.Int64
+	start := make(chan struct{})
+	for range 64 {
+		wg.Go(func() {
+			<-start
+			for range 1000 {
+				if _, err := ts.Token(); err != nil {
+					failures.Add(1)
+				}
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if failures.Load() != 0 {
+		t.Fatalf("%d Token calls failed", failures.Load())
+	}
+	if got := fake.TokenRequests(); got != 1 {
+		t.Errorf("token requests at the fake = %d, want exactly 1", got)
+	}
+}
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func TestTokenRenewedOnceAtExpiry(t *testing.T) {
+	t.Parallel()
+	clk := &clock{now: time.Now()}
+	fake := lineworkstest.NewServer(lineworkstest.WithTokenLifetime(time.Hour), lineworkstest.WithClock(clk.Now))
+	defer fake.Close()
+	sa := fake.NewServiceAccount()
+	sa.Now = clk.Now
+	ts, err := sa.TokenSource(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := ts.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(50 * time.Minute) // still 10 minutes to go: cached
+	if tok, _ := ts.Token(); tok.AccessToken != first.AccessToken || fake.TokenRequests() != 1 {
+		t.Fatalf("token renewed too early (requests %d)", fake.TokenRequests())
+	}
+	clk.Advance(6 * time.Minute) // within the 5-minute margin: renew
+	var wg sync.WaitGroup
+	tokens := make(chan string, 32)
+	for range 32 {
+		wg.Go(func() {
+			tok, err := ts.Token()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			tokens <- tok.AccessToken
+		})
+	}
+	wg.Wait()
+	close(tokens)
+	for tok := range tokens {
+		if tok == first.AccessToken {
+			t.Error("a caller got the expiring token")
+		}
+	}
+	if got := fake.TokenRequests(); got != 2 {
+		t.Errorf("token requests = %d, want 2 (one renewal)", got)
+	}
+}
+
+func TestParsePrivateKey(t *testing.T) {
+	t.Parallel()
+	pkcs8 := readKey(t, "pkcs8.key")
+	crlf := strings.ReplaceAll(string(pkcs8), "\n", "\r\n")
+	cases := []struct {
+		name string
+		in   []byte
+		want error // nil: parses
+	}{
+		{"pkcs8", pkcs8, nil},
+		{"pkcs1", readKey(t, "pkcs1.key"), nil},
+		{"bom crlf and blank space", []byte("\ufeff  \r\n" + crlf + "\r\n\t "), nil},
+		{"full-width space and zero-width space", []byte("\u3000" + strings.Replace(string(pkcs8), "\n", "\u200b\n", 3) + "\u3000"), nil},
+		{"literal backslash-n from an env var", []byte(strings.ReplaceAll(string(pkcs8), "\n", `\n`)), nil},
+		{"indented", []byte("    " + strings.ReplaceAll(string(pkcs8), "\n", "\n    ")), nil},
+		{"empty", nil, lineworks.ErrKeyEmpty},
+		{"blank", []byte(" \r\n\u3000\ufeff"), lineworks.ErrKeyEmpty},
+		{"no pem block", []byte("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"), lineworks.ErrKeyNoPEM},
+		{"encrypted pkcs8", readKey(t, "encrypted.key"), lineworks.ErrKeyEncrypted},
+		{"encrypted legacy pkcs1", readKey(t, "encrypted-pkcs1.key"), lineworks.ErrKeyEncrypted},
+		{"ec key", readKey(t, "ec.key"), lineworks.ErrKeyNotRSA},
+		{"ed25519 key", readKey(t, "ed25519.key"), lineworks.ErrKeyNotRSA},
+		{"public key", readKey(t, "public.pem"), lineworks.ErrKeyNotPrivate},
+		{"certificate", readKey(t, "cert.pem"), lineworks.ErrKeyNotPrivate},
+		{"truncated", pkcs8[:len(pkcs8)/2], lineworks.ErrKeyUnparseable},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			k, err := lineworks.ParsePrivateKey(tc.in)
+			if tc.want == nil {
+				if err != nil || k == nil {
+					t.Fatalf("ParsePrivateKey: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "MII") {
+				t.Errorf("error contains key material: %v", err)
+			}
+		})
+	}
+	// Distinct errors: each case's sentinel is matched by nothing else.
+	all := []error{lineworks.ErrKeyEmpty, lineworks.ErrKeyNoPEM, lineworks.ErrKeyEncrypted, lineworks.ErrKeyNotRSA, lineworks.ErrKeyNotPrivate, lineworks.ErrKeyUnparseable}
+	for i, a := range all {
+		for j, b := range all {
+			if i != j && errors.Is(a, b) {
+				t.Errorf("%v matches %v", a, b)
+			}
+		}
+	}
+}
+
+func TestTrimCredential(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		in, want string
+		changed  bool
+	}{
+		{"FRFzmahSt6vPPCsmU4hO", "FRFzmahSt6vPPCsmU4hO", false},
+		{" FRFzmahSt6vPPCsmU4hO\n", "FRFzmahSt6vPPCsmU4hO", true},
+		{"\u3000secret\u3000", "secret", true},
+		{"sec\u200bret", "secret", true},
+		{"\ufeffsecret", "secret", true},
+		{"\t\u2060sa.serviceaccount@example.com\u200d\r\n", "sa.serviceaccount@example.com", true},
+		{"", "", false},
+	}
+	for _, tc := range cases {
+		got, changed := lineworks.TrimCredential(tc.in)
+		if got != tc.want || changed != tc.changed {
+			t.Errorf("TrimCredential(%q) = %q, %v; want %q, %v", tc.in, got, changed, tc.want, tc.changed)
+		}
+	}
+}
+
+func TestSanitizeReportsChangedFields(t *testing.T) {
+	t.Parallel()
+	key := readKey(t, "pkcs8.key")
+	sa := &lineworks.ServiceAccount{
+		ClientID:         "client\u3000",
+		ClientSecret:     "secret",
+		ServiceAccountID: "\u200bsa.serviceaccount@example.com",
+		PrivateKey:       append([]byte("\ufeff"), key...),
+		Scopes:           []string{"bot,user.read"},
+	}
+	changed := sa.Sanitize()
+	want := []string{"clientId", "serviceAccount", "privateKey", "scopes"}
+	if diff := cmp.Diff(want, changed); diff != "" {
+		t.Errorf("changed (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"bot", "user.read"}, sa.Scopes); diff != "" {
+		t.Errorf("scopes (-want +got):\n%s", diff)
+	}
+	if err := sa.Validate(); err != nil {
+		t.Errorf("Validate after Sanitize: %v", err)
+	}
+	if again := sa.Sanitize(); len(again) != 0 {
+		t.Errorf("second Sanitize changed %v", again)
+	}
+}
+
+func TestValidateNamesTheField(t *testing.T) {
+	t.Parallel()
+	key := readKey(t, "pkcs8.key")
+	good := func() *lineworks.ServiceAccount {
+		return &lineworks.ServiceAccount{ClientID: "id", ClientSecret: "topsecretvalue", ServiceAccountID: "a.serviceaccount@example.com", PrivateKey: key}
+	}
+	cases := []struct {
+		name   string
+		mutate func(*lineworks.ServiceAccount)
+		field  string
+	}{
+		{"no client id", func(s *lineworks.ServiceAccount) { s.ClientID = "" }, "clientId"},
+		{"space in secret", func(s *lineworks.ServiceAccount) { s.ClientSecret = "topsecretvalue\u3000" }, "clientSecret"},
+		{"client id as service account", func(s *lineworks.ServiceAccount) { s.ServiceAccountID = "FRFzmahSt6vPPCsmU4hO" }, "serviceAccount"},
+		{"public key as private key", func(s *lineworks.ServiceAccount) { s.PrivateKey = readKey(t, "public.pem") }, "privateKey"},
+		{"scope with space", func(s *lineworks.ServiceAccount) { s.Scopes = []string{"bot user.read"} }, "scopes"},
+	}
+	for _, tc := range cases {
+		sa := good()
+		tc.mutate(sa)
+		err := sa.Validate()
+		var ce *lineworks.CredentialError
+		if !errors.As(err, &ce) || ce.Field != tc.field {
+			t.Errorf("%s: err = %v, want CredentialError for %s", tc.name, err, tc.field)
+			continue
+		}
+		if strings.Contains(err.Error(), "topsecretvalue") {
+			t.Errorf("%s: error echoes the secret: %v", tc.name, err)
+		}
+		if _, err := sa.TokenSource(context.Background()); err == nil {
+			t.Errorf("%s: TokenSource accepted invalid credentials", tc.name)
+		}
+	}
+	if !errors.Is(func() error { s := good(); s.PrivateKey = readKey(t, "encrypted.key"); return s.Validate() }(), lineworks.ErrKeyEncrypted) {
+		t.Error("Validate does not wrap the key error")
+	}
+}
+
+func TestUserAuthFlow(t *testing.T) {
+	t.Parallel()
+	fake := lineworkstest.NewServer()
+	defer fake.Close()
+	fake.SetSignInUser("admin-user-1")
+	sa := fake.NewServiceAccount("bot", "user.read")
+	cfg := &oauth2.Config{
+		ClientID: sa.ClientID, ClientSecret: sa.ClientSecret, RedirectURL: "http://127.0.0.1/auth/callback/lineworks",
+		Scopes:   []string{"user.read"},
+		Endpoint: oauth2.Endpoint{AuthURL: fake.AuthURL, TokenURL: fake.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
+	}
+	ua := lineworks.UserAuth{Config: cfg}
+	authURL, state, err := ua.AuthCodeURL()
+	if err != nil || len(state) < 20 {
+		t.Fatalf("AuthCodeURL: %q %v", state, err)
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || resp.StatusCode != http.StatusFound {
+		t.Fatalf("authorize: %d %v", resp.StatusCode, err)
+	}
+	redirect := &http.Request{URL: loc}
+	if _, err := ua.Exchange(context.Background(), redirect, "forged-state"); !errors.Is(err, lineworks.ErrStateMismatch) {
+		t.Errorf("wrong state: err = %v, want ErrStateMismatch", err)
+	}
+	tok, err := ua.Exchange(context.Background(), redirect, state)
+	if err != nil {
+		t.Fatalf("Exchange: %v", err)
+	}
+	if user, ok := fake.TokenUser(tok.AccessToken); !ok || user != "admin-user-1" {
+		t.Errorf("token user = %q, %v", user, ok)
+	}
+	if _, err := ua.Exchange(context.Background(), redirect, state); err == nil {
+		t.Error("a code was accepted twice")
+	}
+}
+
+func TestEndpointIsLineWorks(t *testing.T) {
+	if lineworks.Endpoint.TokenURL != "https://auth.worksmobile.com/oauth2/v2.0/token" || lineworks.Endpoint.AuthStyle != oauth2.AuthStyleInParams {
+		t.Errorf("Endpoint = %+v", lineworks.Endpoint)
+	}
+}
+
+func BenchmarkTokenSourceParallel(b *testing.B) {
+	fake := lineworkstest.NewServer()
+	defer fake.Close()
+	ts, err := fake.NewServiceAccount().TokenSource(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := ts.Token(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := ts.Token(); err != nil {
+				b.Error(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(fake.TokenRequests()), "token-requests")
+}

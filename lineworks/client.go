@@ -1,0 +1,363 @@
+// Package lineworks is a client for the LINE WORKS API 2.0: service-account
+// (JWT) and user OAuth authentication, bot messages of every content type,
+// channels, bots, users, attachments and menus, and callbacks with signature
+// verification.
+//
+// A Client is built from an oauth2.TokenSource — usually
+// ServiceAccount.TokenSource — and is safe for concurrent use. Services hang
+// off it as fields, grouped like the LINE WORKS reference:
+//
+//	client.Bots.SendToChannel(ctx, botID, channelID, lineworks.Text{Text: "hi"})
+//	client.Channels.Members(ctx, botID, channelID)
+//	client.Users.Get(ctx, userID)
+//
+// Every API error is an *APIError, usable with errors.As and matching
+// sentinels such as ErrRateLimited with errors.Is. Requests are paced per API
+// to stay within the tenant's rate limit and retried according to a
+// RetryPolicy; the token is renewed once when LINE WORKS answers 401.
+//
+// Callbacks are verified and parsed with VerifySignature, ParseCallback and
+// NewCallbackHandler. Package lineworkstest provides a fake LINE WORKS for
+// tests and demos.
+//
+// See https://developers.worksmobile.com/jp/docs/api.
+package lineworks
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// DefaultBaseURL is the LINE WORKS API 2.0 base.
+const DefaultBaseURL = "https://www.worksapis.com/v1.0/"
+
+const defaultUserAgent = "uketsuke-lineworks/0.1 (+https://github.com/uketsuke/uketsuke)"
+
+// maxResponseBody bounds decoded API responses.
+const maxResponseBody = 16 << 20
+
+// Client talks to the LINE WORKS API for one tenant. It is immutable after
+// NewClient and safe for concurrent use; per-call settings travel in the call.
+type Client struct {
+	// Bots sends messages and manages bots, menus and domain registration.
+	Bots *BotsService
+	// Channels creates, inspects and leaves talk rooms.
+	Channels *ChannelsService
+	// Users reads user profiles.
+	Users *UsersService
+	// Attachments uploads and downloads files.
+	Attachments *AttachmentsService
+
+	ts        oauth2.TokenSource
+	hc        *http.Client
+	baseURL   *url.URL
+	userAgent string
+	retry     RetryPolicy
+	pacer     *pacer
+}
+
+type service struct{ client *Client }
+
+// BotsService groups the Bot API: messages, bot management, domain
+// registration, persistent and rich menus.
+// See https://developers.worksmobile.com/jp/docs/bot-api.
+type BotsService service
+
+// ChannelsService groups the talk-room (channel) calls of the Bot API.
+type ChannelsService service
+
+// UsersService groups the Users (directory) API.
+// See https://developers.worksmobile.com/jp/docs/user-get.
+type UsersService service
+
+// AttachmentsService uploads files for messages and downloads received ones.
+// See https://developers.worksmobile.com/jp/docs/bot-attachment-create.
+type AttachmentsService service
+
+type clientConfig struct {
+	hc        *http.Client
+	baseURL   string
+	userAgent string
+	retry     RetryPolicy
+	perMinute int
+	overrides map[string]int
+}
+
+// Option configures a Client. Options validate their arguments and make
+// NewClient fail rather than build a half-working client.
+type Option func(*clientConfig) error
+
+// WithHTTPClient sets the HTTP client whose Transport and Timeout are used.
+// Its CheckRedirect is not used: the Client never follows redirects itself,
+// so a bearer token cannot leak to another host.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *clientConfig) error {
+		if hc == nil {
+			return fmt.Errorf("%w: WithHTTPClient(nil)", ErrInvalidArgument)
+		}
+		c.hc = hc
+		return nil
+	}
+}
+
+// WithBaseURL points the client at another API base, such as a
+// lineworkstest server.
+func WithBaseURL(raw string) Option {
+	return func(c *clientConfig) error {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%w: WithBaseURL(%q): need an absolute http(s) URL", ErrInvalidArgument, raw)
+		}
+		c.baseURL = raw
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option {
+	return func(c *clientConfig) error {
+		if strings.TrimSpace(ua) == "" || strings.ContainsAny(ua, "\r\n") {
+			return fmt.Errorf("%w: WithUserAgent: empty or multi-line", ErrInvalidArgument)
+		}
+		c.userAgent = ua
+		return nil
+	}
+}
+
+// WithRetryPolicy replaces DefaultRetryPolicy; NoRetry disables retries.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(c *clientConfig) error {
+		if p == nil {
+			return fmt.Errorf("%w: WithRetryPolicy(nil)", ErrInvalidArgument)
+		}
+		c.retry = p
+		return nil
+	}
+}
+
+// WithRateLimit sets the tenant's per-API budget in requests per minute
+// (DefaultRateLimit, 240, on Standard and Advanced plans; 60 on Free). The
+// client paces each API separately to stay within it. Zero disables pacing.
+func WithRateLimit(perMinute int) Option {
+	return func(c *clientConfig) error {
+		if perMinute < 0 {
+			return fmt.Errorf("%w: WithRateLimit(%d): negative", ErrInvalidArgument, perMinute)
+		}
+		c.perMinute = perMinute
+		return nil
+	}
+}
+
+// NewClient returns a Client that authenticates with ts. If ts also has an
+// Invalidate(*oauth2.Token) method (ServiceAccount's does), a 401
+// UNAUTHORIZED answer renews the token once and repeats the request.
+func NewClient(ts oauth2.TokenSource, opts ...Option) (*Client, error) {
+	if ts == nil {
+		return nil, fmt.Errorf("%w: NewClient: nil token source", ErrInvalidArgument)
+	}
+	cfg := clientConfig{
+		baseURL:   DefaultBaseURL,
+		userAgent: defaultUserAgent,
+		retry:     DefaultRetryPolicy,
+		perMinute: DefaultRateLimit,
+		overrides: map[string]int{apiChannelCreate: 10},
+	}
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	base, _ := url.Parse(cfg.baseURL)
+	if !strings.HasSuffix(base.Path, "/") {
+		base.Path += "/"
+	}
+	hc := &http.Client{Timeout: 30 * time.Second}
+	if cfg.hc != nil {
+		hc = &http.Client{Transport: cfg.hc.Transport, Timeout: cfg.hc.Timeout, Jar: cfg.hc.Jar}
+	}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c := &Client{
+		ts:        ts,
+		hc:        hc,
+		baseURL:   base,
+		userAgent: cfg.userAgent,
+		retry:     cfg.retry,
+		pacer:     newPacer(cfg.perMinute, cfg.overrides),
+	}
+	c.Bots = &BotsService{client: c}
+	c.Channels = &ChannelsService{client: c}
+	c.Users = &UsersService{client: c}
+	c.Attachments = &AttachmentsService{client: c}
+	return c, nil
+}
+
+// BaseURL returns the API base the client talks to.
+func (c *Client) BaseURL() string { return c.baseURL.String() }
+
+// request describes one API call. api is the pacing key: the method and the
+// path template as the LINE WORKS reference writes it, because LINE WORKS
+// counts requests per API, not per concrete path.
+type request struct {
+	method string
+	api    string
+	path   string // relative to the base URL, path segments already escaped
+	query  url.Values
+	body   any    // JSON-encoded when non-nil
+	raw    []byte // pre-encoded body (wins over body)
+	ctype  string
+	// absolute, when set, replaces base+path (attachment upload URLs).
+	absolute *url.URL
+}
+
+// invalidator is implemented by token sources that can drop a rejected token.
+type invalidator interface {
+	Invalidate(*oauth2.Token)
+}
+
+// do performs r with pacing, retries and token renewal, decodes a JSON
+// response into out (when non-nil) and returns the response with its body
+// closed. Use doStream for bodies the caller reads.
+func (c *Client) do(ctx context.Context, r request, out any) (*http.Response, error) {
+	resp, err := c.doStream(ctx, r)
+	if err != nil {
+		return resp, err
+	}
+	defer resp.Body.Close()
+	if out == nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseBody))
+		return resp, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
+	if err != nil {
+		return resp, fmt.Errorf("lineworks: %s: reading response: %w", r.api, err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return resp, nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return resp, fmt.Errorf("lineworks: %s: decoding response: %w", r.api, err)
+	}
+	return resp, nil
+}
+
+// doStream is do without decoding: on success the caller owns resp.Body.
+func (c *Client) doStream(ctx context.Context, r request) (*http.Response, error) {
+	var payload []byte
+	switch {
+	case r.raw != nil:
+		payload = r.raw
+	case r.body != nil:
+		var err error
+		if payload, err = json.Marshal(r.body); err != nil {
+			return nil, fmt.Errorf("lineworks: %s: encoding request: %w", r.api, err)
+		}
+	}
+	target := r.absolute
+	if target == nil {
+		rel := &url.URL{Path: r.path, RawPath: r.path, RawQuery: r.query.Encode()}
+		if unescaped, err := url.PathUnescape(r.path); err == nil {
+			rel.Path = unescaped
+		}
+		target = c.baseURL.ResolveReference(rel)
+	}
+	renewed := false
+	for attempt := 1; ; attempt++ {
+		if err := c.pacer.wait(ctx, r.api); err != nil {
+			return nil, err
+		}
+		req, err := http.NewRequestWithContext(ctx, r.method, target.String(), nil)
+		if err != nil {
+			return nil, fmt.Errorf("lineworks: %s: %w", r.api, err)
+		}
+		if payload != nil {
+			req.Body = io.NopCloser(bytes.NewReader(payload))
+			req.ContentLength = int64(len(payload))
+			req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(payload)), nil }
+			ct := r.ctype
+			if ct == "" {
+				ct = "application/json; charset=UTF-8"
+			}
+			req.Header.Set("Content-Type", ct)
+		}
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("User-Agent", c.userAgent)
+		tok, err := c.ts.Token()
+		if err != nil {
+			return nil, err
+		}
+		tok.SetAuthHeader(req)
+
+		resp, err := c.hc.Do(req)
+		if err == nil {
+			if resp.StatusCode < 400 {
+				return resp, nil
+			}
+			apiErr := CheckResponse(resp)
+			resp.Body.Close()
+			var ae *APIError
+			if !renewed && errors.As(apiErr, &ae) && ae.StatusCode == http.StatusUnauthorized {
+				if inv, ok := c.ts.(invalidator); ok {
+					// The token was revoked or expired early: renew once.
+					renewed = true
+					inv.Invalidate(tok)
+					continue
+				}
+			}
+			wait, again := c.retry.Retry(attempt, req, resp, nil)
+			if !again {
+				return resp, apiErr
+			}
+			if err := sleepCtx(ctx, wait); err != nil {
+				return resp, apiErr
+			}
+			continue
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		wait, again := c.retry.Retry(attempt, req, nil, err)
+		if !again {
+			return nil, fmt.Errorf("lineworks: %s: %w", r.api, err)
+		}
+		if serr := sleepCtx(ctx, wait); serr != nil {
+			return nil, fmt.Errorf("lineworks: %s: %w", r.api, err)
+		}
+	}
+}
+
+// trustedHost reports whether a bearer token may be sent to u: the API host
+// itself and LINE WORKS' own domains. Downloads redirect to storage hosts;
+// anything else must not see the token.
+func (c *Client) trustedHost(u *url.URL) bool {
+	h := strings.ToLower(u.Hostname())
+	if strings.EqualFold(u.Host, c.baseURL.Host) {
+		return true
+	}
+	if u.Scheme != "https" {
+		return false
+	}
+	return h == "worksmobile.com" || strings.HasSuffix(h, ".worksmobile.com") ||
+		h == "worksapis.com" || strings.HasSuffix(h, ".worksapis.com")
+}
+
+// pathf builds a relative API path, escaping every argument as one path
+// segment: user IDs may be e-mail addresses, cursors contain anything.
+func pathf(format string, args ...any) string {
+	esc := make([]any, len(args))
+	for i, a := range args {
+		// PathEscape leaves '@' alone (it is legal in a path), but LINE WORKS
+		// documents e-mail user IDs as URL-encoded; encode it to be safe.
+		esc[i] = strings.ReplaceAll(url.PathEscape(fmt.Sprint(a)), "@", "%40")
+	}
+	return strings.TrimPrefix(fmt.Sprintf(format, esc...), "/")
+}

@@ -1,0 +1,216 @@
+package lineworkstest
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Message is a message the fake received through the send APIs.
+type Message struct {
+	BotID int64
+	// ChannelID is set for channel messages, UserID for 1:1 messages.
+	ChannelID string
+	UserID    string
+	// Content is the "content" object exactly as received.
+	Content  json.RawMessage
+	DomainID int64
+	Received time.Time
+}
+
+// state holds the fake's resources. Routes for each API live in their own
+// files and share it.
+type state struct {
+	mu       sync.Mutex
+	changed  chan struct{} // closed and replaced whenever messages change
+	messages []Message
+	codes    map[string]*authCode
+	signIn   string // user ID that "signs in" at the authorize endpoint
+}
+
+type authCode struct {
+	app    *App
+	userID string
+	scopes []string
+}
+
+func newState() *state {
+	return &state{changed: make(chan struct{}), codes: map[string]*authCode{}, signIn: "admin@example.com"}
+}
+
+func (st *state) recordMessage(m Message) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.messages = append(st.messages, m)
+	close(st.changed)
+	st.changed = make(chan struct{})
+}
+
+// Messages returns every message received so far, oldest first.
+func (s *Server) Messages() []Message {
+	s.state.mu.Lock()
+	defer s.state.mu.Unlock()
+	return append([]Message(nil), s.state.messages...)
+}
+
+// WaitMessages blocks until at least n messages have been received (and
+// returns them all) or ctx ends.
+func (s *Server) WaitMessages(ctx context.Context, n int) ([]Message, error) {
+	for {
+		s.state.mu.Lock()
+		msgs, ch := s.state.messages, s.state.changed
+		if len(msgs) >= n {
+			out := append([]Message(nil), msgs...)
+			s.state.mu.Unlock()
+			return out, nil
+		}
+		s.state.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
+// Changed returns a channel closed at the next change of the message record,
+// for pages that stream the conversation.
+func (s *Server) Changed() <-chan struct{} {
+	s.state.mu.Lock()
+	defer s.state.mu.Unlock()
+	return s.state.changed
+}
+
+// SetSignInUser sets the user the authorize endpoint signs in without asking
+// (the fake has no login page).
+func (s *Server) SetSignInUser(userID string) {
+	s.state.mu.Lock()
+	defer s.state.mu.Unlock()
+	s.state.signIn = userID
+}
+
+func (s *Server) registerAPI() {
+	s.mux.HandleFunc("GET "+AuthorizePath, s.serveAuthorize)
+	s.handle("POST /bots/{botId}/users/{userId}/messages", s.serveSend)
+	s.handle("POST /bots/{botId}/channels/{channelId}/messages", s.serveSend)
+	s.registerBotAPI()
+}
+
+// registerBotAPI is extended by the files that implement the rest of the
+// Bot API.
+var extraRoutes []func(*Server)
+
+func (s *Server) registerBotAPI() {
+	for _, f := range extraRoutes {
+		f(s)
+	}
+}
+
+// maxSendBody is generous: flex messages are bounded at 30 KB.
+const maxSendBody = 1 << 20
+
+func (s *Server) serveSend(w http.ResponseWriter, r *http.Request) {
+	t, ok := s.authorize(w, r, "bot.message")
+	if !ok {
+		return
+	}
+	route := r.Pattern[len(r.Method)+1+len(APIPrefix):]
+	if s.rateLimited(r.Method+" "+route, t, w) {
+		return
+	}
+	botID, err := strconv.ParseInt(r.PathValue("botId"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "INVALID_PARAMETER", "botId must be a number")
+		return
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxSendBody))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "BAD_REQUEST", "Request body cannot be read.")
+		return
+	}
+	var body struct {
+		Content json.RawMessage `json:"content"`
+	}
+	if json.Unmarshal(data, &body) != nil || len(body.Content) == 0 {
+		writeError(w, http.StatusBadRequest, "INVALID_PARAMETER", "Request body cannot be parsed.")
+		return
+	}
+	m := Message{BotID: botID, ChannelID: r.PathValue("channelId"), UserID: r.PathValue("userId"), Content: body.Content, DomainID: t.app.DomainID, Received: s.now()}
+	if code, desc := s.validateSend(m); code != "" {
+		writeError(w, http.StatusBadRequest, code, desc)
+		return
+	}
+	s.state.recordMessage(m)
+	w.WriteHeader(http.StatusCreated)
+}
+
+// validateSend is replaced by the Bot API files with the full rules.
+var validateSendHook func(s *Server, m Message) (code, desc string)
+
+func (s *Server) validateSend(m Message) (string, string) {
+	if validateSendHook != nil {
+		return validateSendHook(s, m)
+	}
+	return "", ""
+}
+
+// serveAuthorize signs the configured user in without a login page and
+// redirects back with a code, as LINE WORKS does after a real login.
+func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	s.mu.Lock()
+	app := s.apps[q.Get("client_id")]
+	s.mu.Unlock()
+	redirect, err := url.Parse(q.Get("redirect_uri"))
+	if app == nil || err != nil || redirect.Scheme == "" || q.Get("response_type") != "code" {
+		http.Error(w, "invalid client_id, redirect_uri or response_type", http.StatusBadRequest)
+		return
+	}
+	v := redirect.Query()
+	scopes, ok := s.checkScopes(q.Get("scope"), app)
+	if !ok {
+		v.Set("error", "invalid_scope")
+		v.Set("state", q.Get("state"))
+		redirect.RawQuery = v.Encode()
+		http.Redirect(w, r, redirect.String(), http.StatusFound)
+		return
+	}
+	code := "code" + randomHex(12)
+	s.state.mu.Lock()
+	s.state.codes[code] = &authCode{app: app, userID: s.state.signIn, scopes: scopes}
+	s.state.mu.Unlock()
+	v.Set("code", code)
+	v.Set("state", q.Get("state"))
+	redirect.RawQuery = v.Encode()
+	http.Redirect(w, r, redirect.String(), http.StatusFound)
+}
+
+// grantCode exchanges an authorization code, once.
+func (s *Server) grantCode(w http.ResponseWriter, r *http.Request, app *App) {
+	code := r.PostForm.Get("code")
+	s.state.mu.Lock()
+	c := s.state.codes[code]
+	delete(s.state.codes, code)
+	s.state.mu.Unlock()
+	if c == nil || c.app != app {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "the authorization code is invalid or was used")
+		return
+	}
+	s.issue(w, &issuedToken{app: app, scopes: c.scopes, userID: c.userID})
+}
+
+// TokenUser returns the user a user-account access token was issued to.
+func (s *Server) TokenUser(access string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tokens[access]
+	if t == nil || t.userID == "" {
+		return "", false
+	}
+	return t.userID, true
+}
