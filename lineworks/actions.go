@@ -130,7 +130,7 @@ func (LocationAction) ActionType() string { return "location" }
 // MarshalJSON adds "type":"postback".
 func (a PostbackAction) MarshalJSON() ([]byte, error) {
 	type plain PostbackAction
-	return json.Marshal(struct {
+	return marshalJSON(struct {
 		Type string `json:"type"`
 		plain
 	}{a.ActionType(), plain(a)})
@@ -139,7 +139,7 @@ func (a PostbackAction) MarshalJSON() ([]byte, error) {
 // MarshalJSON adds "type":"message".
 func (a MessageAction) MarshalJSON() ([]byte, error) {
 	type plain MessageAction
-	return json.Marshal(struct {
+	return marshalJSON(struct {
 		Type string `json:"type"`
 		plain
 	}{a.ActionType(), plain(a)})
@@ -148,7 +148,7 @@ func (a MessageAction) MarshalJSON() ([]byte, error) {
 // MarshalJSON adds "type":"uri".
 func (a URIAction) MarshalJSON() ([]byte, error) {
 	type plain URIAction
-	return json.Marshal(struct {
+	return marshalJSON(struct {
 		Type string `json:"type"`
 		plain
 	}{a.ActionType(), plain(a)})
@@ -157,7 +157,7 @@ func (a URIAction) MarshalJSON() ([]byte, error) {
 // MarshalJSON adds "type":"copy".
 func (a CopyAction) MarshalJSON() ([]byte, error) {
 	type plain CopyAction
-	return json.Marshal(struct {
+	return marshalJSON(struct {
 		Type string `json:"type"`
 		plain
 	}{a.ActionType(), plain(a)})
@@ -166,7 +166,7 @@ func (a CopyAction) MarshalJSON() ([]byte, error) {
 // MarshalJSON adds "type":"camera".
 func (a CameraAction) MarshalJSON() ([]byte, error) {
 	type plain CameraAction
-	return json.Marshal(struct {
+	return marshalJSON(struct {
 		Type string `json:"type"`
 		plain
 	}{a.ActionType(), plain(a)})
@@ -175,7 +175,7 @@ func (a CameraAction) MarshalJSON() ([]byte, error) {
 // MarshalJSON adds "type":"cameraRoll".
 func (a CameraRollAction) MarshalJSON() ([]byte, error) {
 	type plain CameraRollAction
-	return json.Marshal(struct {
+	return marshalJSON(struct {
 		Type string `json:"type"`
 		plain
 	}{a.ActionType(), plain(a)})
@@ -184,7 +184,7 @@ func (a CameraRollAction) MarshalJSON() ([]byte, error) {
 // MarshalJSON adds "type":"location".
 func (a LocationAction) MarshalJSON() ([]byte, error) {
 	type plain LocationAction
-	return json.Marshal(struct {
+	return marshalJSON(struct {
 		Type string `json:"type"`
 		plain
 	}{a.ActionType(), plain(a)})

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -398,7 +399,7 @@ func TestCallbackHandlerSeveralBots(t *testing.T) {
 	ctx := context.Background()
 	for botID, secret := range bots {
 		s := lineworkstest.CallbackSender{BotID: botID, Secret: secret, URL: srv.URL + "/callback/lineworks", Client: srv.Client()}
-		status, err := s.Send(ctx, lineworkstest.JoinEvent("room-of-"+secret[10:14]))
+		status, err := s.Send(ctx, lineworkstest.JoinEvent("room-of-"+strconv.FormatInt(botID, 10)))
 		if err != nil || status != http.StatusOK {
 			t.Fatalf("bot %d: Send = %d, %v; want 200", botID, status, err)
 		}

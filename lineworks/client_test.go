@@ -241,7 +241,9 @@ func TestPacingSpreadsABurst(t *testing.T) {
 	fake.SetRateLimit(1200)
 	errs := make(chan error, 60)
 	for i := range 60 {
-		go func() { errs <- c.Bots.SendToChannel(context.Background(), 1, "room", lineworks.Text{Text: "burst " + string(rune('A'+i%26))}) }()
+		go func() {
+			errs <- c.Bots.SendToChannel(context.Background(), 1, "room", lineworks.Text{Text: "burst " + string(rune('A'+i%26))})
+		}()
 	}
 	for range 60 {
 		if err := <-errs; err != nil {

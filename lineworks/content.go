@@ -1,6 +1,7 @@
 package lineworks
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -265,4 +266,18 @@ func isNilContent(v any) bool {
 	}
 	rv := reflect.ValueOf(v)
 	return rv.Kind() == reflect.Pointer && rv.IsNil()
+}
+
+// marshalJSON is json.Marshal without HTML escaping: mention tags are
+// markup for LINE WORKS, and keeping "<" and ">" literal makes logged and
+// stored bodies readable. (An outer json.Marshal may still escape them;
+// both forms decode to the same string.)
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

@@ -22,7 +22,7 @@ func (ButtonTemplate) ContentType() string { return "button_template" }
 // MarshalJSON adds "type":"button_template".
 func (c ButtonTemplate) MarshalJSON() ([]byte, error) {
 	type plain ButtonTemplate
-	return json.Marshal(struct {
+	return marshalJSON(struct {
 		Type string `json:"type"`
 		plain
 	}{c.ContentType(), plain(c)})
@@ -111,7 +111,7 @@ func (ListTemplate) ContentType() string { return "list_template" }
 // MarshalJSON adds "type":"list_template".
 func (c ListTemplate) MarshalJSON() ([]byte, error) {
 	type plain ListTemplate
-	return json.Marshal(struct {
+	return marshalJSON(struct {
 		Type string `json:"type"`
 		plain
 	}{c.ContentType(), plain(c)})
@@ -247,7 +247,7 @@ func (Carousel) ContentType() string { return "carousel" }
 // MarshalJSON adds "type":"carousel".
 func (c Carousel) MarshalJSON() ([]byte, error) {
 	type plain Carousel
-	return json.Marshal(struct {
+	return marshalJSON(struct {
 		Type string `json:"type"`
 		plain
 	}{c.ContentType(), plain(c)})
@@ -367,7 +367,7 @@ func (ImageCarousel) ContentType() string { return "image_carousel" }
 // MarshalJSON adds "type":"image_carousel".
 func (c ImageCarousel) MarshalJSON() ([]byte, error) {
 	type plain ImageCarousel
-	return json.Marshal(struct {
+	return marshalJSON(struct {
 		Type string `json:"type"`
 		plain
 	}{c.ContentType(), plain(c)})

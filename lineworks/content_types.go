@@ -123,7 +123,7 @@ func (Text) ContentType() string { return "text" }
 // MarshalJSON adds "type":"text".
 func (c Text) MarshalJSON() ([]byte, error) {
 	type plain Text
-	return json.Marshal(struct {
+	return marshalJSON(struct {
 		Type string `json:"type"`
 		plain
 	}{c.ContentType(), plain(c)})
@@ -160,7 +160,7 @@ func (Sticker) ContentType() string { return "sticker" }
 // MarshalJSON adds "type":"sticker".
 func (c Sticker) MarshalJSON() ([]byte, error) {
 	type plain Sticker
-	return json.Marshal(struct {
+	return marshalJSON(struct {
 		Type string `json:"type"`
 		plain
 	}{c.ContentType(), plain(c)})
@@ -231,7 +231,7 @@ func (Image) ContentType() string { return "image" }
 // MarshalJSON adds "type":"image".
 func (c Image) MarshalJSON() ([]byte, error) {
 	type plain Image
-	return json.Marshal(struct {
+	return marshalJSON(struct {
 		Type string `json:"type"`
 		plain
 	}{c.ContentType(), plain(c)})
@@ -253,10 +253,12 @@ func (v *contentValidator) previewed(preview, original, fileID string) {
 		}
 		return
 	}
-	if original == "" {
-		v.fail("originalContentUrl", "is required (or set fileId)")
-	}
-	if preview == "" {
+	switch {
+	case original == "" && preview == "":
+		v.fail("originalContentUrl", "and previewImageUrl are required (or set fileId)")
+	case original == "":
+		v.fail("originalContentUrl", "is required with previewImageUrl")
+	case preview == "":
 		v.fail("previewImageUrl", "is required with originalContentUrl")
 	}
 	v.url("originalContentUrl", original, true)
@@ -280,7 +282,7 @@ func (File) ContentType() string { return "file" }
 // MarshalJSON adds "type":"file".
 func (c File) MarshalJSON() ([]byte, error) {
 	type plain File
-	return json.Marshal(struct {
+	return marshalJSON(struct {
 		Type string `json:"type"`
 		plain
 	}{c.ContentType(), plain(c)})
@@ -316,7 +318,7 @@ func (Audio) ContentType() string { return "audio" }
 // MarshalJSON adds "type":"audio".
 func (c Audio) MarshalJSON() ([]byte, error) {
 	type plain Audio
-	return json.Marshal(struct {
+	return marshalJSON(struct {
 		Type string `json:"type"`
 		plain
 	}{c.ContentType(), plain(c)})
@@ -347,7 +349,7 @@ func (Video) ContentType() string { return "video" }
 // MarshalJSON adds "type":"video".
 func (c Video) MarshalJSON() ([]byte, error) {
 	type plain Video
-	return json.Marshal(struct {
+	return marshalJSON(struct {
 		Type string `json:"type"`
 		plain
 	}{c.ContentType(), plain(c)})
@@ -379,7 +381,7 @@ func (Location) ContentType() string { return "location" }
 // MarshalJSON adds "type":"location".
 func (c Location) MarshalJSON() ([]byte, error) {
 	type plain Location
-	return json.Marshal(struct {
+	return marshalJSON(struct {
 		Type string `json:"type"`
 		plain
 	}{c.ContentType(), plain(c)})
@@ -420,7 +422,7 @@ func (Link) ContentType() string { return "link" }
 // MarshalJSON adds "type":"link".
 func (c Link) MarshalJSON() ([]byte, error) {
 	type plain Link
-	return json.Marshal(struct {
+	return marshalJSON(struct {
 		Type string `json:"type"`
 		plain
 	}{c.ContentType(), plain(c)})

@@ -77,7 +77,7 @@ func (Flex) ContentType() string { return "flex" }
 // MarshalJSON adds "type":"flex".
 func (c Flex) MarshalJSON() ([]byte, error) {
 	type plain Flex
-	return json.Marshal(struct {
+	return marshalJSON(struct {
 		Type string `json:"type"`
 		plain
 	}{c.ContentType(), plain(c)})

@@ -1,0 +1,333 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/uketsuke/uketsuke/lineworks"
+	"github.com/uketsuke/uketsuke/reception"
+)
+
+// CallbackHandler returns the endpoint LINE WORKS posts callbacks to (the
+// server mounts it at /callback/lineworks). It serves every organization:
+// the X-WORKS-BotId header selects the organization and its bot secret. A
+// verified callback is stored in the inbox and answered 200 at once — LINE
+// WORKS never redelivers, so nothing slow or fallible happens before the
+// event is durable. Identical bodies are stored once.
+func (s *Service) CallbackHandler(opts ...lineworks.CallbackOption) http.Handler {
+	return lineworks.NewCallbackHandler(s.botSecret, s.storeCallback, opts...)
+}
+
+func (s *Service) botSecret(ctx context.Context, botID int64) (string, error) {
+	org, err := s.store.GetOrganizationByBotID(ctx, botID)
+	if err != nil {
+		return "", err
+	}
+	full, err := s.store.GetOrganizationWithSecrets(ctx, org.ID)
+	if err != nil {
+		return "", err
+	}
+	if full.Integration.BotSecret == "" {
+		return "", errors.New("notify: the bot has no secret configured")
+	}
+	return full.Integration.BotSecret, nil
+}
+
+func (s *Service) storeCallback(ctx context.Context, cb *lineworks.Callback) error {
+	org, err := s.store.GetOrganizationByBotID(ctx, cb.BotID)
+	if err != nil {
+		return err
+	}
+	e := reception.NewInboxEntry(org.ID, cb.BotID, cb.Body, s.now())
+	inserted, err := s.store.InsertInbox(ctx, e)
+	if err != nil {
+		return err
+	}
+	typ := "unknown"
+	if cb.Event != nil {
+		typ = cb.Event.Type()
+	}
+	if !inserted {
+		typ = "duplicate"
+	}
+	s.metrics.Inc(MetricCallbacks, typ)
+	kick(s.kickInbox)
+	return nil
+}
+
+func (s *Service) runInbox(ctx context.Context) {
+	for {
+		n, err := s.ProcessInboxOnce(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("leasing inbox entries", "err", err)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if n < s.batch {
+			if !wait(ctx, s.pollInterval, s.kickInbox) {
+				return
+			}
+		}
+	}
+}
+
+// ProcessInboxOnce leases one batch of stored callbacks and handles them,
+// returning how many it leased.
+func (s *Service) ProcessInboxOnce(ctx context.Context) (int, error) {
+	entries, err := s.store.LeaseInbox(ctx, s.owner, s.batch, s.leaseFor, s.now())
+	if err != nil || len(entries) == 0 {
+		return 0, err
+	}
+	var g errgroup.Group
+	g.SetLimit(s.concurrency)
+	for _, e := range entries {
+		g.Go(func() error {
+			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.leaseFor*3/4)
+			defer cancel()
+			s.processInbox(hctx, e)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return len(entries), nil
+}
+
+func (s *Service) processInbox(ctx context.Context, e *reception.InboxEntry) {
+	log := s.log.With("org", e.OrgID, "inbox", e.ID)
+	err := s.handleCallback(ctx, e)
+	now := s.now()
+	switch {
+	case err == nil:
+		if cerr := s.store.CompleteInbox(ctx, e.ID, s.owner, now); cerr != nil {
+			log.Error("completing an inbox entry", "err", cerr)
+		}
+	case e.Attempts >= s.maxAttempts || errors.Is(err, lineworks.ErrMalformedEvent):
+		log.Error("callback given up", "attempts", e.Attempts, "err", errorText(err))
+		_ = s.store.DeadInbox(ctx, e.ID, s.owner, now, errorText(err))
+	default:
+		log.Warn("callback will be retried", "attempts", e.Attempts, "err", errorText(err))
+		_ = s.store.FailInbox(ctx, e.ID, s.owner, now.Add(s.backoff(e.Attempts, err)), errorText(err))
+	}
+}
+
+// handleCallback acts on one stored callback. Every message it sends is
+// enqueued with a dedupe key derived from the inbox entry, so handling an
+// entry twice (after a crash) sends nothing twice.
+func (s *Service) handleCallback(ctx context.Context, e *reception.InboxEntry) error {
+	ev, err := lineworks.ParseEvent(e.Body)
+	if err != nil {
+		return err
+	}
+	org, err := s.store.GetOrganization(ctx, e.OrgID)
+	if err != nil {
+		if errors.Is(err, reception.ErrNotFound) {
+			return nil // the organization was deleted meanwhile: nothing to do
+		}
+		return err
+	}
+	at := ev.IssuedTime()
+	if at.IsZero() {
+		at = e.ReceivedAt
+	}
+	src := ev.EventSource()
+	switch ev := ev.(type) {
+	case lineworks.JoinEvent:
+		if src.ChannelID == "" {
+			return nil
+		}
+		if err := s.store.PutRoom(ctx, &reception.Room{OrgID: org.ID, ChannelID: src.ChannelID, JoinedAt: at}); err != nil {
+			return err
+		}
+		t := s.textsFor(org)
+		text, err := t.render("RoomID", "", map[string]string{"ChannelID": lineworks.EscapeText(src.ChannelID)}, textLimit)
+		if err != nil {
+			return err
+		}
+		return s.enqueue(ctx, org.ID, "", reception.Target{Kind: reception.TargetRoom, ID: src.ChannelID}, lineworks.Text{Text: text}, "inbox/"+e.ID+"/roomid")
+	case lineworks.LeaveEvent:
+		if src.ChannelID == "" {
+			return nil
+		}
+		err := s.store.MarkRoomLeft(ctx, org.ID, src.ChannelID, at)
+		if errors.Is(err, reception.ErrNotFound) {
+			return nil // a room we never saw joined
+		}
+		return err
+	default:
+		_ = ev
+	}
+	data, ok := lineworks.Tap(ev)
+	if !ok {
+		return nil // anything else is ignored quietly
+	}
+	action, visitID, ok := decodePostback(data)
+	if !ok || src.UserID == "" {
+		return nil
+	}
+	switch action {
+	case actionAccept:
+		return s.accept(ctx, org, e, src, visitID, at)
+	case actionEscalate:
+		return s.escalate(ctx, org, e, src, visitID, at)
+	}
+	return nil
+}
+
+// replyTarget answers where the tap came from: the room, or 1:1.
+func replyTarget(src lineworks.Source) reception.Target {
+	if src.ChannelID != "" {
+		return reception.Target{Kind: reception.TargetRoom, ID: src.ChannelID}
+	}
+	return reception.Target{Kind: reception.TargetUser, ID: src.UserID}
+}
+
+func (s *Service) accept(ctx context.Context, org *reception.Organization, e *reception.InboxEntry, src lineworks.Source, visitID string, at time.Time) error {
+	t := s.textsFor(org)
+	reply := replyTarget(src)
+	v, err := s.store.ClaimVisit(ctx, org.ID, visitID, src.UserID, at)
+	var conflict *reception.ClaimConflictError
+	switch {
+	case errors.Is(err, reception.ErrNotFound):
+		s.metrics.Inc(MetricClaims, "unknown")
+		return s.enqueue(ctx, org.ID, "", reply, lineworks.Text{Text: t.UnknownVisit}, "inbox/"+e.ID+"/reply")
+	case errors.As(err, &conflict):
+		s.metrics.Inc(MetricClaims, "conflict")
+		cur, gerr := s.store.GetVisit(ctx, org.ID, visitID)
+		if gerr != nil {
+			return gerr
+		}
+		if conflict.Handler == "" {
+			return s.enqueue(ctx, org.ID, visitID, reply, lineworks.Text{Text: t.ClosedVisit}, "inbox/"+e.ID+"/reply")
+		}
+		text, rerr := t.render("AlreadyTaken", "", map[string]string{
+			"Tapper": mentionIn(reply, src.UserID), "Visitor": visitorLabel(t, cur), "Handler": s.nameOrMention(ctx, org, reply, conflict.Handler),
+		}, textLimit)
+		if rerr != nil {
+			return rerr
+		}
+		return s.enqueue(ctx, org.ID, visitID, reply, lineworks.Text{Text: text}, "inbox/"+e.ID+"/reply")
+	case err != nil:
+		return err
+	}
+	if won := v.HandlerUserID == src.UserID && v.HandledAt.Equal(at); !won {
+		// The handler tapped again: nothing new to announce.
+		s.metrics.Inc(MetricClaims, "repeat")
+		return nil
+	}
+	s.metrics.Inc(MetricClaims, "won")
+	s.log.Info("visit accepted", "org", org.ID, "visit", v.ID, "handler", src.UserID)
+	text, err := t.render("Accepted", "", map[string]string{
+		"Visitor": visitorLabel(t, v), "Handler": s.nameOrMention(ctx, org, reply, src.UserID), "Button": "",
+	}, textLimit)
+	if err != nil {
+		return err
+	}
+	return s.enqueue(ctx, org.ID, v.ID, reply, lineworks.Text{Text: text}, "visit/"+v.ID+"/accepted/"+e.ID)
+}
+
+func (s *Service) escalate(ctx context.Context, org *reception.Organization, e *reception.InboxEntry, src lineworks.Source, visitID string, at time.Time) error {
+	t := s.textsFor(org)
+	reply := replyTarget(src)
+	v, err := s.store.GetVisit(ctx, org.ID, visitID)
+	if errors.Is(err, reception.ErrNotFound) {
+		return s.enqueue(ctx, org.ID, "", reply, lineworks.Text{Text: t.UnknownVisit}, "inbox/"+e.ID+"/reply")
+	}
+	if err != nil {
+		return err
+	}
+	if v.Status == reception.StatusClosed {
+		return s.enqueue(ctx, org.ID, visitID, reply, lineworks.Text{Text: t.ClosedVisit}, "inbox/"+e.ID+"/reply")
+	}
+	// @All works only in talk rooms: ask where the tap came from when that
+	// is a room, otherwise in the button's rooms.
+	rooms := []string{src.ChannelID}
+	if src.ChannelID == "" {
+		rooms = s.roomsOf(ctx, org, v)
+	}
+	if len(rooms) == 0 {
+		return s.enqueue(ctx, org.ID, visitID, reply, lineworks.Text{Text: t.NoRoom}, "inbox/"+e.ID+"/reply")
+	}
+	if _, err := s.store.AppendVisitEvent(ctx, org.ID, visitID, reception.VisitEvent{Kind: reception.EventEscalated, At: at, ActorUserID: src.UserID}); err != nil && !errors.Is(err, reception.ErrConflict) {
+		return err
+	}
+	s.metrics.Inc(MetricEscalated, "")
+	for _, room := range rooms {
+		target := reception.Target{Kind: reception.TargetRoom, ID: room}
+		text, err := t.render("Escalated", "", map[string]string{
+			"All": lineworks.MentionAll, "Visitor": visitorLabel(t, v), "Requester": s.nameOrMention(ctx, org, target, src.UserID),
+		}, textLimit)
+		if err != nil {
+			return err
+		}
+		content := lineworks.ButtonTemplate{ContentText: lineworks.TruncateText(text, contentTextLimit), Actions: []lineworks.Action{
+			lineworks.MessageAction{Label: t.AcceptLabel, Text: t.AcceptLabel, Postback: encodePostback(actionAccept, v.ID)},
+		}}
+		if err := s.enqueue(ctx, org.ID, v.ID, target, content, "inbox/"+e.ID+"/escalate/"+room); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mentionIn mentions a user where mentions work (anywhere but for @All);
+// it is also fine in 1:1 messages.
+func mentionIn(_ reception.Target, userID string) string {
+	return lineworks.Mention(userID)
+}
+
+// nameOrMention names a user: the real name from the Users API when the
+// organization granted user.read (cached for an hour), otherwise a mention,
+// which LINE WORKS renders as the user's name and needs only the bot scope.
+func (s *Service) nameOrMention(ctx context.Context, org *reception.Organization, to reception.Target, userID string) string {
+	if !org.Integration.HasScope("user.read") && !org.Integration.HasScope("user") && !org.Integration.HasScope("directory.read") {
+		return mentionIn(to, userID)
+	}
+	key := org.ID + "\x00" + userID
+	s.namesMu.Lock()
+	c, ok := s.names[key]
+	s.namesMu.Unlock()
+	if ok && s.now().Before(c.expires) {
+		return c.name
+	}
+	full, err := s.store.GetOrganizationWithSecrets(ctx, org.ID)
+	if err != nil {
+		return mentionIn(to, userID)
+	}
+	api, err := s.connector.Connect(ctx, full)
+	if err != nil {
+		return mentionIn(to, userID)
+	}
+	name, err := api.DisplayName(ctx, userID)
+	if err != nil || name == "" {
+		s.log.Warn("looking up a display name", "org", org.ID, "err", errorText(err))
+		return mentionIn(to, userID)
+	}
+	name = lineworks.EscapeText(name)
+	s.namesMu.Lock()
+	s.names[key] = cachedName{name: name, expires: s.now().Add(time.Hour)}
+	s.namesMu.Unlock()
+	return name
+}
+
+// enqueue stores one reply message. A dedupe conflict means the message was
+// already queued by an earlier attempt at the same callback: done.
+func (s *Service) enqueue(ctx context.Context, orgID, visitID string, to reception.Target, content lineworks.Content, key string) error {
+	raw, err := json.Marshal(content)
+	if err != nil {
+		return err
+	}
+	err = s.store.EnqueueOutbox(ctx, s.entry(orgID, visitID, to, raw, key))
+	if errors.Is(err, reception.ErrConflict) {
+		return nil
+	}
+	if err == nil {
+		kick(s.kickOutbox)
+	}
+	return err
+}

@@ -1,0 +1,215 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/uketsuke/uketsuke/reception"
+)
+
+// Visitor is what the kiosk asks a visitor; every field is optional.
+type Visitor struct {
+	Name    string
+	Company string
+	// Count is the party size; 0 means not asked.
+	Count int
+	Note  string
+}
+
+// CheckInRequest is one check-in at the kiosk.
+type CheckInRequest struct {
+	// ButtonID is the button tapped. Required.
+	ButtonID string
+	Visitor  Visitor
+	// StaffID is the staff member the visitor chose, if any.
+	StaffID string
+}
+
+// ErrNoRoute is returned by CheckIn when a visit would reach nobody: the
+// button names no room and no staff, and the organization has no default
+// room. It wraps reception.ErrInvalid so APIs answer 400; the message tells
+// the admin what to set up.
+var ErrNoRoute = fmt.Errorf("%w: notify: the button has no talk room or staff and the organization has no default room", reception.ErrInvalid)
+
+// Limits on what a visitor can type, in characters. Longer input is refused
+// (the kiosk limits its fields the same way) rather than silently cut.
+const (
+	MaxVisitorName    = 100
+	MaxVisitorCompany = 100
+	MaxVisitorNote    = 500
+	MaxPartySize      = 999
+)
+
+func fieldErr(field, msg string) error {
+	return &reception.FieldError{Field: field, Msg: msg}
+}
+
+// validate checks the visitor's input; errors name the JSON field.
+func (r *CheckInRequest) validate() error {
+	var errs []error
+	if strings.TrimSpace(r.ButtonID) == "" {
+		errs = append(errs, fieldErr("buttonId", "is required"))
+	}
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{
+		{"visitor.name", r.Visitor.Name, MaxVisitorName},
+		{"visitor.company", r.Visitor.Company, MaxVisitorCompany},
+		{"visitor.note", r.Visitor.Note, MaxVisitorNote},
+	} {
+		if utf8.RuneCountInString(f.v) > f.max {
+			errs = append(errs, fieldErr(f.name, fmt.Sprintf("is longer than %d characters", f.max)))
+		}
+		if !utf8.ValidString(f.v) {
+			errs = append(errs, fieldErr(f.name, "is not valid UTF-8"))
+		}
+	}
+	if r.Visitor.Count < 0 || r.Visitor.Count > MaxPartySize {
+		errs = append(errs, fieldErr("visitor.count", fmt.Sprintf("must be between 0 and %d", MaxPartySize)))
+	}
+	return errors.Join(errs...)
+}
+
+// CheckIn records a visit and queues its notifications in one transaction:
+// the button's rooms and staff; with the button's PersonalFirst switch and a
+// chosen staff member, only that person; a button with no route falls back
+// to the organization's default room; no route at all is ErrNoRoute. It never
+// waits on LINE WORKS: the dispatcher sends the messages.
+func (s *Service) CheckIn(ctx context.Context, orgID string, req CheckInRequest) (*reception.Visit, error) {
+	if err := req.validate(); err != nil {
+		return nil, err
+	}
+	org, err := s.store.GetOrganization(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	button, err := s.store.GetButton(ctx, orgID, req.ButtonID)
+	if err != nil {
+		if errors.Is(err, reception.ErrNotFound) {
+			return nil, fmt.Errorf("%w: buttonId: no such button", err)
+		}
+		return nil, err
+	}
+	if !button.Enabled {
+		return nil, fieldErr("buttonId", "the button is disabled")
+	}
+	var chosen *reception.Staff
+	if req.StaffID != "" {
+		chosen, err = s.store.GetStaff(ctx, orgID, req.StaffID)
+		if err != nil {
+			if errors.Is(err, reception.ErrNotFound) {
+				return nil, fieldErr("staffId", "no such staff member")
+			}
+			return nil, err
+		}
+		if !chosen.Active {
+			return nil, fieldErr("staffId", "the staff member is not active")
+		}
+	}
+	now := s.now()
+	visit := &reception.Visit{
+		ID:          reception.NewID(),
+		OrgID:       orgID,
+		VisitorName: strings.TrimSpace(req.Visitor.Name),
+		Company:     strings.TrimSpace(req.Visitor.Company),
+		PartySize:   req.Visitor.Count,
+		Note:        strings.TrimSpace(req.Visitor.Note),
+		ButtonID:    button.ID,
+		StaffID:     req.StaffID,
+		Status:      reception.StatusWaiting,
+		CreatedAt:   now,
+	}
+	if next, ok := button.Reminder.Next(now, 0); ok {
+		visit.NextReminderAt = next
+	}
+	rooms, users, err := s.route(ctx, org, button, chosen)
+	if err != nil {
+		return nil, err
+	}
+	staffName := ""
+	if chosen != nil {
+		staffName = chosen.Name
+	}
+	t := s.textsFor(org)
+	content, err := s.buildNotification(t, org, button, visit, staffName, s.location())
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(content)
+	if err != nil {
+		return nil, err
+	}
+	var entries []*reception.OutboxEntry
+	for _, ch := range rooms {
+		entries = append(entries, s.entry(orgID, visit.ID, reception.Target{Kind: reception.TargetRoom, ID: ch}, raw, "visit/"+visit.ID+"/notify/room/"+ch))
+	}
+	for _, u := range users {
+		entries = append(entries, s.entry(orgID, visit.ID, reception.Target{Kind: reception.TargetUser, ID: u}, raw, "visit/"+visit.ID+"/notify/user/"+u))
+	}
+	if err := s.store.CheckIn(ctx, visit, entries); err != nil {
+		return nil, err
+	}
+	s.metrics.Inc(MetricCheckIns, "")
+	s.log.Info("checked in", "org", orgID, "visit", visit.ID, "button", button.ID, "rooms", len(rooms), "users", len(users))
+	kick(s.kickOutbox)
+	return visit, nil
+}
+
+func (s *Service) entry(orgID, visitID string, to reception.Target, content json.RawMessage, key string) *reception.OutboxEntry {
+	e := reception.NewOutboxEntry(orgID, to, content, key, s.now())
+	e.VisitID = visitID
+	return e
+}
+
+// route returns the rooms and LINE WORKS users a visit is announced to.
+func (s *Service) route(ctx context.Context, org *reception.Organization, b *reception.Button, chosen *reception.Staff) (rooms, users []string, err error) {
+	if chosen != nil && b.PersonalFirst && chosen.UserID != "" {
+		return nil, []string{chosen.UserID}, nil
+	}
+	rooms = slices.Clone(b.ChannelIDs)
+	for _, id := range b.StaffIDs {
+		st, err := s.store.GetStaff(ctx, org.ID, id)
+		if errors.Is(err, reception.ErrNotFound) {
+			// A staff member deleted after the button was set up: skip,
+			// the rest of the route still works.
+			s.log.Warn("button names a missing staff member", "org", org.ID, "button", b.ID, "staff", id)
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if st.Active && st.UserID != "" && !slices.Contains(users, st.UserID) {
+			users = append(users, st.UserID)
+		}
+	}
+	if chosen != nil && chosen.UserID != "" && !slices.Contains(users, chosen.UserID) {
+		// The visitor asked for someone: they hear about it personally too.
+		users = append(users, chosen.UserID)
+	}
+	if len(rooms) == 0 && org.Integration.DefaultChannelID != "" {
+		rooms = []string{org.Integration.DefaultChannelID}
+	}
+	if len(rooms) == 0 && len(users) == 0 {
+		return nil, nil, ErrNoRoute
+	}
+	return rooms, users, nil
+}
+
+// roomsOf returns the rooms a visit's button announces to (for escalation
+// and reminders, which always go to rooms: @All only works there).
+func (s *Service) roomsOf(ctx context.Context, org *reception.Organization, v *reception.Visit) []string {
+	var rooms []string
+	if b, err := s.store.GetButton(ctx, org.ID, v.ButtonID); err == nil {
+		rooms = slices.Clone(b.ChannelIDs)
+	}
+	if len(rooms) == 0 && org.Integration.DefaultChannelID != "" {
+		rooms = []string{org.Integration.DefaultChannelID}
+	}
+	return rooms
+}

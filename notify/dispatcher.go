@@ -1,0 +1,161 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/uketsuke/uketsuke/lineworks"
+	"github.com/uketsuke/uketsuke/reception"
+)
+
+// ErrNotConfigured is the delivery error of an organization whose LINE WORKS
+// integration is incomplete. Entries wait (with backoff) for an admin to
+// finish it instead of being dropped.
+var ErrNotConfigured = errors.New("notify: the organization's LINE WORKS integration is not configured")
+
+func (s *Service) runOutbox(ctx context.Context) {
+	for {
+		n, err := s.DispatchOnce(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("leasing outbox entries", "err", err)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if n < s.batch {
+			if !wait(ctx, s.pollInterval, s.kickOutbox) {
+				return
+			}
+		}
+	}
+}
+
+// DispatchOnce leases one batch of due outbox entries, sends them and
+// records each result. It returns how many entries it leased. Entries whose
+// send had not started when ctx ended stay leased to this service's owner
+// until Run (or ReleaseOutbox) returns them.
+func (s *Service) DispatchOnce(ctx context.Context) (int, error) {
+	entries, err := s.store.LeaseOutbox(ctx, s.owner, s.batch, s.leaseFor, s.now())
+	if err != nil || len(entries) == 0 {
+		return 0, err
+	}
+	var g errgroup.Group
+	g.SetLimit(s.concurrency)
+	for _, e := range entries {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			// A send that started is finished even during shutdown: the
+			// message may already be out, and recording that matters more
+			// than stopping a few hundred milliseconds sooner.
+			sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.leaseFor*3/4)
+			defer cancel()
+			s.deliver(sendCtx, e)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return len(entries), nil
+}
+
+// deliver sends one leased entry and records the outcome.
+func (s *Service) deliver(ctx context.Context, e *reception.OutboxEntry) {
+	log := s.log.With("org", e.OrgID, "visit", e.VisitID, "entry", e.ID, "target", string(e.Target.Kind))
+	err := s.send(ctx, e)
+	now := s.now()
+	switch {
+	case err == nil:
+		if cerr := s.store.CompleteOutbox(ctx, e.ID, s.owner, now); cerr != nil {
+			log.Error("recording a sent message", "err", cerr)
+			return
+		}
+		s.metrics.Inc(MetricSent, string(e.Target.Kind))
+		if e.VisitID != "" && strings.Contains(e.DedupeKey, "/notify/") {
+			_, _ = s.store.AppendVisitEvent(ctx, e.OrgID, e.VisitID, reception.VisitEvent{Kind: reception.EventNotified, At: now, Note: string(e.Target.Kind) + " " + e.Target.ID})
+		}
+	case permanent(err) || e.Attempts >= s.maxAttempts:
+		msg := errorText(err)
+		if derr := s.store.DeadOutbox(ctx, e.ID, s.owner, msg); derr != nil {
+			log.Error("dead-lettering a message", "err", derr)
+			return
+		}
+		s.metrics.Inc(MetricDead, string(e.Target.Kind))
+		log.Error("message given up", "attempts", e.Attempts, "err", msg)
+	default:
+		next := now.Add(s.backoff(e.Attempts, err))
+		if rerr := s.store.RetryOutbox(ctx, e.ID, s.owner, next, errorText(err)); rerr != nil {
+			log.Error("scheduling a retry", "err", rerr)
+			return
+		}
+		s.metrics.Inc(MetricRetried, string(e.Target.Kind))
+		log.Warn("message will be retried", "attempts", e.Attempts, "next", next, "err", errorText(err))
+	}
+}
+
+func (s *Service) send(ctx context.Context, e *reception.OutboxEntry) error {
+	org, err := s.store.GetOrganizationWithSecrets(ctx, e.OrgID)
+	if err != nil {
+		return err
+	}
+	if !org.Integration.Configured() {
+		return ErrNotConfigured
+	}
+	api, err := s.connector.Connect(ctx, org)
+	if err != nil {
+		return err
+	}
+	content := lineworks.RawContent(e.Content)
+	switch e.Target.Kind {
+	case reception.TargetRoom:
+		return api.SendToChannel(ctx, org.Integration.BotID, e.Target.ID, content)
+	case reception.TargetUser:
+		return api.SendToUser(ctx, org.Integration.BotID, e.Target.ID, content)
+	}
+	return fmt.Errorf("notify: unknown target kind %q", e.Target.Kind)
+}
+
+// permanent reports errors that repeating cannot fix: LINE WORKS rejected
+// the message itself (400, 403, 404), the content is invalid, or the
+// organization is gone.
+func permanent(err error) bool {
+	var ae *lineworks.APIError
+	if errors.As(err, &ae) {
+		switch ae.StatusCode {
+		case http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusGone, http.StatusRequestEntityTooLarge:
+			return true
+		}
+		return false
+	}
+	var ve *lineworks.ValidationError
+	return errors.As(err, &ve) || errors.Is(err, lineworks.ErrInvalidContent) || errors.Is(err, reception.ErrNotFound)
+}
+
+// backoff doubles from the base with the attempt count, and waits at least
+// as long as the server asked.
+func (s *Service) backoff(attempt int, err error) time.Duration {
+	d := s.baseBackoff << min(max(attempt-1, 0), 20)
+	if d <= 0 || d > s.maxBackoff {
+		d = s.maxBackoff
+	}
+	var ae *lineworks.APIError
+	if errors.As(err, &ae) && ae.RetryAfter > d {
+		d = min(ae.RetryAfter, s.maxBackoff)
+	}
+	return d
+}
+
+// errorText is what is stored as an entry's last error. Errors from the
+// lineworks package never carry secrets; cap the length anyway.
+func errorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return lineworks.TruncateText(err.Error(), 500)
+}

@@ -1,0 +1,309 @@
+package notify_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uketsuke/uketsuke/lineworks"
+	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
+	"github.com/uketsuke/uketsuke/notify"
+	"github.com/uketsuke/uketsuke/reception"
+	"github.com/uketsuke/uketsuke/reception/memstore"
+)
+
+const (
+	botID     int64 = 2000001
+	botSecret       = "bot-secret-for-tests"
+	roomID          = "room-sales"
+	userA           = "user-a"
+	userB           = "user-b"
+)
+
+// storeFactory makes a fresh, empty store for one test.
+type storeFactory struct {
+	name string
+	new  func(t *testing.T) reception.Store
+}
+
+var storeFactories = []storeFactory{
+	{"memstore", func(t *testing.T) reception.Store {
+		return memstore.New(testBox(t))
+	}},
+}
+
+func testBox(t testing.TB) *reception.SecretBox {
+	box, err := reception.NewSecretBox(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return box
+}
+
+// manualClock is a clock tests move by hand.
+type manualClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *manualClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *manualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+type harness struct {
+	t      *testing.T
+	fake   *lineworkstest.Server
+	store  reception.Store
+	svc    *notify.Service
+	org    *reception.Organization
+	button *reception.Button
+	staff  *reception.Staff
+	sender lineworkstest.CallbackSender
+	logs   *bytes.Buffer
+	sa     *lineworks.ServiceAccount
+}
+
+type harnessOpt func(*harnessConfig)
+
+type harnessConfig struct {
+	scopes  []string
+	clock   func() time.Time
+	options []notify.Option
+}
+
+func newHarness(t *testing.T, store reception.Store, opts ...harnessOpt) *harness {
+	t.Helper()
+	cfg := harnessConfig{scopes: []string{"bot"}}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	fake := lineworkstest.NewServer()
+	t.Cleanup(fake.Close)
+	sa := fake.NewServiceAccount(cfg.scopes...)
+	ctx := context.Background()
+	now := time.Now()
+	if cfg.clock != nil {
+		now = cfg.clock()
+	}
+	org := &reception.Organization{
+		ID: "acme", Name: "ACME", Locale: "ja", CreatedAt: now, UpdatedAt: now,
+		Integration: reception.Integration{
+			ClientID: sa.ClientID, ClientSecret: sa.ClientSecret, ServiceAccountID: sa.ServiceAccountID,
+			PrivateKey: sa.PrivateKey, BotID: botID, BotSecret: botSecret, Scopes: cfg.scopes, RateLimit: 6000,
+		},
+	}
+	if err := store.PutOrganization(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	staff := &reception.Staff{ID: "s1", OrgID: org.ID, Name: "山田 太郎", UserID: userA, Active: true}
+	if err := store.PutStaff(ctx, staff); err != nil {
+		t.Fatal(err)
+	}
+	button := &reception.Button{ID: "sales", OrgID: org.ID, Label: "営業部", Enabled: true, ChannelIDs: []string{roomID},
+		Reminder: reception.ReminderPolicy{After: 5 * time.Minute, MentionAll: true, Max: 2}}
+	if err := store.PutButton(ctx, button); err != nil {
+		t.Fatal(err)
+	}
+	logs := &bytes.Buffer{}
+	var logMu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&logMu, logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	options := []notify.Option{
+		notify.WithLogger(logger),
+		notify.WithDelivery(5*time.Second, 20*time.Millisecond, 16, 4, 5),
+		notify.WithBackoff(5*time.Millisecond, 50*time.Millisecond),
+		notify.WithLocation(time.UTC),
+	}
+	if cfg.clock != nil {
+		options = append(options, notify.WithClock(cfg.clock))
+	}
+	options = append(options, cfg.options...)
+	svc, err := notify.New(store, &notify.LineWorksConnector{APIURL: fake.APIURL, TokenURL: fake.TokenURL}, options...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{t: t, fake: fake, store: store, svc: svc, org: org, button: button, staff: staff, logs: logs, sa: sa,
+		sender: lineworkstest.CallbackSender{BotID: botID, Secret: botSecret}}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// run starts the service until the test ends.
+func (h *harness) run() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = h.svc.Run(ctx) }()
+	h.t.Cleanup(func() { cancel(); <-done })
+}
+
+func (h *harness) waitMessages(n int) []lineworkstest.Message {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	msgs, err := h.fake.WaitMessages(ctx, n)
+	if err != nil {
+		h.t.Fatalf("waiting for %d messages (have %d): %v\nlogs:\n%s", n, len(h.fake.Messages()), err, h.logs)
+	}
+	return msgs
+}
+
+func (h *harness) tap(userID, channelID, label, postback string) {
+	h.t.Helper()
+	rec := h.sender.ServeTo(h.svc.CallbackHandler(), lineworkstest.MessageTapEvent(userID, channelID, label, postback))
+	if rec.Code != http.StatusOK {
+		h.t.Fatalf("callback answered %d: %s", rec.Code, rec.Body)
+	}
+}
+
+// decoded is a received message's content as a generic map.
+func decoded(t *testing.T, m lineworkstest.Message) map[string]any {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal(m.Content, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// postbacks returns the message actions' postback values of a button template.
+func postbacks(t *testing.T, m lineworkstest.Message) (labels, values []string) {
+	t.Helper()
+	c := decoded(t, m)
+	if c["type"] != "button_template" {
+		t.Fatalf("content type %v, want button_template", c["type"])
+	}
+	for _, a := range c["actions"].([]any) {
+		am := a.(map[string]any)
+		if am["type"] != "message" {
+			t.Fatalf("action type %v, want message (postback actions are not allowed in button templates)", am["type"])
+		}
+		labels = append(labels, am["label"].(string))
+		values = append(values, am["postback"].(string))
+	}
+	return labels, values
+}
+
+func textOf(t *testing.T, m lineworkstest.Message) string {
+	t.Helper()
+	c := decoded(t, m)
+	if s, ok := c["text"].(string); ok {
+		return s
+	}
+	s, _ := c["contentText"].(string)
+	return s
+}
+
+func TestWholeFlow(t *testing.T) {
+	for _, sf := range storeFactories {
+		t.Run(sf.name, func(t *testing.T) {
+			h := newHarness(t, sf.new(t))
+			h.run()
+			ctx := context.Background()
+
+			visit, err := h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{ButtonID: "sales", Visitor: notify.Visitor{Name: "佐藤 花子", Company: "テスト商事", Count: 2}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgs := h.waitMessages(1)
+			if msgs[0].ChannelID != roomID || msgs[0].BotID != botID {
+				t.Fatalf("notification went to %+v", msgs[0])
+			}
+			body := textOf(t, msgs[0])
+			for _, want := range []string{"テスト商事 佐藤 花子 様", "2名", "営業部"} {
+				if !strings.Contains(body, want) {
+					t.Errorf("notification %q lacks %q", body, want)
+				}
+			}
+			labels, values := postbacks(t, msgs[0])
+			if strings.Join(labels, ",") != "対応します,他の人に対応を依頼" {
+				t.Errorf("labels = %v", labels)
+			}
+
+			// 「対応します」 by A: delivered as LINE WORKS does, a message
+			// event with content.postback.
+			h.tap(userA, roomID, labels[0], values[0])
+			msgs = h.waitMessages(2)
+			accepted := textOf(t, msgs[1])
+			if !strings.Contains(accepted, "佐藤 花子 様") || !strings.Contains(accepted, `<m userId="user-a">`) {
+				t.Errorf("accepted message = %q, want the visitor and a mention of the handler", accepted)
+			}
+			v, err := h.store.GetVisit(ctx, h.org.ID, visit.ID)
+			if err != nil || v.Status != reception.StatusAccepted || v.HandlerUserID != userA {
+				t.Fatalf("visit after accept = %+v, %v", v, err)
+			}
+
+			// A second tap by B is told who has it.
+			h.tap(userB, roomID, labels[0], values[0])
+			msgs = h.waitMessages(3)
+			taken := textOf(t, msgs[2])
+			if !strings.Contains(taken, `<m userId="user-b">`) || !strings.Contains(taken, `<m userId="user-a">`) {
+				t.Errorf("already-taken reply = %q, want mentions of B and of A", taken)
+			}
+			if v, _ := h.store.GetVisit(ctx, h.org.ID, visit.ID); v.HandlerUserID != userA {
+				t.Errorf("handler changed to %q", v.HandlerUserID)
+			}
+
+			// 「他の人に対応を依頼」 by A → @All in the room.
+			h.tap(userA, roomID, labels[1], values[1])
+			msgs = h.waitMessages(4)
+			esc := textOf(t, msgs[3])
+			if !strings.Contains(esc, lineworks.MentionAll) || msgs[3].ChannelID != roomID {
+				t.Errorf("escalation = %q to %q, want @All in the room", esc, msgs[3].ChannelID)
+			}
+			v, _ = h.store.GetVisit(ctx, h.org.ID, visit.ID)
+			if v.Status != reception.StatusEscalated {
+				t.Errorf("status after escalation = %s", v.Status)
+			}
+
+			// The bot is invited to a new room: it records the room and posts
+			// its ID.
+			rec := h.sender.ServeTo(h.svc.CallbackHandler(), lineworkstest.JoinEvent("room-new"))
+			if rec.Code != http.StatusOK {
+				t.Fatalf("join answered %d", rec.Code)
+			}
+			msgs = h.waitMessages(5)
+			if got := textOf(t, msgs[4]); msgs[4].ChannelID != "room-new" || !strings.Contains(got, "このトークルームのルームIDは room-new です") {
+				t.Errorf("room ID message = %q to %q", got, msgs[4].ChannelID)
+			}
+			if room, err := h.store.GetRoom(ctx, h.org.ID, "room-new"); err != nil || room.LeftAt != nil {
+				t.Errorf("room = %+v, %v", room, err)
+			}
+			rec = h.sender.ServeTo(h.svc.CallbackHandler(), lineworkstest.LeaveEvent("room-new"))
+			if rec.Code != http.StatusOK {
+				t.Fatalf("leave answered %d", rec.Code)
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				room, _ := h.store.GetRoom(ctx, h.org.ID, "room-new")
+				if room != nil && room.LeftAt != nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("leave was not recorded")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if strings.Contains(h.logs.String(), botSecret) || strings.Contains(h.logs.String(), h.sa.ClientSecret) {
+				t.Error("logs contain a secret")
+			}
+		})
+	}
+}

@@ -1,0 +1,236 @@
+package notify
+
+import (
+	"fmt"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/uketsuke/uketsuke/lineworks"
+	"github.com/uketsuke/uketsuke/reception"
+)
+
+// Texts are the message texts of one locale, as text/template sources.
+// Visitor-supplied values (name, company, note) reach templates already
+// escaped with lineworks.EscapeText, so a visitor cannot mention anyone or
+// break the markup; mentions uketsuke makes itself (handler, @All) are
+// passed as ready markup.
+//
+// Placeholders:
+//   - Notification: .Visitor (company and name with honorific), .Name,
+//     .Company, .PartySize, .Button, .Time, .Note, .Staff (chosen staff name)
+//   - Accepted: .Visitor, .Handler (a mention or the handler's name), .Button
+//   - AlreadyTaken: .Tapper (a mention), .Visitor, .Handler
+//   - Escalated: .All (@All), .Visitor, .Requester, .Button
+//   - Reminder: .All (empty unless the policy mentions everyone), .Visitor,
+//     .Button, .Waiting (minutes), .Count
+//   - RoomID: .ChannelID
+type Texts struct {
+	Notification  string
+	AcceptLabel   string
+	EscalateLabel string
+	Accepted      string
+	AlreadyTaken  string
+	Escalated     string
+	Reminder      string
+	RoomID        string
+	UnknownVisit  string
+	ClosedVisit   string
+	NoRoom        string
+	// Honorific follows (ja) or precedes (en) the visitor's name.
+	Honorific     string
+	NamelessGuest string
+
+	parsed map[string]*template.Template
+}
+
+var defaultTexts = map[string]*Texts{
+	"ja": mustParse(&Texts{
+		Notification:  "{{.Visitor}}{{if .PartySize}}（{{.PartySize}}名）{{end}}が「{{.Button}}」でお越しです。\n受付時刻 {{.Time}}{{if .Staff}}\nご指名: {{.Staff}}{{end}}{{if .Note}}\n{{.Note}}{{end}}",
+		AcceptLabel:   "対応します",
+		EscalateLabel: "他の人に対応を依頼",
+		Accepted:      "{{.Visitor}}\n担当: {{.Handler}}",
+		AlreadyTaken:  "{{.Tapper}} {{.Visitor}}は {{.Handler}} が対応中です。",
+		Escalated:     "{{.All}} {{.Visitor}}の対応をお願いします（{{.Requester}} より依頼）",
+		Reminder:      "{{if .All}}{{.All}} {{end}}まだ対応者がいません: {{.Visitor}}（「{{.Button}}」、{{.Waiting}}分お待ちです）",
+		RoomID:        "このトークルームのルームIDは {{.ChannelID}} です",
+		UnknownVisit:  "この受付は見つかりませんでした。",
+		ClosedVisit:   "この受付はすでに終了しています。",
+		NoRoom:        "依頼先のトークルームが設定されていません。管理者にお問い合わせください。",
+		Honorific:     " 様",
+		NamelessGuest: "お客様",
+	}),
+	"en": mustParse(&Texts{
+		Notification:  "{{.Visitor}}{{if .PartySize}} (party of {{.PartySize}}){{end}} is here for \"{{.Button}}\".\nChecked in at {{.Time}}{{if .Staff}}\nAsked for: {{.Staff}}{{end}}{{if .Note}}\n{{.Note}}{{end}}",
+		AcceptLabel:   "I'll take it",
+		EscalateLabel: "Ask someone else",
+		Accepted:      "{{.Visitor}}\nHandled by {{.Handler}}",
+		AlreadyTaken:  "{{.Tapper}} {{.Handler}} is already taking care of {{.Visitor}}.",
+		Escalated:     "{{.All}} Could someone take care of {{.Visitor}}? (asked by {{.Requester}})",
+		Reminder:      "{{if .All}}{{.All}} {{end}}Nobody has answered yet: {{.Visitor}} (\"{{.Button}}\", waiting {{.Waiting}} min)",
+		RoomID:        "This talk room's room ID is {{.ChannelID}}",
+		UnknownVisit:  "This check-in could not be found.",
+		ClosedVisit:   "This check-in is already closed.",
+		NoRoom:        "No talk room is set up to ask. Please contact your administrator.",
+		Honorific:     "",
+		NamelessGuest: "A visitor",
+	}),
+}
+
+func mustParse(t *Texts) *Texts {
+	if err := t.parse(); err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func (t *Texts) fields() map[string]string {
+	return map[string]string{
+		"Notification": t.Notification, "Accepted": t.Accepted, "AlreadyTaken": t.AlreadyTaken,
+		"Escalated": t.Escalated, "Reminder": t.Reminder, "RoomID": t.RoomID,
+	}
+}
+
+func (t *Texts) parse() error {
+	t.parsed = map[string]*template.Template{}
+	for name, src := range t.fields() {
+		tpl, err := template.New(name).Option("missingkey=zero").Parse(src)
+		if err != nil {
+			return fmt.Errorf("notify: template %s: %w", name, err)
+		}
+		t.parsed[name] = tpl
+	}
+	return nil
+}
+
+// merge returns t with the non-empty fields of o.
+func (t *Texts) merge(o Texts) *Texts {
+	m := *t
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&m.Notification, o.Notification)
+	set(&m.AcceptLabel, o.AcceptLabel)
+	set(&m.EscalateLabel, o.EscalateLabel)
+	set(&m.Accepted, o.Accepted)
+	set(&m.AlreadyTaken, o.AlreadyTaken)
+	set(&m.Escalated, o.Escalated)
+	set(&m.Reminder, o.Reminder)
+	set(&m.RoomID, o.RoomID)
+	set(&m.UnknownVisit, o.UnknownVisit)
+	set(&m.ClosedVisit, o.ClosedVisit)
+	set(&m.NoRoom, o.NoRoom)
+	set(&m.Honorific, o.Honorific)
+	set(&m.NamelessGuest, o.NamelessGuest)
+	m.parsed = nil
+	return &m
+}
+
+// textsFor picks the texts of an organization's locale ("ja-JP" → "ja").
+func (s *Service) textsFor(org *reception.Organization) *Texts {
+	loc := s.locale
+	if org != nil && org.Locale != "" {
+		loc = org.Locale
+	}
+	if t, ok := s.texts[loc]; ok {
+		return t
+	}
+	if base, _, ok := strings.Cut(loc, "-"); ok {
+		if t, ok := s.texts[base]; ok {
+			return t
+		}
+	}
+	if t, ok := s.texts[s.locale]; ok {
+		return t
+	}
+	return defaultTexts["ja"]
+}
+
+// Visitor-supplied fields are cut to these lengths (in characters) before
+// rendering, so one long name cannot push the message over its limit.
+const (
+	maxNameLen    = 60
+	maxCompanyLen = 60
+	maxNoteLen    = 300
+	// contentTextLimit is the button template's contentText limit.
+	contentTextLimit = 1000
+	// textLimit is a text message's limit.
+	textLimit = 2000
+)
+
+// safe escapes and truncates visitor input.
+func safe(s string, n int) string {
+	return lineworks.EscapeText(lineworks.TruncateText(strings.TrimSpace(s), n))
+}
+
+// visitorLabel is "Company Name 様" (ja) for messages.
+func visitorLabel(t *Texts, v *reception.Visit) string {
+	name := safe(v.VisitorName, maxNameLen)
+	company := safe(v.Company, maxCompanyLen)
+	if name == "" {
+		name = t.NamelessGuest
+	} else {
+		name += t.Honorific
+	}
+	if company != "" {
+		return company + " " + name
+	}
+	return name
+}
+
+func (t *Texts) render(name string, override string, data any, limit int) (string, error) {
+	tpl := t.parsed[name]
+	if override != "" {
+		var err error
+		if tpl, err = template.New(name).Option("missingkey=zero").Parse(override); err != nil {
+			return "", fmt.Errorf("notify: template override: %w", err)
+		}
+	}
+	var b strings.Builder
+	if err := tpl.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("notify: rendering %s: %w", name, err)
+	}
+	return lineworks.TruncateText(b.String(), limit), nil
+}
+
+// notificationData is what the Notification template sees.
+type notificationData struct {
+	Visitor, Name, Company, Button, Time, Note, Staff string
+	PartySize                                         int
+}
+
+// buildNotification renders the room (and personal) message of a visit: a
+// button_template whose two buttons are message actions carrying postback
+// values, because LINE WORKS does not allow postback actions in button
+// templates. The tap then arrives as a message event with content.postback.
+func (s *Service) buildNotification(t *Texts, org *reception.Organization, b *reception.Button, v *reception.Visit, staffName string, loc *time.Location) (lineworks.Content, error) {
+	label := b.Label
+	if org != nil && org.Locale != "" {
+		if l, ok := b.Labels[org.Locale]; ok && l != "" {
+			label = l
+		}
+	}
+	data := notificationData{
+		Visitor:   visitorLabel(t, v),
+		Name:      safe(v.VisitorName, maxNameLen),
+		Company:   safe(v.Company, maxCompanyLen),
+		Button:    lineworks.EscapeText(label),
+		Time:      v.CreatedAt.In(loc).Format("15:04"),
+		Note:      safe(v.Note, maxNoteLen),
+		Staff:     lineworks.EscapeText(staffName),
+		PartySize: v.PartySize,
+	}
+	text, err := t.render("Notification", b.Template, data, contentTextLimit)
+	if err != nil {
+		return nil, err
+	}
+	return lineworks.ButtonTemplate{
+		ContentText: text,
+		Actions: []lineworks.Action{
+			lineworks.MessageAction{Label: t.AcceptLabel, Text: t.AcceptLabel, Postback: encodePostback(actionAccept, v.ID)},
+			lineworks.MessageAction{Label: t.EscalateLabel, Text: t.EscalateLabel, Postback: encodePostback(actionEscalate, v.ID)},
+		},
+	}, nil
+}

@@ -1,0 +1,323 @@
+// Package notify turns reception check-ins into LINE WORKS notifications and
+// staff taps into handled visits. It composes the reception Store with the
+// lineworks client:
+//
+//   - CheckIn validates a visit, routes it (the button's rooms and staff, or
+//     only the chosen staff member, or the organization's default room) and
+//     stores it together with its outbox entries in one transaction. It never
+//     waits on LINE WORKS.
+//   - The dispatcher leases due outbox entries, sends them with one
+//     lineworks.Client per organization and marks them sent; transient
+//     failures are retried with backoff, permanent ones dead-lettered.
+//   - CallbackHandler verifies callbacks, stores them in the inbox and
+//     answers at once (LINE WORKS never redelivers); the inbox processor
+//     then records rooms the bot joins (and posts their room ID), claims a
+//     visit for the first staff member who taps 「対応します」, and asks the
+//     room for help (@All) on 「他の人に対応を依頼」.
+//   - The reminder loop re-notifies visits nobody answered.
+//
+// Every loop runs under Service.Run and stops gracefully with its context,
+// returning unfinished leases so nothing accepted is lost. Several processes
+// may run Service on one PostgreSQL database: the store's leases make each
+// outbox entry go out once.
+package notify
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/uketsuke/uketsuke/lineworks"
+	"github.com/uketsuke/uketsuke/reception"
+)
+
+// API is what notify needs from LINE WORKS for one organization. It is a
+// narrow interface so that tests can use a fake without HTTP;
+// LineWorksConnector provides the real one.
+type API interface {
+	SendToChannel(ctx context.Context, botID int64, channelID string, msg lineworks.Content) error
+	SendToUser(ctx context.Context, botID int64, userID string, msg lineworks.Content) error
+	// DisplayName returns a user's name for messages ("山田 太郎").
+	DisplayName(ctx context.Context, userID string) (string, error)
+}
+
+// Connector gives the API of an organization, built from its stored
+// credentials (org comes from GetOrganizationWithSecrets). Implementations
+// cache and rebuild when the credentials change.
+type Connector interface {
+	Connect(ctx context.Context, org *reception.Organization) (API, error)
+}
+
+// Metrics counts what the service does. The server binds it to Prometheus;
+// the zero Service uses a no-op.
+type Metrics interface {
+	// Inc adds one to the counter name, optionally with a label value
+	// (e.g. the callback event type).
+	Inc(name, label string)
+}
+
+// Counter names passed to Metrics.Inc.
+const (
+	MetricCheckIns  = "checkins"
+	MetricSent      = "sent"
+	MetricRetried   = "retried"
+	MetricDead      = "dead"
+	MetricClaims    = "claims" // label: "won", "conflict", "repeat"
+	MetricCallbacks = "callbacks"
+	MetricReminders = "reminders"
+	MetricEscalated = "escalations"
+)
+
+type nopMetrics struct{}
+
+func (nopMetrics) Inc(string, string) {}
+
+// Service is the notification engine. Create it with New; it is safe for
+// concurrent use.
+type Service struct {
+	store     reception.Store
+	connector Connector
+	now       func() time.Time
+	log       *slog.Logger
+	metrics   Metrics
+	texts     map[string]*Texts
+	locale    string
+	owner     string
+	loc       *time.Location
+
+	leaseFor     time.Duration
+	pollInterval time.Duration
+	batch        int
+	concurrency  int
+	maxAttempts  int
+	baseBackoff  time.Duration
+	maxBackoff   time.Duration
+
+	kickOutbox chan struct{}
+	kickInbox  chan struct{}
+
+	namesMu sync.Mutex
+	names   map[string]cachedName
+}
+
+type cachedName struct {
+	name    string
+	expires time.Time
+}
+
+// Option configures New.
+type Option func(*Service) error
+
+// WithClock replaces time.Now (tests drive reminders with it).
+func WithClock(now func() time.Time) Option {
+	return func(s *Service) error {
+		if now == nil {
+			return errors.New("notify: WithClock(nil)")
+		}
+		s.now = now
+		return nil
+	}
+}
+
+// WithLogger sets the logger. Log lines carry organization and visit IDs and
+// never a secret.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Service) error {
+		if l == nil {
+			return errors.New("notify: WithLogger(nil)")
+		}
+		s.log = l
+		return nil
+	}
+}
+
+// WithMetrics sets the counters.
+func WithMetrics(m Metrics) Option {
+	return func(s *Service) error {
+		if m == nil {
+			return errors.New("notify: WithMetrics(nil)")
+		}
+		s.metrics = m
+		return nil
+	}
+}
+
+// WithOwner names this process in leases (default: hostname and a random
+// suffix). Two processes must never share a name.
+func WithOwner(owner string) Option {
+	return func(s *Service) error {
+		if owner == "" {
+			return errors.New("notify: WithOwner(\"\")")
+		}
+		s.owner = owner
+		return nil
+	}
+}
+
+// WithDelivery tunes the dispatcher: how long a lease lasts, how often idle
+// loops poll the store, how many entries one lease takes, how many are sent
+// at once, and after how many attempts an entry is dead.
+func WithDelivery(leaseFor, poll time.Duration, batch, concurrency, maxAttempts int) Option {
+	return func(s *Service) error {
+		if leaseFor <= 0 || poll <= 0 || batch <= 0 || concurrency <= 0 || maxAttempts <= 0 {
+			return errors.New("notify: WithDelivery: every value must be positive")
+		}
+		s.leaseFor, s.pollInterval, s.batch, s.concurrency, s.maxAttempts = leaseFor, poll, batch, concurrency, maxAttempts
+		return nil
+	}
+}
+
+// WithBackoff sets the retry backoff of failed deliveries (doubling from
+// base up to max, or the server's RetryAfter when longer).
+func WithBackoff(base, max time.Duration) Option {
+	return func(s *Service) error {
+		if base <= 0 || max < base {
+			return errors.New("notify: WithBackoff: need 0 < base <= max")
+		}
+		s.baseBackoff, s.maxBackoff = base, max
+		return nil
+	}
+}
+
+// WithTexts overrides the message texts for a locale ("ja", "en", …).
+// Fields left empty keep the built-in text.
+func WithTexts(locale string, t Texts) Option {
+	return func(s *Service) error {
+		base, ok := s.texts[locale]
+		if !ok {
+			base = defaultTexts["ja"]
+		}
+		merged := base.merge(t)
+		if err := merged.parse(); err != nil {
+			return err
+		}
+		s.texts[locale] = merged
+		return nil
+	}
+}
+
+// WithDefaultLocale sets the locale of organizations that have none
+// (default "ja").
+func WithDefaultLocale(locale string) Option {
+	return func(s *Service) error {
+		s.locale = locale
+		return nil
+	}
+}
+
+// WithLocation sets the time zone of times shown in messages (default
+// time.Local).
+func WithLocation(loc *time.Location) Option {
+	return func(s *Service) error {
+		if loc == nil {
+			return errors.New("notify: WithLocation(nil)")
+		}
+		s.loc = loc
+		return nil
+	}
+}
+
+func (s *Service) location() *time.Location { return s.loc }
+
+// New returns a Service over store that reaches LINE WORKS through
+// connector.
+func New(store reception.Store, connector Connector, opts ...Option) (*Service, error) {
+	if store == nil || connector == nil {
+		return nil, errors.New("notify: New needs a store and a connector")
+	}
+	s := &Service{
+		store:        store,
+		connector:    connector,
+		now:          time.Now,
+		log:          slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		metrics:      nopMetrics{},
+		texts:        map[string]*Texts{},
+		locale:       "ja",
+		owner:        defaultOwner(),
+		leaseFor:     30 * time.Second,
+		pollInterval: time.Second,
+		batch:        32,
+		concurrency:  8,
+		maxAttempts:  10,
+		baseBackoff:  time.Second,
+		maxBackoff:   5 * time.Minute,
+		kickOutbox:   make(chan struct{}, 1),
+		kickInbox:    make(chan struct{}, 1),
+		names:        map[string]cachedName{},
+		loc:          time.Local,
+	}
+	for k, v := range defaultTexts {
+		s.texts[k] = v
+	}
+	for _, o := range opts {
+		if err := o(s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func defaultOwner() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return host + "-" + hex.EncodeToString(b)
+}
+
+// Owner returns the name this service leases under.
+func (s *Service) Owner() string { return s.owner }
+
+// Store returns the store the service works on.
+func (s *Service) Store() reception.Store { return s.store }
+
+// Run runs the dispatcher, the inbox processor and the reminder loop until
+// ctx ends, then returns unfinished leases and returns nil. Run may be called
+// on several processes sharing a database.
+func (s *Service) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Go(func() { s.runOutbox(ctx) })
+	wg.Go(func() { s.runInbox(ctx) })
+	wg.Go(func() { s.runReminders(ctx) })
+	wg.Wait()
+	// Leases of entries never attempted go back at once, so another replica
+	// need not wait for them to lapse.
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if n, err := s.store.ReleaseOutbox(bg, s.owner); err != nil {
+		s.log.Error("releasing outbox leases", "err", err)
+	} else if n > 0 {
+		s.log.Info("released outbox leases", "count", n)
+	}
+	if n, err := s.store.ReleaseInbox(bg, s.owner); err != nil {
+		s.log.Error("releasing inbox leases", "err", err)
+	} else if n > 0 {
+		s.log.Info("released inbox leases", "count", n)
+	}
+	return nil
+}
+
+func kick(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// wait sleeps until d passes, a kick arrives or ctx ends (false).
+func wait(ctx context.Context, d time.Duration, kicked <-chan struct{}) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-kicked:
+		return true
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,33 @@
+package notify
+
+import "strings"
+
+// Postback values carry a versioned prefix, an action and a visit ID:
+// "uk1:accept:<visitID>". The prefix lets a future format coexist with
+// buttons already sitting in talk rooms, and lets us ignore taps on other
+// bots' buttons. Visit IDs are short, so values stay far under the
+// 1000-character limit of a message action's postback.
+const postbackPrefix = "uk1"
+
+const (
+	actionAccept   = "accept"
+	actionEscalate = "escalate"
+)
+
+func encodePostback(action, visitID string) string {
+	return postbackPrefix + ":" + action + ":" + visitID
+}
+
+// decodePostback parses a postback value; ok is false for values that are
+// not ours.
+func decodePostback(data string) (action, visitID string, ok bool) {
+	parts := strings.SplitN(strings.TrimSpace(data), ":", 3)
+	if len(parts) != 3 || parts[0] != postbackPrefix || parts[2] == "" {
+		return "", "", false
+	}
+	switch parts[1] {
+	case actionAccept, actionEscalate:
+		return parts[1], parts[2], true
+	}
+	return "", "", false
+}
