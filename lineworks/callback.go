@@ -83,6 +83,13 @@ var (
 	errBotIDNotInteger = fmt.Errorf("%w: not a positive decimal integer", ErrInvalidBotID)
 )
 
+// Canonical forms of the header names: http.Header.Get canonicalizes its
+// argument on every call, which allocates unless it already is canonical.
+var (
+	signatureKey = http.CanonicalHeaderKey(CallbackSignatureHeader)
+	botIDKey     = http.CanonicalHeaderKey(CallbackBotIDHeader)
+)
+
 // strictBase64 is built once: Strict returns a new *Encoding on every call.
 var strictBase64 = base64.StdEncoding.Strict()
 
@@ -195,7 +202,7 @@ func WithCallbackLogger(l *slog.Logger) CallbackOption {
 // close r.Body; the http.Server does.
 func ParseCallback(r *http.Request, secret string, opts ...CallbackOption) (*Callback, error) {
 	cfg := newCallbackConfig(opts)
-	botHeader := r.Header.Get(CallbackBotIDHeader)
+	botHeader := r.Header.Get(botIDKey)
 	botID, err := parseBotID(botHeader)
 	if err != nil {
 		return nil, err
@@ -208,7 +215,7 @@ func parseCallback(r *http.Request, botHeader string, botID int64, secret string
 	if err != nil {
 		return nil, err
 	}
-	sig := r.Header.Get(CallbackSignatureHeader)
+	sig := r.Header.Get(signatureKey)
 	if err := VerifySignature(secret, body, sig); err != nil {
 		return nil, err
 	}
@@ -348,14 +355,14 @@ func (h *callbackHandler) serve(r *http.Request, botID *int64) (int, error) {
 	if r.ContentLength > h.cfg.maxBody {
 		return http.StatusRequestEntityTooLarge, fmt.Errorf("%w: Content-Length %d exceeds the limit of %d bytes", ErrBodyTooLarge, r.ContentLength, h.cfg.maxBody)
 	}
-	botHeader := r.Header.Get(CallbackBotIDHeader)
+	botHeader := r.Header.Get(botIDKey)
 	id, err := parseBotID(botHeader)
 	if err != nil {
 		return http.StatusBadRequest, err
 	}
 	*botID = id
 	// Reject unsigned requests before spending a lookup on them.
-	if strings.TrimSpace(r.Header.Get(CallbackSignatureHeader)) == "" {
+	if strings.TrimSpace(r.Header.Get(signatureKey)) == "" {
 		return http.StatusUnauthorized, ErrSignatureMissing
 	}
 	secret, err := h.secretFor(r.Context(), id)

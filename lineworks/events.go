@@ -697,6 +697,13 @@ func (t *issuedTime) UnmarshalJSON(b []byte) error {
 	}
 	var s string
 	if bytes.IndexByte(b, '\\') < 0 {
+		// The common case, without a string allocation: what LINE WORKS
+		// sends is RFC 3339, which time.Time parses straight from bytes.
+		var v time.Time
+		if v.UnmarshalText(b[1:len(b)-1]) == nil {
+			*t = issuedTime(v)
+			return nil
+		}
 		s = string(b[1 : len(b)-1])
 	} else if json.Unmarshal(b, &s) != nil {
 		return nil
