@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -30,7 +31,8 @@ type state struct {
 	changed  chan struct{} // closed and replaced whenever messages change
 	messages []Message
 	codes    map[string]*authCode
-	signIn   string // user ID that "signs in" at the authorize endpoint
+	signIn   string    // user ID that "signs in" at the authorize endpoint
+	res      resources // users, channels, bots, files, menus (resources.go)
 }
 
 type authCode struct {
@@ -142,7 +144,11 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request) {
 	}
 	m := Message{BotID: botID, ChannelID: r.PathValue("channelId"), UserID: r.PathValue("userId"), Content: body.Content, DomainID: t.app.DomainID, Received: s.now()}
 	if code, desc := s.validateSend(m); code != "" {
-		writeError(w, http.StatusBadRequest, code, desc)
+		status := http.StatusBadRequest
+		if code == "NOT_FOUND" || strings.HasSuffix(code, "_NOT_EXIST") {
+			status = http.StatusNotFound
+		}
+		writeError(w, status, code, desc)
 		return
 	}
 	s.state.recordMessage(m)

@@ -1,0 +1,538 @@
+package main
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uketsuke/uketsuke/lineworks"
+	"github.com/uketsuke/uketsuke/notify"
+	"github.com/uketsuke/uketsuke/reception"
+)
+
+// ---- buttons ----
+
+type reminderJSON struct {
+	// After is a Go duration such as "5m"; "" or "0" disables reminders.
+	After      string `json:"after"`
+	MentionAll bool   `json:"mentionAll"`
+	Max        int    `json:"max"`
+}
+
+type buttonJSON struct {
+	ID            string            `json:"id"`
+	Label         string            `json:"label"`
+	Labels        map[string]string `json:"labels,omitempty"`
+	Order         int               `json:"order"`
+	Enabled       *bool             `json:"enabled,omitempty"`
+	Rooms         []string          `json:"rooms"`
+	Staff         []string          `json:"staff"`
+	PersonalFirst bool              `json:"personalFirst"`
+	Template      string            `json:"template,omitempty"`
+	Reminder      *reminderJSON     `json:"reminder,omitempty"`
+}
+
+func buttonOut(b *reception.Button) buttonJSON {
+	enabled := b.Enabled
+	out := buttonJSON{ID: b.ID, Label: b.Label, Labels: b.Labels, Order: b.Order, Enabled: &enabled,
+		Rooms: b.ChannelIDs, Staff: b.StaffIDs, PersonalFirst: b.PersonalFirst, Template: b.Template}
+	if out.Rooms == nil {
+		out.Rooms = []string{}
+	}
+	if out.Staff == nil {
+		out.Staff = []string{}
+	}
+	if b.Reminder.After > 0 {
+		out.Reminder = &reminderJSON{After: formatDuration(b.Reminder.After), MentionAll: b.Reminder.MentionAll, Max: b.Reminder.Max}
+	}
+	return out
+}
+
+// formatDuration writes 5m rather than 5m0s.
+func formatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// toButton checks the input and builds the button; the domain's own checks
+// (label length, IDs) run in the store.
+func (a *api) toButton(r *http.Request, orgID string, in *buttonJSON) (*reception.Button, error) {
+	b := &reception.Button{ID: in.ID, OrgID: orgID, Label: strings.TrimSpace(in.Label), Labels: in.Labels, Order: in.Order,
+		Enabled: in.Enabled == nil || *in.Enabled, PersonalFirst: in.PersonalFirst, Template: in.Template}
+	for i, room := range in.Rooms {
+		c, _ := lineworks.TrimCredential(room)
+		if c == "" {
+			return nil, &apiError{Status: http.StatusBadRequest, Field: fmt.Sprintf("rooms[%d]", i), Msg: fmt.Sprintf("rooms[%d] is empty", i)}
+		}
+		b.ChannelIDs = append(b.ChannelIDs, c)
+	}
+	for i, id := range in.Staff {
+		field := fmt.Sprintf("staff[%d]", i)
+		if _, err := a.store.GetStaff(r.Context(), orgID, id); err != nil {
+			if errors.Is(err, reception.ErrNotFound) || errors.Is(err, reception.ErrInvalid) {
+				return nil, &apiError{Status: http.StatusBadRequest, Field: field, Msg: field + ": no staff member " + strconv.Quote(id)}
+			}
+			return nil, err
+		}
+		b.StaffIDs = append(b.StaffIDs, id)
+	}
+	if in.Reminder != nil {
+		if after := strings.TrimSpace(in.Reminder.After); after != "" && after != "0" {
+			d, err := time.ParseDuration(after)
+			if err != nil {
+				return nil, &apiError{Status: http.StatusBadRequest, Field: "reminder.after", Msg: "reminder.after: not a duration such as 5m"}
+			}
+			b.Reminder.After = d
+		}
+		b.Reminder.MentionAll, b.Reminder.Max = in.Reminder.MentionAll, in.Reminder.Max
+	}
+	if err := b.Validate(); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (a *api) listButtons(w http.ResponseWriter, r *http.Request) error {
+	org, err := a.orgOf(r)
+	if err != nil {
+		return err
+	}
+	bs, err := a.store.ListButtons(r.Context(), org.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]buttonJSON, 0, len(bs))
+	for _, b := range bs {
+		out = append(out, buttonOut(b))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (a *api) getButton(w http.ResponseWriter, r *http.Request) error {
+	org, err := a.orgOf(r)
+	if err != nil {
+		return err
+	}
+	b, err := a.store.GetButton(r.Context(), org.ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, buttonOut(b))
+	return nil
+}
+
+func (a *api) createButton(w http.ResponseWriter, r *http.Request) error {
+	var in buttonJSON
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.ID == "" {
+		in.ID = reception.NewID()
+	}
+	return a.saveButton(w, r, &in, true)
+}
+
+func (a *api) putButton(w http.ResponseWriter, r *http.Request) error {
+	var in buttonJSON
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if in.ID != "" && in.ID != id {
+		return &apiError{Status: http.StatusBadRequest, Field: "id", Msg: "id differs from the ID in the URL"}
+	}
+	in.ID = id
+	return a.saveButton(w, r, &in, false)
+}
+
+func (a *api) saveButton(w http.ResponseWriter, r *http.Request, in *buttonJSON, mustBeNew bool) error {
+	org, err := a.orgOf(r)
+	if err != nil {
+		return err
+	}
+	if err := needID("id", in.ID); err != nil {
+		return err
+	}
+	_, err = a.store.GetButton(r.Context(), org.ID, in.ID)
+	exists := err == nil
+	if err != nil && !errors.Is(err, reception.ErrNotFound) {
+		return err
+	}
+	if exists && mustBeNew {
+		return &apiError{Status: http.StatusConflict, Field: "id", Msg: "a button " + in.ID + " exists already; PUT it to change it"}
+	}
+	b, err := a.toButton(r, org.ID, in)
+	if err != nil {
+		return err
+	}
+	if err := a.store.PutButton(r.Context(), b); err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if !exists {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, buttonOut(b))
+	return nil
+}
+
+func (a *api) deleteButton(w http.ResponseWriter, r *http.Request) error {
+	org, err := a.orgOf(r)
+	if err != nil {
+		return err
+	}
+	if err := a.store.DeleteButton(r.Context(), org.ID, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// ---- staff ----
+
+type staffJSON struct {
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	UserID  string   `json:"userId"`
+	Buttons []string `json:"buttons"`
+	Active  *bool    `json:"active,omitempty"`
+}
+
+func staffOut(s *reception.Staff) staffJSON {
+	active := s.Active
+	out := staffJSON{ID: s.ID, Name: s.Name, UserID: s.UserID, Buttons: s.ButtonIDs, Active: &active}
+	if out.Buttons == nil {
+		out.Buttons = []string{}
+	}
+	return out
+}
+
+func (a *api) listStaff(w http.ResponseWriter, r *http.Request) error {
+	org, err := a.orgOf(r)
+	if err != nil {
+		return err
+	}
+	list, err := a.store.ListStaff(r.Context(), org.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]staffJSON, 0, len(list))
+	for _, s := range list {
+		out = append(out, staffOut(s))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (a *api) getStaff(w http.ResponseWriter, r *http.Request) error {
+	org, err := a.orgOf(r)
+	if err != nil {
+		return err
+	}
+	s, err := a.store.GetStaff(r.Context(), org.ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, staffOut(s))
+	return nil
+}
+
+func (a *api) createStaff(w http.ResponseWriter, r *http.Request) error {
+	var in staffJSON
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.ID == "" {
+		in.ID = reception.NewID()
+	}
+	return a.saveStaff(w, r, &in, true)
+}
+
+func (a *api) putStaff(w http.ResponseWriter, r *http.Request) error {
+	var in staffJSON
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if in.ID != "" && in.ID != id {
+		return &apiError{Status: http.StatusBadRequest, Field: "id", Msg: "id differs from the ID in the URL"}
+	}
+	in.ID = id
+	return a.saveStaff(w, r, &in, false)
+}
+
+func (a *api) saveStaff(w http.ResponseWriter, r *http.Request, in *staffJSON, mustBeNew bool) error {
+	org, err := a.orgOf(r)
+	if err != nil {
+		return err
+	}
+	if err := needID("id", in.ID); err != nil {
+		return err
+	}
+	_, err = a.store.GetStaff(r.Context(), org.ID, in.ID)
+	exists := err == nil
+	if err != nil && !errors.Is(err, reception.ErrNotFound) {
+		return err
+	}
+	if exists && mustBeNew {
+		return &apiError{Status: http.StatusConflict, Field: "id", Msg: "a staff member " + in.ID + " exists already; PUT to change"}
+	}
+	userID, _ := lineworks.TrimCredential(in.UserID)
+	s := &reception.Staff{ID: in.ID, OrgID: org.ID, Name: strings.TrimSpace(in.Name), UserID: userID,
+		ButtonIDs: in.Buttons, Active: in.Active == nil || *in.Active}
+	if err := a.store.PutStaff(r.Context(), s); err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if !exists {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, staffOut(s))
+	return nil
+}
+
+func (a *api) deleteStaff(w http.ResponseWriter, r *http.Request) error {
+	org, err := a.orgOf(r)
+	if err != nil {
+		return err
+	}
+	if err := a.store.DeleteStaff(r.Context(), org.ID, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// ---- rooms ----
+
+type roomJSON struct {
+	ChannelID string     `json:"channelId"`
+	Title     string     `json:"title,omitempty"`
+	JoinedAt  time.Time  `json:"joinedAt"`
+	LeftAt    *time.Time `json:"leftAt,omitempty"`
+}
+
+func (a *api) listRooms(w http.ResponseWriter, r *http.Request) error {
+	org, err := a.orgOf(r)
+	if err != nil {
+		return err
+	}
+	rooms, err := a.store.ListRooms(r.Context(), org.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]roomJSON, 0, len(rooms))
+	for _, rm := range rooms {
+		out = append(out, roomJSON{ChannelID: rm.ChannelID, Title: rm.Title, JoinedAt: rm.JoinedAt, LeftAt: rm.LeftAt})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// ---- visits ----
+
+type visitorJSON struct {
+	Name    string `json:"name"`
+	Company string `json:"company,omitempty"`
+	Count   int    `json:"count,omitempty"`
+	Note    string `json:"note,omitempty"`
+}
+
+type visitJSON struct {
+	ID            string      `json:"id"`
+	Visitor       visitorJSON `json:"visitor"`
+	ButtonID      string      `json:"buttonId"`
+	Button        string      `json:"button,omitempty"`
+	StaffID       string      `json:"staffId,omitempty"`
+	Status        string      `json:"status"`
+	HandlerUserID string      `json:"handlerUserId,omitempty"`
+	Handler       string      `json:"handler,omitempty"`
+	HandledAt     *time.Time  `json:"handledAt,omitempty"`
+	Reminders     int         `json:"reminders"`
+	CreatedAt     time.Time   `json:"createdAt"`
+}
+
+const (
+	defaultVisitLimit = 500
+	maxVisitLimit     = 10000
+)
+
+// visitFilter reads date (YYYY-MM-DD in the server's time zone) or from/to
+// (RFC 3339 or dates), status and limit.
+func (a *api) visitFilter(r *http.Request) (reception.VisitFilter, error) {
+	q := r.URL.Query()
+	f := reception.VisitFilter{Status: reception.VisitStatus(q.Get("status")), Limit: defaultVisitLimit}
+	if f.Status != "" && !f.Status.Valid() {
+		return f, &apiError{Status: http.StatusBadRequest, Field: "status", Msg: "status must be waiting, accepted, escalated or closed"}
+	}
+	parse := func(field string, end bool) (time.Time, error) {
+		v := q.Get(field)
+		if v == "" {
+			return time.Time{}, nil
+		}
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			return t, nil
+		}
+		d, err := time.ParseInLocation(time.DateOnly, v, a.loc)
+		if err != nil {
+			return time.Time{}, &apiError{Status: http.StatusBadRequest, Field: field, Msg: field + " must be a date (2006-01-02) or an RFC 3339 time"}
+		}
+		if end {
+			d = d.AddDate(0, 0, 1) // "to" a date includes that day
+		}
+		return d, nil
+	}
+	var err error
+	if q.Get("date") != "" {
+		if f.From, err = parse("date", false); err != nil {
+			return f, err
+		}
+		f.To = f.From.AddDate(0, 0, 1)
+	} else {
+		if f.From, err = parse("from", false); err != nil {
+			return f, err
+		}
+		if f.To, err = parse("to", true); err != nil {
+			return f, err
+		}
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > maxVisitLimit {
+			return f, &apiError{Status: http.StatusBadRequest, Field: "limit", Msg: fmt.Sprintf("limit must be between 1 and %d", maxVisitLimit)}
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
+
+func (a *api) listVisits(w http.ResponseWriter, r *http.Request) error {
+	org, err := a.orgOf(r)
+	if err != nil {
+		return err
+	}
+	f, err := a.visitFilter(r)
+	if err != nil {
+		return err
+	}
+	visits, err := a.store.ListVisits(r.Context(), org.ID, f)
+	if err != nil {
+		return err
+	}
+	// Names for the handler and button columns.
+	labels, names := map[string]string{}, map[string]string{}
+	if bs, err := a.store.ListButtons(r.Context(), org.ID); err == nil {
+		for _, b := range bs {
+			labels[b.ID] = b.Label
+		}
+	}
+	if ss, err := a.store.ListStaff(r.Context(), org.ID); err == nil {
+		for _, s := range ss {
+			names[s.UserID] = s.Name
+		}
+	}
+	out := make([]visitJSON, 0, len(visits))
+	for _, v := range visits {
+		vj := visitJSON{ID: v.ID, Visitor: visitorJSON{Name: v.VisitorName, Company: v.Company, Count: v.PartySize, Note: v.Note},
+			ButtonID: v.ButtonID, Button: labels[v.ButtonID], StaffID: v.StaffID, Status: string(v.Status),
+			HandlerUserID: v.HandlerUserID, Handler: names[v.HandlerUserID], Reminders: v.Reminders, CreatedAt: v.CreatedAt}
+		if !v.HandledAt.IsZero() {
+			t := v.HandledAt
+			vj.HandledAt = &t
+		}
+		out = append(out, vj)
+	}
+	if wantsCSV(r) {
+		return a.writeVisitsCSV(w, org.ID, out)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func wantsCSV(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/csv") || r.URL.Query().Get("format") == "csv"
+}
+
+var visitCSVHeader = []string{"visit_id", "checked_in_at", "visitor_name", "company", "party_size", "button_id", "button", "staff_id", "status", "handler_user_id", "handler", "handled_at", "reminders"}
+
+// writeVisitsCSV writes UTF-8 with a BOM (so Excel reads Japanese right),
+// times in the server's zone, and defuses cells a spreadsheet would run as
+// formulas.
+func (a *api) writeVisitsCSV(w http.ResponseWriter, orgID string, visits []visitJSON) error {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="visits-%s-%s.csv"`, orgID, a.now().In(a.loc).Format("20060102")))
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte("\ufeff"))
+	cw := csv.NewWriter(w)
+	_ = cw.Write(visitCSVHeader)
+	ts := func(t *time.Time) string {
+		if t == nil || t.IsZero() {
+			return ""
+		}
+		return t.In(a.loc).Format(time.RFC3339)
+	}
+	for _, v := range visits {
+		created := v.CreatedAt
+		count := ""
+		if v.Visitor.Count > 0 {
+			count = strconv.Itoa(v.Visitor.Count)
+		}
+		_ = cw.Write([]string{v.ID, ts(&created), cell(v.Visitor.Name), cell(v.Visitor.Company), count, v.ButtonID, cell(v.Button),
+			v.StaffID, v.Status, cell(v.HandlerUserID), cell(v.Handler), ts(v.HandledAt), strconv.Itoa(v.Reminders)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// cell prefixes text a spreadsheet would evaluate (=, +, -, @, tab, CR).
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// ---- check-ins ----
+
+type checkInJSON struct {
+	ButtonID string      `json:"buttonId"`
+	Visitor  visitorJSON `json:"visitor"`
+	StaffID  string      `json:"staffId,omitempty"`
+}
+
+func (a *api) checkIn(w http.ResponseWriter, r *http.Request) error {
+	var in checkInJSON
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	orgID := r.PathValue("org")
+	v, err := a.svc.CheckIn(r.Context(), orgID, notify.CheckInRequest{ButtonID: in.ButtonID, StaffID: in.StaffID,
+		Visitor: notify.Visitor{Name: in.Visitor.Name, Company: in.Visitor.Company, Count: in.Visitor.Count, Note: in.Visitor.Note}})
+	if err != nil {
+		return checkInError(err)
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"visitId": v.ID, "status": string(v.Status)})
+	return nil
+}
+
+// checkInError names the field of CheckIn's not-found errors.
+func checkInError(err error) error {
+	if errors.Is(err, reception.ErrNotFound) && strings.Contains(err.Error(), "buttonId") {
+		return &apiError{Status: http.StatusBadRequest, Field: "buttonId", Msg: "buttonId: no such button"}
+	}
+	if errors.Is(err, notify.ErrNoRoute) {
+		return &apiError{Status: http.StatusBadRequest, Field: "buttonId", Msg: strings.TrimPrefix(err.Error(), "reception: invalid: notify: ")}
+	}
+	return err
+}

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/uketsuke/uketsuke/reception"
+)
+
+// Defaults of the configuration.
+const (
+	defaultAddr       = ":8080"
+	defaultDB         = "uketsuke.db"
+	defaultAPIURL     = "https://www.worksapis.com/v1.0/"
+	defaultAuthURL    = "https://auth.worksmobile.com/oauth2/v2.0/"
+	defaultLease      = 30 * time.Second
+	minAdminTokenLen  = 16
+	memoryDB          = "memory"
+	demoOrgID         = "demo"
+	callbackPath      = "/callback/lineworks"
+	maxAPIBody        = 64 << 10
+	shutdownGrace     = 10 * time.Second
+	readHeaderTimeout = 10 * time.Second
+)
+
+// storeKind is the storage backend chosen by UKETSUKE_DB.
+type storeKind int
+
+const (
+	storeSQLite storeKind = iota
+	storeMemory
+	storePostgres
+)
+
+func (k storeKind) String() string {
+	switch k {
+	case storeMemory:
+		return "memory"
+	case storePostgres:
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// demoMode is UKETSUKE_DEMO: auto (demo unless an organization has a LINE
+// WORKS integration), on or off.
+type demoMode int
+
+const (
+	demoAuto demoMode = iota
+	demoOn
+	demoOff
+)
+
+// config is the server's configuration after parsing and validation.
+type config struct {
+	Addr      string
+	DB        string // path, DSN or "memory"
+	Store     storeKind
+	PublicURL string // without trailing slash; "" if unset
+	// AdminToken is "" when it must be generated.
+	AdminToken string
+	// SecretKey is nil when it must be read from or generated into the key
+	// file (SQLite) or generated in memory (memory store).
+	SecretKey []byte
+	APIURL    string // with trailing slash
+	AuthURL   string // with trailing slash
+	TokenURL  string
+	Demo      demoMode
+	// Lease is how long a dispatcher holds an outbox or inbox entry; after
+	// a crash, its entries are picked up again after this time.
+	Lease time.Duration
+}
+
+// configError is an invalid setting; Setting names the environment
+// variable (and so the flag) at fault.
+type configError struct {
+	Setting string
+	Msg     string
+}
+
+func (e *configError) Error() string {
+	return "invalid configuration: " + e.Setting + ": " + e.Msg
+}
+
+// setting describes one configuration value: its flag, its environment
+// variable and its help text.
+type setting struct {
+	flag, env, def, help string
+}
+
+var settings = []setting{
+	{"addr", "UKETSUKE_ADDR", defaultAddr, "address to listen on, host:port"},
+	{"db", "UKETSUKE_DB", defaultDB, `SQLite file, a postgres:// URL (PostgreSQL) or "memory"`},
+	{"public-url", "UKETSUKE_PUBLIC_URL", "", "public https URL of this server (the bot's callback URL is derived from it)"},
+	{"admin-token", "UKETSUKE_ADMIN_TOKEN", "", "bearer token of the admin API (generated and printed when unset)"},
+	{"secret-key", "UKETSUKE_SECRET_KEY", "", "32-byte key encrypting stored LINE WORKS secrets, base64 (SQLite: generated into <db>.key when unset)"},
+	{"lineworks-api-url", "UKETSUKE_LINEWORKS_API_URL", defaultAPIURL, "LINE WORKS API base URL"},
+	{"lineworks-auth-url", "UKETSUKE_LINEWORKS_AUTH_URL", defaultAuthURL, "LINE WORKS auth base URL (the token endpoint is <url>token)"},
+	{"demo", "UKETSUKE_DEMO", "", "1: demo mode with a built-in fake LINE WORKS, 0: never; default: demo until an organization has an integration"},
+	{"lease", "UKETSUKE_LEASE", defaultLease.String(), "how long a delivery lease lasts; a crashed process's work is retried after it"},
+}
+
+// parseConfig reads flags from args (without the program name) and
+// environment variables through env; a flag wins over its variable. The
+// error is a *configError naming the setting, or flag.ErrHelp.
+func parseConfig(args []string, env func(string) string, usage io.Writer) (*config, error) {
+	fs := flag.NewFlagSet("uketsuke-server", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	vals := map[string]*string{}
+	for _, s := range settings {
+		v := s.def
+		if e := env(s.env); e != "" {
+			v = e
+		}
+		vals[s.env] = fs.String(s.flag, v, s.help+" ($"+s.env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, &configError{Setting: "flags", Msg: err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return nil, &configError{Setting: "flags", Msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	get := func(name string) string { return strings.TrimSpace(*vals[name]) }
+	c := &config{}
+	var err error
+
+	c.Addr = get("UKETSUKE_ADDR")
+	if _, port, perr := net.SplitHostPort(c.Addr); perr != nil || port == "" {
+		return nil, &configError{"UKETSUKE_ADDR", fmt.Sprintf("%q is not host:port (e.g. :8080 or 127.0.0.1:8080)", c.Addr)}
+	}
+
+	c.DB = get("UKETSUKE_DB")
+	switch {
+	case c.DB == "":
+		return nil, &configError{"UKETSUKE_DB", "is empty; give a SQLite file, a postgres:// URL or memory"}
+	case c.DB == memoryDB:
+		c.Store = storeMemory
+	case strings.HasPrefix(c.DB, "postgres://"), strings.HasPrefix(c.DB, "postgresql://"):
+		if u, perr := url.Parse(c.DB); perr != nil || u.Host == "" {
+			// Never echo the DSN: it may hold a password.
+			return nil, &configError{"UKETSUKE_DB", "is not a valid postgres:// URL"}
+		}
+		c.Store = storePostgres
+	case strings.Contains(c.DB, "://"):
+		return nil, &configError{"UKETSUKE_DB", "unknown URL scheme; use a file path, a postgres:// URL or memory"}
+	default:
+		c.Store = storeSQLite
+	}
+
+	if raw := get("UKETSUKE_PUBLIC_URL"); raw != "" {
+		if c.PublicURL, err = baseURL(raw, false); err != nil {
+			return nil, &configError{"UKETSUKE_PUBLIC_URL", err.Error()}
+		}
+		c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	}
+
+	c.AdminToken = get("UKETSUKE_ADMIN_TOKEN")
+	if c.AdminToken != "" && len(c.AdminToken) < minAdminTokenLen {
+		return nil, &configError{"UKETSUKE_ADMIN_TOKEN", fmt.Sprintf("is shorter than %d characters", minAdminTokenLen)}
+	}
+	if strings.ContainsFunc(c.AdminToken, func(r rune) bool { return r <= ' ' || r > '~' }) {
+		return nil, &configError{"UKETSUKE_ADMIN_TOKEN", "must be printable ASCII without spaces"}
+	}
+
+	if raw := get("UKETSUKE_SECRET_KEY"); raw != "" {
+		if c.SecretKey, err = decodeKey(raw); err != nil {
+			return nil, &configError{"UKETSUKE_SECRET_KEY", err.Error()}
+		}
+	} else if c.Store == storePostgres {
+		return nil, &configError{"UKETSUKE_SECRET_KEY", "is required with PostgreSQL (32 random bytes, base64: openssl rand -base64 32)"}
+	}
+
+	if c.APIURL, err = baseURL(get("UKETSUKE_LINEWORKS_API_URL"), true); err != nil {
+		return nil, &configError{"UKETSUKE_LINEWORKS_API_URL", err.Error()}
+	}
+	if c.AuthURL, err = baseURL(get("UKETSUKE_LINEWORKS_AUTH_URL"), true); err != nil {
+		return nil, &configError{"UKETSUKE_LINEWORKS_AUTH_URL", err.Error()}
+	}
+	c.TokenURL = c.AuthURL + "token"
+
+	switch strings.ToLower(get("UKETSUKE_DEMO")) {
+	case "":
+		c.Demo = demoAuto
+	case "1", "true", "on", "yes":
+		c.Demo = demoOn
+	case "0", "false", "off", "no":
+		c.Demo = demoOff
+	default:
+		return nil, &configError{"UKETSUKE_DEMO", fmt.Sprintf("%q is not 1 or 0", get("UKETSUKE_DEMO"))}
+	}
+
+	if c.Lease, err = time.ParseDuration(get("UKETSUKE_LEASE")); err != nil || c.Lease < time.Second || c.Lease > time.Hour {
+		return nil, &configError{"UKETSUKE_LEASE", "must be a duration between 1s and 1h, e.g. 30s"}
+	}
+	return c, nil
+}
+
+// baseURL checks an absolute http(s) URL without query or fragment and,
+// with slash, makes it end in "/".
+func baseURL(raw string, slash bool) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("%q is not an absolute http(s) URL", raw)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("%q must not have a query, fragment or user info", raw)
+	}
+	s := u.String()
+	if slash && !strings.HasSuffix(s, "/") {
+		s += "/"
+	}
+	return s, nil
+}
+
+// decodeKey decodes a base64 secret key (standard or URL alphabet, padded or
+// not) of reception.SecretKeySize bytes. The error never quotes the key.
+func decodeKey(raw string) ([]byte, error) {
+	raw = strings.TrimSpace(raw)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if k, err := enc.DecodeString(raw); err == nil {
+			if len(k) != reception.SecretKeySize {
+				return nil, fmt.Errorf("decodes to %d bytes, want %d (openssl rand -base64 32)", len(k), reception.SecretKeySize)
+			}
+			return k, nil
+		}
+	}
+	return nil, errors.New("is not base64 (openssl rand -base64 32)")
+}

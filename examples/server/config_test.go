@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/uketsuke/uketsuke/reception"
+	"github.com/uketsuke/uketsuke/reception/memstore"
+)
+
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestParseConfig(t *testing.T) {
+	t.Parallel()
+	key := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 32)))
+	defaults := config{Addr: ":8080", DB: "uketsuke.db", Store: storeSQLite, APIURL: defaultAPIURL, AuthURL: defaultAuthURL,
+		TokenURL: defaultAuthURL + "token", Demo: demoAuto, Lease: 30 * time.Second}
+	with := func(f func(c *config)) *config {
+		c := defaults
+		f(&c)
+		return &c
+	}
+	tests := []struct {
+		name        string
+		args        []string
+		env         map[string]string
+		want        *config
+		wantSetting string // the setting a configError names
+	}{
+		{name: "defaults", want: &defaults},
+		{name: "env", env: map[string]string{
+			"UKETSUKE_ADDR": "127.0.0.1:9000", "UKETSUKE_DB": "memory", "UKETSUKE_PUBLIC_URL": "https://uketsuke.example.com/",
+			"UKETSUKE_ADMIN_TOKEN": "0123456789abcdef", "UKETSUKE_SECRET_KEY": key, "UKETSUKE_DEMO": "0",
+			"UKETSUKE_LINEWORKS_API_URL": "http://127.0.0.1:1/v1.0", "UKETSUKE_LINEWORKS_AUTH_URL": "http://127.0.0.1:1/oauth2/v2.0",
+			"UKETSUKE_LEASE": "5s",
+		}, want: with(func(c *config) {
+			c.Addr, c.DB, c.Store, c.PublicURL = "127.0.0.1:9000", "memory", storeMemory, "https://uketsuke.example.com"
+			c.AdminToken, c.SecretKey, c.Demo, c.Lease = "0123456789abcdef", []byte(strings.Repeat("k", 32)), demoOff, 5*time.Second
+			c.APIURL, c.AuthURL, c.TokenURL = "http://127.0.0.1:1/v1.0/", "http://127.0.0.1:1/oauth2/v2.0/", "http://127.0.0.1:1/oauth2/v2.0/token"
+		})},
+		{name: "flag wins over env", args: []string{"--addr", "127.0.0.1:0", "-demo", "1"}, env: map[string]string{"UKETSUKE_ADDR": ":1", "UKETSUKE_DEMO": "0"},
+			want: with(func(c *config) { c.Addr, c.Demo = "127.0.0.1:0", demoOn })},
+		{name: "postgres needs a key", env: map[string]string{"UKETSUKE_DB": "postgres://u:p@db/uketsuke"}, wantSetting: "UKETSUKE_SECRET_KEY"},
+		{name: "postgres", env: map[string]string{"UKETSUKE_DB": "postgres://u:p@db/uketsuke", "UKETSUKE_SECRET_KEY": key},
+			want: with(func(c *config) {
+				c.DB, c.Store, c.SecretKey = "postgres://u:p@db/uketsuke", storePostgres, []byte(strings.Repeat("k", 32))
+			})},
+		{name: "bad addr", env: map[string]string{"UKETSUKE_ADDR": "8080"}, wantSetting: "UKETSUKE_ADDR"},
+		{name: "unknown db scheme", env: map[string]string{"UKETSUKE_DB": "mysql://x"}, wantSetting: "UKETSUKE_DB"},
+		{name: "public url not absolute", env: map[string]string{"UKETSUKE_PUBLIC_URL": "uketsuke.example.com"}, wantSetting: "UKETSUKE_PUBLIC_URL"},
+		{name: "short admin token", env: map[string]string{"UKETSUKE_ADMIN_TOKEN": "short"}, wantSetting: "UKETSUKE_ADMIN_TOKEN"},
+		{name: "key not base64", env: map[string]string{"UKETSUKE_SECRET_KEY": "not base64!"}, wantSetting: "UKETSUKE_SECRET_KEY"},
+		{name: "key too short", env: map[string]string{"UKETSUKE_SECRET_KEY": base64.StdEncoding.EncodeToString([]byte("short"))}, wantSetting: "UKETSUKE_SECRET_KEY"},
+		{name: "bad api url", env: map[string]string{"UKETSUKE_LINEWORKS_API_URL": "ftp://x"}, wantSetting: "UKETSUKE_LINEWORKS_API_URL"},
+		{name: "bad auth url", env: map[string]string{"UKETSUKE_LINEWORKS_AUTH_URL": "https://x/?q=1"}, wantSetting: "UKETSUKE_LINEWORKS_AUTH_URL"},
+		{name: "bad demo", env: map[string]string{"UKETSUKE_DEMO": "maybe"}, wantSetting: "UKETSUKE_DEMO"},
+		{name: "bad lease", env: map[string]string{"UKETSUKE_LEASE": "10ms"}, wantSetting: "UKETSUKE_LEASE"},
+		{name: "unknown flag", args: []string{"--nope"}, wantSetting: "flags"},
+		{name: "stray argument", args: []string{"serve"}, wantSetting: "flags"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := parseConfig(tt.args, envOf(tt.env), io.Discard)
+			if tt.wantSetting != "" {
+				var ce *configError
+				if !errors.As(err, &ce) || ce.Setting != tt.wantSetting {
+					t.Fatalf("err = %v, want a configError naming %s", err, tt.wantSetting)
+				}
+				if !strings.Contains(err.Error(), tt.wantSetting) {
+					t.Errorf("message %q does not name %s", err, tt.wantSetting)
+				}
+				if strings.Contains(err.Error(), "u:p@") {
+					t.Errorf("message %q leaks the DSN", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(config{})); diff != "" {
+				t.Errorf("config (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseConfigHelp(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	_, err := parseConfig([]string{"-h"}, envOf(nil), &out)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("err = %v, want flag.ErrHelp", err)
+	}
+	for _, s := range settings {
+		if !strings.Contains(out.String(), s.env) {
+			t.Errorf("usage does not mention %s", s.env)
+		}
+	}
+}
+
+func TestKeyFilePath(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"uketsuke.db":                 "uketsuke.db.key",
+		"/var/lib/uketsuke/u.db":      "/var/lib/uketsuke/u.db.key",
+		"file:data/u.db?_pragma=x(1)": "data/u.db.key",
+	} {
+		if got := keyFilePath(in); got != want {
+			t.Errorf("keyFilePath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSecretKeyFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := &config{DB: filepath.Join(dir, "data", "uketsuke.db"), Store: storeSQLite}
+	logs := &lockedBuffer{buf: &bytes.Buffer{}}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	first, err := secretKey(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(cfg.DB + ".key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file mode = %v, want 0600", fi.Mode().Perm())
+	}
+	if !strings.Contains(logs.String(), "generated a secret key") {
+		t.Errorf("no warning logged: %s", logs)
+	}
+	again, err := secretKey(cfg, log)
+	if err != nil || !bytes.Equal(first, again) || len(first) != 32 {
+		t.Errorf("second start read a different key (%v)", err)
+	}
+	if err := os.WriteFile(cfg.DB+".key", []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var ce *configError
+	if _, err := secretKey(cfg, log); !errors.As(err, &ce) || ce.Setting != "UKETSUKE_SECRET_KEY" {
+		t.Errorf("corrupt key file: err = %v, want a configError naming UKETSUKE_SECRET_KEY", err)
+	}
+}
+
+func TestWantDemo(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := memstore.New(testBox(t))
+	now := time.Now()
+	auto := &config{Demo: demoAuto}
+	check := func(cfg *config, want bool) {
+		t.Helper()
+		got, err := wantDemo(ctx, cfg, store)
+		if err != nil || got != want {
+			t.Errorf("wantDemo(%v) = %v, %v; want %v", cfg.Demo, got, err, want)
+		}
+	}
+	check(auto, true)
+	check(&config{Demo: demoOff}, false)
+	// The demo organization itself does not end demo mode.
+	demoOrg := &reception.Organization{ID: demoOrgID, Name: "demo", CreatedAt: now, UpdatedAt: now,
+		Integration: reception.Integration{ClientID: "c", ClientSecret: "s", ServiceAccountID: "a@b", PrivateKey: []byte("-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n"), BotID: 1}}
+	if err := store.PutOrganization(ctx, demoOrg); err != nil {
+		t.Fatal(err)
+	}
+	check(auto, true)
+	real := demoOrg.Clone()
+	real.ID, real.Integration.BotID = "acme", 2
+	if err := store.PutOrganization(ctx, real); err != nil {
+		t.Fatal(err)
+	}
+	check(auto, false)
+	check(&config{Demo: demoOn}, true)
+}

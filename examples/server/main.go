@@ -1,0 +1,27 @@
+// Command server is uketsuke's runnable reception server: the JSON API, the
+// LINE WORKS callback endpoint, the notification engine and, until an
+// organization has a LINE WORKS integration, a demo with a simulated LINE
+// WORKS at /demo.
+//
+//	go run ./examples/server
+//
+// Configuration comes from flags and UKETSUKE_* environment variables of
+// the same meaning (go run ./examples/server -h lists them).
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "uketsuke:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,253 @@
+package lineworks_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/jarcoal/httpmock"
+
+	"github.com/uketsuke/uketsuke/lineworks"
+	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
+)
+
+func validBotCreate() lineworks.BotCreate {
+	return lineworks.BotCreate{
+		BotName:        "受付 Bot",
+		PhotoURL:       "https://example.com/bot.png",
+		Description:    "来客の受付",
+		Administrators: []string{"admin@example.com"},
+		EnableCallback: true,
+		CallbackURL:    "https://uketsuke.example.com/callback/lineworks",
+		CallbackEvents: []string{lineworks.CallbackEventText, lineworks.CallbackEventImage},
+		I18nBotNames:   []lineworks.I18nBotName{{Language: lineworks.LanguageEnUS, BotName: "Reception"}},
+	}
+}
+
+func TestBotsLifecycle(t *testing.T) {
+	t.Parallel()
+	c, fake, _ := newFakeClient(t)
+	ctx := context.Background()
+
+	created, err := c.Bots.Create(ctx, validBotCreate())
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if created.BotID <= 0 || created.BotSecret == "" {
+		t.Fatalf("Create = %+v, want an ID and a secret", created)
+	}
+	// The fake keeps what a server needs to verify callbacks.
+	stored, ok := fake.Bot(created.BotID)
+	if !ok || stored.BotSecret != created.BotSecret || stored.CallbackURL != "https://uketsuke.example.com/callback/lineworks" ||
+		!cmp.Equal(stored.CallbackEvents, []string{"text", "image"}) {
+		t.Errorf("fake.Bot = %+v, %v", stored, ok)
+	}
+
+	got, err := c.Bots.Get(ctx, created.BotID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.BotSecret != "" || got.BotName != "受付 Bot" || !got.EnableCallback || got.I18nBotNames[0].BotName != "Reception" {
+		t.Errorf("Get = %+v (the secret is only in the create response)", got)
+	}
+
+	updated, err := c.Bots.Update(ctx, created.BotID, lineworks.BotUpdate{
+		BotName:         lineworks.Ptr("受付"),
+		EnableGroupJoin: lineworks.Ptr(true),
+	})
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	if updated.BotName != "受付" || !updated.EnableGroupJoin || updated.Description != "来客の受付" || updated.CallbackURL == "" {
+		t.Errorf("Update = %+v: the unset fields must stay", updated)
+	}
+	if _, err := c.Bots.Update(ctx, created.BotID, lineworks.BotUpdate{}); !errors.Is(err, lineworks.ErrInvalidArgument) {
+		t.Errorf("empty Update: %v", err)
+	}
+
+	var ids []int64
+	for b, err := range c.Bots.List(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, b.BotID)
+	}
+	if !cmp.Equal(ids, []int64{created.BotID}) {
+		t.Errorf("List = %v", ids)
+	}
+
+	if err := c.Bots.Delete(ctx, created.BotID); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, err := c.Bots.Get(ctx, created.BotID); !errors.Is(err, lineworks.ErrNotFound) {
+		t.Errorf("Get after Delete: %v", err)
+	}
+}
+
+func TestBotsListThreePages(t *testing.T) {
+	t.Parallel()
+	c, fake, _ := newFakeClient(t)
+	var want []int64
+	for i := range 2*lineworks.MaxPageCount + 1 {
+		want = append(want, fake.AddBot(lineworkstest.Bot{BotName: fmt.Sprint("bot ", i)}))
+	}
+	before := fake.APIRequests()
+	var got []int64
+	for b, err := range c.Bots.List(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, b.BotID)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("List (-want +got):\n%s", diff)
+	}
+	if n := fake.APIRequests() - before; n != 3 {
+		t.Errorf("requests = %d, want 3", n)
+	}
+	page, err := c.Bots.ListPage(context.Background(), lineworks.PageOptions{Count: 2})
+	if err != nil || len(page.Bots) != 2 || page.ResponseMetaData.NextCursor == "" {
+		t.Errorf("ListPage = %+v, %v", page, err)
+	}
+}
+
+func TestBotCreateValidation(t *testing.T) {
+	t.Parallel()
+	mt := httpmock.NewMockTransport()
+	c := mockClient(t, mt)
+	for name, mutate := range map[string]func(*lineworks.BotCreate){
+		"no name":          func(b *lineworks.BotCreate) { b.BotName = "" },
+		"long name":        func(b *lineworks.BotCreate) { b.BotName = string(make([]rune, 101)) },
+		"http photo":       func(b *lineworks.BotCreate) { b.PhotoURL = "http://example.com/a.png" },
+		"no description":   func(b *lineworks.BotCreate) { b.Description = "" },
+		"no admins":        func(b *lineworks.BotCreate) { b.Administrators = nil },
+		"four admins":      func(b *lineworks.BotCreate) { b.Administrators = []string{"a", "b", "c", "d"} },
+		"duplicate admins": func(b *lineworks.BotCreate) { b.Administrators = []string{"a", "a"} },
+		"callback no url":  func(b *lineworks.BotCreate) { b.CallbackURL = "" },
+		"http callback":    func(b *lineworks.BotCreate) { b.CallbackURL = "http://example.com/cb" },
+		"unknown event":    func(b *lineworks.BotCreate) { b.CallbackEvents = []string{"postback"} },
+		"bad language":     func(b *lineworks.BotCreate) { b.I18nBotNames[0].Language = "ja" },
+	} {
+		b := validBotCreate()
+		b.I18nBotNames = append([]lineworks.I18nBotName(nil), b.I18nBotNames...)
+		mutate(&b)
+		if _, err := c.Bots.Create(context.Background(), b); !errors.Is(err, lineworks.ErrInvalidArgument) {
+			t.Errorf("%s: err = %v, want ErrInvalidArgument", name, err)
+		}
+	}
+	ctx := context.Background()
+	for name, call := range map[string]func() error{
+		"get 0":     func() error { _, err := c.Bots.Get(ctx, 0); return err },
+		"delete -1": func() error { return c.Bots.Delete(ctx, -1) },
+		"update 0": func() error {
+			_, err := c.Bots.Update(ctx, 0, lineworks.BotUpdate{BotName: lineworks.Ptr("x")})
+			return err
+		},
+		"update http url": func() error {
+			_, err := c.Bots.Update(ctx, 1, lineworks.BotUpdate{CallbackURL: lineworks.Ptr("http://x/")})
+			return err
+		},
+		"register domain 0": func() error { return c.Bots.RegisterDomain(ctx, 1, 0, lineworks.DomainRegistration{}) },
+		"member no user":    func() error { return c.Bots.AddDomainMember(ctx, 1, 2, "") },
+		"list count 500":    func() error { _, err := c.Bots.ListPage(ctx, lineworks.PageOptions{Count: 500}); return err },
+	} {
+		if err := call(); !errors.Is(err, lineworks.ErrInvalidArgument) {
+			t.Errorf("%s: err = %v, want ErrInvalidArgument", name, err)
+		}
+	}
+	if n := mt.GetTotalCallCount(); n != 0 {
+		t.Errorf("%d requests were made for invalid arguments", n)
+	}
+}
+
+func TestBotUpdateSendsOnlySetFields(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		u    lineworks.BotUpdate
+		want string
+	}{
+		{lineworks.BotUpdate{BotName: lineworks.Ptr("x")}, `{"botName":"x"}`},
+		{lineworks.BotUpdate{EnableCallback: lineworks.Ptr(false), CallbackURL: lineworks.Ptr("")}, `{"callbackUrl":"","enableCallback":false}`},
+		{lineworks.BotUpdate{SubAdministrators: []string{}}, `{"subadministrators":[]}`},
+		{lineworks.BotUpdate{AllowDomains: []int64{10000001}, DefaultRichmenuID: lineworks.Ptr("40001")}, `{"allowDomains":[10000001],"defaultRichmenuId":"40001"}`},
+	} {
+		got, err := json.Marshal(tc.u)
+		if err != nil || string(got) != tc.want {
+			t.Errorf("Marshal = %s, %v; want %s", got, err, tc.want)
+		}
+	}
+}
+
+func TestBotDomains(t *testing.T) {
+	t.Parallel()
+	c, fake, _ := newFakeClient(t)
+	ctx := context.Background()
+	botID := fake.AddBot(lineworkstest.Bot{BotName: "受付", AllowDomains: []int64{10000001, 10000002}})
+
+	if err := c.Bots.RegisterDomain(ctx, botID, 10000001, lineworks.DomainRegistration{Visible: true}); err != nil {
+		t.Fatalf("RegisterDomain: %v", err)
+	}
+	if err := c.Bots.RegisterDomain(ctx, botID, 10000001, lineworks.DomainRegistration{}); !errors.Is(err, lineworks.ErrConflict) {
+		t.Errorf("second RegisterDomain: %v, want ErrConflict", err)
+	}
+	if err := c.Bots.RegisterDomain(ctx, botID, 99, lineworks.DomainRegistration{}); !errors.Is(err, lineworks.ErrBadRequest) {
+		t.Errorf("RegisterDomain outside allowDomains: %v, want ErrBadRequest", err)
+	}
+	if err := c.Bots.RegisterDomain(ctx, botID, 10000002, lineworks.DomainRegistration{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Bots.UpdateDomain(ctx, botID, 10000002, lineworks.DomainRegistration{Visible: true, AllowToSelectedMember: true}); err != nil {
+		t.Fatalf("UpdateDomain: %v", err)
+	}
+	if err := c.Bots.AddDomainMember(ctx, botID, 10000002, "taro@example.com"); err != nil {
+		t.Fatalf("AddDomainMember: %v", err)
+	}
+	if got := fake.BotDomainMembers(botID, 10000002); !cmp.Equal(got, []string{"taro@example.com"}) {
+		t.Errorf("members at the fake = %v", got)
+	}
+	var got []lineworks.BotDomain
+	for d, err := range c.Bots.ListDomains(ctx, botID) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, d)
+	}
+	want := []lineworks.BotDomain{
+		{DomainID: 10000001, DomainRegistration: lineworks.DomainRegistration{Visible: true}},
+		{DomainID: 10000002, DomainRegistration: lineworks.DomainRegistration{Visible: true, AllowToSelectedMember: true}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ListDomains (-want +got):\n%s", diff)
+	}
+	if err := c.Bots.DeleteDomain(ctx, botID, 10000001); err != nil {
+		t.Fatalf("DeleteDomain: %v", err)
+	}
+	if err := c.Bots.DeleteDomain(ctx, botID, 10000001); !errors.Is(err, lineworks.ErrNotFound) {
+		t.Errorf("second DeleteDomain: %v, want ErrNotFound", err)
+	}
+}
+
+func TestBotManagementNeedsBotScope(t *testing.T) {
+	t.Parallel()
+	fake := lineworkstest.NewServer()
+	defer fake.Close()
+	ts, err := fake.NewServiceAccount("bot.message").TokenSource(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := lineworks.NewClient(ts, lineworks.WithBaseURL(fake.APIURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Bots.Create(context.Background(), validBotCreate())
+	if !errors.Is(err, lineworks.ErrForbidden) {
+		t.Errorf("Create with bot.message only: %v, want ErrForbidden", err)
+	}
+	// Sending needs only bot.message.
+	if err := c.Bots.SendToUser(context.Background(), testBotID, "u1", lineworks.Text{Text: "hi"}); err != nil {
+		t.Error(err)
+	}
+}

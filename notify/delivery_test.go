@@ -1,0 +1,414 @@
+package notify_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/uketsuke/uketsuke/lineworks"
+	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
+	"github.com/uketsuke/uketsuke/notify"
+	"github.com/uketsuke/uketsuke/reception"
+)
+
+const sendRoute = "POST /bots/{botId}/channels/{channelId}/messages"
+
+// visitOf returns the visit ID of a notification (from its postback).
+func visitOf(t *testing.T, m lineworkstest.Message) string {
+	t.Helper()
+	_, values := postbacks(t, m)
+	parts := strings.SplitN(values[0], ":", 3)
+	return parts[2]
+}
+
+func TestFaultsDeliverEveryNotificationOnce(t *testing.T) {
+	for _, sf := range storeFactories {
+		t.Run(sf.name, func(t *testing.T) {
+			h := newHarness(t, sf.new(t))
+			h.fake.InjectFault(sendRoute, 3, lineworkstest.RateLimitFault(240, 10*time.Millisecond))
+			h.fake.InjectFault(sendRoute, 3, lineworkstest.Fault{Status: 500, Code: "INTERNAL_SERVER_ERROR"})
+			h.fake.InjectFault(sendRoute, 2, lineworkstest.Fault{Status: 503, Code: "SERVICE_UNAVAILABLE"})
+			h.run()
+			const n = 20
+			want := map[string]bool{}
+			for i := range n {
+				v, err := h.svc.CheckIn(context.Background(), h.org.ID, notify.CheckInRequest{ButtonID: "sales", Visitor: notify.Visitor{Name: "来訪者" + string(rune('A'+i))}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want[v.ID] = true
+			}
+			msgs := h.waitMessages(n)
+			got := map[string]int{}
+			for _, m := range msgs {
+				got[visitOf(t, m)]++
+			}
+			for id := range want {
+				if got[id] != 1 {
+					t.Errorf("visit %s delivered %d times, want 1", id, got[id])
+				}
+			}
+			if st := h.fake.FaultStats(); st.Injected != 8 {
+				t.Errorf("faults injected = %d, want 8", st.Injected)
+			}
+			// Settle, then check nothing else arrives and nothing is dead.
+			time.Sleep(100 * time.Millisecond)
+			if extra := len(h.fake.Messages()); extra != n {
+				t.Errorf("messages = %d, want %d", extra, n)
+			}
+			dead, err := h.store.ListOutbox(context.Background(), h.org.ID, reception.OutboxFilter{State: reception.OutboxDead})
+			if err != nil || len(dead) != 0 {
+				t.Errorf("dead entries = %v, %v", dead, err)
+			}
+		})
+	}
+}
+
+func TestPermanentFailureIsDeadWithItsError(t *testing.T) {
+	for _, sf := range storeFactories {
+		t.Run(sf.name, func(t *testing.T) {
+			h := newHarness(t, sf.new(t))
+			h.fake.InjectFault(sendRoute, 1, lineworkstest.Fault{Status: 403, Code: "FORBIDDEN", Description: "bot is not a member of the channel"})
+			ctx := context.Background()
+			if _, err := h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{ButtonID: "sales"}); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := h.svc.DispatchOnce(ctx); err != nil || n != 1 {
+				t.Fatalf("DispatchOnce = %d, %v", n, err)
+			}
+			dead, err := h.store.ListOutbox(ctx, h.org.ID, reception.OutboxFilter{State: reception.OutboxDead})
+			if err != nil || len(dead) != 1 {
+				t.Fatalf("dead = %v, %v", dead, err)
+			}
+			if !strings.Contains(dead[0].LastError, "FORBIDDEN") || !strings.Contains(dead[0].LastError, "not a member") {
+				t.Errorf("LastError = %q, want the API error", dead[0].LastError)
+			}
+		})
+	}
+}
+
+func TestRetriesExhaustedBecomeDead(t *testing.T) {
+	for _, sf := range storeFactories {
+		t.Run(sf.name, func(t *testing.T) {
+			clk := &manualClock{now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+			h := newHarness(t, sf.new(t), func(c *harnessConfig) { c.clock = clk.Now })
+			h.fake.InjectFault(sendRoute, 100, lineworkstest.Fault{Status: 500, Code: "INTERNAL_SERVER_ERROR"})
+			ctx := context.Background()
+			if _, err := h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{ButtonID: "sales"}); err != nil {
+				t.Fatal(err)
+			}
+			for range 5 { // the harness allows 5 attempts
+				if n, err := h.svc.DispatchOnce(ctx); err != nil || n != 1 {
+					t.Fatalf("DispatchOnce = %d, %v", n, err)
+				}
+				clk.Advance(time.Minute)
+			}
+			dead, _ := h.store.ListOutbox(ctx, h.org.ID, reception.OutboxFilter{State: reception.OutboxDead})
+			if len(dead) != 1 || dead[0].Attempts != 5 || !strings.Contains(dead[0].LastError, "500") {
+				t.Fatalf("dead = %+v", dead)
+			}
+			if n, _ := h.svc.DispatchOnce(ctx); n != 0 {
+				t.Errorf("a dead entry was leased again")
+			}
+		})
+	}
+}
+
+// TestStoppedDispatcherLeaseExpires: a dispatcher that leased an entry and
+// died never completes it; after the lease lapses another dispatcher sends
+// it.
+func TestStoppedDispatcherLeaseExpires(t *testing.T) {
+	for _, sf := range storeFactories {
+		t.Run(sf.name, func(t *testing.T) {
+			clk := &manualClock{now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+			h := newHarness(t, sf.new(t), func(c *harnessConfig) { c.clock = clk.Now })
+			ctx := context.Background()
+			if _, err := h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{ButtonID: "sales", Visitor: notify.Visitor{Name: "Crash"}}); err != nil {
+				t.Fatal(err)
+			}
+			// The crashed dispatcher: it leased the entry for 30 s, then died.
+			leased, err := h.store.LeaseOutbox(ctx, "crashed-dispatcher", 10, 30*time.Second, clk.Now())
+			if err != nil || len(leased) != 1 {
+				t.Fatalf("lease = %v, %v", leased, err)
+			}
+			if n, _ := h.svc.DispatchOnce(ctx); n != 0 {
+				t.Fatal("a leased entry was leased twice")
+			}
+			clk.Advance(31 * time.Second)
+			if n, err := h.svc.DispatchOnce(ctx); err != nil || n != 1 {
+				t.Fatalf("after expiry DispatchOnce = %d, %v", n, err)
+			}
+			if got := len(h.fake.Messages()); got != 1 {
+				t.Errorf("messages = %d, want 1", got)
+			}
+			// The crashed owner cannot complete it any more.
+			if err := h.store.CompleteOutbox(ctx, leased[0].ID, "crashed-dispatcher", clk.Now()); !errors.Is(err, reception.ErrConflict) {
+				t.Errorf("stale owner completed: %v", err)
+			}
+		})
+	}
+}
+
+func TestGracefulShutdownReleasesLeases(t *testing.T) {
+	for _, sf := range storeFactories {
+		t.Run(sf.name, func(t *testing.T) {
+			h := newHarness(t, sf.new(t))
+			ctx := context.Background()
+			if _, err := h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{ButtonID: "sales"}); err != nil {
+				t.Fatal(err)
+			}
+			// Lease as the service's owner, as if a batch was taken just before
+			// shutdown, then run and stop at once.
+			if l, err := h.store.LeaseOutbox(ctx, h.svc.Owner(), 10, time.Hour, time.Now()); err != nil || len(l) != 1 {
+				t.Fatalf("lease: %v %v", l, err)
+			}
+			runCtx, cancel := context.WithCancel(ctx)
+			cancel()
+			_ = h.svc.Run(runCtx)
+			pending, _ := h.store.ListOutbox(ctx, h.org.ID, reception.OutboxFilter{State: reception.OutboxPending})
+			if len(pending) != 1 || pending[0].LeaseOwner != "" {
+				t.Fatalf("after shutdown: %+v, want one pending entry without lease", pending)
+			}
+			other, err := notify.New(h.store, &notify.LineWorksConnector{APIURL: h.fake.APIURL, TokenURL: h.fake.TokenURL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, err := other.DispatchOnce(ctx); err != nil || n != 1 {
+				t.Fatalf("another replica: %d, %v", n, err)
+			}
+		})
+	}
+}
+
+func TestReminderFiresOnTimeAndStopsAfterAccept(t *testing.T) {
+	for _, sf := range storeFactories {
+		t.Run(sf.name, func(t *testing.T) {
+			clk := &manualClock{now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+			h := newHarness(t, sf.new(t), func(c *harnessConfig) { c.clock = clk.Now })
+			ctx := context.Background()
+			v, err := h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{ButtonID: "sales", Visitor: notify.Visitor{Name: "Late"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			clk.Advance(4*time.Minute + 59*time.Second)
+			if n, err := h.svc.RemindOnce(ctx); err != nil || n != 0 {
+				t.Fatalf("reminder before 5 min: %d, %v", n, err)
+			}
+			clk.Advance(time.Second)
+			if n, err := h.svc.RemindOnce(ctx); err != nil || n != 1 {
+				t.Fatalf("reminder at 5 min: %d, %v", n, err)
+			}
+			if n, _ := h.svc.RemindOnce(ctx); n != 0 {
+				t.Fatal("the same reminder was recorded twice")
+			}
+			for {
+				n, err := h.svc.DispatchOnce(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n == 0 {
+					break
+				}
+			}
+			msgs := h.fake.Messages()
+			if len(msgs) != 2 {
+				t.Fatalf("messages = %d, want notification + reminder", len(msgs))
+			}
+			// Both went out in one batch, in either order.
+			reminder := textOf(t, msgs[0])
+			if !strings.Contains(reminder, "まだ対応者がいません") {
+				reminder = textOf(t, msgs[1])
+			}
+			if !strings.Contains(reminder, lineworks.MentionAll) || !strings.Contains(reminder, "Late") || !strings.Contains(reminder, "まだ対応者がいません") {
+				t.Errorf("reminder = %q, want @All and the visitor", reminder)
+			}
+			// Accepted before the second reminder: no more reminders.
+			if _, err := h.store.ClaimVisit(ctx, h.org.ID, v.ID, userA, clk.Now()); err != nil {
+				t.Fatal(err)
+			}
+			clk.Advance(time.Hour)
+			if n, _ := h.svc.RemindOnce(ctx); n != 0 {
+				t.Errorf("reminder after accept: %d", n)
+			}
+			got, _ := h.store.GetVisit(ctx, h.org.ID, v.ID)
+			if got.Reminders != 1 {
+				t.Errorf("reminders = %d, want 1", got.Reminders)
+			}
+		})
+	}
+}
+
+func TestReminderStopsAtMax(t *testing.T) {
+	for _, sf := range storeFactories {
+		t.Run(sf.name, func(t *testing.T) {
+			clk := &manualClock{now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+			h := newHarness(t, sf.new(t), func(c *harnessConfig) { c.clock = clk.Now })
+			ctx := context.Background()
+			if _, err := h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{ButtonID: "sales"}); err != nil {
+				t.Fatal(err)
+			}
+			total := 0
+			for range 10 {
+				clk.Advance(5 * time.Minute)
+				n, err := h.svc.RemindOnce(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				total += n
+			}
+			if total != 2 {
+				t.Errorf("reminders = %d, want the button's max of 2", total)
+			}
+		})
+	}
+}
+
+func TestHostileVisitorNameMentionsNobody(t *testing.T) {
+	for _, sf := range storeFactories {
+		t.Run(sf.name, func(t *testing.T) {
+			h := newHarness(t, sf.new(t))
+			ctx := context.Background()
+			for _, name := range []string{`<m userId="all">`, `<m userId="user-b">`, `{{.Visitor}}`, `</m><m userId='all'>`} {
+				if _, err := h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{ButtonID: "sales", Visitor: notify.Visitor{Name: name, Company: name, Note: name}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for {
+				if n, _ := h.svc.DispatchOnce(ctx); n == 0 {
+					break
+				}
+			}
+			msgs := h.fake.Messages()
+			if len(msgs) != 4 {
+				t.Fatalf("messages = %d, want 4 (the fake rejects invalid ones)", len(msgs))
+			}
+			for _, m := range msgs {
+				txt := textOf(t, m)
+				if n := lineworks.CountMentions(txt); n != 0 {
+					t.Errorf("%q contains %d mentions", txt, n)
+				}
+				if strings.Contains(txt, "<m") {
+					t.Errorf("%q contains mention markup", txt)
+				}
+			}
+		})
+	}
+}
+
+func TestRouting(t *testing.T) {
+	ctx := context.Background()
+	for _, sf := range storeFactories {
+		t.Run(sf.name, func(t *testing.T) {
+			h := newHarness(t, sf.new(t))
+			st := h.store
+			must := func(err error) {
+				t.Helper()
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			must(st.PutStaff(ctx, &reception.Staff{ID: "s2", OrgID: h.org.ID, Name: "鈴木 次郎", UserID: userB, Active: true}))
+			must(st.PutButton(ctx, &reception.Button{ID: "personal", OrgID: h.org.ID, Label: "個人", Enabled: true, ChannelIDs: []string{roomID}, StaffIDs: []string{"s1"}, PersonalFirst: true}))
+			must(st.PutButton(ctx, &reception.Button{ID: "both", OrgID: h.org.ID, Label: "両方", Enabled: true, ChannelIDs: []string{roomID}, StaffIDs: []string{"s1"}}))
+			must(st.PutButton(ctx, &reception.Button{ID: "noroute", OrgID: h.org.ID, Label: "なし", Enabled: true}))
+			must(st.PutButton(ctx, &reception.Button{ID: "off", OrgID: h.org.ID, Label: "停止", Enabled: false, ChannelIDs: []string{roomID}}))
+
+			targets := func(visitID string) []string {
+				es, err := st.ListOutbox(ctx, h.org.ID, reception.OutboxFilter{})
+				must(err)
+				var out []string
+				for _, e := range es {
+					if e.VisitID == visitID {
+						out = append(out, string(e.Target.Kind)+":"+e.Target.ID)
+					}
+				}
+				return out
+			}
+			cases := []struct {
+				name    string
+				req     notify.CheckInRequest
+				want    string
+				wantErr error
+				field   string
+			}{
+				{"rooms", notify.CheckInRequest{ButtonID: "sales"}, "room:" + roomID, nil, ""},
+				{"personal first with chosen staff", notify.CheckInRequest{ButtonID: "personal", StaffID: "s2"}, "user:" + userB, nil, ""},
+				{"personal first without a choice", notify.CheckInRequest{ButtonID: "personal"}, "room:" + roomID + ",user:" + userA, nil, ""},
+				{"rooms and staff and the chosen one", notify.CheckInRequest{ButtonID: "both", StaffID: "s2"}, "room:" + roomID + ",user:" + userA + ",user:" + userB, nil, ""},
+				{"no route", notify.CheckInRequest{ButtonID: "noroute"}, "", notify.ErrNoRoute, ""},
+				{"disabled button", notify.CheckInRequest{ButtonID: "off"}, "", reception.ErrInvalid, "buttonId"},
+				{"unknown button", notify.CheckInRequest{ButtonID: "nope"}, "", reception.ErrNotFound, ""},
+				{"unknown staff", notify.CheckInRequest{ButtonID: "sales", StaffID: "nobody"}, "", reception.ErrInvalid, "staffId"},
+				{"name too long", notify.CheckInRequest{ButtonID: "sales", Visitor: notify.Visitor{Name: strings.Repeat("あ", 101)}}, "", reception.ErrInvalid, "visitor.name"},
+				{"negative party", notify.CheckInRequest{ButtonID: "sales", Visitor: notify.Visitor{Count: -1}}, "", reception.ErrInvalid, "visitor.count"},
+				{"no button", notify.CheckInRequest{}, "", reception.ErrInvalid, "buttonId"},
+			}
+			for _, tc := range cases {
+				v, err := h.svc.CheckIn(ctx, h.org.ID, tc.req)
+				if tc.wantErr != nil {
+					if !errors.Is(err, tc.wantErr) {
+						t.Errorf("%s: err = %v, want %v", tc.name, err, tc.wantErr)
+					}
+					if tc.field != "" {
+						fes := reception.FieldErrors(err)
+						if len(fes) == 0 || fes[0].Field != tc.field {
+							t.Errorf("%s: field errors %v, want %s", tc.name, fes, tc.field)
+						}
+					}
+					continue
+				}
+				if err != nil {
+					t.Errorf("%s: %v", tc.name, err)
+					continue
+				}
+				if got := strings.Join(targets(v.ID), ","); got != tc.want {
+					t.Errorf("%s: targets %q, want %q", tc.name, got, tc.want)
+				}
+			}
+			// Default room fallback.
+			org, _ := st.GetOrganization(ctx, h.org.ID)
+			org.Integration.DefaultChannelID = "room-default"
+			must(st.PutOrganization(ctx, org))
+			v, err := h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{ButtonID: "noroute"})
+			must(err)
+			if got := strings.Join(targets(v.ID), ","); got != "room:room-default" {
+				t.Errorf("fallback targets %q", got)
+			}
+		})
+	}
+}
+
+func TestUnknownAndForeignTaps(t *testing.T) {
+	for _, sf := range storeFactories {
+		t.Run(sf.name, func(t *testing.T) {
+			h := newHarness(t, sf.new(t))
+			h.run()
+			h.tap(userA, roomID, "対応します", "uk1:accept:doesnotexist")
+			msgs := h.waitMessages(1)
+			if txt := textOf(t, msgs[0]); !strings.Contains(txt, "見つかりません") {
+				t.Errorf("reply = %q", txt)
+			}
+			// Not ours, plain text, other event kinds: quietly ignored.
+			h.tap(userA, roomID, "hello", "somebody-elses-postback")
+			rec := h.sender.ServeTo(h.svc.CallbackHandler(), lineworkstest.TextMessageEvent(userA, roomID, "just chatting"))
+			if rec.Code != 200 {
+				t.Fatalf("text message answered %d", rec.Code)
+			}
+			rec = h.sender.ServeTo(h.svc.CallbackHandler(), []byte(`{"type":"brand_new_event","source":{"domainId":1},"issuedTime":"2026-01-01T00:00:00Z"}`))
+			if rec.Code != 200 {
+				t.Fatalf("unknown event answered %d", rec.Code)
+			}
+			// A forged callback is refused and stored nowhere.
+			forged := lineworkstest.CallbackSender{BotID: botID, Secret: "wrong"}
+			if rec := forged.ServeTo(h.svc.CallbackHandler(), lineworkstest.MessageTapEvent(userA, roomID, "x", "uk1:accept:x")); rec.Code != 401 {
+				t.Errorf("forged callback answered %d, want 401", rec.Code)
+			}
+			time.Sleep(100 * time.Millisecond)
+			if got := len(h.fake.Messages()); got != 1 {
+				t.Errorf("messages = %d, want only the polite reply", got)
+			}
+		})
+	}
+}

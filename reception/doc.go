@@ -1,0 +1,73 @@
+// Package reception is uketsuke's domain: organizations (tenants) and their
+// LINE WORKS integration, reception buttons, staff, talk rooms, visits with
+// their timelines, and the outbox and inbox that connect them to LINE WORKS
+// durably. It defines the [Store] contract that every storage backend
+// implements, and the error kinds they all return. It uses the standard
+// library only and knows nothing of LINE WORKS' API or of SQL.
+//
+// # Implementations
+//
+// The memstore, sqlitestore and pgstore packages implement Store; all three
+// pass the same conformance suite, storetest.Run, which is the executable
+// form of the rules below. Where this documentation and the suite disagree,
+// fix one of them.
+//
+// # The contract
+//
+// Errors. Every method returns errors wrapping [ErrNotFound], [ErrConflict]
+// or [ErrInvalid] for the conditions documented on it, so callers use
+// errors.Is and never see a driver's error type for them; stores translate
+// constraint violations (unique, foreign key) at their edge. Invalid input
+// is reported with one [*FieldError] per wrong field, found with errors.As
+// or [FieldErrors]. A canceled context makes a call fail with an error
+// wrapping the context's error. Error strings never contain secrets.
+//
+// Validation. Stores validate every value before writing it, with the
+// entity's Validate method (or [ValidateCheckIn], [OutboxEntry.ValidateNew],
+// [InboxEntry.ValidateNew], [ValidateLease]), so all stores accept and
+// reject exactly the same values.
+//
+// Tenant isolation. Every method about one organization's data takes the
+// organization's ID, and an ID of another organization behaves exactly like
+// an ID that does not exist (ErrNotFound), for reads, writes and claims.
+// Button, staff, visit and room IDs are unique per organization: two
+// organizations may use the same ones. Writing a child of an organization
+// that does not exist is ErrNotFound. The outbox and inbox workers'
+// methods (Lease…, Complete…, …) work across organizations by design;
+// outbox and inbox entry IDs are unique across the store.
+//
+// Copies. A store keeps no reference to values passed in and returns values
+// the caller owns: mutating either side never changes the other.
+//
+// Atomicity. CheckIn, ClaimVisit, AppendVisitEvent and RecordReminder each
+// read and write in one transaction, and the visit state machine they
+// follow is defined once, by [Visit.Claim], [Visit.Apply] and
+// [Visit.Remind]: stores load the visit under a lock (or in a transaction
+// that serializes writers), apply the method and write the result. Several
+// Store values on one database (replicas) must still see a claim won once,
+// a reminder recorded once, and an outbox or inbox entry leased to one
+// owner at a time.
+//
+// Times. Callers supply every time (check-in, claim, lease "now"), which
+// keeps stores free of clocks and tests free of sleeps. Stores keep times to
+// the microsecond at least (PostgreSQL's precision) and may return them in
+// any location: compare with time.Time.Equal. Empty slices and maps may come
+// back nil.
+//
+// Secrets. The Client Secret, private key and bot secret of an
+// [Integration] are encrypted at rest with a [SecretBox] the application
+// gives the store ([SecretBox.SealSecrets], [SecretBox.OpenSecrets] do the
+// per-field work), so they never appear in clear in the database. Only
+// GetOrganizationWithSecrets returns them; every other read returns them
+// blanked with Integration.Redacted set, and writing such a value back keeps
+// the stored secrets.
+//
+// # Outbox and inbox
+//
+// A check-in and its notifications are written together (CheckIn), and a
+// dispatcher later leases due outbox entries, sends them, and completes,
+// retries or buries them; a crash can delay a message but not lose it, and
+// dedupe keys keep a repeated cause from sending twice. Callbacks, which
+// LINE WORKS never redelivers, are stored in the inbox before they are
+// answered and processed from there the same way.
+package reception

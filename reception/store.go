@@ -1,0 +1,166 @@
+package reception
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the persistence contract of uketsuke. memstore, sqlitestore and
+// pgstore implement it and all pass storetest.Run; see the package
+// documentation for the rules every method follows (errors, tenant
+// isolation, copies, times, secrets).
+//
+// A Store is safe for concurrent use, including by several Store values (in
+// several processes) on one database where the implementation supports it.
+type Store interface {
+	// PutOrganization creates or replaces an organization, sealing its
+	// secrets. With o.Integration.Redacted set, empty secret fields keep
+	// their stored values (see Integration.Redacted). A bot ID already used
+	// by another organization is ErrConflict.
+	PutOrganization(ctx context.Context, o *Organization) error
+	// GetOrganization returns an organization with its secrets redacted.
+	GetOrganization(ctx context.Context, id string) (*Organization, error)
+	// GetOrganizationWithSecrets returns an organization with its secrets
+	// decrypted. Use it only where they are needed (token requests,
+	// signature checks), so that clear secrets don't spread through admin
+	// pages and logs.
+	GetOrganizationWithSecrets(ctx context.Context, id string) (*Organization, error)
+	// GetOrganizationByBotID returns, secrets redacted, the organization
+	// whose bot is botID; callbacks are routed this way.
+	GetOrganizationByBotID(ctx context.Context, botID int64) (*Organization, error)
+	// ListOrganizations returns all organizations ordered by ID, secrets
+	// redacted.
+	ListOrganizations(ctx context.Context) ([]*Organization, error)
+	// DeleteOrganization deletes an organization and everything of it:
+	// buttons, staff, rooms, visits and outbox entries. Inbox entries are
+	// kept; they are raw callbacks, keyed by bot, and age out separately.
+	DeleteOrganization(ctx context.Context, id string) error
+
+	// PutButton creates or replaces a button of an existing organization.
+	PutButton(ctx context.Context, b *Button) error
+	// GetButton returns one button.
+	GetButton(ctx context.Context, orgID, id string) (*Button, error)
+	// ListButtons returns an organization's buttons ordered by Order, then
+	// ID.
+	ListButtons(ctx context.Context, orgID string) ([]*Button, error)
+	// DeleteButton deletes a button; its visits keep their ButtonID.
+	DeleteButton(ctx context.Context, orgID, id string) error
+
+	// PutStaff creates or replaces a staff member of an existing
+	// organization.
+	PutStaff(ctx context.Context, s *Staff) error
+	// GetStaff returns one staff member.
+	GetStaff(ctx context.Context, orgID, id string) (*Staff, error)
+	// ListStaff returns an organization's staff ordered by ID.
+	ListStaff(ctx context.Context, orgID string) ([]*Staff, error)
+	// DeleteStaff deletes a staff member.
+	DeleteStaff(ctx context.Context, orgID, id string) error
+
+	// PutRoom creates or replaces the room (r.OrgID, r.ChannelID), as a join
+	// callback reports it; a room joined again after leaving is put with a
+	// nil LeftAt.
+	PutRoom(ctx context.Context, r *Room) error
+	// GetRoom returns one room.
+	GetRoom(ctx context.Context, orgID, channelID string) (*Room, error)
+	// ListRooms returns an organization's rooms, including those left,
+	// ordered by JoinedAt, then ChannelID.
+	ListRooms(ctx context.Context, orgID string) ([]*Room, error)
+	// MarkRoomLeft records that the bot left a room at at.
+	MarkRoomLeft(ctx context.Context, orgID, channelID string, at time.Time) error
+
+	// CheckIn stores a new visit and the outbox entries that announce it in
+	// one transaction: both or neither. The visit gets one checked_in event
+	// at its CreatedAt. Arguments are checked with ValidateCheckIn; an
+	// existing visit ID or a dedupe key already used in the organization
+	// (or twice among entries) is ErrConflict, and a missing organization
+	// ErrNotFound — in every case nothing is stored.
+	CheckIn(ctx context.Context, v *Visit, entries []*OutboxEntry) error
+	// GetVisit returns a visit with its timeline.
+	GetVisit(ctx context.Context, orgID, id string) (*Visit, error)
+	// ListVisits returns an organization's visits passing the filter,
+	// newest first (CreatedAt descending, then ID descending), with their
+	// timelines.
+	ListVisits(ctx context.Context, orgID string, f VisitFilter) ([]*Visit, error)
+	// ClaimVisit makes userID the handler of a visit, atomically across
+	// every Store on the database, following Visit.Claim: the first claim
+	// of an unhandled visit wins; the handler claiming again succeeds and
+	// changes nothing; anyone else, or any claim of a closed visit, gets a
+	// *ClaimConflictError naming the handler. It returns the visit as it
+	// stands after the call.
+	ClaimVisit(ctx context.Context, orgID, visitID, userID string, at time.Time) (*Visit, error)
+	// AppendVisitEvent records a notified, escalated or closed event and
+	// the status change it implies, following Visit.Apply, atomically. It
+	// is the only way to change a visit's status other than ClaimVisit, so
+	// the timeline always explains the status. It returns the visit after
+	// the change.
+	AppendVisitEvent(ctx context.Context, orgID, visitID string, e VisitEvent) (*Visit, error)
+	// ListDueReminders returns, across all organizations, up to limit
+	// unhandled (waiting or escalated) visits whose NextReminderAt is set
+	// and not after now, earliest first (then OrgID, ID), with timelines.
+	ListDueReminders(ctx context.Context, now time.Time, limit int) ([]*Visit, error)
+	// RecordReminder records one reminder of a visit and enqueues its
+	// entries in one transaction, following Visit.Remind: only if the visit
+	// is still unhandled and has had exactly r.Seen reminders; otherwise
+	// ErrConflict and nothing is stored. So when several replicas find the
+	// same visit due, exactly one sends the reminder. It returns the visit
+	// after the change.
+	RecordReminder(ctx context.Context, orgID, visitID string, r *Reminder) (*Visit, error)
+
+	// EnqueueOutbox stores a new entry (checked with ValidateNew) on its
+	// own, e.g. the reply to a staff member's tap. A used ID or dedupe key
+	// is ErrConflict; a missing organization ErrNotFound.
+	EnqueueOutbox(ctx context.Context, e *OutboxEntry) error
+	// LeaseOutbox leases to owner, across all organizations, up to n
+	// pending entries that are due at now and not leased (or whose lease
+	// lapsed), oldest NextAttemptAt first (then CreatedAt, ID). Each leased
+	// entry's Attempts is incremented and its lease runs until
+	// now+leaseFor. No entry is leased to two owners at once, even by
+	// different Stores on one database.
+	LeaseOutbox(ctx context.Context, owner string, n int, leaseFor time.Duration, now time.Time) ([]*OutboxEntry, error)
+	// CompleteOutbox marks an entry leased by owner as sent at sentAt and
+	// ends the lease. A lapsed lease that nobody else took still belongs to
+	// owner: the message went out, and recording that beats sending it
+	// again. An entry leased by another owner, or not pending, is
+	// ErrConflict.
+	CompleteOutbox(ctx context.Context, id, owner string, sentAt time.Time) error
+	// RetryOutbox ends owner's lease of an entry, keeping it pending until
+	// nextAttempt, and records lastErr. Ownership as CompleteOutbox.
+	RetryOutbox(ctx context.Context, id, owner string, nextAttempt time.Time, lastErr string) error
+	// DeadOutbox gives up on an entry leased by owner: it becomes dead,
+	// keeps lastErr and is never leased again. Ownership as CompleteOutbox.
+	DeadOutbox(ctx context.Context, id, owner, lastErr string) error
+	// ReleaseOutbox ends every lease held by owner, as a dispatcher does on
+	// graceful shutdown once its in-flight sends finished, so another
+	// replica need not wait for the leases to lapse. The released attempts
+	// were never made, so each entry's Attempts is decremented. It returns
+	// the number released.
+	ReleaseOutbox(ctx context.Context, owner string) (int, error)
+	// ListOutbox returns an organization's entries passing the filter,
+	// ordered by CreatedAt, then ID.
+	ListOutbox(ctx context.Context, orgID string, f OutboxFilter) ([]*OutboxEntry, error)
+
+	// InsertInbox stores a callback (checked with ValidateNew) unless an
+	// entry with the same BotID and Hash exists, in which case it returns
+	// false and no error: a replayed callback is stored once.
+	InsertInbox(ctx context.Context, e *InboxEntry) (inserted bool, err error)
+	// GetInbox returns one inbox entry.
+	GetInbox(ctx context.Context, id string) (*InboxEntry, error)
+	// LeaseInbox leases pending entries like LeaseOutbox, oldest
+	// NextAttemptAt first (then ReceivedAt, ID).
+	LeaseInbox(ctx context.Context, owner string, n int, leaseFor time.Duration, now time.Time) ([]*InboxEntry, error)
+	// CompleteInbox marks an entry leased by owner as done at at.
+	// Ownership as CompleteOutbox.
+	CompleteInbox(ctx context.Context, id, owner string, at time.Time) error
+	// FailInbox ends owner's lease of an entry, keeping it pending until
+	// nextAttempt, and records lastErr. Ownership as CompleteOutbox.
+	FailInbox(ctx context.Context, id, owner string, nextAttempt time.Time, lastErr string) error
+	// DeadInbox gives up on an entry leased by owner at at: it becomes
+	// dead and keeps lastErr. Ownership as CompleteOutbox.
+	DeadInbox(ctx context.Context, id, owner string, at time.Time, lastErr string) error
+	// ReleaseInbox ends every inbox lease held by owner, decrementing
+	// Attempts, and returns the number released.
+	ReleaseInbox(ctx context.Context, owner string) (int, error)
+
+	// Close releases the store's resources. Calls after Close fail.
+	Close() error
+}

@@ -1,0 +1,347 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/uketsuke/uketsuke/reception"
+)
+
+func testEnqueueOutbox(e *env) {
+	ctx, s := e.ctx, e.s
+	e.putOrg(newOrg("org-a", 1))
+	e.checkIn(newVisit("org-a", "v1", at(0)))
+	e1 := newEntry("org-a", "o1", "k1", at(time.Minute))
+	e1.VisitID = "v1"
+	e2 := newEntry("org-a", "o2", "k2", at(2*time.Minute))
+	e2.Target = reception.Target{Kind: reception.TargetUser, ID: "someone@example.com"}
+	e.ok(s.EnqueueOutbox(ctx, e1))
+	e.ok(s.EnqueueOutbox(ctx, e2))
+	e.diff("ListOutbox", []*reception.OutboxEntry{e1, e2}, e.outbox("org-a", reception.OutboxFilter{}))
+	e.diff("ListOutbox by visit", []string{"o1"}, ids(e.outbox("org-a", reception.OutboxFilter{VisitID: "v1"}), outboxID))
+	e.diff("ListOutbox with limit", []string{"o1"}, ids(e.outbox("org-a", reception.OutboxFilter{Limit: 1}), outboxID))
+	e.diff("ListOutbox of sent", []string(nil), ids(e.outbox("org-a", reception.OutboxFilter{State: reception.OutboxSent}), outboxID))
+
+	e.is("a used dedupe key", s.EnqueueOutbox(ctx, newEntry("org-a", "o3", "k1", at(0))), reception.ErrConflict)
+	e.is("a used ID", s.EnqueueOutbox(ctx, newEntry("org-a", "o1", "k3", at(0))), reception.ErrConflict)
+	for _, tc := range []struct {
+		field string
+		edit  func(x *reception.OutboxEntry)
+	}{
+		{"ID", func(x *reception.OutboxEntry) { x.ID = "" }},
+		{"DedupeKey", func(x *reception.OutboxEntry) { x.DedupeKey = "" }},
+		{"Target.Kind", func(x *reception.OutboxEntry) { x.Target.Kind = "group" }},
+		{"Target.ID", func(x *reception.OutboxEntry) { x.Target.ID = "" }},
+		{"Content", func(x *reception.OutboxEntry) { x.Content = nil }},
+		{"Content", func(x *reception.OutboxEntry) { x.Content = []byte(`"just a string"`) }},
+		{"State", func(x *reception.OutboxEntry) { x.State = reception.OutboxSent }},
+		{"Attempts", func(x *reception.OutboxEntry) { x.Attempts = 1 }},
+		{"CreatedAt", func(x *reception.OutboxEntry) { x.CreatedAt = time.Time{} }},
+	} {
+		x := newEntry("org-a", "o9", "k9", at(0))
+		tc.edit(x)
+		e.field("EnqueueOutbox with bad "+tc.field, s.EnqueueOutbox(ctx, x), tc.field)
+	}
+	if n := len(e.outbox("org-a", reception.OutboxFilter{})); n != 2 {
+		e.t.Errorf("%d entries after the refused ones, want 2", n)
+	}
+	_, err := s.LeaseOutbox(ctx, "", 1, time.Minute, at(0))
+	e.field("LeaseOutbox without owner", err, "Owner")
+	_, err = s.LeaseOutbox(ctx, "w", 0, time.Minute, at(0))
+	e.field("LeaseOutbox of 0 entries", err, "N")
+	_, err = s.LeaseOutbox(ctx, "w", 1, 0, at(0))
+	e.field("LeaseOutbox for no time", err, "LeaseFor")
+}
+
+// testLeaseExclusive has many workers on two Stores lease until the outbox
+// and inbox are drained, then complete what they hold, and checks every
+// entry went to exactly one worker exactly once.
+func testLeaseExclusive(e *env) {
+	ctx := e.ctx
+	const orgs, perOrg, workers = 3, 60, 16
+	var wantOut, wantIn []string
+	for o := range orgs {
+		org := fmt.Sprintf("org-%d", o)
+		e.putOrg(newOrg(org, int64(o+1)))
+		for i := range perOrg {
+			id := fmt.Sprintf("%s-o%03d", org, i)
+			e.ok(e.s.EnqueueOutbox(ctx, newEntry(org, id, "k"+id, at(time.Duration(i)*time.Second))))
+			wantOut = append(wantOut, id)
+			in := reception.NewInboxEntry(org, int64(o+1), fmt.Appendf(nil, `{"type":"message","n":%d}`, i), at(time.Duration(i)*time.Second))
+			in.ID = fmt.Sprintf("%s-i%03d", org, i)
+			inserted, err := e.s.InsertInbox(ctx, in)
+			e.ok(err)
+			if !inserted {
+				e.t.Fatalf("InsertInbox(%s) = false", in.ID)
+			}
+			wantIn = append(wantIn, in.ID)
+		}
+	}
+	stores := e.stores()
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		gotOut = map[string][]string{}
+		gotIn  = map[string][]string{}
+		errs   []error
+	)
+	now := at(time.Hour)
+	for w := range workers {
+		wg.Go(func() {
+			s, owner := stores[w%len(stores)], fmt.Sprintf("worker-%02d", w)
+			fail := func(err error) {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("%s: %w", owner, err))
+				mu.Unlock()
+			}
+			// Leases are held until everything is leased, which widens
+			// the window in which a second lease of one entry would show.
+			var myOut, myIn []string
+			for outDone, inDone := false, false; !outDone || !inDone; {
+				// A store that leases an entry twice would never drain.
+				if len(myOut) > len(wantOut) || len(myIn) > len(wantIn) {
+					fail(errors.New("leased more entries than exist"))
+					return
+				}
+				if !outDone {
+					got, err := s.LeaseOutbox(ctx, owner, 7, time.Hour, now)
+					if err != nil {
+						fail(err)
+						return
+					}
+					outDone = len(got) == 0
+					for _, x := range got {
+						mu.Lock()
+						gotOut[x.ID] = append(gotOut[x.ID], owner)
+						mu.Unlock()
+						if x.LeaseOwner != owner || x.Attempts != 1 || !x.LeaseExpiresAt.Equal(now.Add(time.Hour)) {
+							fail(fmt.Errorf("leased %s with owner %q, attempts %d, expiry %v", x.ID, x.LeaseOwner, x.Attempts, x.LeaseExpiresAt))
+						}
+						myOut = append(myOut, x.ID)
+					}
+				}
+				if !inDone {
+					got, err := s.LeaseInbox(ctx, owner, 5, time.Hour, now)
+					if err != nil {
+						fail(err)
+						return
+					}
+					inDone = len(got) == 0
+					for _, x := range got {
+						mu.Lock()
+						gotIn[x.ID] = append(gotIn[x.ID], owner)
+						mu.Unlock()
+						myIn = append(myIn, x.ID)
+					}
+				}
+			}
+			for _, id := range myOut {
+				if err := s.CompleteOutbox(ctx, id, owner, now); err != nil {
+					fail(err)
+				}
+			}
+			for _, id := range myIn {
+				if err := s.CompleteInbox(ctx, id, owner, now); err != nil {
+					fail(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		e.t.Fatalf("workers failed: %v", errors.Join(errs...))
+	}
+	check := func(kind string, want []string, got map[string][]string) {
+		if len(got) != len(want) {
+			e.t.Errorf("%d %s entries leased, want %d", len(got), kind, len(want))
+		}
+		for _, id := range want {
+			if len(got[id]) != 1 {
+				e.t.Errorf("%s entry %s leased by %q, want exactly one worker", kind, id, got[id])
+			}
+		}
+	}
+	check("outbox", wantOut, gotOut)
+	check("inbox", wantIn, gotIn)
+	for o := range orgs {
+		if n := len(e.outbox(fmt.Sprintf("org-%d", o), reception.OutboxFilter{State: reception.OutboxSent})); n != perOrg {
+			e.t.Errorf("org-%d: %d entries sent, want %d", o, n, perOrg)
+		}
+	}
+}
+
+func testLeaseExpiry(e *env) {
+	ctx, s := e.ctx, e.s
+	e.putOrg(newOrg("org-a", 1))
+	later := newEntry("org-a", "o-later", "k-later", at(0))
+	later.NextAttemptAt = at(10 * time.Minute)
+	for _, x := range []*reception.OutboxEntry{newEntry("org-a", "o2", "k2", at(time.Second)), later, newEntry("org-a", "o1", "k1", at(0))} {
+		e.ok(s.EnqueueOutbox(ctx, x))
+	}
+	lease := func(owner string, n int, now time.Duration) []*reception.OutboxEntry {
+		e.t.Helper()
+		got, err := s.LeaseOutbox(ctx, owner, n, time.Minute, at(now))
+		e.ok(err)
+		return got
+	}
+	got := lease("a", 1, 0)
+	want := newEntry("org-a", "o1", "k1", at(0))
+	want.Attempts, want.LeaseOwner, want.LeaseExpiresAt = 1, "a", at(time.Minute)
+	e.diff("first lease (oldest due first, n respected)", []*reception.OutboxEntry{want}, got)
+	e.diff("lease while a's lease runs", []string{"o2"}, ids(lease("b", 10, 30*time.Second), outboxID))
+	// At the expiry instant the lease has lapsed.
+	got = lease("c", 10, time.Minute)
+	e.diff("lease at a's expiry", []string{"o1"}, ids(got, outboxID))
+	if len(got) == 1 && (got[0].Attempts != 2 || got[0].LeaseOwner != "c") {
+		e.t.Errorf("re-leased entry has attempts %d, owner %q; want 2, c", got[0].Attempts, got[0].LeaseOwner)
+	}
+	e.is("a completes after c took over", s.CompleteOutbox(ctx, "o1", "a", at(time.Minute)), reception.ErrConflict)
+	e.is("a retries after c took over", s.RetryOutbox(ctx, "o1", "a", at(time.Hour), "x"), reception.ErrConflict)
+	e.is("a buries after c took over", s.DeadOutbox(ctx, "o1", "a", "x"), reception.ErrConflict)
+	e.ok(s.CompleteOutbox(ctx, "o1", "c", at(61*time.Second)))
+	e.is("c completes twice", s.CompleteOutbox(ctx, "o1", "c", at(62*time.Second)), reception.ErrConflict)
+	// b's lease lapsed unnoticed, nobody took it: b may still complete.
+	e.ok(s.CompleteOutbox(ctx, "o2", "b", at(5*time.Minute)))
+	e.diff("nothing due before o-later's time", []string(nil), ids(lease("d", 10, 9*time.Minute), outboxID))
+	e.diff("o-later when due", []string{"o-later"}, ids(lease("d", 10, 10*time.Minute), outboxID))
+
+	sent := e.outbox("org-a", reception.OutboxFilter{State: reception.OutboxSent})
+	e.diff("sent entries", []string{"o1", "o2"}, ids(sent, outboxID))
+	w1 := newEntry("org-a", "o1", "k1", at(0))
+	w1.Attempts, w1.State, w1.SentAt = 2, reception.OutboxSent, at(61*time.Second)
+	e.diff("completed entry (lease cleared)", w1, sent[0])
+}
+
+func testRetryAndDead(e *env) {
+	ctx, s := e.ctx, e.s
+	e.putOrg(newOrg("org-a", 1))
+	e.ok(s.EnqueueOutbox(ctx, newEntry("org-a", "o1", "k1", at(0))))
+	lease := func(now time.Duration) []string {
+		e.t.Helper()
+		got, err := s.LeaseOutbox(ctx, "w", 10, time.Minute, at(now))
+		e.ok(err)
+		return ids(got, outboxID)
+	}
+	lease(0)
+	e.ok(s.RetryOutbox(ctx, "o1", "w", at(5*time.Minute), "503 Service Unavailable"))
+	e.diff("lease before the retry time", []string(nil), lease(time.Minute))
+	e.diff("lease at the retry time", []string{"o1"}, lease(5*time.Minute))
+	e.ok(s.DeadOutbox(ctx, "o1", "w", "400 INVALID_PARAMETER: content.text"))
+	want := newEntry("org-a", "o1", "k1", at(0))
+	want.Attempts, want.State, want.NextAttemptAt, want.LastError = 2, reception.OutboxDead, at(5*time.Minute), "400 INVALID_PARAMETER: content.text"
+	e.diff("dead letter", []*reception.OutboxEntry{want}, e.outbox("org-a", reception.OutboxFilter{State: reception.OutboxDead}))
+	e.diff("lease after burying", []string(nil), lease(24*time.Hour))
+	e.is("completing a dead entry", s.CompleteOutbox(ctx, "o1", "w", at(0)), reception.ErrConflict)
+}
+
+func testRelease(e *env) {
+	ctx, s := e.ctx, e.s
+	e.putOrg(newOrg("org-a", 1))
+	for i := range 4 {
+		e.ok(s.EnqueueOutbox(ctx, newEntry("org-a", fmt.Sprintf("o%d", i), fmt.Sprintf("k%d", i), at(time.Duration(i)*time.Second))))
+	}
+	got, err := s.LeaseOutbox(ctx, "a", 3, time.Hour, at(time.Minute))
+	e.ok(err)
+	e.ok(s.CompleteOutbox(ctx, got[0].ID, "a", at(time.Minute)))
+	n, err := s.ReleaseOutbox(ctx, "a")
+	e.ok(err)
+	if n != 2 {
+		e.t.Errorf("ReleaseOutbox = %d, want 2 (the completed entry is not leased)", n)
+	}
+	n, err = s.ReleaseOutbox(ctx, "a")
+	e.ok(err)
+	if n != 0 {
+		e.t.Errorf("ReleaseOutbox again = %d, want 0", n)
+	}
+	got, err = s.LeaseOutbox(ctx, "b", 10, time.Hour, at(time.Minute))
+	e.ok(err)
+	e.diff("leased by b right after a released", []string{"o1", "o2", "o3"}, ids(got, outboxID))
+	for _, x := range got {
+		if x.Attempts != 1 {
+			e.t.Errorf("%s: attempts %d after release and re-lease, want 1", x.ID, x.Attempts)
+		}
+	}
+	e.is("a completes a released entry", s.CompleteOutbox(ctx, "o1", "a", at(time.Minute)), reception.ErrConflict)
+}
+
+func testInbox(e *env) {
+	ctx, s := e.ctx, e.s
+	body := []byte(`{"type":"message","source":{"userId":"u1","channelId":"c1"},"issuedTime":"2026-04-01T09:00:00.000Z","content":{"type":"text","text":"対応します","postback":"uk1:accept:v1"}}`)
+	first := reception.NewInboxEntry("", 1001, body, at(0))
+	first.ID = "i1"
+	ins := func(x *reception.InboxEntry) bool {
+		e.t.Helper()
+		ok, err := s.InsertInbox(ctx, x)
+		e.ok(err)
+		return ok
+	}
+	if !ins(first) {
+		e.t.Fatal("first InsertInbox = false")
+	}
+	replay := reception.NewInboxEntry("org-a", 1001, body, at(time.Second))
+	if ins(replay) {
+		e.t.Error("InsertInbox of an identical body for the same bot = true, want false")
+	}
+	otherBot := reception.NewInboxEntry("", 1002, body, at(time.Second))
+	otherBot.ID = "i2"
+	if !ins(otherBot) {
+		e.t.Error("InsertInbox of the same body for another bot = false, want true")
+	}
+	got, err := s.GetInbox(ctx, "i1")
+	e.ok(err)
+	e.diff("GetInbox", first, got)
+	bad := reception.NewInboxEntry("", 1001, []byte(`{}`), at(0))
+	bad.Hash = "0000"
+	_, err = s.InsertInbox(ctx, bad)
+	e.field("InsertInbox with a wrong hash", err, "Hash")
+	e.is("InsertInbox with a used ID", func() error {
+		_, err := s.InsertInbox(ctx, &reception.InboxEntry{ID: "i1", BotID: 1, Body: []byte("x"), Hash: reception.HashBody([]byte("x")), ReceivedAt: at(0), State: reception.InboxPending})
+		return err
+	}(), reception.ErrConflict)
+
+	lease := func(owner string, now time.Duration) []*reception.InboxEntry {
+		e.t.Helper()
+		got, err := s.LeaseInbox(ctx, owner, 10, time.Minute, at(now))
+		e.ok(err)
+		return got
+	}
+	leased := lease("a", 0)
+	wantLeased := first.Clone()
+	wantLeased.Attempts, wantLeased.LeaseOwner, wantLeased.LeaseExpiresAt = 1, "a", at(time.Minute)
+	e.diff("LeaseInbox at i1's time", []*reception.InboxEntry{wantLeased}, leased)
+	e.diff("LeaseInbox by b", []string{"i2"}, ids(lease("b", 2*time.Second), func(x *reception.InboxEntry) string { return x.ID }))
+	e.is("b completes a's entry", s.CompleteInbox(ctx, "i1", "b", at(time.Second)), reception.ErrConflict)
+	e.ok(s.CompleteInbox(ctx, "i1", "a", at(2*time.Second)))
+	e.ok(s.FailInbox(ctx, "i2", "b", at(10*time.Minute), "organization not found for bot 1002"))
+	e.diff("LeaseInbox before the retry", []string(nil), ids(lease("c", 9*time.Minute), func(x *reception.InboxEntry) string { return x.ID }))
+	e.diff("LeaseInbox at the retry", []string{"i2"}, ids(lease("c", 10*time.Minute), func(x *reception.InboxEntry) string { return x.ID }))
+	n, err := s.ReleaseInbox(ctx, "c")
+	e.ok(err)
+	if n != 1 {
+		e.t.Errorf("ReleaseInbox = %d, want 1", n)
+	}
+	if got := lease("d", 10*time.Minute); len(got) != 1 || got[0].Attempts != 2 {
+		e.t.Fatalf("after release, LeaseInbox = %v, want i2 with 2 attempts", got)
+	}
+	e.ok(s.DeadInbox(ctx, "i2", "d", at(11*time.Minute), "unparseable"))
+
+	done, err := s.GetInbox(ctx, "i1")
+	e.ok(err)
+	wantDone := first.Clone()
+	wantDone.Attempts, wantDone.State, wantDone.ProcessedAt = 1, reception.InboxDone, at(2*time.Second)
+	e.diff("completed inbox entry", wantDone, done)
+	dead, err := s.GetInbox(ctx, "i2")
+	e.ok(err)
+	wantDead := otherBot.Clone()
+	wantDead.Attempts, wantDead.State, wantDead.ProcessedAt = 2, reception.InboxDead, at(11*time.Minute)
+	wantDead.NextAttemptAt, wantDead.LastError = at(10*time.Minute), "unparseable"
+	e.diff("dead inbox entry", wantDead, dead)
+	e.diff("LeaseInbox when all are processed", []string(nil), ids(lease("e", 24*time.Hour), func(x *reception.InboxEntry) string { return x.ID }))
+	e.is("completing a dead entry", s.CompleteInbox(ctx, "i2", "d", at(0)), reception.ErrConflict)
+	// An identical body stays deduplicated after processing.
+	if ins(reception.NewInboxEntry("", 1001, body, at(time.Hour))) {
+		e.t.Error("InsertInbox of a processed body = true, want false")
+	}
+}
