@@ -31,3 +31,11 @@ func decodePostback(data string) (action, visitID string, ok bool) {
 	}
 	return "", "", false
 }
+
+// AcceptPostback is the postback value of 「対応します」 for a visit, as
+// carried by the notification's message action. Simulators (the demo page,
+// tests, `uketsuke callback send --tap`) use it to tap like a staff member.
+func AcceptPostback(visitID string) string { return encodePostback(actionAccept, visitID) }
+
+// EscalatePostback is the postback value of 「他の人に対応を依頼」 for a visit.
+func EscalatePostback(visitID string) string { return encodePostback(actionEscalate, visitID) }
