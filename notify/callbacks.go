@@ -215,7 +215,9 @@ func (s *Service) accept(ctx context.Context, org *reception.Organization, e *re
 	case err != nil:
 		return err
 	}
-	if won := v.HandlerUserID == src.UserID && v.HandledAt.Equal(at); !won {
+	// This tap won if the claim it made is the one recorded. Stores keep
+	// microseconds, so compare with a tolerance rather than exactly.
+	if won := v.HandlerUserID == src.UserID && v.HandledAt.Sub(at).Abs() < time.Millisecond; !won {
 		// The handler tapped again: nothing new to announce.
 		s.metrics.Inc(MetricClaims, "repeat")
 		return nil
