@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -45,10 +46,10 @@ var demoPeople = []demoPerson{
 }
 
 var demoButtons = []*reception.Button{
-	{ID: "sales", Label: "営業部", Order: 1, Enabled: true, ChannelIDs: []string{demoRoomID},
+	{ID: "sales", Label: "営業部", Labels: map[string]string{"en": "Sales"}, Order: 1, Enabled: true, ChannelIDs: []string{demoRoomID},
 		Reminder: reception.ReminderPolicy{After: 5 * time.Minute, MentionAll: true, Max: 2}},
-	{ID: "general", Label: "総務部", Order: 2, Enabled: true, ChannelIDs: []string{demoRoomID}},
-	{ID: "delivery", Label: "配達・宅配便", Order: 3, Enabled: true, ChannelIDs: []string{demoRoomID}},
+	{ID: "general", Label: "総務部", Labels: map[string]string{"en": "General affairs"}, Order: 2, Enabled: true, ChannelIDs: []string{demoRoomID}},
+	{ID: "delivery", Label: "配達・宅配便", Labels: map[string]string{"en": "Deliveries"}, Order: 3, Enabled: true, ChannelIDs: []string{demoRoomID}},
 }
 
 // demo runs a fake LINE WORKS in the process, a demo organization wired to
@@ -369,6 +370,9 @@ type demoPage struct {
 	RoomID   string
 	APIHint  string
 	Callback string
+	// KioskURL opens the demo organization's kiosk page (with its token:
+	// the demo page is as open as the demo kiosk).
+	KioskURL string
 }
 
 func (d *demo) page(w http.ResponseWriter, r *http.Request) {
@@ -386,6 +390,9 @@ func (d *demo) page(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p := demoPage{Org: demoOrgName, Room: demoRoom, Buttons: enabled, Staff: staff, Feed: d.feed(ctx, 0), RoomID: demoRoomID}
+	if org, err := d.store.GetOrganization(ctx, demoOrgID); err == nil && org.KioskToken != "" {
+		p.KioskURL = "/kiosk/" + demoOrgID + "?token=" + url.QueryEscape(org.KioskToken)
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if err := demoTemplate.Execute(w, p); err != nil {

@@ -77,6 +77,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	a := &api{store: store, svc: svc, adminToken: []byte(adminToken), cfg: cfg, log: log, hc: hc, now: time.Now, loc: time.Local}
 	mux := http.NewServeMux()
 	a.register(mux)
+	newPages(a, dm).register(mux)
 	mux.Handle("POST "+callbackPath, svc.CallbackHandler(lineworks.WithCallbackLogger(log)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -125,7 +126,13 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	if dm != nil {
 		srv.RegisterOnShutdown(func() { close(dm.draining) })
 	}
-	printBanner(stdout, cfg, local, dm != nil, persistent, adminToken, generated)
+	kioskPath := ""
+	if dm != nil {
+		if org, err := store.GetOrganization(ctx, demoOrgID); err == nil && org.KioskToken != "" {
+			kioskPath = "/kiosk/" + demoOrgID + "?token=" + org.KioskToken
+		}
+	}
+	printBanner(stdout, cfg, local, dm != nil, persistent, adminToken, generated, kioskPath)
 	log.Info("listening", "addr", ln.Addr().String(), "url", local, "store", cfg.Store.String(), "persistent", persistent, "demo", dm != nil)
 
 	serveErr := make(chan error, 1)
@@ -232,14 +239,19 @@ func loopbackURL(addr net.Addr) string {
 }
 
 // printBanner tells the person who started the server what to open. The
-// generated admin token is printed here once, never logged.
-func printBanner(w io.Writer, cfg *config, local string, demo, persistent bool, token string, generated bool) {
+// generated admin token is printed here once, never logged; so is the demo
+// kiosk's URL with its token (kioskPath, "" without demo mode).
+func printBanner(w io.Writer, cfg *config, local string, demo, persistent bool, token string, generated bool, kioskPath string) {
 	browse := strings.Replace(local, "127.0.0.1", "localhost", 1)
 	var b strings.Builder
 	fmt.Fprintf(&b, "uketsuke: listening on %s\n", local)
 	if demo {
 		fmt.Fprintf(&b, "  デモ / demo:        %s/demo\n", browse)
 	}
+	if kioskPath != "" {
+		fmt.Fprintf(&b, "  キオスク / kiosk:   %s%s\n", browse, kioskPath)
+	}
+	fmt.Fprintf(&b, "  管理 / admin:       %s/admin\n", browse)
 	fmt.Fprintf(&b, "  API:                %s%s\n", browse, apiPrefix)
 	if cfg.PublicURL != "" {
 		fmt.Fprintf(&b, "  callback URL:       %s%s\n", cfg.PublicURL, callbackPath)
