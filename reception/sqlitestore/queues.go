@@ -1,0 +1,271 @@
+package sqlitestore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/uketsuke/uketsuke/reception"
+)
+
+// Each queue operation is one statement in autocommit mode on the write
+// connection. A writing statement takes SQLite's write lock before it reads
+// anything, so a lease's choice of rows and its update are atomic across
+// every Store on the file, with no transaction round trips.
+
+func scanOutbox(sc scanner) (*reception.OutboxEntry, error) {
+	var (
+		e                  reception.OutboxEntry
+		kind, state        string
+		content            []byte
+		next, created      int64
+		leaseExpires, sent sql.NullInt64
+	)
+	if err := sc.Scan(&e.ID, &e.OrgID, &kind, &e.Target.ID, &content, &e.DedupeKey, &e.VisitID, &e.Attempts,
+		&next, &e.LeaseOwner, &leaseExpires, &e.LastError, &state, &created, &sent); err != nil {
+		return nil, err
+	}
+	e.Target.Kind, e.State, e.Content = reception.TargetKind(kind), reception.OutboxState(state), content
+	e.NextAttemptAt, e.CreatedAt = fromMicros(next), fromMicros(created)
+	e.LeaseExpiresAt, e.SentAt = fromNullMicros(leaseExpires), fromNullMicros(sent)
+	return &e, nil
+}
+
+func scanInbox(sc scanner) (*reception.InboxEntry, error) {
+	var (
+		e                       reception.InboxEntry
+		state                   string
+		received, next          int64
+		leaseExpires, processed sql.NullInt64
+	)
+	if err := sc.Scan(&e.ID, &e.OrgID, &e.BotID, &e.Body, &e.Hash, &received, &e.Attempts, &next, &e.LeaseOwner,
+		&leaseExpires, &e.LastError, &state, &processed); err != nil {
+		return nil, err
+	}
+	e.State = reception.InboxState(state)
+	e.ReceivedAt, e.NextAttemptAt = fromMicros(received), fromMicros(next)
+	e.LeaseExpiresAt, e.ProcessedAt = fromNullMicros(leaseExpires), fromNullMicros(processed)
+	return &e, nil
+}
+
+// lease runs a lease statement (?1 owner, ?2 expiry, ?3 now, ?4 n), which
+// returns the rows it leased in no particular order.
+func lease[T any](ctx context.Context, s *Store, k wstmt, op string, scan func(scanner) (T, error), owner string, n int, leaseFor time.Duration, now time.Time) ([]T, error) {
+	if err := reception.ValidateLease(owner, n, leaseFor, now); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: %s: %w", op, err)
+	}
+	rows, err := s.ws[k].QueryContext(ctx, owner, micros(now.Add(leaseFor)), micros(now), n)
+	if err != nil {
+		return nil, s.fail(ctx, op, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		x, err := scan(rows)
+		if err != nil {
+			return nil, s.fail(ctx, op, err)
+		}
+		out = append(out, x)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(ctx, op, err)
+	}
+	return out, nil
+}
+
+// leaseOp runs a statement (?1 id, ?2 owner, …) that changes the pending
+// entry id only if owner leases it, and explains a miss with a read.
+func (s *Store) leaseOp(ctx context.Context, k wstmt, check rstmt, kind, op, id, owner string, args ...any) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sqlitestore: %s: %w", op, err)
+	}
+	if owner != "" { // '' is the owner of unleased entries
+		res, err := s.ws[k].ExecContext(ctx, append([]any{id, owner}, args...)...)
+		if err != nil {
+			return s.fail(ctx, op, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return s.fail(ctx, op, err)
+		} else if n == 1 {
+			return nil
+		}
+	}
+	var state, holder string
+	err := s.rs[check].QueryRowContext(ctx, id).Scan(&state, &holder)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) && ctx.Err() == nil:
+		return notFound(kind, id)
+	case err != nil:
+		return s.fail(ctx, op, err)
+	case state != "pending":
+		return conflict("%s %q is %s", kind, id, state)
+	}
+	return conflict("%s %q is not leased by %q", kind, id, owner)
+}
+
+func (s *Store) release(ctx context.Context, k wstmt, op, owner string) (int, error) {
+	if owner == "" {
+		return 0, &reception.FieldError{Field: "Owner", Msg: "is required"}
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("sqlitestore: %s: %w", op, err)
+	}
+	res, err := s.ws[k].ExecContext(ctx, owner)
+	if err != nil {
+		return 0, s.fail(ctx, op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, s.fail(ctx, op, err)
+	}
+	return int(n), nil
+}
+
+// ---- outbox
+
+// EnqueueOutbox implements reception.Store.
+func (s *Store) EnqueueOutbox(ctx context.Context, e *reception.OutboxEntry) error {
+	if e == nil {
+		return &reception.FieldError{Field: "Entry", Msg: "is required"}
+	}
+	if err := e.ValidateNew(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sqlitestore: enqueue outbox entry: %w", err)
+	}
+	return s.insertOutbox(ctx, nil, []*reception.OutboxEntry{e})
+}
+
+// LeaseOutbox implements reception.Store.
+func (s *Store) LeaseOutbox(ctx context.Context, owner string, n int, leaseFor time.Duration, now time.Time) ([]*reception.OutboxEntry, error) {
+	out, err := lease(ctx, s, wLeaseOutbox, "lease outbox", scanOutbox, owner, n, leaseFor, now)
+	slices.SortFunc(out, func(a, b *reception.OutboxEntry) int {
+		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
+	return out, err
+}
+
+// CompleteOutbox implements reception.Store. A lapsed lease that nobody
+// took over still matches its owner.
+func (s *Store) CompleteOutbox(ctx context.Context, id, owner string, sentAt time.Time) error {
+	if sentAt.IsZero() {
+		return &reception.FieldError{Field: "SentAt", Msg: "is required"}
+	}
+	return s.leaseOp(ctx, wCompleteOutbox, rOutboxLease, "outbox entry", "complete outbox entry", id, owner, micros(sentAt))
+}
+
+// RetryOutbox implements reception.Store.
+func (s *Store) RetryOutbox(ctx context.Context, id, owner string, nextAttempt time.Time, lastErr string) error {
+	if nextAttempt.IsZero() {
+		return &reception.FieldError{Field: "NextAttempt", Msg: "is required"}
+	}
+	return s.leaseOp(ctx, wRetryOutbox, rOutboxLease, "outbox entry", "retry outbox entry", id, owner, micros(nextAttempt), lastErr)
+}
+
+// DeadOutbox implements reception.Store.
+func (s *Store) DeadOutbox(ctx context.Context, id, owner, lastErr string) error {
+	return s.leaseOp(ctx, wDeadOutbox, rOutboxLease, "outbox entry", "bury outbox entry", id, owner, lastErr)
+}
+
+// ReleaseOutbox implements reception.Store.
+func (s *Store) ReleaseOutbox(ctx context.Context, owner string) (int, error) {
+	return s.release(ctx, wReleaseOutbox, "release outbox", owner)
+}
+
+// ListOutbox implements reception.Store.
+func (s *Store) ListOutbox(ctx context.Context, orgID string, f reception.OutboxFilter) ([]*reception.OutboxEntry, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	return list(ctx, s, rListOutbox, "list outbox", scanOutbox, orgID, string(f.State), f.VisitID, limitArg(f.Limit))
+}
+
+// ---- inbox
+
+// InsertInbox implements reception.Store.
+func (s *Store) InsertInbox(ctx context.Context, e *reception.InboxEntry) (bool, error) {
+	if e == nil {
+		return false, &reception.FieldError{Field: "Entry", Msg: "is required"}
+	}
+	if err := e.ValidateNew(); err != nil {
+		return false, err
+	}
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("sqlitestore: insert inbox entry: %w", err)
+	}
+	next := e.NextAttemptAt
+	if next.IsZero() {
+		next = e.ReceivedAt
+	}
+	op := fmt.Sprintf("insert inbox entry %q", e.ID)
+	// ON CONFLICT (bot_id, hash) DO NOTHING: a replay inserts no row. SQLite
+	// checks the upsert's target first, so a replay with a used ID is a
+	// replay too, as in memstore.
+	res, err := s.ws[wInsertInbox].ExecContext(ctx, e.ID, e.OrgID, e.BotID, e.Body, e.Hash, micros(e.ReceivedAt), micros(next))
+	switch {
+	case isUnique(err):
+		return false, conflict("inbox entry %q exists", e.ID)
+	case err != nil:
+		return false, s.fail(ctx, op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, s.fail(ctx, op, err)
+	}
+	return n == 1, nil
+}
+
+// GetInbox implements reception.Store.
+func (s *Store) GetInbox(ctx context.Context, id string) (*reception.InboxEntry, error) {
+	e, err := scanInbox(s.rs[rGetInbox].QueryRowContext(ctx, id))
+	if err != nil {
+		return nil, s.getErr(ctx, err, "inbox entry", id)
+	}
+	return e, nil
+}
+
+// LeaseInbox implements reception.Store.
+func (s *Store) LeaseInbox(ctx context.Context, owner string, n int, leaseFor time.Duration, now time.Time) ([]*reception.InboxEntry, error) {
+	out, err := lease(ctx, s, wLeaseInbox, "lease inbox", scanInbox, owner, n, leaseFor, now)
+	slices.SortFunc(out, func(a, b *reception.InboxEntry) int {
+		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), a.ReceivedAt.Compare(b.ReceivedAt), cmp.Compare(a.ID, b.ID))
+	})
+	return out, err
+}
+
+// CompleteInbox implements reception.Store.
+func (s *Store) CompleteInbox(ctx context.Context, id, owner string, at time.Time) error {
+	if at.IsZero() {
+		return &reception.FieldError{Field: "At", Msg: "is required"}
+	}
+	return s.leaseOp(ctx, wCompleteInbox, rInboxLease, "inbox entry", "complete inbox entry", id, owner, micros(at))
+}
+
+// FailInbox implements reception.Store.
+func (s *Store) FailInbox(ctx context.Context, id, owner string, nextAttempt time.Time, lastErr string) error {
+	if nextAttempt.IsZero() {
+		return &reception.FieldError{Field: "NextAttempt", Msg: "is required"}
+	}
+	return s.leaseOp(ctx, wFailInbox, rInboxLease, "inbox entry", "fail inbox entry", id, owner, micros(nextAttempt), lastErr)
+}
+
+// DeadInbox implements reception.Store.
+func (s *Store) DeadInbox(ctx context.Context, id, owner string, at time.Time, lastErr string) error {
+	if at.IsZero() {
+		return &reception.FieldError{Field: "At", Msg: "is required"}
+	}
+	return s.leaseOp(ctx, wDeadInbox, rInboxLease, "inbox entry", "bury inbox entry", id, owner, micros(at), lastErr)
+}
+
+// ReleaseInbox implements reception.Store.
+func (s *Store) ReleaseInbox(ctx context.Context, owner string) (int, error) {
+	return s.release(ctx, wReleaseInbox, "release inbox", owner)
+}
