@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -396,9 +395,6 @@ func TestEndToEnd(t *testing.T) {
 // check-in: accepted is never lost.
 func TestRestartDelivers(t *testing.T) {
 	t.Parallel()
-	if _, err := openSQLite(context.Background(), filepath.Join(t.TempDir(), "probe.db"), testBox(t)); errors.Is(err, errStoreUnavailable) {
-		t.Skip("needs sqlitestore")
-	}
 	bin := serverBinary(t)
 	fake := lineworkstest.NewServer()
 	defer fake.Close()

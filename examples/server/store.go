@@ -13,23 +13,20 @@ import (
 
 	"github.com/uketsuke/uketsuke/reception"
 	"github.com/uketsuke/uketsuke/reception/memstore"
+	"github.com/uketsuke/uketsuke/reception/pgstore"
+	"github.com/uketsuke/uketsuke/reception/sqlitestore"
 )
 
-// errStoreUnavailable is returned by openSQLite and openPostgres while the
-// driver packages are not part of the module yet.
-var errStoreUnavailable = errors.New("store package not available in this build")
-
-// openSQLite opens the SQLite store at path. It has the signature of
-// sqlitestore.Open; until that package lands it reports
-// errStoreUnavailable and the server falls back to memory.
-var openSQLite = func(ctx context.Context, path string, box *reception.SecretBox) (reception.Store, error) {
-	return nil, errStoreUnavailable
-}
-
-// openPostgres opens the PostgreSQL store; signature of pgstore.Open.
-var openPostgres = func(ctx context.Context, dsn string, box *reception.SecretBox) (reception.Store, error) {
-	return nil, errStoreUnavailable
-}
+// openSQLite and openPostgres are variables so tests can substitute a
+// failing store.
+var (
+	openSQLite = func(ctx context.Context, path string, box *reception.SecretBox) (reception.Store, error) {
+		return sqlitestore.Open(ctx, path, box)
+	}
+	openPostgres = func(ctx context.Context, dsn string, box *reception.SecretBox) (reception.Store, error) {
+		return pgstore.Open(ctx, dsn, box)
+	}
+)
 
 // openStore opens the configured store with its secret box. persistent is
 // false when the data lives in memory only.
@@ -56,11 +53,6 @@ func openStore(ctx context.Context, cfg *config, log *slog.Logger, stderr func(s
 		return st, true, nil
 	default:
 		st, err := openSQLite(ctx, cfg.DB, box)
-		if errors.Is(err, errStoreUnavailable) {
-			log.Warn("SQLite support is not built in yet: keeping data in memory; it is lost when the server stops", "db", cfg.DB)
-			stderr("warning: SQLite store not available in this build; data is kept in memory only")
-			return memstore.New(box), false, nil
-		}
 		if err != nil {
 			return nil, false, fmt.Errorf("opening SQLite database %s (UKETSUKE_DB): %w", cfg.DB, err)
 		}
