@@ -415,3 +415,41 @@ func TestUnknownAndForeignTaps(t *testing.T) {
 		})
 	}
 }
+
+func TestTextOverrides(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, storeFactories[0].new(t), func(c *harnessConfig) {
+		c.options = []notify.Option{
+			notify.WithOrgTexts("acme", notify.Texts{AcceptLabel: "行きます"}),
+			notify.WithTexts("en", notify.Texts{EscalateLabel: "Help!"}),
+		}
+	})
+	if _, err := notify.New(h.store, &notify.LineWorksConnector{}, notify.WithOrgTexts("x", notify.Texts{Accepted: "{{"})); err == nil {
+		t.Error("a broken template was accepted")
+	}
+	if err := h.store.PutButton(ctx, &reception.Button{ID: "custom", OrgID: h.org.ID, Label: "特別", Enabled: true, ChannelIDs: []string{roomID}, Template: "特別なお客様: {{.Visitor}}"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"sales", "custom"} {
+		if _, err := h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{ButtonID: b, Visitor: notify.Visitor{Name: "佐藤"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for {
+		if n, _ := h.svc.DispatchOnce(ctx); n == 0 {
+			break
+		}
+	}
+	var texts []string
+	for _, m := range h.fake.Messages() {
+		labels, _ := postbacks(t, m)
+		if labels[0] != "行きます" || labels[1] != "他の人に対応を依頼" {
+			t.Errorf("labels = %v, want the organization's override and the locale's default", labels)
+		}
+		texts = append(texts, textOf(t, m))
+	}
+	slices.Sort(texts)
+	if len(texts) != 2 || !strings.HasPrefix(texts[1], "特別なお客様: 佐藤 様") || !strings.Contains(texts[0], "「営業部」") {
+		t.Errorf("texts = %q, want the default and the button's template", texts)
+	}
+}

@@ -130,6 +130,23 @@ func (t *Texts) merge(o Texts) *Texts {
 
 // textsFor picks the texts of an organization's locale ("ja-JP" → "ja").
 func (s *Service) textsFor(org *reception.Organization) *Texts {
+	base := s.localeTexts(org)
+	if org == nil {
+		return base
+	}
+	o, ok := s.orgTexts[org.ID]
+	if !ok {
+		return base
+	}
+	// Merged per call: overrides are few and rendering is far from hot.
+	m := base.merge(o)
+	if err := m.parse(); err != nil {
+		return base // validated by WithOrgTexts; unreachable
+	}
+	return m
+}
+
+func (s *Service) localeTexts(org *reception.Organization) *Texts {
 	loc := s.locale
 	if org != nil && org.Locale != "" {
 		loc = org.Locale

@@ -86,6 +86,7 @@ type Service struct {
 	log       *slog.Logger
 	metrics   Metrics
 	texts     map[string]*Texts
+	orgTexts  map[string]Texts
 	locale    string
 	owner     string
 	loc       *time.Location
@@ -201,6 +202,20 @@ func WithTexts(locale string, t Texts) Option {
 	}
 }
 
+// WithOrgTexts overrides texts for one organization, on top of its
+// locale's texts (e.g. a company that says 「お客様がお見えです」). Fields left
+// empty keep the locale's text. A button's Template still overrides the
+// notification text of that button.
+func WithOrgTexts(orgID string, t Texts) Option {
+	return func(s *Service) error {
+		if err := defaultTexts["ja"].merge(t).parse(); err != nil {
+			return err
+		}
+		s.orgTexts[orgID] = t
+		return nil
+	}
+}
+
 // WithDefaultLocale sets the locale of organizations that have none
 // (default "ja").
 func WithDefaultLocale(locale string) Option {
@@ -237,6 +252,7 @@ func New(store reception.Store, connector Connector, opts ...Option) (*Service, 
 		log:          slog.New(slog.NewTextHandler(os.Stderr, nil)),
 		metrics:      nopMetrics{},
 		texts:        map[string]*Texts{},
+		orgTexts:     map[string]Texts{},
 		locale:       "ja",
 		owner:        defaultOwner(),
 		leaseFor:     30 * time.Second,
