@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/uketsuke/uketsuke/reception"
@@ -152,13 +153,58 @@ func (s *Service) CheckIn(ctx context.Context, orgID string, req CheckInRequest)
 	for _, u := range users {
 		entries = append(entries, s.entry(orgID, visit.ID, reception.Target{Kind: reception.TargetUser, ID: u}, raw, "visit/"+visit.ID+"/notify/user/"+u))
 	}
+	fast := s.beginFast()
+	if fast {
+		// Leased to us in the check-in transaction: sent below without a
+		// second write; if this process dies, the lease lapses and any
+		// dispatcher sends them.
+		for _, e := range entries {
+			e.Attempts, e.LeaseOwner, e.LeaseExpiresAt = 1, s.owner, now.Add(s.leaseFor)
+		}
+	}
 	if err := s.store.CheckIn(ctx, visit, entries); err != nil {
+		if fast {
+			s.fast.Done()
+		}
 		return nil, err
 	}
 	s.metrics.Inc(MetricCheckIns, "")
 	s.log.Info("checked in", "org", orgID, "visit", visit.ID, "button", button.ID, "rooms", len(rooms), "users", len(users))
-	kick(s.kickOutbox)
+	if fast {
+		go s.sendNow(ctx, entries)
+	} else {
+		kick(s.kickOutbox)
+	}
 	return visit, nil
+}
+
+// beginFast reports whether the fast path is on (Run is running) and, if
+// so, registers one fast delivery that the caller must finish with
+// s.fast.Done.
+func (s *Service) beginFast() bool {
+	s.fastMu.Lock()
+	defer s.fastMu.Unlock()
+	if !s.running {
+		return false
+	}
+	s.fast.Add(1)
+	return true
+}
+
+// sendNow delivers entries CheckIn stored leased to this service.
+func (s *Service) sendNow(ctx context.Context, entries []*reception.OutboxEntry) {
+	defer s.fast.Done()
+	var wg sync.WaitGroup
+	for _, e := range entries {
+		s.fastSem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-s.fastSem }()
+			sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.leaseFor*3/4)
+			defer cancel()
+			s.deliver(sendCtx, e)
+		})
+	}
+	wg.Wait()
 }
 
 func (s *Service) entry(orgID, visitID string, to reception.Target, content json.RawMessage, key string) *reception.OutboxEntry {

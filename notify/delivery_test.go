@@ -453,3 +453,55 @@ func TestTextOverrides(t *testing.T) {
 		t.Errorf("texts = %q, want the default and the button's template", texts)
 	}
 }
+
+// TestFastPathSendsWithoutPolling: while Run runs, a check-in's messages go
+// out at once — here the dispatcher polls only hourly and is never kicked —
+// and the entry was stored leased to this service, so no other replica
+// takes it meanwhile.
+func TestFastPathSendsWithoutPolling(t *testing.T) {
+	for _, sf := range storeFactories {
+		t.Run(sf.name, func(t *testing.T) {
+			h := newHarness(t, sf.new(t), func(c *harnessConfig) {
+				c.options = []notify.Option{notify.WithDelivery(time.Minute, time.Hour, 16, 4, 5)}
+			})
+			// The send is slow, so the entry is still leased when we look.
+			h.fake.InjectFault(sendRoute, 1, lineworkstest.Fault{Delay: 300 * time.Millisecond})
+			h.run()
+			time.Sleep(50 * time.Millisecond) // let Run start its loops and their first (empty) poll
+			v, err := h.svc.CheckIn(context.Background(), h.org.ID, notify.CheckInRequest{ButtonID: "sales", Visitor: notify.Visitor{Name: "Fast"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pending, err := h.store.ListOutbox(context.Background(), h.org.ID, reception.OutboxFilter{State: reception.OutboxPending})
+			if err != nil || len(pending) != 1 {
+				t.Fatalf("pending = %v, %v", pending, err)
+			}
+			// Leased in the check-in transaction, at the check-in's time (a
+			// dispatcher lease would start later).
+			if pending[0].LeaseOwner != h.svc.Owner() || pending[0].LeaseExpiresAt.Sub(v.CreatedAt.Add(time.Minute)).Abs() >= time.Microsecond {
+				t.Errorf("entry lease %q until %v, want %q until %v", pending[0].LeaseOwner, pending[0].LeaseExpiresAt, h.svc.Owner(), v.CreatedAt.Add(time.Minute))
+			}
+			msgs := h.waitMessages(1)
+			if visitOf(t, msgs[0]) != v.ID {
+				t.Fatalf("message for %s, want %s", visitOf(t, msgs[0]), v.ID)
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				sent, err := h.store.ListOutbox(context.Background(), h.org.ID, reception.OutboxFilter{State: reception.OutboxSent})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(sent) == 1 {
+					if sent[0].Attempts != 1 {
+						t.Errorf("attempts = %d, want 1 (the lease taken at check-in)", sent[0].Attempts)
+					}
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the entry was not marked sent")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+	}
+}

@@ -100,7 +100,7 @@ func (s *Service) deliver(ctx context.Context, e *reception.OutboxEntry) {
 }
 
 func (s *Service) send(ctx context.Context, e *reception.OutboxEntry) error {
-	org, err := s.store.GetOrganizationWithSecrets(ctx, e.OrgID)
+	org, err := s.orgWithSecrets(ctx, e.OrgID)
 	if err != nil {
 		return err
 	}
@@ -158,4 +158,25 @@ func errorText(err error) string {
 		return ""
 	}
 	return lineworks.TruncateText(err.Error(), 500)
+}
+
+// orgWithSecrets reads an organization with its secrets, cached for
+// orgCacheTTL (wall-clock time: this is a performance cache, not domain
+// time, so it ignores WithClock).
+func (s *Service) orgWithSecrets(ctx context.Context, id string) (*reception.Organization, error) {
+	now := time.Now()
+	s.orgsMu.Lock()
+	c, ok := s.orgs[id]
+	s.orgsMu.Unlock()
+	if ok && now.Before(c.expires) {
+		return c.org, nil
+	}
+	org, err := s.store.GetOrganizationWithSecrets(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.orgsMu.Lock()
+	s.orgs[id] = cachedOrg{org: org, expires: now.Add(orgCacheTTL)}
+	s.orgsMu.Unlock()
+	return org, nil
 }

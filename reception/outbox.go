@@ -152,6 +152,27 @@ func (e *OutboxEntry) ValidateNew() error {
 	return f.err()
 }
 
+// validatePreLeased checks an entry enqueued by CheckIn already leased to
+// its caller: pending, one attempt (the lease counts as one, as LeaseOutbox
+// would count it), a lease owner and expiry, not sent.
+func (e *OutboxEntry) validatePreLeased() error {
+	var f fieldErrs
+	f.errs = append(f.errs, e.Validate())
+	if e.State != OutboxPending {
+		f.add("State", "must be pending when enqueued")
+	}
+	if e.Attempts != 1 {
+		f.add("Attempts", "must be 1 when enqueued leased")
+	}
+	if e.LeaseExpiresAt.IsZero() {
+		f.add("LeaseExpiresAt", "is required with LeaseOwner")
+	}
+	if !e.SentAt.IsZero() {
+		f.add("SentAt", "must be zero when enqueued")
+	}
+	return f.err()
+}
+
 // Clone returns a deep copy of e.
 func (e *OutboxEntry) Clone() *OutboxEntry {
 	if e == nil {

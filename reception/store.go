@@ -74,6 +74,11 @@ type Store interface {
 	// existing visit ID or a dedupe key already used in the organization
 	// (or twice among entries) is ErrConflict, and a missing organization
 	// ErrNotFound — in every case nothing is stored.
+	//
+	// An entry may arrive already leased (LeaseOwner and LeaseExpiresAt set,
+	// Attempts 1): the caller sends it at once without a separate lease
+	// write, and if it dies the lease lapses and any dispatcher takes the
+	// entry as usual. Stores keep the lease fields as given.
 	CheckIn(ctx context.Context, v *Visit, entries []*OutboxEntry) error
 	// GetVisit returns a visit with its timeline.
 	GetVisit(ctx context.Context, orgID, id string) (*Visit, error)

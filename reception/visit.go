@@ -282,7 +282,7 @@ func (r *Reminder) Validate(orgID, visitID string) error {
 	if r.At.IsZero() {
 		f.add("At", "is required")
 	}
-	validateEntries(&f, orgID, visitID, r.Entries)
+	validateEntries(&f, orgID, visitID, r.Entries, false)
 	return f.err()
 }
 
@@ -311,18 +311,24 @@ func ValidateCheckIn(v *Visit, entries []*OutboxEntry) error {
 	if len(v.Events) > 0 {
 		f.add("Events", "must be empty at check-in; CheckIn records the checked_in event")
 	}
-	validateEntries(&f, v.OrgID, v.ID, entries)
+	validateEntries(&f, v.OrgID, v.ID, entries, true)
 	return f.err()
 }
 
-func validateEntries(f *fieldErrs, orgID, visitID string, entries []*OutboxEntry) {
+// validateEntries checks new entries of a visit. With preLeased, an entry
+// may arrive already leased (see Store.CheckIn).
+func validateEntries(f *fieldErrs, orgID, visitID string, entries []*OutboxEntry, preLeased bool) {
 	for i, e := range entries {
 		field := "Entries[" + itoa(i) + "]"
 		if e == nil {
 			f.add(field, "is nil")
 			continue
 		}
-		f.nest(field, e.ValidateNew())
+		if preLeased && e.LeaseOwner != "" {
+			f.nest(field, e.validatePreLeased())
+		} else {
+			f.nest(field, e.ValidateNew())
+		}
 		if e.OrgID != orgID {
 			f.add(field+".OrgID", "must be the visit's organization")
 		}

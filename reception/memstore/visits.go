@@ -37,7 +37,7 @@ func (s *Store) newOutbox(entries []*reception.OutboxEntry) ([]*reception.Outbox
 		if c.NextAttemptAt.IsZero() {
 			c.NextAttemptAt = c.CreatedAt
 		}
-		c.NextAttemptAt, c.CreatedAt = utc(c.NextAttemptAt), utc(c.CreatedAt)
+		c.NextAttemptAt, c.CreatedAt, c.LeaseExpiresAt = utc(c.NextAttemptAt), utc(c.CreatedAt), utc(c.LeaseExpiresAt)
 		out = append(out, c)
 	}
 	return out, nil

@@ -51,7 +51,7 @@ func (s *Store) EnqueueOutbox(ctx context.Context, e *reception.OutboxEntry) err
 		next = e.CreatedAt
 	}
 	_, err := s.pool.Exec(ctx, insertOutboxSQL, e.ID, e.OrgID, string(e.Target.Kind), e.Target.ID, []byte(e.Content),
-		e.DedupeKey, e.VisitID, next, e.LastError, string(e.State), e.CreatedAt)
+		e.DedupeKey, e.VisitID, next, e.LastError, string(e.State), e.CreatedAt, 0, "", nil)
 	return wrapErr(ctx, err, "enqueue outbox entry %s", e.ID)
 }
 

@@ -76,8 +76,8 @@ const insertVisitSQL = `WITH v AS (
 const insertEventSQL = `INSERT INTO visit_events (org_id, visit_id, kind, at, actor_user_id, note) VALUES ($1, $2, $3, $4, $5, $6)`
 
 const insertOutboxSQL = `INSERT INTO outbox (id, org_id, target_kind, target_id, content, dedupe_key, visit_id,
-	next_attempt_at, last_error, state, created_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+	next_attempt_at, last_error, state, created_at, attempts, lease_owner, lease_expires_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
 
 // queueOutbox queues the insert of a new outbox entry (checked with
 // ValidateNew); a zero NextAttemptAt means CreatedAt.
@@ -87,7 +87,7 @@ func queueOutbox(b *pgx.Batch, e *reception.OutboxEntry) {
 		next = e.CreatedAt
 	}
 	b.Queue(insertOutboxSQL, e.ID, e.OrgID, string(e.Target.Kind), e.Target.ID, []byte(e.Content), e.DedupeKey, e.VisitID,
-		next, e.LastError, string(e.State), e.CreatedAt)
+		next, e.LastError, string(e.State), e.CreatedAt, e.Attempts, e.LeaseOwner, nullTime(e.LeaseExpiresAt))
 }
 
 // CheckIn implements reception.Store. The visit, its checked_in event and

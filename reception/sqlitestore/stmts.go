@@ -47,7 +47,7 @@ type wstmt int
 // outboxValues are the values of one new outbox entry: ID, OrgID,
 // Target.Kind, Target.ID, Content, DedupeKey, VisitID, NextAttemptAt,
 // CreatedAt.
-const outboxValues = `(?, ?, ?, ?, ?, ?, ?, 0, ?, '', NULL, '', 'pending', ?, NULL)`
+const outboxValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 'pending', ?, NULL)`
 
 const (
 	wOrgSecrets wstmt = iota

@@ -101,7 +101,7 @@ func outboxArgs(e *reception.OutboxEntry) []any {
 		next = e.CreatedAt
 	}
 	return []any{e.ID, e.OrgID, string(e.Target.Kind), e.Target.ID, []byte(e.Content), e.DedupeKey, e.VisitID,
-		micros(next), micros(e.CreatedAt)}
+		e.Attempts, micros(next), e.LeaseOwner, microsOrNull(e.LeaseExpiresAt), micros(e.CreatedAt)}
 }
 
 func (s *Store) outboxErr(ctx context.Context, e *reception.OutboxEntry, err error) error {

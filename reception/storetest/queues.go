@@ -345,3 +345,41 @@ func testInbox(e *env) {
 		e.t.Error("InsertInbox of a processed body = true, want false")
 	}
 }
+
+// testPreLeasedCheckIn: CheckIn may store entries already leased to the
+// caller, who sends them at once; nobody else takes them until the lease
+// lapses, and the owner completes them as if it had leased them.
+func testPreLeasedCheckIn(e *env) {
+	ctx, s := e.ctx, e.s
+	e.putOrg(newOrg("org-a", 1))
+	v := newVisit("org-a", "v1", at(0))
+	leased := newEntry("org-a", "o1", "k1", at(0))
+	leased.VisitID = "v1"
+	leased.Attempts, leased.LeaseOwner, leased.LeaseExpiresAt = 1, "fast", at(time.Minute)
+	plain := newEntry("org-a", "o2", "k2", at(0))
+	plain.VisitID = "v1"
+	e.ok(s.CheckIn(ctx, v, []*reception.OutboxEntry{leased, plain}))
+	got, err := s.LeaseOutbox(ctx, "other", 10, time.Minute, at(30*time.Second))
+	e.ok(err)
+	e.diff("another owner leases only the plain entry", []string{"o2"}, ids(got, outboxID))
+	stored := e.outbox("org-a", reception.OutboxFilter{})
+	e.diff("pre-leased entry stored as given", leased, stored[0])
+	e.ok(s.CompleteOutbox(ctx, "o1", "fast", at(time.Second)))
+
+	// A pre-leased entry whose owner died is taken over at expiry.
+	v2 := newVisit("org-a", "v2", at(0))
+	dead := newEntry("org-a", "o3", "k3", at(0))
+	dead.Attempts, dead.LeaseOwner, dead.LeaseExpiresAt = 1, "crashed", at(time.Minute)
+	e.ok(s.CheckIn(ctx, v2, []*reception.OutboxEntry{dead}))
+	got, err = s.LeaseOutbox(ctx, "other", 10, time.Minute, at(time.Minute))
+	e.ok(err)
+	if len(got) != 1 || got[0].ID != "o3" || got[0].Attempts != 2 {
+		e.t.Errorf("after expiry: %+v, want o3 with 2 attempts", got)
+	}
+
+	// Lease fields must be consistent.
+	v3 := newVisit("org-a", "v3", at(0))
+	bad := newEntry("org-a", "o4", "k4", at(0))
+	bad.LeaseOwner = "x" // no expiry, no attempt
+	e.is("pre-leased entry without expiry", s.CheckIn(ctx, v3, []*reception.OutboxEntry{bad}), reception.ErrInvalid)
+}

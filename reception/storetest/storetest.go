@@ -109,6 +109,7 @@ var cases = []testCase{
 	{"EnqueueOutbox", testEnqueueOutbox},
 	{"LeaseExclusive", testLeaseExclusive},
 	{"LeaseExpiry", testLeaseExpiry},
+	{"PreLeasedCheckIn", testPreLeasedCheckIn},
 	{"RetryAndDeadLetter", testRetryAndDead},
 	{"ReleaseOnShutdown", testRelease},
 	{"Inbox", testInbox},
