@@ -10,6 +10,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/uketsuke/uketsuke/lineworks"
 	"github.com/uketsuke/uketsuke/reception"
 )
 
@@ -171,7 +172,7 @@ func (s *Service) CheckIn(ctx context.Context, orgID string, req CheckInRequest)
 	s.metrics.Inc(MetricCheckIns, "")
 	s.log.Info("checked in", "org", orgID, "visit", visit.ID, "button", button.ID, "rooms", len(rooms), "users", len(users))
 	if fast {
-		go s.sendNow(ctx, entries)
+		go s.sendNow(ctx, entries, content)
 	} else {
 		kick(s.kickOutbox)
 	}
@@ -192,7 +193,7 @@ func (s *Service) beginFast() bool {
 }
 
 // sendNow delivers entries CheckIn stored leased to this service.
-func (s *Service) sendNow(ctx context.Context, entries []*reception.OutboxEntry) {
+func (s *Service) sendNow(ctx context.Context, entries []*reception.OutboxEntry, content lineworks.Content) {
 	defer s.fast.Done()
 	var wg sync.WaitGroup
 	for _, e := range entries {
@@ -201,7 +202,7 @@ func (s *Service) sendNow(ctx context.Context, entries []*reception.OutboxEntry)
 			defer func() { <-s.fastSem }()
 			sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.leaseFor*3/4)
 			defer cancel()
-			s.deliver(sendCtx, e)
+			s.deliver(sendCtx, e, content)
 		})
 	}
 	wg.Wait()
