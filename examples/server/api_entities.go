@@ -102,103 +102,6 @@ func (a *api) toButton(r *http.Request, orgID string, in *buttonJSON) (*receptio
 	return b, nil
 }
 
-func (a *api) listButtons(w http.ResponseWriter, r *http.Request) error {
-	org, err := a.orgOf(r)
-	if err != nil {
-		return err
-	}
-	bs, err := a.store.ListButtons(r.Context(), org.ID)
-	if err != nil {
-		return err
-	}
-	out := make([]buttonJSON, 0, len(bs))
-	for _, b := range bs {
-		out = append(out, buttonOut(b))
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
-}
-
-func (a *api) getButton(w http.ResponseWriter, r *http.Request) error {
-	org, err := a.orgOf(r)
-	if err != nil {
-		return err
-	}
-	b, err := a.store.GetButton(r.Context(), org.ID, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, buttonOut(b))
-	return nil
-}
-
-func (a *api) createButton(w http.ResponseWriter, r *http.Request) error {
-	var in buttonJSON
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	if in.ID == "" {
-		in.ID = reception.NewID()
-	}
-	return a.saveButton(w, r, &in, true)
-}
-
-func (a *api) putButton(w http.ResponseWriter, r *http.Request) error {
-	var in buttonJSON
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	id := r.PathValue("id")
-	if in.ID != "" && in.ID != id {
-		return &apiError{Status: http.StatusBadRequest, Field: "id", Msg: "id differs from the ID in the URL"}
-	}
-	in.ID = id
-	return a.saveButton(w, r, &in, false)
-}
-
-func (a *api) saveButton(w http.ResponseWriter, r *http.Request, in *buttonJSON, mustBeNew bool) error {
-	org, err := a.orgOf(r)
-	if err != nil {
-		return err
-	}
-	if err := needID("id", in.ID); err != nil {
-		return err
-	}
-	_, err = a.store.GetButton(r.Context(), org.ID, in.ID)
-	exists := err == nil
-	if err != nil && !errors.Is(err, reception.ErrNotFound) {
-		return err
-	}
-	if exists && mustBeNew {
-		return &apiError{Status: http.StatusConflict, Field: "id", Msg: "a button " + in.ID + " exists already; PUT it to change it"}
-	}
-	b, err := a.toButton(r, org.ID, in)
-	if err != nil {
-		return err
-	}
-	if err := a.store.PutButton(r.Context(), b); err != nil {
-		return err
-	}
-	status := http.StatusOK
-	if !exists {
-		status = http.StatusCreated
-	}
-	writeJSON(w, status, buttonOut(b))
-	return nil
-}
-
-func (a *api) deleteButton(w http.ResponseWriter, r *http.Request) error {
-	org, err := a.orgOf(r)
-	if err != nil {
-		return err
-	}
-	if err := a.store.DeleteButton(r.Context(), org.ID, r.PathValue("id")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 // ---- staff ----
 
 type staffJSON struct {
@@ -216,102 +119,6 @@ func staffOut(s *reception.Staff) staffJSON {
 		out.Buttons = []string{}
 	}
 	return out
-}
-
-func (a *api) listStaff(w http.ResponseWriter, r *http.Request) error {
-	org, err := a.orgOf(r)
-	if err != nil {
-		return err
-	}
-	list, err := a.store.ListStaff(r.Context(), org.ID)
-	if err != nil {
-		return err
-	}
-	out := make([]staffJSON, 0, len(list))
-	for _, s := range list {
-		out = append(out, staffOut(s))
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
-}
-
-func (a *api) getStaff(w http.ResponseWriter, r *http.Request) error {
-	org, err := a.orgOf(r)
-	if err != nil {
-		return err
-	}
-	s, err := a.store.GetStaff(r.Context(), org.ID, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, staffOut(s))
-	return nil
-}
-
-func (a *api) createStaff(w http.ResponseWriter, r *http.Request) error {
-	var in staffJSON
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	if in.ID == "" {
-		in.ID = reception.NewID()
-	}
-	return a.saveStaff(w, r, &in, true)
-}
-
-func (a *api) putStaff(w http.ResponseWriter, r *http.Request) error {
-	var in staffJSON
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	id := r.PathValue("id")
-	if in.ID != "" && in.ID != id {
-		return &apiError{Status: http.StatusBadRequest, Field: "id", Msg: "id differs from the ID in the URL"}
-	}
-	in.ID = id
-	return a.saveStaff(w, r, &in, false)
-}
-
-func (a *api) saveStaff(w http.ResponseWriter, r *http.Request, in *staffJSON, mustBeNew bool) error {
-	org, err := a.orgOf(r)
-	if err != nil {
-		return err
-	}
-	if err := needID("id", in.ID); err != nil {
-		return err
-	}
-	_, err = a.store.GetStaff(r.Context(), org.ID, in.ID)
-	exists := err == nil
-	if err != nil && !errors.Is(err, reception.ErrNotFound) {
-		return err
-	}
-	if exists && mustBeNew {
-		return &apiError{Status: http.StatusConflict, Field: "id", Msg: "a staff member " + in.ID + " exists already; PUT to change"}
-	}
-	userID, _ := lineworks.TrimCredential(in.UserID)
-	s := &reception.Staff{ID: in.ID, OrgID: org.ID, Name: strings.TrimSpace(in.Name), UserID: userID,
-		ButtonIDs: in.Buttons, Active: in.Active == nil || *in.Active}
-	if err := a.store.PutStaff(r.Context(), s); err != nil {
-		return err
-	}
-	status := http.StatusOK
-	if !exists {
-		status = http.StatusCreated
-	}
-	writeJSON(w, status, staffOut(s))
-	return nil
-}
-
-func (a *api) deleteStaff(w http.ResponseWriter, r *http.Request) error {
-	org, err := a.orgOf(r)
-	if err != nil {
-		return err
-	}
-	if err := a.store.DeleteStaff(r.Context(), org.ID, r.PathValue("id")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 // ---- rooms ----
@@ -535,4 +342,35 @@ func checkInError(err error) error {
 		return &apiError{Status: http.StatusBadRequest, Field: "buttonId", Msg: strings.TrimPrefix(err.Error(), "reception: invalid: notify: ")}
 	}
 	return err
+}
+
+// buttons is the API resource of reception buttons.
+func (a *api) buttons() resource[reception.Button, buttonJSON] {
+	return resource[reception.Button, buttonJSON]{
+		a: a, kind: "button",
+		list: a.store.ListButtons, get: a.store.GetButton, del: a.store.DeleteButton,
+		out: buttonOut, id: func(j *buttonJSON) *string { return &j.ID },
+		save: func(r *http.Request, orgID string, in *buttonJSON) (*reception.Button, error) {
+			b, err := a.toButton(r, orgID, in)
+			if err != nil {
+				return nil, err
+			}
+			return b, a.store.PutButton(r.Context(), b)
+		},
+	}
+}
+
+// staff is the API resource of the staff directory.
+func (a *api) staff() resource[reception.Staff, staffJSON] {
+	return resource[reception.Staff, staffJSON]{
+		a: a, kind: "staff member",
+		list: a.store.ListStaff, get: a.store.GetStaff, del: a.store.DeleteStaff,
+		out: staffOut, id: func(j *staffJSON) *string { return &j.ID },
+		save: func(r *http.Request, orgID string, in *staffJSON) (*reception.Staff, error) {
+			userID, _ := lineworks.TrimCredential(in.UserID)
+			st := &reception.Staff{ID: in.ID, OrgID: orgID, Name: strings.TrimSpace(in.Name), UserID: userID,
+				ButtonIDs: in.Buttons, Active: in.Active == nil || *in.Active}
+			return st, a.store.PutStaff(r.Context(), st)
+		},
+	}
 }
