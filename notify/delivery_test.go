@@ -145,7 +145,7 @@ func TestStoppedDispatcherLeaseExpires(t *testing.T) {
 				t.Errorf("messages = %d, want 1", got)
 			}
 			// The crashed owner cannot complete it any more.
-			if err := h.store.CompleteOutbox(ctx, leased[0].ID, "crashed-dispatcher", clk.Now()); !errors.Is(err, reception.ErrConflict) {
+			if err := h.store.CompleteOutbox(ctx, leased[0].ID, "crashed-dispatcher", clk.Now(), nil); !errors.Is(err, reception.ErrConflict) {
 				t.Errorf("stale owner completed: %v", err)
 			}
 		})

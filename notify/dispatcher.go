@@ -74,14 +74,17 @@ func (s *Service) deliver(ctx context.Context, e *reception.OutboxEntry, typed l
 	now := s.now()
 	switch {
 	case err == nil:
-		if cerr := s.store.CompleteOutbox(ctx, e.ID, s.owner, now); cerr != nil {
+		// A notification's notified event is recorded with the
+		// completion, in the same transaction.
+		var notified *reception.VisitEvent
+		if e.VisitID != "" && strings.Contains(e.DedupeKey, "/notify/") {
+			notified = &reception.VisitEvent{Kind: reception.EventNotified, At: now, Note: string(e.Target.Kind) + " " + e.Target.ID}
+		}
+		if cerr := s.store.CompleteOutbox(ctx, e.ID, s.owner, now, notified); cerr != nil {
 			log.Error("recording a sent message", "err", cerr)
 			return
 		}
 		s.metrics.Inc(MetricSent, string(e.Target.Kind))
-		if e.VisitID != "" && strings.Contains(e.DedupeKey, "/notify/") {
-			_, _ = s.store.AppendVisitEvent(ctx, e.OrgID, e.VisitID, reception.VisitEvent{Kind: reception.EventNotified, At: now, Note: string(e.Target.Kind) + " " + e.Target.ID})
-		}
 	case permanent(err) || e.Attempts >= s.maxAttempts:
 		msg := errorText(err)
 		if derr := s.store.DeadOutbox(ctx, e.ID, s.owner, msg); derr != nil {

@@ -127,7 +127,19 @@ type Store interface {
 	// owner: the message went out, and recording that beats sending it
 	// again. An entry leased by another owner, or not pending, is
 	// ErrConflict.
-	CompleteOutbox(ctx context.Context, id, owner string, sentAt time.Time) error
+	//
+	// With notified not nil, of kind EventNotified, and an entry that has a
+	// VisitID, the same transaction appends *notified to the timeline of
+	// the entry's visit, following Visit.Apply: a notified event changes no
+	// status and is welcome even on a closed visit. So the timeline lists
+	// exactly the messages sent, even across a crash. Recording the
+	// message as sent comes first: if the visit no longer exists, or Apply
+	// refuses the event (a zero At, say), the entry is completed all the
+	// same and the event skipped, without an error. An entry without
+	// VisitID just completes. An event of another kind is ErrInvalid and
+	// nothing is stored; a complete that fails (ErrConflict, ErrNotFound)
+	// appends nothing.
+	CompleteOutbox(ctx context.Context, id, owner string, sentAt time.Time, notified *VisitEvent) error
 	// RetryOutbox ends owner's lease of an entry, keeping it pending until
 	// nextAttempt, and records lastErr. Ownership as CompleteOutbox.
 	RetryOutbox(ctx context.Context, id, owner string, nextAttempt time.Time, lastErr string) error

@@ -3,6 +3,7 @@ package memstore
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -91,13 +92,29 @@ func (s *Store) outboxOp(ctx context.Context, id, owner string, fn func(e *recep
 	return nil
 }
 
-// CompleteOutbox implements reception.Store.
-func (s *Store) CompleteOutbox(ctx context.Context, id, owner string, sentAt time.Time) error {
+// CompleteOutbox implements reception.Store. The notified event is applied
+// to a copy of the visit under the same lock, and the copy kept only if
+// Apply accepts it.
+func (s *Store) CompleteOutbox(ctx context.Context, id, owner string, sentAt time.Time, notified *reception.VisitEvent) error {
 	if sentAt.IsZero() {
 		return &reception.FieldError{Field: "SentAt", Msg: "is required"}
 	}
+	if notified != nil && notified.Kind != reception.EventNotified {
+		return &reception.FieldError{Field: "Notified.Kind", Msg: fmt.Sprintf("must be %q, not %q", reception.EventNotified, notified.Kind)}
+	}
 	return s.outboxOp(ctx, id, owner, func(e *reception.OutboxEntry) {
 		e.State, e.SentAt = reception.OutboxSent, utc(sentAt)
+		if notified == nil || e.VisitID == "" {
+			return
+		}
+		k := key{e.OrgID, e.VisitID}
+		if cur := s.st.visits[k]; cur != nil {
+			v := cur.Clone()
+			if v.Apply(*notified) == nil {
+				normVisit(v)
+				s.st.visits[k] = v
+			}
+		}
 	})
 }
 

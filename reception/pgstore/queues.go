@@ -3,6 +3,7 @@ package pgstore
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,8 +109,15 @@ func (s *Store) finish(ctx context.Context, table, kind, id, owner, set string, 
 	if tag.RowsAffected() == 1 {
 		return nil
 	}
+	return s.unfinished(ctx, table, kind, id, owner)
+}
+
+// unfinished explains why finishing the entry id of table leased by owner
+// matched nothing: no entry (ErrNotFound), or not pending or not owner's
+// (ErrConflict).
+func (s *Store) unfinished(ctx context.Context, table, kind, id, owner string) error {
 	var state, leaseOwner string
-	err = s.pool.QueryRow(ctx, `SELECT state, lease_owner FROM `+table+` WHERE id = $1`, id).Scan(&state, &leaseOwner)
+	err := s.pool.QueryRow(ctx, `SELECT state, lease_owner FROM `+table+` WHERE id = $1`, id).Scan(&state, &leaseOwner)
 	if err != nil {
 		return wrapErr(ctx, err, "%s %q", kind, id)
 	}
@@ -119,12 +127,52 @@ func (s *Store) finish(ctx context.Context, table, kind, id, owner, set string, 
 	return conflict("%s %q is not leased by %q", kind, id, owner)
 }
 
-// CompleteOutbox implements reception.Store.
-func (s *Store) CompleteOutbox(ctx context.Context, id, owner string, sentAt time.Time) error {
+// completeNotifiedSQL completes the outbox entry $1 leased by $2 at $3, as
+// finish does, and appends the event ($4 kind, $5 at, $6 actor, $7 note)
+// to the entry's visit if it has one that exists. One statement, so one
+// transaction; it returns the number of entries completed.
+const completeNotifiedSQL = `WITH done AS (
+		UPDATE outbox SET state = 'sent', sent_at = $3, lease_owner = '', lease_expires_at = NULL
+		WHERE id = $1 AND state = 'pending' AND lease_owner = $2 AND lease_owner <> ''
+		RETURNING org_id, visit_id),
+	ev AS (
+		INSERT INTO visit_events (org_id, visit_id, kind, at, actor_user_id, note)
+		SELECT d.org_id, d.visit_id, $4::text, $5::timestamptz, $6::text, $7::text FROM done d
+		WHERE d.visit_id <> '' AND EXISTS (SELECT 1 FROM visits v WHERE v.org_id = d.org_id AND v.id = d.visit_id))
+	SELECT count(*) FROM done`
+
+// CompleteOutbox implements reception.Store. With an event to record, the
+// entry's UPDATE and the event's INSERT are one statement.
+func (s *Store) CompleteOutbox(ctx context.Context, id, owner string, sentAt time.Time, notified *reception.VisitEvent) error {
 	if sentAt.IsZero() {
 		return &reception.FieldError{Field: "SentAt", Msg: "is required"}
 	}
-	return s.finish(ctx, "outbox", "outbox entry", id, owner, "state = 'sent', sent_at = $3", sentAt)
+	if notified != nil && notified.Kind != reception.EventNotified {
+		return &reception.FieldError{Field: "Notified.Kind", Msg: fmt.Sprintf("must be %q, not %q", reception.EventNotified, notified.Kind)}
+	}
+	if notified == nil || !notifiedApplies(*notified) {
+		return s.finish(ctx, "outbox", "outbox entry", id, owner, "state = 'sent', sent_at = $3", sentAt)
+	}
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
+	var n int64
+	err := s.pool.QueryRow(ctx, completeNotifiedSQL, id, owner, sentAt, string(notified.Kind), notified.At,
+		notified.ActorUserID, notified.Note).Scan(&n)
+	if err != nil {
+		return wrapErr(ctx, err, "outbox entry %s", id)
+	}
+	if n == 1 {
+		return nil
+	}
+	return s.unfinished(ctx, "outbox", "outbox entry", id, owner)
+}
+
+// notifiedApplies reports whether Visit.Apply accepts e, a notified event.
+// Apply refuses a notified event only for faults of the event itself (no
+// At, a bad ActorUserID), never for the visit's state, so any visit tells.
+func notifiedApplies(e reception.VisitEvent) bool {
+	return (&reception.Visit{Status: reception.StatusWaiting}).Apply(e) == nil
 }
 
 // RetryOutbox implements reception.Store.

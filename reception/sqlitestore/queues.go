@@ -97,6 +97,12 @@ func (s *Store) leaseOp(ctx context.Context, k wstmt, check rstmt, kind, op, id,
 			return nil
 		}
 	}
+	return s.leaseMiss(ctx, check, kind, op, id, owner)
+}
+
+// leaseMiss explains why an operation on the entry id leased by owner
+// matched nothing: no entry, an entry not pending, or another owner's.
+func (s *Store) leaseMiss(ctx context.Context, check rstmt, kind, op, id, owner string) error {
 	var state, holder string
 	err := s.rs[check].QueryRowContext(ctx, id).Scan(&state, &holder)
 	switch {
@@ -154,12 +160,53 @@ func (s *Store) LeaseOutbox(ctx context.Context, owner string, n int, leaseFor t
 }
 
 // CompleteOutbox implements reception.Store. A lapsed lease that nobody
-// took over still matches its owner.
-func (s *Store) CompleteOutbox(ctx context.Context, id, owner string, sentAt time.Time) error {
+// took over still matches its owner. Without an event to record it is one
+// autocommit statement; with one, the entry's UPDATE and the event's INSERT
+// share one write transaction, so one commit.
+func (s *Store) CompleteOutbox(ctx context.Context, id, owner string, sentAt time.Time, notified *reception.VisitEvent) error {
 	if sentAt.IsZero() {
 		return &reception.FieldError{Field: "SentAt", Msg: "is required"}
 	}
-	return s.leaseOp(ctx, wCompleteOutbox, rOutboxLease, "outbox entry", "complete outbox entry", id, owner, micros(sentAt))
+	if notified != nil && notified.Kind != reception.EventNotified {
+		return &reception.FieldError{Field: "Notified.Kind", Msg: fmt.Sprintf("must be %q, not %q", reception.EventNotified, notified.Kind)}
+	}
+	const kind, op = "outbox entry", "complete outbox entry"
+	if notified == nil || owner == "" || !notifiedApplies(*notified) {
+		return s.leaseOp(ctx, wCompleteOutbox, rOutboxLease, kind, op, id, owner, micros(sentAt))
+	}
+	err := s.write(ctx, op, func(tx *sql.Tx) error {
+		var orgID, visitID string
+		err := s.stmt(ctx, tx, wCompleteOutboxRet).QueryRowContext(ctx, id, owner, micros(sentAt)).Scan(&orgID, &visitID)
+		switch {
+		case errors.Is(err, sql.ErrNoRows) && ctx.Err() == nil:
+			return errNoLease
+		case err != nil:
+			return s.fail(ctx, op, err)
+		case visitID == "":
+			return nil
+		}
+		// The write lock is held, so the visit cannot go between the
+		// INSERT's check that it exists and the INSERT.
+		if _, err := s.stmt(ctx, tx, wInsertNotified).ExecContext(ctx, orgID, visitID, string(notified.Kind),
+			micros(notified.At), notified.ActorUserID, notified.Note); err != nil {
+			return s.fail(ctx, fmt.Sprintf("record %s event of visit %q", notified.Kind, visitID), err)
+		}
+		return nil
+	})
+	if errors.Is(err, errNoLease) {
+		return s.leaseMiss(ctx, rOutboxLease, kind, op, id, owner)
+	}
+	return err
+}
+
+// errNoLease rolls back a transaction whose lease operation matched no row.
+var errNoLease = errors.New("sqlitestore: no leased entry matched")
+
+// notifiedApplies reports whether Visit.Apply accepts e, a notified event.
+// Apply refuses a notified event only for faults of the event itself (no
+// At, a bad ActorUserID), never for the visit's state, so any visit tells.
+func notifiedApplies(e reception.VisitEvent) bool {
+	return (&reception.Visit{Status: reception.StatusWaiting}).Apply(e) == nil
 }
 
 // RetryOutbox implements reception.Store.

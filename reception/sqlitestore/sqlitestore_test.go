@@ -303,7 +303,7 @@ func TestErrorsTranslated(t *testing.T) {
 			_, err := s.InsertInbox(ctx, e)
 			return err
 		}(), reception.ErrConflict},
-		{"completing an unleased entry without owner", s.CompleteOutbox(ctx, "o1", "", time.Now()), reception.ErrConflict},
+		{"completing an unleased entry without owner", s.CompleteOutbox(ctx, "o1", "", time.Now(), nil), reception.ErrConflict},
 	} {
 		if !errors.Is(tc.err, tc.want) {
 			t.Errorf("%s: error %v, want one wrapping %v", tc.name, tc.err, tc.want)

@@ -67,6 +67,8 @@ const (
 	wInsertOutbox2
 	wLeaseOutbox
 	wCompleteOutbox
+	wCompleteOutboxRet
+	wInsertNotified
 	wRetryOutbox
 	wDeadOutbox
 	wReleaseOutbox
@@ -106,6 +108,13 @@ var wstmtSQL = [...]string{
 	wFailInbox:      `UPDATE inbox SET next_attempt_at = ?3, last_error = ?4, lease_owner = '', lease_expires_at = NULL WHERE id = ?1 AND state = 'pending' AND lease_owner = ?2`,
 	wDeadInbox:      `UPDATE inbox SET state = 'dead', processed_at = ?3, last_error = ?4, lease_owner = '', lease_expires_at = NULL WHERE id = ?1 AND state = 'pending' AND lease_owner = ?2`,
 	wReleaseInbox:   `UPDATE inbox SET lease_owner = '', lease_expires_at = NULL, attempts = max(attempts - 1, 0) WHERE state = 'pending' AND lease_owner = ?`,
+
+	// wCompleteOutboxRet is wCompleteOutbox returning the entry's visit,
+	// and wInsertNotified appends a notified event to that visit, if it
+	// exists, with the next sequence number (the count of its events, as
+	// update numbers them): CompleteOutbox runs both in one transaction.
+	wCompleteOutboxRet: `UPDATE outbox SET state = 'sent', sent_at = ?3, lease_owner = '', lease_expires_at = NULL WHERE id = ?1 AND state = 'pending' AND lease_owner = ?2 RETURNING org_id, visit_id`,
+	wInsertNotified:    `INSERT INTO visit_events (org_id, visit_id, seq, kind, at, actor_user_id, note) SELECT ?1, ?2, (SELECT count(*) FROM visit_events WHERE org_id = ?1 AND visit_id = ?2), ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM visits WHERE org_id = ?1 AND id = ?2)`,
 }
 
 // rstmt names a statement prepared on the read pool.

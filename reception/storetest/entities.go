@@ -134,7 +134,7 @@ func testNotFound(e *env) {
 	nf("RecordReminder", err)
 	nf("CheckIn of an unknown organization", s.CheckIn(ctx, newVisit("org-x", "v1", at(0)), nil))
 	nf("EnqueueOutbox of an unknown organization", s.EnqueueOutbox(ctx, newEntry("org-x", "o1", "k", at(0))))
-	nf("CompleteOutbox", s.CompleteOutbox(ctx, "nope", "w", at(0)))
+	nf("CompleteOutbox", s.CompleteOutbox(ctx, "nope", "w", at(0), nil))
 	nf("RetryOutbox", s.RetryOutbox(ctx, "nope", "w", at(0), "x"))
 	nf("DeadOutbox", s.DeadOutbox(ctx, "nope", "w", "x"))
 	_, err = s.GetInbox(ctx, "nope")

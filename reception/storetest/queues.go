@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -138,7 +139,7 @@ func testLeaseExclusive(e *env) {
 				}
 			}
 			for _, id := range myOut {
-				if err := s.CompleteOutbox(ctx, id, owner, now); err != nil {
+				if err := s.CompleteOutbox(ctx, id, owner, now, nil); err != nil {
 					fail(err)
 				}
 			}
@@ -197,13 +198,13 @@ func testLeaseExpiry(e *env) {
 	if len(got) == 1 && (got[0].Attempts != 2 || got[0].LeaseOwner != "c") {
 		e.t.Errorf("re-leased entry has attempts %d, owner %q; want 2, c", got[0].Attempts, got[0].LeaseOwner)
 	}
-	e.is("a completes after c took over", s.CompleteOutbox(ctx, "o1", "a", at(time.Minute)), reception.ErrConflict)
+	e.is("a completes after c took over", s.CompleteOutbox(ctx, "o1", "a", at(time.Minute), nil), reception.ErrConflict)
 	e.is("a retries after c took over", s.RetryOutbox(ctx, "o1", "a", at(time.Hour), "x"), reception.ErrConflict)
 	e.is("a buries after c took over", s.DeadOutbox(ctx, "o1", "a", "x"), reception.ErrConflict)
-	e.ok(s.CompleteOutbox(ctx, "o1", "c", at(61*time.Second)))
-	e.is("c completes twice", s.CompleteOutbox(ctx, "o1", "c", at(62*time.Second)), reception.ErrConflict)
+	e.ok(s.CompleteOutbox(ctx, "o1", "c", at(61*time.Second), nil))
+	e.is("c completes twice", s.CompleteOutbox(ctx, "o1", "c", at(62*time.Second), nil), reception.ErrConflict)
 	// b's lease lapsed unnoticed, nobody took it: b may still complete.
-	e.ok(s.CompleteOutbox(ctx, "o2", "b", at(5*time.Minute)))
+	e.ok(s.CompleteOutbox(ctx, "o2", "b", at(5*time.Minute), nil))
 	e.diff("nothing due before o-later's time", []string(nil), ids(lease("d", 10, 9*time.Minute), outboxID))
 	e.diff("o-later when due", []string{"o-later"}, ids(lease("d", 10, 10*time.Minute), outboxID))
 
@@ -233,7 +234,7 @@ func testRetryAndDead(e *env) {
 	want.Attempts, want.State, want.NextAttemptAt, want.LastError = 2, reception.OutboxDead, at(5*time.Minute), "400 INVALID_PARAMETER: content.text"
 	e.diff("dead letter", []*reception.OutboxEntry{want}, e.outbox("org-a", reception.OutboxFilter{State: reception.OutboxDead}))
 	e.diff("lease after burying", []string(nil), lease(24*time.Hour))
-	e.is("completing a dead entry", s.CompleteOutbox(ctx, "o1", "w", at(0)), reception.ErrConflict)
+	e.is("completing a dead entry", s.CompleteOutbox(ctx, "o1", "w", at(0), nil), reception.ErrConflict)
 }
 
 func testRelease(e *env) {
@@ -244,7 +245,7 @@ func testRelease(e *env) {
 	}
 	got, err := s.LeaseOutbox(ctx, "a", 3, time.Hour, at(time.Minute))
 	e.ok(err)
-	e.ok(s.CompleteOutbox(ctx, got[0].ID, "a", at(time.Minute)))
+	e.ok(s.CompleteOutbox(ctx, got[0].ID, "a", at(time.Minute), nil))
 	n, err := s.ReleaseOutbox(ctx, "a")
 	e.ok(err)
 	if n != 2 {
@@ -263,7 +264,7 @@ func testRelease(e *env) {
 			e.t.Errorf("%s: attempts %d after release and re-lease, want 1", x.ID, x.Attempts)
 		}
 	}
-	e.is("a completes a released entry", s.CompleteOutbox(ctx, "o1", "a", at(time.Minute)), reception.ErrConflict)
+	e.is("a completes a released entry", s.CompleteOutbox(ctx, "o1", "a", at(time.Minute), nil), reception.ErrConflict)
 }
 
 func testInbox(e *env) {
@@ -364,7 +365,7 @@ func testPreLeasedCheckIn(e *env) {
 	e.diff("another owner leases only the plain entry", []string{"o2"}, ids(got, outboxID))
 	stored := e.outbox("org-a", reception.OutboxFilter{})
 	e.diff("pre-leased entry stored as given", leased, stored[0])
-	e.ok(s.CompleteOutbox(ctx, "o1", "fast", at(time.Second)))
+	e.ok(s.CompleteOutbox(ctx, "o1", "fast", at(time.Second), nil))
 
 	// A pre-leased entry whose owner died is taken over at expiry.
 	v2 := newVisit("org-a", "v2", at(0))
@@ -382,4 +383,107 @@ func testPreLeasedCheckIn(e *env) {
 	bad := newEntry("org-a", "o4", "k4", at(0))
 	bad.LeaseOwner = "x" // no expiry, no attempt
 	e.is("pre-leased entry without expiry", s.CheckIn(ctx, v3, []*reception.OutboxEntry{bad}), reception.ErrInvalid)
+}
+
+// testCompleteNotified: CompleteOutbox with a notified event records the
+// event on the entry's visit with the completion, and only then.
+func testCompleteNotified(e *env) {
+	ctx, s := e.ctx, e.s
+	e.putOrg(newOrg("org-a", 1))
+	v := newVisit("org-a", "v1", at(0))
+	var entries []*reception.OutboxEntry
+	for _, id := range []string{"o1", "o2", "o3", "o4", "o5"} {
+		x := newEntry("org-a", id, "k-"+id, at(0))
+		x.VisitID = "v1"
+		entries = append(entries, x)
+	}
+	e.checkIn(v, entries...)
+	closedV := newVisit("org-a", "v2", at(0))
+	closedEntry := newEntry("org-a", "o-closed", "k-closed", at(0))
+	closedEntry.VisitID = "v2"
+	e.checkIn(closedV, closedEntry)
+	_, err := s.AppendVisitEvent(ctx, "org-a", "v2", reception.VisitEvent{Kind: reception.EventClosed, At: at(time.Second), ActorUserID: "user-a"})
+	e.ok(err)
+	noVisit := newEntry("org-a", "o-novisit", "k-novisit", at(0))
+	gone := newEntry("org-a", "o-gone", "k-gone", at(0))
+	gone.VisitID = "never-checked-in"
+	e.ok(s.EnqueueOutbox(ctx, noVisit))
+	e.ok(s.EnqueueOutbox(ctx, gone))
+	got, err := s.LeaseOutbox(ctx, "w", 100, time.Hour, at(0))
+	e.ok(err)
+	if len(got) != 8 {
+		e.t.Fatalf("leased %d entries, want 8", len(got))
+	}
+
+	ev := func(d time.Duration, note string) *reception.VisitEvent {
+		return &reception.VisitEvent{Kind: reception.EventNotified, At: at(d), Note: note}
+	}
+	want := checkedIn(v)
+	check := func(what string) {
+		e.t.Helper()
+		e.diff(what, want, e.visit("org-a", "v1"))
+	}
+
+	// A conflicting complete appends nothing.
+	e.is("completing another owner's entry", s.CompleteOutbox(ctx, "o1", "x", at(time.Second), ev(time.Second, "room x")), reception.ErrConflict)
+	e.is("completing without owner", s.CompleteOutbox(ctx, "o1", "", at(time.Second), ev(time.Second, "room x")), reception.ErrConflict)
+	e.is("completing a missing entry", s.CompleteOutbox(ctx, "nope", "w", at(time.Second), ev(time.Second, "room x")), reception.ErrNotFound)
+	check("visit after refused completes")
+
+	// Each complete appends exactly one event, in timeline order (At,
+	// then the order recorded), whatever the order of the completes.
+	e.ok(s.CompleteOutbox(ctx, "o1", "w", at(3*time.Second), ev(3*time.Second, "room channel-1")))
+	want.Events = append(want.Events, *ev(3*time.Second, "room channel-1"))
+	check("visit after the first complete")
+	e.ok(s.CompleteOutbox(ctx, "o2", "w", at(4*time.Second), ev(time.Second, "user staff-1")))
+	e.ok(s.CompleteOutbox(ctx, "o3", "w", at(5*time.Second), ev(3*time.Second, "user staff-2")))
+	want.Events = []reception.VisitEvent{
+		{Kind: reception.EventCheckedIn, At: at(0)},
+		*ev(time.Second, "user staff-1"),
+		*ev(3*time.Second, "room channel-1"),
+		*ev(3*time.Second, "user staff-2"),
+	}
+	check("visit after three completes (status unchanged)")
+
+	// Completing twice, or after another owner's complete, appends nothing.
+	e.is("completing twice", s.CompleteOutbox(ctx, "o1", "w", at(6*time.Second), ev(6*time.Second, "again")), reception.ErrConflict)
+	check("visit after completing twice")
+
+	// An event of another kind is invalid and changes nothing.
+	e.field("completing with an escalated event", s.CompleteOutbox(ctx, "o4", "w", at(6*time.Second),
+		&reception.VisitEvent{Kind: reception.EventEscalated, At: at(6 * time.Second), ActorUserID: "user-a"}), "Notified.Kind")
+	check("visit after an escalated event was refused")
+	// An event Visit.Apply refuses is skipped; the entry still completes.
+	e.ok(s.CompleteOutbox(ctx, "o4", "w", at(7*time.Second), &reception.VisitEvent{Kind: reception.EventNotified, Note: "no time"}))
+	check("visit after an event without At")
+	// A nil event completes without touching the timeline.
+	e.ok(s.CompleteOutbox(ctx, "o5", "w", at(8*time.Second), nil))
+	check("visit after a complete without event")
+
+	// A closed visit still takes notified events, and stays closed.
+	e.ok(s.CompleteOutbox(ctx, "o-closed", "w", at(9*time.Second), ev(9*time.Second, "room late")))
+	wantClosed := checkedIn(closedV)
+	wantClosed.Status = reception.StatusClosed
+	wantClosed.Events = append(wantClosed.Events,
+		reception.VisitEvent{Kind: reception.EventClosed, At: at(time.Second), ActorUserID: "user-a"}, *ev(9*time.Second, "room late"))
+	e.diff("closed visit after a notified complete", wantClosed, e.visit("org-a", "v2"))
+
+	// Without VisitID, or with a visit that does not exist, the entry just
+	// completes.
+	e.ok(s.CompleteOutbox(ctx, "o-novisit", "w", at(10*time.Second), ev(10*time.Second, "room x")))
+	e.ok(s.CompleteOutbox(ctx, "o-gone", "w", at(11*time.Second), ev(11*time.Second, "room x")))
+	_, err = s.GetVisit(ctx, "org-a", "never-checked-in")
+	e.is("the missing visit after a complete naming it", err, reception.ErrNotFound)
+	check("visit after completes of other entries")
+
+	sent := e.outbox("org-a", reception.OutboxFilter{State: reception.OutboxSent})
+	e.diff("sent entries", []string{"o-closed", "o-gone", "o-novisit", "o1", "o2", "o3", "o4", "o5"}, ids(sent, outboxID))
+	for _, x := range sent {
+		if x.LeaseOwner != "" || x.SentAt.IsZero() {
+			e.t.Errorf("sent entry %s: lease owner %q, sent at %v", x.ID, x.LeaseOwner, x.SentAt)
+		}
+	}
+	if x := sent[slices.IndexFunc(sent, func(x *reception.OutboxEntry) bool { return x.ID == "o2" })]; !x.SentAt.Equal(at(4 * time.Second)) {
+		e.t.Errorf("o2 sent at %v, want %v", x.SentAt, at(4*time.Second))
+	}
 }

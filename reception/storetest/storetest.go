@@ -110,6 +110,7 @@ var cases = []testCase{
 	{"LeaseExclusive", testLeaseExclusive},
 	{"LeaseExpiry", testLeaseExpiry},
 	{"PreLeasedCheckIn", testPreLeasedCheckIn},
+	{"CompleteOutboxNotified", testCompleteNotified},
 	{"RetryAndDeadLetter", testRetryAndDead},
 	{"ReleaseOnShutdown", testRelease},
 	{"Inbox", testInbox},
