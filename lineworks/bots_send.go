@@ -2,6 +2,7 @@ package lineworks
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 )
@@ -46,6 +47,33 @@ func (s *BotsService) send(ctx context.Context, botID int64, toChannel bool, pat
 	if err := validateForDestination(msg, toChannel); err != nil {
 		return err
 	}
-	_, err := s.client.do(ctx, request{method: http.MethodPost, api: api, path: path, body: sendBody{Content: msg}}, nil)
+	body, err := sendBodyOf(msg)
+	if err != nil {
+		return err
+	}
+	_, err = s.client.do(ctx, request{method: http.MethodPost, api: api, path: path, raw: body}, nil)
 	return err
+}
+
+// sendBodyOf builds {"content": …} from the content's own MarshalJSON.
+// Going through json.Marshal on the envelope would re-validate and compact
+// the content's output, which costs as much as producing it; our content
+// types emit compact, valid JSON already.
+func sendBodyOf(msg Content) ([]byte, error) {
+	m, ok := msg.(json.Marshaler)
+	if !ok {
+		b, err := json.Marshal(sendBody{Content: msg})
+		if err != nil {
+			return nil, fmt.Errorf("lineworks: encoding message: %w", err)
+		}
+		return b, nil
+	}
+	inner, err := m.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("lineworks: encoding message: %w", err)
+	}
+	body := make([]byte, 0, len(inner)+12)
+	body = append(body, `{"content":`...)
+	body = append(body, inner...)
+	return append(body, '}'), nil
 }

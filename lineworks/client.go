@@ -32,6 +32,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -233,6 +234,12 @@ func (c *Client) do(ctx context.Context, r request, out any) (*http.Response, er
 		return resp, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		// Only downloads expect a redirect, and they use doStream. A 3xx
+		// anywhere else means the request did not reach the API as meant;
+		// reporting success would lose a message.
+		return resp, &APIError{StatusCode: resp.StatusCode, Code: "UNEXPECTED_REDIRECT", Method: r.method, Path: "/" + r.path}
+	}
 	if out == nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseBody))
 		return resp, nil
@@ -264,18 +271,31 @@ func (c *Client) doStream(ctx context.Context, r request) (*http.Response, error
 	}
 	target := r.absolute
 	if target == nil {
-		rel := &url.URL{Path: r.path, RawPath: r.path, RawQuery: r.query.Encode()}
-		if unescaped, err := url.PathUnescape(r.path); err == nil {
-			rel.Path = unescaped
+		// r.path is relative to the base and already escaped, segment by
+		// segment (pathf), so appending it is exact; ResolveReference would
+		// also apply dot-segment rules we do not want.
+		u := *c.baseURL
+		u.RawPath = c.baseURL.EscapedPath() + r.path
+		unescaped, err := url.PathUnescape(u.RawPath)
+		if err != nil {
+			return nil, fmt.Errorf("lineworks: %s: bad path: %w", r.api, err)
 		}
-		target = c.baseURL.ResolveReference(rel)
+		u.Path = unescaped
+		u.RawQuery = r.query.Encode()
+		target = &u
 	}
 	renewed := false
 	for attempt := 1; ; attempt++ {
 		if err := c.pacer.wait(ctx, r.api); err != nil {
 			return nil, err
 		}
-		req, err := http.NewRequestWithContext(ctx, r.method, target.String(), nil)
+		// Built from the resolved URL directly: formatting it to a string
+		// only for NewRequest to parse it again is measurable per call.
+		req, err := http.NewRequestWithContext(ctx, r.method, "/", nil)
+		if err == nil {
+			u := *target
+			req.URL, req.Host = &u, target.Host
+		}
 		if err != nil {
 			return nil, fmt.Errorf("lineworks: %s: %w", r.api, err)
 		}
@@ -353,11 +373,44 @@ func (c *Client) trustedHost(u *url.URL) bool {
 // pathf builds a relative API path, escaping every argument as one path
 // segment: user IDs may be e-mail addresses, cursors contain anything.
 func pathf(format string, args ...any) string {
-	esc := make([]any, len(args))
-	for i, a := range args {
-		// PathEscape leaves '@' alone (it is legal in a path), but LINE WORKS
-		// documents e-mail user IDs as URL-encoded; encode it to be safe.
-		esc[i] = strings.ReplaceAll(url.PathEscape(fmt.Sprint(a)), "@", "%40")
+	var b strings.Builder
+	b.Grow(len(format) + 32*len(args))
+	rest := strings.TrimPrefix(format, "/")
+	for _, a := range args {
+		before, after, ok := strings.Cut(rest, "%s")
+		if !ok {
+			break
+		}
+		b.WriteString(before)
+		b.WriteString(escapeSegment(a))
+		rest = after
 	}
-	return strings.TrimPrefix(fmt.Sprintf(format, esc...), "/")
+	b.WriteString(rest)
+	return b.String()
+}
+
+// escapeSegment escapes one path segment. PathEscape leaves '@' alone (it
+// is legal in a path), but LINE WORKS documents e-mail user IDs as
+// URL-encoded, so it is encoded too; "." and ".." are encoded so that an ID
+// can never walk up the path.
+func escapeSegment(a any) string {
+	var s string
+	switch v := a.(type) {
+	case string:
+		s = v
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case int:
+		return strconv.Itoa(v)
+	default:
+		s = fmt.Sprint(v)
+	}
+	if s == "." || s == ".." {
+		return strings.Repeat("%2E", len(s))
+	}
+	s = url.PathEscape(s)
+	if strings.Contains(s, "@") {
+		s = strings.ReplaceAll(s, "@", "%40")
+	}
+	return s
 }

@@ -315,3 +315,54 @@ func TestNoSecretInErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestPathSegmentsAreEscaped: IDs are escaped as single segments — an e-mail
+// user ID, and IDs that would walk up the path.
+func TestPathSegmentsAreEscaped(t *testing.T) {
+	t.Parallel()
+	var paths []string
+	mt := httpmock.NewMockTransport()
+	mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+		paths = append(paths, r.URL.EscapedPath())
+		return httpmock.NewStringResponse(201, ""), nil
+	})
+	c, err := lineworks.NewClient(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t"}),
+		lineworks.WithHTTPClient(&http.Client{Transport: mt}), lineworks.WithBaseURL("https://api.example.test/v1.0/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a@example.com", "..", ".", "x/y", "a b?c#d"} {
+		if err := c.Bots.SendToUser(context.Background(), 1, id, lineworks.Text{Text: "x"}); err != nil {
+			t.Fatalf("%q: %v", id, err)
+		}
+	}
+	want := []string{
+		"/v1.0/bots/1/users/a%40example.com/messages",
+		"/v1.0/bots/1/users/%2E%2E/messages",
+		"/v1.0/bots/1/users/%2E/messages",
+		"/v1.0/bots/1/users/x%2Fy/messages",
+		"/v1.0/bots/1/users/a%20b%3Fc%23d/messages",
+	}
+	if diff := cmp.Diff(want, paths); diff != "" {
+		t.Errorf("paths (-want +got):\n%s", diff)
+	}
+}
+
+// TestRedirectIsNotSuccess: a send answered with a redirect did not reach
+// the API as meant and must not be reported as delivered.
+func TestRedirectIsNotSuccess(t *testing.T) {
+	t.Parallel()
+	mt := httpmock.NewMockTransport()
+	mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+		resp := httpmock.NewStringResponse(301, "")
+		resp.Header.Set("Location", "https://elsewhere.example/")
+		return resp, nil
+	})
+	c, _ := lineworks.NewClient(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t"}),
+		lineworks.WithHTTPClient(&http.Client{Transport: mt}), lineworks.WithBaseURL("https://api.example.test/v1.0/"))
+	err := c.Bots.SendToChannel(context.Background(), 1, "room", lineworks.Text{Text: "x"})
+	var ae *lineworks.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 301 {
+		t.Fatalf("err = %v, want an APIError with status 301", err)
+	}
+}
