@@ -91,7 +91,7 @@ func TestClaims(t *testing.T) {
 	defer cancel()
 	msgs, err := fake.WaitMessages(ctx, 1)
 	if err != nil {
-		t.Fatalf("no notification: %v\n%s", err, a.stderr)
+		t.Fatalf("no notification: %v\n%s", err, a.Stderr())
 	}
 	if messageKey(msgs[0].Content) != "visit:"+c.VisitID {
 		t.Fatalf("first message is not the visit's notification: %s", msgs[0].Content)
@@ -131,7 +131,7 @@ func TestClaims(t *testing.T) {
 
 	msgs, err = fake.WaitMessages(ctx, 1+tappers)
 	if err != nil {
-		t.Fatalf("replies: have %d messages, want %d: %v\nA:\n%s\nB:\n%s", len(fake.Messages()), 1+tappers, err, a.stderr, b.stderr)
+		t.Fatalf("replies: have %d messages, want %d: %v\nA:\n%s\nB:\n%s", len(fake.Messages()), 1+tappers, err, a.Stderr(), b.Stderr())
 	}
 	settled := time.Since(start)
 	time.Sleep(time.Second) // an extra reply would arrive now
@@ -193,8 +193,8 @@ func TestClaims(t *testing.T) {
 	if len(visits) != 1 || visits[0].Status != "accepted" || visits[0].HandlerUserID != winner {
 		t.Errorf("visit as stored = %+v, want accepted by %s", visits, winner)
 	}
-	a.stop()
-	b.stop()
+	a.Stop()
+	b.Stop()
 	t.Logf("claims: %d simultaneous taps across 2 processes on one PostgreSQL database: 1 handler (%s), %d told who has it, all replies within %v",
 		tappers, winner, told["handler:"+winner], settled.Round(time.Millisecond))
 }

@@ -36,7 +36,7 @@ func TestCrash(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "uketsuke.db")
 	env := serverEnv(tp, db)
 	p := startServer(t, "first life", env)
-	if strings.Contains(p.stdout.String(), "memory only") {
+	if strings.Contains(p.Stdout(), "memory only") {
 		t.Skip("the server keeps data in memory only (no SQLite store in this build)")
 	}
 	setupServerOrg(t, p.URL, fake)
@@ -86,13 +86,13 @@ func TestCrash(t *testing.T) {
 				half := len(accepted) == n/2
 				mu.Unlock()
 				if half {
-					killOnce.Do(func() { close(killed); p.kill() })
+					killOnce.Do(func() { close(killed); p.Kill() })
 				}
 			}
 		})
 	}
 	wg.Wait()
-	killOnce.Do(func() { close(killed); p.kill() })
+	killOnce.Do(func() { close(killed); p.Kill() })
 	fake.ClearFaults()
 	time.Sleep(200 * time.Millisecond) // handlers of the dead process's requests finish
 	deliveredBeforeRestart := countByKey(fake.Messages())
@@ -154,7 +154,7 @@ func TestCrash(t *testing.T) {
 		return true
 	}
 	if !waitFor(ctx, 2*time.Minute, allDelivered) {
-		t.Fatalf("after the restart not every stored visit was delivered\n%s", p2.stderr)
+		t.Fatalf("after the restart not every stored visit was delivered\n%s", p2.Stderr())
 	}
 	recovered := time.Since(restart)
 	time.Sleep(3 * time.Second) // longer than the lease: a late duplicate would show now
@@ -170,7 +170,7 @@ func TestCrash(t *testing.T) {
 			t.Errorf("visit %s announced %d times (ambiguous at the crash: %v)", id, c, ambiguous[id])
 		}
 	}
-	p2.stop()
+	p2.Stop()
 	t.Logf("crash: %d check-ins answered 201 before SIGKILL (%d requests refused by the dead process, %d visits stored); %d not yet delivered at the kill, all delivered %v after the restart; %d in flight at the kill (reached LINE WORKS, not recorded), %d announced twice",
 		len(accepted), refused.Load(), len(stored), pendingAtKill, recovered.Round(time.Millisecond), len(ambiguous), duplicates)
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uketsuke/uketsuke/internal/servertest"
 	"github.com/uketsuke/uketsuke/lineworks"
 	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
 )
@@ -29,7 +30,7 @@ func TestFlood(t *testing.T) {
 	const clients = 32
 	oversizedEvery := 97 // about 1 %
 	s := newStack(t, stackConfig{})
-	logs := &lockedBuffer{}
+	logs := &servertest.Buffer{}
 	output(t.Name()+": callback log", logs.String)
 	h := s.svc.CallbackHandler(lineworks.WithCallbackLogger(newTextLogger(logs)))
 	srv := httptest.NewServer(h)

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uketsuke/uketsuke/internal/servertest"
 	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
 )
 
@@ -40,24 +41,6 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// lockedBuffer is an io.Writer safe for concurrent use, for logs.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // evidence is everything the suite produced that a person could read — log
@@ -170,7 +153,7 @@ func TestMain(m *testing.M) {
 	if testing.Verbose() {
 		fmt.Printf("reliability: searched %d outputs (%d bytes) for %d secrets: %d found\n", n, size, secretCount(), len(found))
 	}
-	cleanupBinary()
+	servertest.Cleanup()
 	os.Exit(code)
 }
 

@@ -30,7 +30,7 @@ func measureServerRSS(tb testing.TB, visits int) rssResult {
 	tp := newTap(tb, fake)
 	p := startServer(tb, "memory", serverEnv(tp, filepath.Join(tb.TempDir(), "uketsuke.db")))
 	res := rssResult{store: "SQLite", visits: visits}
-	if strings.Contains(p.stdout.String(), "memory only") {
+	if strings.Contains(p.Stdout(), "memory only") {
 		res.store = "memory (no SQLite in this build)"
 	}
 	setupServerOrg(tb, p.URL, fake)
@@ -44,7 +44,7 @@ func measureServerRSS(tb testing.TB, visits int) rssResult {
 	}
 	time.Sleep(500 * time.Millisecond)
 	var err error
-	if res.idleKiB, err = p.rssKiB(); err != nil {
+	if res.idleKiB, err = rssKiB(p); err != nil {
 		tb.Skipf("cannot read the server's resident memory: %v", err)
 	}
 
@@ -71,10 +71,10 @@ func measureServerRSS(tb testing.TB, visits int) rssResult {
 		tb.Fatalf("delivered %d of %d: %v", len(fake.Messages())-1, visits, err)
 	}
 	res.took = time.Since(start)
-	if res.afterKiB, err = p.rssKiB(); err != nil {
+	if res.afterKiB, err = rssKiB(p); err != nil {
 		tb.Fatal(err)
 	}
-	p.stop()
+	p.Stop()
 	return res
 }
 

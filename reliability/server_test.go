@@ -1,7 +1,6 @@
 package reliability
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,46 +8,17 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/uketsuke/uketsuke/internal/servertest"
 	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
 )
 
 // These helpers run the server as its users do: the examples/server binary,
-// built once per test binary, started as a process.
-
-var (
-	buildOnce sync.Once
-	buildDir  string
-	buildBin  string
-	buildErr  error
-)
-
-func cleanupBinary() {
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-}
-
-func goTool() string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
-	}
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return "go"
-}
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+// built once per test binary, started as a process (see servertest).
 
 // serverBinary builds github.com/uketsuke/uketsuke/examples/server once,
 // or returns UKETSUKE_RELIABILITY_SERVER, a server binary built elsewhere
@@ -58,44 +28,15 @@ func serverBinary(t testing.TB) string {
 	if bin := os.Getenv("UKETSUKE_RELIABILITY_SERVER"); bin != "" {
 		return bin
 	}
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "uketsuke-reliability-")
-		if buildErr != nil {
-			return
-		}
-		buildBin = filepath.Join(buildDir, "server")
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, goTool(), "build", "-o", buildBin, "github.com/uketsuke/uketsuke/examples/server")
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out.String())
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return buildBin
+	return servertest.Build(t, "github.com/uketsuke/uketsuke/examples/server")
 }
 
 const adminToken = "reliability-admin-token-0123456789"
 
-// proc is a running server.
-type proc struct {
-	t      testing.TB
-	cmd    *exec.Cmd
-	URL    string
-	stdout *lockedBuffer
-	stderr *lockedBuffer
-	done   chan error
-	exited bool
-}
-
 // startServer starts the binary with env (and none of the test's own
 // UKETSUKE_* variables) on a loopback port. Its output is registered for
 // the secret search.
-func startServer(t testing.TB, name string, env map[string]string) *proc {
+func startServer(t testing.TB, name string, env map[string]string) *servertest.Process {
 	t.Helper()
 	p, err := tryStartServer(t, name, env)
 	if err != nil {
@@ -105,92 +46,20 @@ func startServer(t testing.TB, name string, env map[string]string) *proc {
 }
 
 // tryStartServer is startServer returning why the server did not start.
-func tryStartServer(t testing.TB, name string, env map[string]string) (*proc, error) {
+func tryStartServer(t testing.TB, name string, env map[string]string) (*servertest.Process, error) {
 	t.Helper()
-	cmd := exec.Command(serverBinary(t), "--addr", "127.0.0.1:0")
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "UKETSUKE_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	cmd.Dir = t.TempDir()
-	p := &proc{t: t, cmd: cmd, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan error, 1)}
-	output(t.Name()+": "+name+" stdout", p.stdout.String)
-	output(t.Name()+": "+name+" stderr", p.stderr.String)
-	cmd.Stderr = p.stderr
-	pipe, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	urls := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pipe)
-		for sc.Scan() {
-			line := sc.Text()
-			fmt.Fprintln(p.stdout, line)
-			if u, ok := strings.CutPrefix(line, "uketsuke: listening on "); ok {
-				urls <- u
-			}
-		}
-		p.done <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		if !p.exited {
-			_ = p.cmd.Process.Kill()
-			<-p.done
-			p.exited = true
-		}
-	})
-	select {
-	case p.URL = <-urls:
-	case err := <-p.done:
-		p.exited = true
-		return nil, fmt.Errorf("server %s exited before listening: %v\n%s", name, err, p.stderr)
-	case <-time.After(60 * time.Second):
-		return nil, fmt.Errorf("server %s did not start\n%s", name, p.stderr)
+	p := servertest.New(t, serverBinary(t), env)
+	output(t.Name()+": "+name+" stdout", p.Stdout)
+	output(t.Name()+": "+name+" stderr", p.Stderr)
+	if err := p.Start(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return p, nil
 }
 
-// kill ends the process with SIGKILL, as a crash or the OOM killer would.
-func (p *proc) kill() {
-	p.t.Helper()
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	select {
-	case <-p.done:
-		p.exited = true
-	case <-time.After(10 * time.Second):
-		p.t.Fatal("server did not die")
-	}
-}
-
-// stop sends SIGTERM and waits for a clean exit.
-func (p *proc) stop() {
-	p.t.Helper()
-	if p.exited {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.done:
-		p.exited = true
-		if err != nil {
-			p.t.Errorf("server exited with %v\n%s", err, p.stderr)
-		}
-	case <-time.After(30 * time.Second):
-		p.t.Fatalf("server did not stop on SIGTERM\n%s", p.stderr)
-	}
-}
-
 // rssKiB returns VmRSS of the process from /proc, in KiB.
-func (p *proc) rssKiB() (int64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+func rssKiB(p *servertest.Process) (int64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Pid()))
 	if err != nil {
 		return 0, err
 	}
@@ -199,7 +68,7 @@ func (p *proc) rssKiB() (int64, error) {
 			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", p.cmd.Process.Pid)
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", p.Pid())
 }
 
 // apiClient talks to the server's JSON API with the admin token.

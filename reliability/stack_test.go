@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uketsuke/uketsuke/internal/servertest"
 	"github.com/uketsuke/uketsuke/lineworks"
 	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
 	"github.com/uketsuke/uketsuke/notify"
@@ -29,7 +30,7 @@ type stack struct {
 	tap       *tap
 	store     reception.Store
 	svc       *notify.Service
-	logs      *lockedBuffer
+	logs      *servertest.Buffer
 	sa        *lineworks.ServiceAccount
 	botSecret string
 }
@@ -68,7 +69,7 @@ func newStack(t testing.TB, cfg stackConfig) *stack {
 	if err := st.PutButton(ctx, &reception.Button{ID: stackBtn, OrgID: stackOrg, Label: "受付", Enabled: true, ChannelIDs: []string{stackRoom}}); err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
+	logs := &servertest.Buffer{}
 	output(t.Name()+": notify log", logs.String)
 	if cfg.httpTimeout == 0 {
 		cfg.httpTimeout = 15 * time.Second
@@ -123,6 +124,6 @@ func (s *stack) storedErrors() string {
 	return b.String()
 }
 
-func newTextLogger(w *lockedBuffer) *slog.Logger {
+func newTextLogger(w *servertest.Buffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

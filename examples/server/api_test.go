@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/uketsuke/uketsuke/internal/servertest"
 	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
 	"github.com/uketsuke/uketsuke/notify"
 	"github.com/uketsuke/uketsuke/reception"
@@ -38,7 +39,7 @@ type apiHarness struct {
 	srv   *httptest.Server
 	store reception.Store
 	fake  *lineworkstest.Server
-	logs  *lockedBuffer
+	logs  *servertest.Buffer
 }
 
 func newAPIHarness(t *testing.T) *apiHarness {
@@ -46,7 +47,7 @@ func newAPIHarness(t *testing.T) *apiHarness {
 	fake := lineworkstest.NewServer()
 	t.Cleanup(fake.Close)
 	store := memstore.New(testBox(t))
-	logs := &lockedBuffer{buf: &bytes.Buffer{}}
+	logs := &servertest.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	svc, err := notify.New(store, &notify.LineWorksConnector{APIURL: fake.APIURL, TokenURL: fake.TokenURL}, notify.WithLogger(log))
 	if err != nil {

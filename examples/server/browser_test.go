@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/uketsuke/uketsuke/internal/servertest"
 	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
 )
 
@@ -52,14 +52,14 @@ func chromiumPath(t *testing.T) string {
 // database and returns its URL and the kiosk URL the banner printed.
 type demoServer struct {
 	base, kiosk string
-	stderr      *lockedBuffer
+	stderr      *servertest.Buffer
 }
 
 func startDemoServer(t *testing.T) *demoServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	outR, outW := io.Pipe()
-	ds := &demoServer{stderr: &lockedBuffer{buf: &bytes.Buffer{}}}
+	ds := &demoServer{stderr: &servertest.Buffer{}}
 	env := map[string]string{"UKETSUKE_DEMO": "1", "UKETSUKE_ADMIN_TOKEN": testAdminToken}
 	db := filepath.Join(t.TempDir(), "uketsuke.db")
 	done := make(chan error, 1)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/uketsuke/uketsuke/internal/servertest"
 	"github.com/uketsuke/uketsuke/reception"
 	"github.com/uketsuke/uketsuke/reception/memstore"
 )
@@ -130,7 +131,7 @@ func TestSecretKeyFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	cfg := &config{DB: filepath.Join(dir, "data", "uketsuke.db"), Store: storeSQLite}
-	logs := &lockedBuffer{buf: &bytes.Buffer{}}
+	logs := &servertest.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	first, err := secretKey(cfg, log)
 	if err != nil {

@@ -10,49 +10,22 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/uketsuke/uketsuke/internal/servertest"
 	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
 )
 
 // These tests run the server as its users do: built as a binary and started
 // as a process (e2e), or through run in-process (demo).
 
-var (
-	buildOnce sync.Once
-	buildDir  string
-	buildBin  string
-	buildErr  error
-)
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
+	servertest.Cleanup()
 	os.Exit(code)
-}
-
-// goTool returns the go command of the toolchain running the tests.
-func goTool() string {
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if runtime.GOOS == "windows" {
-		p += ".exe"
-	}
-	if _, err := os.Stat(p); err == nil {
-		return p
-	}
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return "go"
 }
 
 // serverBinary builds ./examples/server once per test binary.
@@ -61,110 +34,18 @@ func serverBinary(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("builds and runs the server binary")
 	}
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "uketsuke-e2e-")
-		if buildErr != nil {
-			return
-		}
-		buildBin = filepath.Join(buildDir, "server")
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, goTool(), "build", "-o", buildBin, ".")
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out.String())
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return buildBin
-}
-
-// proc is a server process.
-type proc struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	url    string
-	stderr *lockedBuffer
-	done   chan error
+	return servertest.Build(t, ".")
 }
 
 // startServer starts the binary with env (and nothing of the test's own
 // UKETSUKE_* environment) on an ephemeral loopback port.
-func startServer(t *testing.T, bin string, env map[string]string) *proc {
+func startServer(t *testing.T, bin string, env map[string]string) *servertest.Process {
 	t.Helper()
-	cmd := exec.Command(bin, "--addr", "127.0.0.1:0")
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "UKETSUKE_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	cmd.Dir = t.TempDir()
-	p := &proc{t: t, cmd: cmd, stderr: &lockedBuffer{buf: &bytes.Buffer{}}, done: make(chan error, 1)}
-	cmd.Stderr = p.stderr
-	stdout, err := cmd.StdoutPipe()
+	p, err := servertest.Start(t, bin, env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	urls := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if u, ok := strings.CutPrefix(sc.Text(), "uketsuke: listening on "); ok {
-				urls <- u
-			}
-		}
-		p.done <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	select {
-	case p.url = <-urls:
-	case err := <-p.done:
-		t.Fatalf("server exited before listening: %v\n%s", err, p.stderr)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("server did not start\n%s", p.stderr)
-	}
 	return p
-}
-
-// stop sends SIGTERM and waits for a clean exit.
-func (p *proc) stop() {
-	p.t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		p.t.Fatal(err)
-	}
-	select {
-	case err := <-p.done:
-		if err != nil {
-			p.t.Errorf("server exited with %v\n%s", err, p.stderr)
-		}
-	case <-time.After(20 * time.Second):
-		p.t.Fatalf("server did not stop on SIGTERM\n%s", p.stderr)
-	}
-}
-
-// kill ends the process at once, as a crash or OOM kill would.
-func (p *proc) kill() {
-	p.t.Helper()
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		p.t.Fatal("server did not die")
-	}
 }
 
 // call sends a JSON request with the admin token and decodes the answer.
@@ -234,13 +115,13 @@ func contentOf(t *testing.T, m lineworkstest.Message) sentContent {
 	return c
 }
 
-func waitMessages(t *testing.T, fake *lineworkstest.Server, n int, p *proc) []lineworkstest.Message {
+func waitMessages(t *testing.T, fake *lineworkstest.Server, n int, p *servertest.Process) []lineworkstest.Message {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	msgs, err := fake.WaitMessages(ctx, n)
 	if err != nil {
-		t.Fatalf("waiting for message %d (have %d): %v\nserver log:\n%s", n, len(fake.Messages()), err, p.stderr)
+		t.Fatalf("waiting for message %d (have %d): %v\nserver log:\n%s", n, len(fake.Messages()), err, p.Stderr())
 	}
 	return msgs
 }
@@ -299,11 +180,11 @@ func TestEndToEnd(t *testing.T) {
 	fake.AddUser(lineworkstest.User{UserID: "user-a", LastName: "山田", FirstName: "太郎"})
 	fake.AddUser(lineworkstest.User{UserID: "user-b", LastName: "佐藤", FirstName: "花子"})
 	p := startServer(t, bin, e2eEnv(fake, t.TempDir()))
-	api := p.url + apiPrefix
+	api := p.URL + apiPrefix
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	setupOrg(t, p.url, fake)
+	setupOrg(t, p.URL, fake)
 	var checkin struct{ VisitID string }
 	call(t, "POST", api+"/orgs/acme/checkins", map[string]any{"buttonId": "sales", "visitor": map[string]any{"name": "鈴木 一郎", "company": "テスト商事", "count": 2}}, &checkin, http.StatusCreated)
 
@@ -324,12 +205,12 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("notification text %q", note.Text)
 	}
 
-	sender := lineworkstest.CallbackSender{BotID: e2eBotID, Secret: e2eBotSecret, URL: p.url + callbackPath}
+	sender := lineworkstest.CallbackSender{BotID: e2eBotID, Secret: e2eBotSecret, URL: p.URL + callbackPath}
 	send := func(body []byte) {
 		t.Helper()
 		status, err := sender.Send(ctx, body)
 		if err != nil || status != http.StatusOK {
-			t.Fatalf("callback = %d, %v\n%s", status, err, p.stderr)
+			t.Fatalf("callback = %d, %v\n%s", status, err, p.Stderr())
 		}
 	}
 
@@ -373,13 +254,13 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("visits = %+v", visits)
 	}
 	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ok", "/metrics": `uketsuke_notify_events_total{event="checkins"`} {
-		if status, body := get(t, p.url+path); status != http.StatusOK || !strings.Contains(body, want) {
+		if status, body := get(t, p.URL+path); status != http.StatusOK || !strings.Contains(body, want) {
 			t.Errorf("GET %s = %d, want %q in:\n%s", path, status, want, body)
 		}
 	}
 
-	p.stop()
-	logs := p.stderr.String()
+	p.Stop()
+	logs := p.Stderr()
 	for _, secret := range []string{e2eBotSecret, testAdminToken, "BEGIN PRIVATE KEY"} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("the server log contains a secret (%.12s…)", secret)
@@ -400,24 +281,24 @@ func TestRestartDelivers(t *testing.T) {
 	defer fake.Close()
 	env := e2eEnv(fake, t.TempDir())
 	p := startServer(t, bin, env)
-	setupOrg(t, p.url, fake)
+	setupOrg(t, p.URL, fake)
 
 	fake.InjectFault(lineworkstest.AnyRoute, 1_000_000, lineworkstest.Fault{Status: http.StatusServiceUnavailable, Code: "SERVICE_UNAVAILABLE", Description: "maintenance"})
 	const n = 5
 	var visits []string
 	for i := range n {
 		var c struct{ VisitID string }
-		call(t, "POST", p.url+apiPrefix+"/orgs/acme/checkins", map[string]any{"buttonId": "sales", "visitor": map[string]any{"name": fmt.Sprintf("来客 %d", i)}}, &c, http.StatusCreated)
+		call(t, "POST", p.URL+apiPrefix+"/orgs/acme/checkins", map[string]any{"buttonId": "sales", "visitor": map[string]any{"name": fmt.Sprintf("来客 %d", i)}}, &c, http.StatusCreated)
 		visits = append(visits, c.VisitID)
 	}
-	p.kill()
+	p.Kill()
 	if got := len(fake.Messages()); got != 0 {
 		t.Fatalf("%d messages got through the injected outage", got)
 	}
 
 	fake.ClearFaults()
 	p = startServer(t, bin, env)
-	defer p.stop()
+	defer p.Stop()
 	msgs := waitMessages(t, fake, n, p)
 	perVisit := map[string]int{}
 	for _, m := range msgs {
@@ -441,7 +322,7 @@ func TestDemo(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	outR, outW := io.Pipe()
-	stderr := &lockedBuffer{buf: &bytes.Buffer{}}
+	stderr := &servertest.Buffer{}
 	env := map[string]string{"UKETSUKE_DEMO": "1", "UKETSUKE_ADMIN_TOKEN": testAdminToken}
 	done := make(chan error, 1)
 	go func() {
