@@ -140,7 +140,7 @@ func (s *AttachmentsService) Upload(ctx context.Context, slot *UploadSlot, fileN
 	}
 	defer resp.Body.Close()
 	if err := CheckResponse(resp); err != nil {
-		return err
+		return hideStoragePath(err, "{uploadUrl}")
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseBody))
 	if resp.StatusCode >= 300 {
@@ -240,9 +240,20 @@ func (c *Client) fetchLocation(ctx context.Context, loc *url.URL) (*http.Respons
 	}
 	if err := CheckResponse(resp); err != nil {
 		resp.Body.Close()
-		return nil, err
+		return nil, hideStoragePath(err, "{location}")
 	}
 	return resp, nil
+}
+
+// hideStoragePath replaces the path of an *APIError from a storage URL with
+// a placeholder: like the URL itself (see redactURL), its path can carry
+// the capability.
+func hideStoragePath(err error, placeholder string) error {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		ae.Path = placeholder
+	}
+	return err
 }
 
 func isRedirect(code int) bool {

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,7 +83,8 @@ type ServiceAccount struct {
 // token endpoint sees one request. The returned source also implements
 // Invalidate, which the Client uses to renew a token LINE WORKS rejected.
 //
-// ctx is used only for cancelling; token requests use sa.HTTPClient.
+// The source outlives the call, so it keeps only ctx's values, not its
+// cancellation; token requests use sa.HTTPClient and its timeout.
 func (sa *ServiceAccount) TokenSource(ctx context.Context) (oauth2.TokenSource, error) {
 	if err := sa.Validate(); err != nil {
 		return nil, err
@@ -157,7 +159,7 @@ type serviceAccountSource struct {
 func (s *serviceAccountSource) Token() (*oauth2.Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.tok != nil && s.now().Add(s.margin).Before(s.tok.Expiry) {
+	if s.tok != nil && s.fresh(s.tok) {
 		return s.tok, nil
 	}
 	tok, err := s.fetch()
@@ -166,6 +168,21 @@ func (s *serviceAccountSource) Token() (*oauth2.Token, error) {
 	}
 	s.tok = tok
 	return tok, nil
+}
+
+// fresh reports whether tok can still be handed out. A token without an
+// expiry (no expires_in) is used until LINE WORKS rejects it and the Client
+// calls Invalidate; a lifetime shorter than the margin is renewed after half
+// of it, so that neither makes every call mint a token.
+func (s *serviceAccountSource) fresh(tok *oauth2.Token) bool {
+	if tok.Expiry.IsZero() {
+		return true
+	}
+	margin := s.margin
+	if life := time.Duration(tok.ExpiresIn) * time.Second; life > 0 && margin > life/2 {
+		margin = life / 2
+	}
+	return s.now().Add(margin).Before(tok.Expiry)
 }
 
 // Invalidate drops the cached token if it is still bad, so that the next
@@ -207,7 +224,10 @@ func (s *serviceAccountSource) fetch() (*oauth2.Token, error) {
 		"client_secret": {s.secret},
 		"scope":         {s.scope},
 	}
-	return requestToken(s.ctx, s.hc, s.tokenURL, form, s.now, s.secretsOf)
+	// The assertion is a credential too (with the client secret it buys
+	// tokens for its lifetime): redact it should the server quote it back.
+	secrets := append(slices.Clip(s.secretsOf), assertion)
+	return requestToken(s.ctx, s.hc, s.tokenURL, form, s.now, secrets)
 }
 
 // tokenResponse is the token endpoint's answer. expires_in arrives as a JSON

@@ -357,11 +357,12 @@ func (c *Client) doStream(ctx context.Context, r request) (*http.Response, error
 
 // trustedHost reports whether a bearer token may be sent to u: the API host
 // itself and LINE WORKS' own domains. Downloads redirect to storage hosts;
-// anything else must not see the token.
+// anything else must not see the token. The API host is trusted over its own
+// scheme or https, never downgraded to plain http.
 func (c *Client) trustedHost(u *url.URL) bool {
 	h := strings.ToLower(u.Hostname())
 	if strings.EqualFold(u.Host, c.baseURL.Host) {
-		return true
+		return u.Scheme == c.baseURL.Scheme || u.Scheme == "https"
 	}
 	if u.Scheme != "https" {
 		return false

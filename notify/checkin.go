@@ -200,9 +200,7 @@ func (s *Service) sendNow(ctx context.Context, entries []*reception.OutboxEntry,
 		s.fastSem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-s.fastSem }()
-			sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.leaseFor*3/4)
-			defer cancel()
-			s.deliver(sendCtx, e, content)
+			s.deliver(context.WithoutCancel(ctx), e, content)
 		})
 	}
 	wg.Wait()

@@ -55,9 +55,7 @@ func (s *Service) DispatchOnce(ctx context.Context) (int, error) {
 			// A send that started is finished even during shutdown: the
 			// message may already be out, and recording that matters more
 			// than stopping a few hundred milliseconds sooner.
-			sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.leaseFor*3/4)
-			defer cancel()
-			s.deliver(sendCtx, e, nil)
+			s.deliver(context.WithoutCancel(ctx), e, nil)
 			return nil
 		})
 	}
@@ -65,12 +63,32 @@ func (s *Service) DispatchOnce(ctx context.Context) (int, error) {
 	return len(entries), nil
 }
 
-// deliver sends one leased entry and records the outcome.
+// recordTimeout bounds the store write that records a delivery's outcome.
+const recordTimeout = 10 * time.Second
+
+// deliver sends one leased entry and records the outcome. ctx carries values
+// only; deliver sets its own deadlines.
 // typed, when not nil, is e's content as built in this process: sending it
 // skips decoding the stored JSON again (the fast path knows it).
 func (s *Service) deliver(ctx context.Context, e *reception.OutboxEntry, typed lineworks.Content) {
 	log := s.log.With("org", e.OrgID, "visit", e.VisitID, "entry", e.ID, "target", string(e.Target.Kind))
-	err := s.send(ctx, e, typed)
+	window, ok := s.sendWindow(e)
+	if !ok {
+		// The entry waited for a free sender until its lease (nearly)
+		// lapsed: another dispatcher may have leased it meanwhile, and
+		// sending it here too would deliver it twice. Leave it to the
+		// next lease.
+		log.Warn("lease lapsed before the send started; leaving the entry to the next lease", "leaseExpires", e.LeaseExpiresAt)
+		return
+	}
+	sendCtx, cancelSend := context.WithTimeout(ctx, window)
+	err := s.send(sendCtx, e, typed)
+	cancelSend()
+	// The outcome is recorded under its own deadline: a send answered just
+	// before its deadline must still be recorded, or the lapsed lease would
+	// send it a second time.
+	ctx, cancel := context.WithTimeout(ctx, recordTimeout)
+	defer cancel()
 	now := s.now()
 	switch {
 	case err == nil:
@@ -127,6 +145,22 @@ func (s *Service) send(ctx context.Context, e *reception.OutboxEntry, typed line
 		return api.SendToUser(ctx, org.Integration.BotID, e.Target.ID, content)
 	}
 	return fmt.Errorf("notify: unknown target kind %q", e.Target.Kind)
+}
+
+// sendWindow returns how long a send of e may take so that it ends while e's
+// lease still holds, with a quarter of the lease left to record the outcome.
+// ok is false when the lease is too close to lapsing to start a send. The
+// lease is measured with the service's clock, like the store measures it.
+func (s *Service) sendWindow(e *reception.OutboxEntry) (window time.Duration, ok bool) {
+	window = s.leaseFor * 3 / 4
+	if e.LeaseExpiresAt.IsZero() {
+		return window, true
+	}
+	left := e.LeaseExpiresAt.Sub(s.now()) - s.leaseFor/4
+	if left <= 0 {
+		return 0, false
+	}
+	return min(window, left), true
 }
 
 // permanent reports errors that repeating cannot fix: LINE WORKS rejected

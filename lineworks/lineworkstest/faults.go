@@ -88,7 +88,7 @@ func (s *Server) SetChaos(p float64, seed uint64, faults ...Fault) {
 	s.chaos = &chaosConfig{rate: p, faults: faults, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
 }
 
-// Counters of what faults did.
+// FaultStats counts what injected faults did.
 type FaultStats struct {
 	// Injected counts requests answered with a fault.
 	Injected int64
