@@ -101,6 +101,10 @@ func (s *Service) ProcessInboxOnce(ctx context.Context) (int, error) {
 func (s *Service) processInbox(ctx context.Context, e *reception.InboxEntry) {
 	log := s.log.With("org", e.OrgID, "inbox", e.ID)
 	err := s.handleCallback(ctx, e)
+	// Recorded under its own deadline, as deliveries are: a handler that
+	// used up its time must still mark the entry, or it is handled again.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
 	now := s.now()
 	switch {
 	case err == nil:
@@ -109,10 +113,14 @@ func (s *Service) processInbox(ctx context.Context, e *reception.InboxEntry) {
 		}
 	case e.Attempts >= s.maxAttempts || errors.Is(err, lineworks.ErrMalformedEvent):
 		log.Error("callback given up", "attempts", e.Attempts, "err", errorText(err))
-		_ = s.store.DeadInbox(ctx, e.ID, s.owner, now, errorText(err))
+		if derr := s.store.DeadInbox(ctx, e.ID, s.owner, now, errorText(err)); derr != nil {
+			log.Error("dead-lettering a callback", "err", derr)
+		}
 	default:
 		log.Warn("callback will be retried", "attempts", e.Attempts, "err", errorText(err))
-		_ = s.store.FailInbox(ctx, e.ID, s.owner, now.Add(s.backoff(e.Attempts, err)), errorText(err))
+		if ferr := s.store.FailInbox(ctx, e.ID, s.owner, now.Add(s.backoff(e.Attempts, err)), errorText(err)); ferr != nil {
+			log.Error("scheduling a callback retry", "err", ferr)
+		}
 	}
 }
 

@@ -103,6 +103,15 @@ func (s *Service) deliver(ctx context.Context, e *reception.OutboxEntry, typed l
 			return
 		}
 		s.metrics.Inc(MetricSent, string(e.Target.Kind))
+	case errors.Is(err, ErrNotConfigured):
+		// Waiting for an admin is not a failed attempt: keep the entry,
+		// check again at the longest backoff, never bury it for this.
+		next := now.Add(s.maxBackoff)
+		if rerr := s.store.RetryOutbox(ctx, e.ID, s.owner, next, errorText(err)); rerr != nil {
+			log.Error("scheduling a retry", "err", rerr)
+			return
+		}
+		log.Warn("message waits for the organization's LINE WORKS integration", "next", next)
 	case permanent(err) || e.Attempts >= s.maxAttempts:
 		msg := errorText(err)
 		if derr := s.store.DeadOutbox(ctx, e.ID, s.owner, msg); derr != nil {
@@ -163,6 +172,13 @@ func (s *Service) sendWindow(e *reception.OutboxEntry) (window time.Duration, ok
 	return min(window, left), true
 }
 
+// Outbox retries are at-least-once by design. Besides a lost answer (a
+// timeout or dropped connection after LINE WORKS took the message), a 500,
+// 502 or 504 is ambiguous too: LINE WORKS may have posted the message before
+// failing. Retrying can then post it twice; burying it can lose a visitor's
+// notification, which at a reception desk is the worse failure. So those
+// are retried, and counted among the ambiguous cases in RELIABILITY.md.
+//
 // permanent reports errors that repeating cannot fix: LINE WORKS rejected
 // the message itself (400, 403, 404), the content is invalid, or the
 // organization is gone.
