@@ -15,7 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -130,6 +130,7 @@ func (sa *ServiceAccount) TokenSource(ctx context.Context) (oauth2.TokenSource, 
 		margin:    margin,
 		now:       now,
 		secretsOf: []string{sa.ClientSecret},
+		fetching:  make(chan struct{}, 1),
 	}, nil
 }
 
@@ -151,22 +152,46 @@ type serviceAccountSource struct {
 
 	secretsOf []string
 
-	mu  sync.Mutex
-	tok *oauth2.Token
+	// cached is read without locking on every call. fetching is a
+	// one-slot semaphore held across a token request: everyone queued
+	// behind it finds the fresh token, so concurrent callers share one
+	// request, and a caller whose context ends can stop waiting (a mutex
+	// would hold it until the request finishes).
+	cached   atomic.Pointer[oauth2.Token]
+	fetching chan struct{}
+}
+
+// contextTokenSource is implemented by token sources whose waiting can be
+// cut short by the caller's context; the Client prefers it to Token.
+type contextTokenSource interface {
+	tokenContext(ctx context.Context) (*oauth2.Token, error)
 }
 
 // Token returns the cached token or fetches a new one.
 func (s *serviceAccountSource) Token() (*oauth2.Token, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.tok != nil && s.fresh(s.tok) {
-		return s.tok, nil
+	return s.tokenContext(context.Background())
+}
+
+func (s *serviceAccountSource) tokenContext(ctx context.Context) (*oauth2.Token, error) {
+	if t := s.cached.Load(); t != nil && s.fresh(t) {
+		return t, nil
 	}
+	select {
+	case s.fetching <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-s.fetching }()
+	if t := s.cached.Load(); t != nil && s.fresh(t) {
+		return t, nil // fetched by the caller we queued behind
+	}
+	// The request itself runs under the source's context, not the
+	// caller's: other callers are waiting for its result.
 	tok, err := s.fetch()
 	if err != nil {
 		return nil, err
 	}
-	s.tok = tok
+	s.cached.Store(tok)
 	return tok, nil
 }
 
@@ -190,10 +215,9 @@ func (s *serviceAccountSource) fresh(tok *oauth2.Token) bool {
 // requests that all got 401 with the same token, only the first causes a
 // renewal.
 func (s *serviceAccountSource) Invalidate(bad *oauth2.Token) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.tok != nil && (bad == nil || bad.AccessToken == s.tok.AccessToken) {
-		s.tok = nil
+	cur := s.cached.Load()
+	if cur != nil && (bad == nil || bad.AccessToken == cur.AccessToken) {
+		s.cached.CompareAndSwap(cur, nil)
 	}
 }
 

@@ -486,3 +486,42 @@ func BenchmarkTokenSourceParallel(b *testing.B) {
 	})
 	b.ReportMetric(float64(fake.TokenRequests()), "token-requests")
 }
+
+// TestWaitingForATokenEndsWithTheContext: while one slow token request is
+// under way, a caller whose context ends stops waiting at once; the request
+// still completes for everyone else.
+func TestWaitingForATokenEndsWithTheContext(t *testing.T) {
+	t.Parallel()
+	fake := lineworkstest.NewServer()
+	defer fake.Close()
+	fake.InjectFault(lineworkstest.TokenRoute, 1, lineworkstest.Fault{Delay: 500 * time.Millisecond})
+	ts, err := fake.NewServiceAccount("bot").TokenSource(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := lineworks.NewClient(ts, lineworks.WithBaseURL(fake.APIURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := make(chan error, 1)
+	go func() { slow <- c.Bots.SendToChannel(context.Background(), 1, "room", lineworks.Text{Text: "first"}) }()
+	time.Sleep(100 * time.Millisecond) // the first send now holds the token request
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err = c.Bots.SendToChannel(ctx, 1, "room", lineworks.Text{Text: "impatient"})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("impatient caller: err = %v, want DeadlineExceeded", err)
+	}
+	if ctx.Err() == nil {
+		t.Error("the impatient caller returned before its context ended")
+	}
+	if err := <-slow; err != nil {
+		t.Fatalf("first send: %v", err)
+	}
+	if got := fake.TokenRequests(); got != 1 {
+		t.Errorf("token requests = %d, want 1", got)
+	}
+	if got := len(fake.Messages()); got != 1 {
+		t.Errorf("messages = %d, want only the first", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -515,4 +516,19 @@ func mustJSON(v any) []byte {
 // See https://developers.worksmobile.com/jp/docs/bot-send-content.
 func ValidateSend(c Content, toChannel bool) error {
 	return validateForDestination(c, toChannel)
+}
+
+// String describes the bot without its secret, so that logging a *Bot with
+// %v or %+v cannot leak the key its callbacks are signed with.
+func (b Bot) String() string {
+	secret := ""
+	if b.BotSecret != "" {
+		secret = " botSecret:[REDACTED]"
+	}
+	return fmt.Sprintf("{botId:%d botName:%q callbackUrl:%q%s}", b.BotID, b.BotName, b.CallbackURL, secret)
+}
+
+// LogValue is String for log/slog.
+func (b Bot) LogValue() slog.Value {
+	return slog.GroupValue(slog.Int64("botId", b.BotID), slog.String("botName", b.BotName), slog.String("callbackUrl", b.CallbackURL))
 }

@@ -311,7 +311,7 @@ func (c *Client) doStream(ctx context.Context, r request) (*http.Response, error
 		}
 		req.Header.Set("Accept", "application/json")
 		req.Header.Set("User-Agent", c.userAgent)
-		tok, err := c.ts.Token()
+		tok, err := c.token(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -414,4 +414,12 @@ func escapeSegment(a any) string {
 		s = strings.ReplaceAll(s, "@", "%40")
 	}
 	return s
+}
+
+// token gets a token, giving up when ctx ends if the source allows it.
+func (c *Client) token(ctx context.Context) (*oauth2.Token, error) {
+	if tc, ok := c.ts.(contextTokenSource); ok {
+		return tc.tokenContext(ctx)
+	}
+	return c.ts.Token()
 }

@@ -3,7 +3,9 @@ package lineworks_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -139,6 +141,17 @@ func TestStorageURLNotInErrors(t *testing.T) {
 		}
 		if strings.Contains(err.Error(), "capability-token") || strings.Contains(ae.Path, "capability-token") {
 			t.Errorf("%s: error quotes the storage URL: %v", name, err)
+		}
+	}
+}
+
+func TestBotStringHidesSecret(t *testing.T) {
+	b := &lineworks.Bot{BotID: 7, BotName: "受付", BotSecret: "s3cr3t-bot-key"}
+	var logs strings.Builder
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("bot", "bot", b)
+	for _, s := range []string{fmt.Sprintf("%v", b), fmt.Sprintf("%+v", *b), b.String(), logs.String()} {
+		if strings.Contains(s, "s3cr3t") || !strings.Contains(s, "7") {
+			t.Errorf("%q: want the bot ID and no secret", s)
 		}
 	}
 }
