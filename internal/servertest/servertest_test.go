@@ -46,7 +46,9 @@ func serve() int {
 	}
 	term := make(chan os.Signal, 1)
 	signal.Notify(term, syscall.SIGTERM)
-	fmt.Fprintf(os.Stderr, "secret=%q\n", os.Getenv("UKETSUKE_SECRET"))
+	// On stdout, before the listening line: Start has read it by the time
+	// it returns (stderr is copied concurrently, with no such ordering).
+	fmt.Printf("secret=%q\n", os.Getenv("UKETSUKE_SECRET"))
 	fmt.Printf("%shttp://%s\n", ListeningPrefix, ln.Addr())
 	go func() {
 		_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -80,8 +82,8 @@ func TestStartStop(t *testing.T) {
 	if !strings.Contains(p.Stdout(), ListeningPrefix+p.URL) {
 		t.Errorf("stdout = %q, want the listening line", p.Stdout())
 	}
-	if !strings.Contains(p.Stderr(), `secret=""`) {
-		t.Errorf("the test's UKETSUKE_* variables reached the server: %q", p.Stderr())
+	if !strings.Contains(p.Stdout(), `secret=""`) {
+		t.Errorf("the test's UKETSUKE_* variables reached the server: %q", p.Stdout())
 	}
 	resp, err := http.Get(p.URL)
 	if err != nil {
