@@ -26,9 +26,12 @@
 //
 // A sketch of using the client on its own:
 //
-//	sa := &lineworks.ServiceAccount{ClientID: id, ClientSecret: secret,
-//		ServiceAccountID: sa, PrivateKey: pem, Scopes: []string{"bot"}}
-//	ts, err := sa.TokenSource(ctx)
+//	account := &lineworks.ServiceAccount{ClientID: clientID, ClientSecret: clientSecret,
+//		ServiceAccountID: "xxxxx.serviceaccount@example.com", PrivateKey: keyPEM,
+//		Scopes: []string{"bot"}}
+//	ts, err := account.TokenSource(ctx)
 //	client, err := lineworks.NewClient(ts)
 //	err = client.Bots.SendToChannel(ctx, botID, channelID, lineworks.Text{Text: "こんにちは"})
+//
+// The runnable example of the whole flow is notify's package example.
 package uketsuke

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -263,10 +264,18 @@ func (s *Service) escalate(ctx context.Context, org *reception.Organization, e *
 	if len(rooms) == 0 {
 		return s.enqueue(ctx, org.ID, visitID, reply, lineworks.Text{Text: t.NoRoom}, "inbox/"+e.ID+"/reply")
 	}
-	if _, err := s.store.AppendVisitEvent(ctx, org.ID, visitID, reception.VisitEvent{Kind: reception.EventEscalated, At: at, ActorUserID: src.UserID}); err != nil && !errors.Is(err, reception.ErrConflict) {
-		return err
+	// The event names the callback that caused it, so handling the same
+	// callback again (after a crash before it was marked done) records it
+	// once; the messages below are deduplicated by their keys.
+	note := "inbox " + e.ID
+	if !slices.ContainsFunc(v.Events, func(ev reception.VisitEvent) bool {
+		return ev.Kind == reception.EventEscalated && ev.Note == note
+	}) {
+		if _, err := s.store.AppendVisitEvent(ctx, org.ID, visitID, reception.VisitEvent{Kind: reception.EventEscalated, At: at, ActorUserID: src.UserID, Note: note}); err != nil && !errors.Is(err, reception.ErrConflict) {
+			return err
+		}
+		s.metrics.Inc(MetricEscalated, "")
 	}
-	s.metrics.Inc(MetricEscalated, "")
 	for _, room := range rooms {
 		target := reception.Target{Kind: reception.TargetRoom, ID: room}
 		text, err := t.render("Escalated", "", map[string]string{

@@ -547,3 +547,67 @@ func TestUnconfiguredOrganizationWaits(t *testing.T) {
 		t.Errorf("messages = %d, want 1", got)
 	}
 }
+
+// failingComplete loses the first CompleteInbox, as a crash right after a
+// callback was handled would.
+type failingComplete struct {
+	reception.Store
+	failed bool
+}
+
+func (f *failingComplete) CompleteInbox(ctx context.Context, id, owner string, at time.Time) error {
+	if !f.failed {
+		f.failed = true
+		return errors.New("simulated crash before the entry was marked done")
+	}
+	return f.Store.CompleteInbox(ctx, id, owner, at)
+}
+
+// TestCallbackHandledTwiceRecordsOnce: a callback handled again after its
+// completion was lost sends nothing twice and records one escalation.
+func TestCallbackHandledTwiceRecordsOnce(t *testing.T) {
+	ctx := context.Background()
+	clk := &manualClock{now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+	store := &failingComplete{Store: storeFactories[0].new(t)}
+	h := newHarness(t, store, func(c *harnessConfig) { c.clock = clk.Now })
+	v, err := h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{ButtonID: "sales", Visitor: notify.Visitor{Name: "二度"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := h.sender.ServeTo(h.svc.CallbackHandler(), lineworkstest.MessageTapEvent(userA, roomID, "他の人に対応を依頼", notify.EscalatePostback(v.ID))); rec.Code != 200 {
+		t.Fatalf("callback answered %d", rec.Code)
+	}
+	for range 2 {
+		if _, err := h.svc.ProcessInboxOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(time.Minute) // past the lease, so the entry is handled again
+	}
+	if !store.failed {
+		t.Fatal("the simulated crash did not happen")
+	}
+	got, _ := h.store.GetVisit(ctx, h.org.ID, v.ID)
+	n := 0
+	for _, ev := range got.Events {
+		if ev.Kind == reception.EventEscalated {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("escalated events = %d, want 1", n)
+	}
+	for {
+		if n, _ := h.svc.DispatchOnce(ctx); n == 0 {
+			break
+		}
+	}
+	escalations := 0
+	for _, m := range h.fake.Messages() {
+		if strings.Contains(textOf(t, m), lineworks.MentionAll) {
+			escalations++
+		}
+	}
+	if escalations != 1 {
+		t.Errorf("@All messages = %d, want 1", escalations)
+	}
+}
