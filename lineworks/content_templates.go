@@ -178,14 +178,12 @@ func (c ListTemplate) Validate() error {
 		p := fieldAt("elements", i)
 		v.requiredMax(fieldJoin(p, "title"), e.Title, maxListText)
 		v.maxLen(fieldJoin(p, "subtitle"), e.Subtitle, maxListText)
-		v.exactlyOne(p, "originalContentUrl", e.OriginalContentURL, "fileId", e.FileID, false)
+		v.image(p, e.OriginalContentURL, e.FileID, e.I18nOriginalContentURLs, e.I18nFileIDs, false)
 		if !isNilContent(e.Action) {
 			v.action(fieldJoin(p, "action"), e.Action, ctxList)
 		}
 		validateI18n(&v, fieldJoin(p, "i18nTitles"), "title", e.I18nTitles, func(f, s string) { v.maxLen(f, s, maxListText) })
 		validateI18n(&v, fieldJoin(p, "i18nSubtitles"), "subtitle", e.I18nSubtitles, func(f, s string) { v.maxLen(f, s, maxListText) })
-		validateI18n(&v, fieldJoin(p, "i18nOriginalContentUrls"), "originalContentUrl", e.I18nOriginalContentURLs, func(f, s string) { v.url(f, s, true) })
-		validateI18n(&v, fieldJoin(p, "i18nFileIds"), "fileId", e.I18nFileIDs, func(string, string) {})
 	}
 	if len(c.Actions) > maxListActionRows {
 		v.fail("actions", "has %d rows; at most %d allowed", len(c.Actions), maxListActionRows)
@@ -305,7 +303,7 @@ func (c Carousel) Validate() error {
 	for i, col := range c.Columns {
 		p := fieldAt("columns", i)
 		hasImage := col.OriginalContentURL != "" || col.FileID != ""
-		v.exactlyOne(p, "originalContentUrl", col.OriginalContentURL, "fileId", col.FileID, false)
+		v.image(p, col.OriginalContentURL, col.FileID, col.I18nOriginalContentURLs, col.I18nFileIDs, false)
 		v.maxLen(fieldJoin(p, "title"), col.Title, maxCarouselTitle)
 		textMax := maxCarouselText
 		if hasImage || col.Title != "" {
@@ -319,9 +317,6 @@ func (c Carousel) Validate() error {
 		for j, a := range col.Actions {
 			v.action(fieldAt(fieldJoin(p, "actions"), j), a, ctxCarousel)
 		}
-		validateI18n(&v, fieldJoin(p, "i18nOriginalContentUrls"), "originalContentUrl", col.I18nOriginalContentURLs, func(f, s string) { v.url(f, s, true) })
-		validateI18n(&v, fieldJoin(p, "i18nFileIds"), "fileId", col.I18nFileIDs, func(string, string) {})
-
 		if i == 0 {
 			continue
 		}
@@ -410,12 +405,10 @@ func (c ImageCarousel) Validate() error {
 	v.count("columns", len(c.Columns), 1, maxCarouselColumns)
 	for i, col := range c.Columns {
 		p := fieldAt("columns", i)
-		v.exactlyOne(p, "originalContentUrl", col.OriginalContentURL, "fileId", col.FileID, true)
+		v.image(p, col.OriginalContentURL, col.FileID, col.I18nOriginalContentURLs, col.I18nFileIDs, true)
 		if !isNilContent(col.Action) {
 			v.action(fieldJoin(p, "action"), col.Action, ctxImageCarousel)
 		}
-		validateI18n(&v, fieldJoin(p, "i18nOriginalContentUrls"), "originalContentUrl", col.I18nOriginalContentURLs, func(f, s string) { v.url(f, s, true) })
-		validateI18n(&v, fieldJoin(p, "i18nFileIds"), "fileId", col.I18nFileIDs, func(string, string) {})
 	}
 	v.quickReply(c.QuickReply)
 	return v.err()

@@ -144,6 +144,14 @@ func (v *contentValidator) exactlyOne(path, urlName, urlValue, idName, idValue s
 	v.url(fieldJoin(path, urlName), urlValue, true)
 }
 
+// image checks the picture of a template element: originalContentUrl or
+// fileId (not both; one of them when required) and their language variants.
+func (v *contentValidator) image(path, url, fileID string, i18nURLs []I18nOriginalContentURL, i18nFileIDs []I18nFileID, required bool) {
+	v.exactlyOne(path, "originalContentUrl", url, "fileId", fileID, required)
+	validateI18n(v, fieldJoin(path, "i18nOriginalContentUrls"), "originalContentUrl", i18nURLs, func(f, s string) { v.url(f, s, true) })
+	validateI18n(v, fieldJoin(path, "i18nFileIds"), "fileId", i18nFileIDs, func(string, string) {})
+}
+
 // Language is a LINE WORKS display language used by the i18n* members: the
 // client shows the variant matching the device language and falls back to
 // the main value.

@@ -117,12 +117,8 @@ func (s *Server) registerBotAPI() {
 const maxSendBody = 1 << 20
 
 func (s *Server) serveSend(w http.ResponseWriter, r *http.Request) {
-	t, ok := s.authorize(w, r, "bot.message")
-	if !ok {
-		return
-	}
-	route := r.Pattern[len(r.Method)+1+len(APIPrefix):]
-	if s.rateLimited(r.Method+" "+route, t, w) {
+	t := s.begin(w, r, "bot.message")
+	if t == nil {
 		return
 	}
 	botID, err := strconv.ParseInt(r.PathValue("botId"), 10, 64)

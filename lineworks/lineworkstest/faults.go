@@ -141,25 +141,32 @@ func (s *Server) SetRateLimit(perMinute int) {
 	s.rlBuckets = map[string]*rate.Limiter{}
 }
 
-func (s *Server) allow(tenant int64, route string) (ok bool, limit int, reset time.Duration) {
+// allow takes one request from tenant's bucket for route. budget, when
+// positive, is the API's own smaller per-minute limit; the smaller of it and
+// the SetRateLimit budget applies.
+func (s *Server) allow(tenant int64, route string, budget int) (ok bool, limit int, reset time.Duration) {
 	s.rlMu.Lock()
 	defer s.rlMu.Unlock()
 	if s.rlPerMinute <= 0 {
 		return true, 0, 0
 	}
+	n := s.rlPerMinute
+	if budget > 0 {
+		n = min(n, budget)
+	}
 	key := strconv.FormatInt(tenant, 10) + " " + route
 	l := s.rlBuckets[key]
 	if l == nil {
-		per := float64(s.rlPerMinute) / 60
-		l = rate.NewLimiter(rate.Limit(per), max(1, 2*s.rlPerMinute/60))
+		l = rate.NewLimiter(rate.Limit(float64(n)/60), max(1, 2*n/60))
 		s.rlBuckets[key] = l
 	}
-	r := l.ReserveN(s.now(), 1)
-	if d := r.DelayFrom(s.now()); d > 0 {
-		r.CancelAt(s.now())
-		return false, s.rlPerMinute, d
+	now := s.now()
+	r := l.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, n, d
 	}
-	return true, s.rlPerMinute, 0
+	return true, n, 0
 }
 
 type rlState struct {
@@ -237,7 +244,14 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 // rateLimited wraps an API handler with the per-tenant budget. route is the
 // reference template.
 func (s *Server) rateLimited(route string, t *issuedToken, w http.ResponseWriter) bool {
-	ok, limit, reset := s.allow(t.app.DomainID, route)
+	return s.limitedBudget(route, t, w, 0)
+}
+
+// limitedBudget is rateLimited for APIs with their own, smaller budget
+// (channel create: 10 a minute). It applies only while SetRateLimit is in
+// force, with the smaller of the two budgets.
+func (s *Server) limitedBudget(route string, t *issuedToken, w http.ResponseWriter, perMinute int) bool {
+	ok, limit, reset := s.allow(t.app.DomainID, route, perMinute)
 	if ok {
 		return false
 	}

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"sync"
 
-	"golang.org/x/time/rate"
-
 	"github.com/uketsuke/uketsuke/lineworks"
 )
 
@@ -381,40 +379,6 @@ func pageBounds(w http.ResponseWriter, r *http.Request, kind string, total int) 
 // metaData is the responseMetaData member.
 type metaData struct {
 	NextCursor string `json:"nextCursor"`
-}
-
-// limitedBudget is rateLimited for APIs with their own, smaller budget
-// (channel create: 10 a minute). It applies only while SetRateLimit is in
-// force, with the smaller of the two budgets.
-func (s *Server) limitedBudget(route string, t *issuedToken, w http.ResponseWriter, perMinute int) bool {
-	s.rlMu.Lock()
-	if s.rlPerMinute <= 0 {
-		s.rlMu.Unlock()
-		return false
-	}
-	n := min(perMinute, s.rlPerMinute)
-	key := strconv.FormatInt(t.app.DomainID, 10) + " " + route
-	l := s.rlBuckets[key]
-	if l == nil {
-		l = rate.NewLimiter(rate.Limit(float64(n)/60), max(1, 2*n/60))
-		s.rlBuckets[key] = l
-	}
-	now := s.now()
-	res := l.ReserveN(now, 1)
-	d := res.DelayFrom(now)
-	if d > 0 {
-		res.CancelAt(now)
-	}
-	s.rlMu.Unlock()
-	if d <= 0 {
-		return false
-	}
-	s.limited429.Add(1)
-	w.Header().Set("rateLimit-limit", strconv.Itoa(n))
-	w.Header().Set("rateLimit-remaining", "0")
-	w.Header().Set("rateLimit-reset", strconv.FormatFloat(max(d.Seconds(), 0.001), 'f', 3, 64))
-	writeError(w, http.StatusTooManyRequests, "TOO_MANY_REQUESTS", "API rate limit exceeded")
-	return true
 }
 
 // apiRoute returns the reference template of the route r matched, the name

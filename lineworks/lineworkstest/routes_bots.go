@@ -240,6 +240,22 @@ func (s *Server) domainFor(w http.ResponseWriter, r *http.Request) (*botRecord, 
 	return b, domainID, unlock
 }
 
+// registrationFor finds the bot's registration to {domainId}, answering
+// 404 itself; the caller unlocks.
+func (s *Server) registrationFor(w http.ResponseWriter, r *http.Request) (*botRecord, int64, *domainRecord, func()) {
+	b, domainID, unlock := s.domainFor(w, r)
+	if b == nil {
+		return nil, 0, nil, nil
+	}
+	d := b.domains[domainID]
+	if d == nil {
+		unlock()
+		notFound(w, "bot domain")
+		return nil, 0, nil, nil
+	}
+	return b, domainID, d, unlock
+}
+
 func (s *Server) serveBotDomainRegister(w http.ResponseWriter, r *http.Request) {
 	if s.begin(w, r, "bot") == nil {
 		return
@@ -276,16 +292,11 @@ func (s *Server) serveBotDomainPatch(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &patch) {
 		return
 	}
-	b, domainID, unlock := s.domainFor(w, r)
-	if b == nil {
+	_, domainID, d, unlock := s.registrationFor(w, r)
+	if d == nil {
 		return
 	}
 	defer unlock()
-	d := b.domains[domainID]
-	if d == nil {
-		notFound(w, "bot domain")
-		return
-	}
 	if patch.Visible != nil {
 		d.reg.Visible = *patch.Visible
 	}
@@ -299,15 +310,11 @@ func (s *Server) serveBotDomainDelete(w http.ResponseWriter, r *http.Request) {
 	if s.begin(w, r, "bot") == nil {
 		return
 	}
-	b, domainID, unlock := s.domainFor(w, r)
-	if b == nil {
+	b, domainID, d, unlock := s.registrationFor(w, r)
+	if d == nil {
 		return
 	}
 	defer unlock()
-	if b.domains[domainID] == nil {
-		notFound(w, "bot domain")
-		return
-	}
 	delete(b.domains, domainID)
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -326,16 +333,11 @@ func (s *Server) serveBotDomainMember(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "INVALID_PARAMETER", "userId is required")
 		return
 	}
-	b, domainID, unlock := s.domainFor(w, r)
-	if b == nil {
+	_, _, d, unlock := s.registrationFor(w, r)
+	if d == nil {
 		return
 	}
 	defer unlock()
-	d := b.domains[domainID]
-	if d == nil {
-		notFound(w, "bot domain")
-		return
-	}
 	if !slices.Contains(d.members, body.UserID) {
 		d.members = append(d.members, body.UserID)
 	}
