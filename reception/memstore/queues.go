@@ -42,54 +42,11 @@ func (s *Store) LeaseOutbox(ctx context.Context, owner string, n int, leaseFor t
 		return nil, err
 	}
 	defer s.st.mu.Unlock()
-	var due []*reception.OutboxEntry
-	for _, e := range s.st.outbox {
-		if e.State == reception.OutboxPending && reception.Leasable(e.NextAttemptAt, e.LeaseOwner, e.LeaseExpiresAt, now) {
-			due = append(due, e)
-		}
-	}
-	slices.SortFunc(due, func(a, b *reception.OutboxEntry) int {
-		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
-	})
-	if len(due) > n {
-		due = due[:n]
-	}
-	out := make([]*reception.OutboxEntry, len(due))
-	for i, e := range due {
-		e.Attempts++
-		e.LeaseOwner, e.LeaseExpiresAt = owner, utc(now.Add(leaseFor))
-		out[i] = e.Clone()
-	}
-	return out, nil
-}
-
-// leasedOutbox returns the pending entry id leased by owner. Caller holds
-// the lock.
-func (s *Store) leasedOutbox(id, owner string) (*reception.OutboxEntry, error) {
-	e := s.st.outbox[id]
-	switch {
-	case e == nil:
-		return nil, notFound("outbox entry", id)
-	case e.State != reception.OutboxPending:
-		return nil, conflict("outbox entry %q is %s", id, e.State)
-	case owner == "" || e.LeaseOwner != owner:
-		return nil, conflict("outbox entry %q is not leased by %q", id, owner)
-	}
-	return e, nil
+	return lease(s.st.outbox, outboxSlot, (*reception.OutboxEntry).Clone, owner, n, leaseFor, now), nil
 }
 
 func (s *Store) outboxOp(ctx context.Context, id, owner string, fn func(e *reception.OutboxEntry)) error {
-	if err := s.lock(ctx); err != nil {
-		return err
-	}
-	defer s.st.mu.Unlock()
-	e, err := s.leasedOutbox(id, owner)
-	if err != nil {
-		return err
-	}
-	fn(e)
-	e.LeaseOwner, e.LeaseExpiresAt = "", time.Time{}
-	return nil
+	return leasedOp(ctx, s, s.st.outbox, outboxSlot, "outbox entry", id, owner, fn)
 }
 
 // CompleteOutbox implements reception.Store. The notified event is applied
@@ -137,22 +94,7 @@ func (s *Store) DeadOutbox(ctx context.Context, id, owner, lastErr string) error
 
 // ReleaseOutbox implements reception.Store.
 func (s *Store) ReleaseOutbox(ctx context.Context, owner string) (int, error) {
-	if owner == "" {
-		return 0, &reception.FieldError{Field: "Owner", Msg: "is required"}
-	}
-	if err := s.lock(ctx); err != nil {
-		return 0, err
-	}
-	defer s.st.mu.Unlock()
-	n := 0
-	for _, e := range s.st.outbox {
-		if e.State == reception.OutboxPending && e.LeaseOwner == owner {
-			e.LeaseOwner, e.LeaseExpiresAt = "", time.Time{}
-			e.Attempts = max(e.Attempts-1, 0)
-			n++
-		}
-	}
-	return n, nil
+	return release(ctx, s, s.st.outbox, outboxSlot, owner)
 }
 
 // ListOutbox implements reception.Store.
@@ -233,44 +175,11 @@ func (s *Store) LeaseInbox(ctx context.Context, owner string, n int, leaseFor ti
 		return nil, err
 	}
 	defer s.st.mu.Unlock()
-	var due []*reception.InboxEntry
-	for _, e := range s.st.inbox {
-		if e.State == reception.InboxPending && reception.Leasable(e.NextAttemptAt, e.LeaseOwner, e.LeaseExpiresAt, now) {
-			due = append(due, e)
-		}
-	}
-	slices.SortFunc(due, func(a, b *reception.InboxEntry) int {
-		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), a.ReceivedAt.Compare(b.ReceivedAt), cmp.Compare(a.ID, b.ID))
-	})
-	if len(due) > n {
-		due = due[:n]
-	}
-	out := make([]*reception.InboxEntry, len(due))
-	for i, e := range due {
-		e.Attempts++
-		e.LeaseOwner, e.LeaseExpiresAt = owner, utc(now.Add(leaseFor))
-		out[i] = e.Clone()
-	}
-	return out, nil
+	return lease(s.st.inbox, inboxSlot, (*reception.InboxEntry).Clone, owner, n, leaseFor, now), nil
 }
 
 func (s *Store) inboxOp(ctx context.Context, id, owner string, fn func(e *reception.InboxEntry)) error {
-	if err := s.lock(ctx); err != nil {
-		return err
-	}
-	defer s.st.mu.Unlock()
-	e := s.st.inbox[id]
-	switch {
-	case e == nil:
-		return notFound("inbox entry", id)
-	case e.State != reception.InboxPending:
-		return conflict("inbox entry %q is %s", id, e.State)
-	case owner == "" || e.LeaseOwner != owner:
-		return conflict("inbox entry %q is not leased by %q", id, owner)
-	}
-	fn(e)
-	e.LeaseOwner, e.LeaseExpiresAt = "", time.Time{}
-	return nil
+	return leasedOp(ctx, s, s.st.inbox, inboxSlot, "inbox entry", id, owner, fn)
 }
 
 // CompleteInbox implements reception.Store.
@@ -305,22 +214,7 @@ func (s *Store) DeadInbox(ctx context.Context, id, owner string, at time.Time, l
 
 // ReleaseInbox implements reception.Store.
 func (s *Store) ReleaseInbox(ctx context.Context, owner string) (int, error) {
-	if owner == "" {
-		return 0, &reception.FieldError{Field: "Owner", Msg: "is required"}
-	}
-	if err := s.lock(ctx); err != nil {
-		return 0, err
-	}
-	defer s.st.mu.Unlock()
-	n := 0
-	for _, e := range s.st.inbox {
-		if e.State == reception.InboxPending && e.LeaseOwner == owner {
-			e.LeaseOwner, e.LeaseExpiresAt = "", time.Time{}
-			e.Attempts = max(e.Attempts-1, 0)
-			n++
-		}
-	}
-	return n, nil
+	return release(ctx, s, s.st.inbox, inboxSlot, owner)
 }
 
 // Close implements reception.Store. The data stays with any other Store

@@ -61,6 +61,15 @@ func scanOrg(r rowScanner) (*reception.Organization, reception.SealedSecrets, er
 	return &o, sealed, nil
 }
 
+// scanRedactedOrg scans an organization and redacts it.
+func scanRedactedOrg(r rowScanner) (*reception.Organization, error) {
+	o, sealed, err := scanOrg(r)
+	if err != nil {
+		return nil, err
+	}
+	return redacted(o, sealed), nil
+}
+
 // redacted finishes an organization read for anything but
 // GetOrganizationWithSecrets.
 func redacted(o *reception.Organization, sealed reception.SealedSecrets) *reception.Organization {
@@ -173,21 +182,7 @@ func (s *Store) GetOrganizationByBotID(ctx context.Context, botID int64) (*recep
 
 // ListOrganizations implements reception.Store.
 func (s *Store) ListOrganizations(ctx context.Context) ([]*reception.Organization, error) {
-	if err := s.ready(ctx); err != nil {
-		return nil, err
-	}
-	rows, err := s.pool.Query(ctx, "SELECT "+orgCols+" FROM organizations ORDER BY id")
-	if err != nil {
-		return nil, wrapErr(ctx, err, "list organizations")
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*reception.Organization, error) {
-		o, sealed, err := scanOrg(r)
-		if err != nil {
-			return nil, err
-		}
-		return redacted(o, sealed), nil
-	})
-	return out, wrapErr(ctx, err, "list organizations")
+	return list(ctx, s, "list organizations", scanRedactedOrg, "SELECT "+orgCols+" FROM organizations ORDER BY id")
 }
 
 // DeleteOrganization implements reception.Store. Foreign keys cascade the

@@ -58,6 +58,15 @@ func scanOrg(sc scanner) (*reception.Organization, reception.SealedSecrets, erro
 	return &o, sealed, nil
 }
 
+// scanRedactedOrg scans an organization and redacts it.
+func scanRedactedOrg(sc scanner) (*reception.Organization, error) {
+	o, sealed, err := scanOrg(sc)
+	if err != nil {
+		return nil, err
+	}
+	return redacted(o, sealed), nil
+}
+
 // redacted marks o, read without its secrets, as redacted.
 func redacted(o *reception.Organization, sealed reception.SealedSecrets) *reception.Organization {
 	o.Integration.Redacted = true
@@ -157,23 +166,7 @@ func (s *Store) GetOrganizationByBotID(ctx context.Context, botID int64) (*recep
 
 // ListOrganizations implements reception.Store.
 func (s *Store) ListOrganizations(ctx context.Context) ([]*reception.Organization, error) {
-	rows, err := s.rs[rListOrgs].QueryContext(ctx)
-	if err != nil {
-		return nil, s.fail(ctx, "list organizations", err)
-	}
-	defer rows.Close()
-	var out []*reception.Organization
-	for rows.Next() {
-		o, sealed, err := scanOrg(rows)
-		if err != nil {
-			return nil, s.fail(ctx, "list organizations", err)
-		}
-		out = append(out, redacted(o, sealed))
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail(ctx, "list organizations", err)
-	}
-	return out, nil
+	return list(ctx, s, rListOrgs, "list organizations", scanRedactedOrg)
 }
 
 // DeleteOrganization implements reception.Store. Foreign keys with ON
@@ -291,19 +284,25 @@ func list[T any](ctx context.Context, s *Store, k rstmt, op string, scan func(sc
 	if err != nil {
 		return nil, s.fail(ctx, op, err)
 	}
+	out, err := scanAll(rows, scan)
+	if err != nil {
+		return nil, s.fail(ctx, op, err)
+	}
+	return out, nil
+}
+
+// scanAll scans every row with scan and closes rows.
+func scanAll[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
 	defer rows.Close()
 	var out []T
 	for rows.Next() {
 		x, err := scan(rows)
 		if err != nil {
-			return nil, s.fail(ctx, op, err)
+			return nil, err
 		}
 		out = append(out, x)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail(ctx, op, err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // DeleteButton implements reception.Store. Visits keep their ButtonID: no

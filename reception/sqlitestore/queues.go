@@ -65,16 +65,8 @@ func lease[T any](ctx context.Context, s *Store, k wstmt, op string, scan func(s
 	if err != nil {
 		return nil, s.fail(ctx, op, err)
 	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		x, err := scan(rows)
-		if err != nil {
-			return nil, s.fail(ctx, op, err)
-		}
-		out = append(out, x)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAll(rows, scan)
+	if err != nil {
 		return nil, s.fail(ctx, op, err)
 	}
 	return out, nil
