@@ -223,6 +223,8 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 			return err
 		case errors.Is(err, io.EOF):
 			return &apiError{Status: http.StatusBadRequest, Msg: "the request body is empty; send a JSON object"}
+		case errors.As(err, &te) && te.Field == "":
+			return &apiError{Status: http.StatusBadRequest, Msg: "the request body must be a JSON object"}
 		case errors.As(err, &te):
 			return &apiError{Status: http.StatusBadRequest, Field: te.Field, Msg: fmt.Sprintf("%s: must be %s", te.Field, jsonType(te.Type.Kind().String()))}
 		case strings.HasPrefix(err.Error(), "json: unknown field "):

@@ -195,6 +195,8 @@ func TestAPIValidation(t *testing.T) {
 		{"wrong type", "POST", "/orgs/acme/checkins", `{"buttonId":"sales","visitor":{"name":"x","count":"two"}}`, 400, "visitor.count"},
 		{"not JSON", "PUT", "/orgs/acme", `{"name":`, 400, ""},
 		{"empty body", "PUT", "/orgs/acme", ``, 400, ""},
+		{"array body", "PUT", "/orgs/acme", `["x"]`, 400, ""},
+		{"trailing data", "PUT", "/orgs/acme", `{"name":"x"} {}`, 400, ""},
 		{"label too long", "PUT", "/orgs/acme/buttons/b1", map[string]any{"label": strings.Repeat("長", 21)}, 400, "label"},
 		{"label missing", "POST", "/orgs/acme/buttons", map[string]any{"rooms": []string{"r"}}, 400, "label"},
 		{"bad reminder", "PUT", "/orgs/acme/buttons/b1", map[string]any{"label": "x", "reminder": map[string]any{"after": "5 minutes"}}, 400, "reminder.after"},

@@ -116,17 +116,23 @@ func parseConfig(args []string, env func(string) string, usage io.Writer) (*conf
 	fs.SetOutput(usage)
 	vals := map[string]*string{}
 	for _, s := range settings {
-		v := s.def
-		if e := env(s.env); e != "" {
-			v = e
-		}
-		vals[s.env] = fs.String(s.flag, v, s.help+" ($"+s.env+")")
+		// The flag's default is the built-in one, never the environment's
+		// value: usage (printed on -h and on a wrong flag) would show
+		// UKETSUKE_ADMIN_TOKEN, UKETSUKE_SECRET_KEY or a DSN's password.
+		vals[s.env] = fs.String(s.flag, s.def, s.help+" ($"+s.env+")")
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
 		}
 		return nil, &configError{Setting: "flags", Msg: err.Error()}
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for _, s := range settings {
+		if e := env(s.env); e != "" && !given[s.flag] {
+			*vals[s.env] = e
+		}
 	}
 	if fs.NArg() > 0 {
 		return nil, &configError{Setting: "flags", Msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
@@ -214,7 +220,8 @@ func baseURL(raw string, slash bool) (string, error) {
 		return "", fmt.Errorf("%q is not an absolute http(s) URL", raw)
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", fmt.Errorf("%q must not have a query, fragment or user info", raw)
+		// Redacted: user info may hold a password.
+		return "", fmt.Errorf("%q must not have a query, fragment or user info", u.Redacted())
 	}
 	s := u.String()
 	if slash && !strings.HasSuffix(s, "/") {

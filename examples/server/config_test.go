@@ -114,6 +114,36 @@ func TestParseConfigHelp(t *testing.T) {
 	}
 }
 
+// TestParseConfigUsageHidesSecrets: usage, printed on -h and on a wrong
+// flag, must not show the environment's values as defaults.
+func TestParseConfigUsageHidesSecrets(t *testing.T) {
+	t.Parallel()
+	env := envOf(map[string]string{
+		"UKETSUKE_ADMIN_TOKEN": "admin-token-secret-0123456789",
+		"UKETSUKE_SECRET_KEY":  "c2VjcmV0LWtleS1zZWNyZXQta2V5LXNlY3JldC1rZXk=",
+		"UKETSUKE_DB":          "postgres://u:dsn-password@db/x",
+	})
+	for _, args := range [][]string{{"-h"}, {"-no-such-flag"}} {
+		var out strings.Builder
+		if _, err := parseConfig(args, env, &out); err == nil {
+			t.Fatalf("%v: no error", args)
+		}
+		for _, secret := range []string{"admin-token-secret", "c2VjcmV0", "dsn-password"} {
+			if strings.Contains(out.String(), secret) {
+				t.Errorf("%v: usage shows %q:\n%s", args, secret, out.String())
+			}
+		}
+	}
+}
+
+func TestBaseURLRedactsUserInfo(t *testing.T) {
+	t.Parallel()
+	_, err := baseURL("https://user:url-password@example.com/", false)
+	if err == nil || strings.Contains(err.Error(), "url-password") {
+		t.Errorf("baseURL error = %v, want an error without the password", err)
+	}
+}
+
 func TestKeyFilePath(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{

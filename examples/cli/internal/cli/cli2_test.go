@@ -263,6 +263,20 @@ func TestCheckin(t *testing.T) {
 	}
 }
 
+// TestServerBadInput: a token with inner white space and a server URL with
+// a password are refused, naming the setting without echoing the secret.
+func TestServerBadInput(t *testing.T) {
+	t.Parallel()
+	r := run(t, map[string]string{EnvServerToken: "tok en-secret"}, "", "rooms", "--server", "http://127.0.0.1:1", "--org", "acme").want(t, ExitUsage)
+	if !strings.Contains(r.stderr, EnvServerToken) || strings.Contains(r.stderr, "en-secret") {
+		t.Errorf("stderr: %q", r.stderr)
+	}
+	r = run(t, nil, "", "rooms", "--server", "http://u:url-secret@127.0.0.1:1", "--org", "acme").want(t, ExitUsage)
+	if !strings.Contains(r.stderr, "--server") || strings.Contains(r.stderr, "url-secret") {
+		t.Errorf("stderr: %q", r.stderr)
+	}
+}
+
 func TestTokenURL(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{

@@ -38,6 +38,20 @@ func (a *app) clientFor(cf *credFlags) (*lineworks.Client, *creds, error) {
 	return cl, cr, nil
 }
 
+// botClientFor is clientFor for commands that act as the bot: it also
+// needs the bot ID.
+func (a *app) botClientFor(cf *credFlags) (*lineworks.Client, int64, error) {
+	cl, cr, err := a.clientFor(cf)
+	if err != nil {
+		return nil, 0, err
+	}
+	botID, err := cr.needBot()
+	if err != nil {
+		return nil, 0, err
+	}
+	return cl, botID, nil
+}
+
 // botArg takes the bot ID from the only positional argument, else from the
 // credentials (--bot-id, UKETSUKE_BOT_ID, profile).
 func (a *app) botArg(c *cmd, pos []string, cf *credFlags) error {
@@ -155,11 +169,7 @@ Show a bot's settings. BOT_ID defaults to --bot-id / UKETSUKE_BOT_ID.`)
 	if err := a.botArg(c, pos, cf); err != nil {
 		return err
 	}
-	cl, cr, err := a.clientFor(cf)
-	if err != nil {
-		return err
-	}
-	botID, err := cr.needBot()
+	cl, botID, err := a.botClientFor(cf)
 	if err != nil {
 		return err
 	}
@@ -249,11 +259,7 @@ BOT_ID defaults to --bot-id / UKETSUKE_BOT_ID.`)
 	if *domain <= 0 {
 		return a.usageErr(c, "--domain is required (a positive domain ID)")
 	}
-	cl, cr, err := a.clientFor(cf)
-	if err != nil {
-		return err
-	}
-	botID, err := cr.needBot()
+	cl, botID, err := a.botClientFor(cf)
 	if err != nil {
 		return err
 	}
@@ -298,11 +304,7 @@ func (a *app) cmdChannelGet(args []string) error {
 	if err != nil {
 		return err
 	}
-	cl, cr, err := a.clientFor(cf)
-	if err != nil {
-		return err
-	}
-	botID, err := cr.needBot()
+	cl, botID, err := a.botClientFor(cf)
 	if err != nil {
 		return err
 	}
@@ -333,11 +335,7 @@ func (a *app) cmdChannelMembers(args []string) error {
 	if err != nil {
 		return err
 	}
-	cl, cr, err := a.clientFor(cf)
-	if err != nil {
-		return err
-	}
-	botID, err := cr.needBot()
+	cl, botID, err := a.botClientFor(cf)
 	if err != nil {
 		return err
 	}

@@ -51,11 +51,7 @@ message names the offending field and exits 1 without any request.`)
 		return invalidContent(err)
 	}
 
-	cl, cr, err := a.clientFor(cf)
-	if err != nil {
-		return err
-	}
-	botID, err := cr.needBot()
+	cl, botID, err := a.botClientFor(cf)
 	if err != nil {
 		return err
 	}

@@ -42,9 +42,17 @@ func (a *app) serverTarget(c *cmd, sf *serverFlags, resource string) (string, st
 	case org == "":
 		return "", "", a.usageErr(c, "--org is required (or set %s)", EnvOrg)
 	}
+	if strings.ContainsFunc(token, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		// Never quote the token.
+		return "", "", a.usageErr(c, "--token (or %s) contains white space or control characters; paste the token alone", EnvServerToken)
+	}
 	u, err := url.Parse(server)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", "", a.usageErr(c, "--server %q: need an absolute http(s) URL", server)
+	}
+	if u.User != nil {
+		// The URL ends up in error messages: keep passwords out of it.
+		return "", "", a.usageErr(c, "--server %q: must not contain user info; give the API token with --token or %s", u.Redacted(), EnvServerToken)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/") + "/api/v1/orgs/" + url.PathEscape(org) + "/" + resource
 	u.RawPath = ""
