@@ -12,10 +12,31 @@ import (
 	"github.com/uketsuke/uketsuke/reception"
 )
 
-// Each queue operation is one statement in autocommit mode on the write
-// connection. A writing statement takes SQLite's write lock before it reads
-// anything, so a lease's choice of rows and its update are atomic across
-// every Store on the file, with no transaction round trips.
+// Each queue operation is one statement on the write connection. A writing
+// statement takes SQLite's write lock before it reads anything, so a lease's
+// choice of rows and its update are atomic across every Store on the file.
+// The statements in relaxedStmts commit without syncing the disk (see
+// Store.relaxed); the others run in autocommit mode with the configured
+// synchronous setting.
+
+// relaxedStmts are the queue statements whose loss in a power cut repeats
+// work instead of losing it: a lease (leased again), a completion (sent
+// again when its lease lapses), a retry's schedule and a release (the lease
+// lapses instead). Burying an entry and recording a callback's outcome stay
+// durable.
+var relaxedStmts = [nWstmt]bool{
+	wLeaseOutbox: true, wCompleteOutbox: true, wRetryOutbox: true, wReleaseOutbox: true,
+	wLeaseInbox: true, wReleaseInbox: true,
+}
+
+// queueStmt runs fn with the write statement k: on its own for a durable
+// statement, in a relaxed transaction for one of relaxedStmts.
+func (s *Store) queueStmt(ctx context.Context, k wstmt, op string, fn func(st *sql.Stmt) error) error {
+	if !relaxedStmts[k] {
+		return fn(s.ws[k])
+	}
+	return s.relaxed(ctx, op, func(tx *sql.Tx) error { return fn(s.stmt(ctx, tx, k)) })
+}
 
 func scanOutbox(sc scanner) (*reception.OutboxEntry, error) {
 	var (
@@ -61,13 +82,19 @@ func lease[T any](ctx context.Context, s *Store, k wstmt, op string, scan func(s
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("sqlitestore: %s: %w", op, err)
 	}
-	rows, err := s.ws[k].QueryContext(ctx, owner, micros(now.Add(leaseFor)), micros(now), n)
+	var out []T
+	err := s.queueStmt(ctx, k, op, func(st *sql.Stmt) error {
+		rows, err := st.QueryContext(ctx, owner, micros(now.Add(leaseFor)), micros(now), n)
+		if err != nil {
+			return s.fail(ctx, op, err)
+		}
+		if out, err = scanAll(rows, scan); err != nil {
+			return s.fail(ctx, op, err)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, s.fail(ctx, op, err)
-	}
-	out, err := scanAll(rows, scan)
-	if err != nil {
-		return nil, s.fail(ctx, op, err)
+		return nil, err
 	}
 	return out, nil
 }
@@ -79,13 +106,21 @@ func (s *Store) leaseOp(ctx context.Context, k wstmt, check rstmt, kind, op, id,
 		return fmt.Errorf("sqlitestore: %s: %w", op, err)
 	}
 	if owner != "" { // '' is the owner of unleased entries
-		res, err := s.ws[k].ExecContext(ctx, append([]any{id, owner}, args...)...)
+		var n int64
+		err := s.queueStmt(ctx, k, op, func(st *sql.Stmt) error {
+			res, err := st.ExecContext(ctx, append([]any{id, owner}, args...)...)
+			if err != nil {
+				return s.fail(ctx, op, err)
+			}
+			if n, err = res.RowsAffected(); err != nil {
+				return s.fail(ctx, op, err)
+			}
+			return nil
+		})
 		if err != nil {
-			return s.fail(ctx, op, err)
+			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return s.fail(ctx, op, err)
-		} else if n == 1 {
+		if n == 1 {
 			return nil
 		}
 	}
@@ -115,15 +150,18 @@ func (s *Store) release(ctx context.Context, k wstmt, op, owner string) (int, er
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("sqlitestore: %s: %w", op, err)
 	}
-	res, err := s.ws[k].ExecContext(ctx, owner)
-	if err != nil {
-		return 0, s.fail(ctx, op, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, s.fail(ctx, op, err)
-	}
-	return int(n), nil
+	var n int64
+	err := s.queueStmt(ctx, k, op, func(st *sql.Stmt) error {
+		res, err := st.ExecContext(ctx, owner)
+		if err != nil {
+			return s.fail(ctx, op, err)
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return s.fail(ctx, op, err)
+		}
+		return nil
+	})
+	return int(n), err
 }
 
 // ---- outbox
@@ -166,7 +204,9 @@ func (s *Store) CompleteOutbox(ctx context.Context, id, owner string, sentAt tim
 	if notified == nil || owner == "" || !notifiedApplies(*notified) {
 		return s.leaseOp(ctx, wCompleteOutbox, rOutboxLease, kind, op, id, owner, micros(sentAt))
 	}
-	err := s.write(ctx, op, func(tx *sql.Tx) error {
+	// Relaxed like the completion alone (see relaxedStmts): a lost event
+	// is recorded again with the repeated send.
+	err := s.relaxed(ctx, op, func(tx *sql.Tx) error {
 		var orgID, visitID string
 		err := s.stmt(ctx, tx, wCompleteOutboxRet).QueryRowContext(ctx, id, owner, micros(sentAt)).Scan(&orgID, &visitID)
 		switch {

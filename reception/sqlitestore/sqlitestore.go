@@ -24,6 +24,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -49,6 +50,10 @@ type Store struct {
 	box *reception.SecretBox
 	ws  []*sql.Stmt // indexed by wstmt, prepared on w
 	rs  []*sql.Stmt // indexed by rstmt, prepared on r
+	// durable is the configured synchronous pragma, restored on the write
+	// connection after a relaxed commit; "" when writes are not synced
+	// per commit anyway (NORMAL), so that relaxing changes nothing.
+	durable string
 }
 
 var _ reception.Store = (*Store)(nil)
@@ -168,6 +173,9 @@ func Open(ctx context.Context, path string, box *reception.SecretBox, opts ...Op
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
 	s := &Store{w: w, r: r, box: box}
+	if c.synchronous != "NORMAL" {
+		s.durable = "PRAGMA synchronous = " + c.synchronous
+	}
 	if err := s.init(ctx); err != nil {
 		_ = s.Close()
 		return nil, err
@@ -317,7 +325,51 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error)
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sqlitestore: %s: %w", op, err)
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	return s.inTx(ctx, s.w, op, fn)
+}
+
+// relaxed is write for a transaction whose loss in a power cut costs a
+// repetition, never an acknowledged fact: it commits with synchronous=NORMAL
+// (the write-ahead log is not synced for it; the next durable commit or
+// checkpoint syncs it along). Outbox leases and completions are such
+// transactions — a lost completion sends its message again when the lease
+// lapses, a lost lease is leased again — and they are half of a delivery's
+// commits, so a delivery waits for the disk once (its check-in) instead of
+// twice. A crash of the process loses nothing either way: SQLite has the
+// commit in the log.
+func (s *Store) relaxed(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sqlitestore: %s: %w", op, err)
+	}
+	if s.durable == "" {
+		return s.inTx(ctx, s.w, op, fn)
+	}
+	// synchronous is a setting of the connection, and SQLite refuses to
+	// change it inside a transaction: set it around one.
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return s.fail(ctx, op, err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
+		return s.fail(ctx, op, err)
+	}
+	defer func() {
+		// The connection must be durable again before it serves the next
+		// check-in; one that cannot be reset is thrown away (the pool
+		// opens a new one with the configured pragmas).
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), s.durable); err != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	return s.inTx(ctx, conn, op, fn)
+}
+
+// inTx runs fn in a transaction begun on db and commits it if fn succeeds.
+func (s *Store) inTx(ctx context.Context, db interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}, op string, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return s.fail(ctx, op, err)
 	}

@@ -230,6 +230,58 @@ func TestPragmas(t *testing.T) {
 	}
 }
 
+// TestRelaxedCommitsRestoreDurability checks that the write connection is
+// back to the configured synchronous mode after each queue operation that
+// commits relaxed — including a failing one — so that the next check-in is
+// durable.
+func TestRelaxedCommitsRestoreDurability(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, mode := range []struct{ name, want string }{{"FULL", "2"}, {"EXTRA", "3"}} {
+		s := mustOpen(t, filepath.Join(t.TempDir(), mode.name+".db"), newBox(t), WithSynchronous(mode.name))
+		synchronous := func(after string) {
+			t.Helper()
+			var got string
+			if err := s.w.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != mode.want {
+				t.Errorf("%s: after %s, PRAGMA synchronous = %s, want %s", mode.name, after, got, mode.want)
+			}
+		}
+		now := time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
+		if err := s.PutOrganization(ctx, &reception.Organization{ID: "org-a", Name: "A"}); err != nil {
+			t.Fatal(err)
+		}
+		v := &reception.Visit{ID: "v1", OrgID: "org-a", ButtonID: "b1", Status: reception.StatusWaiting, CreatedAt: now}
+		e := reception.NewOutboxEntry("org-a", reception.Target{Kind: reception.TargetRoom, ID: "room-1"}, []byte(`{"type":"text","text":"x"}`), "k1", now)
+		e.VisitID = v.ID
+		if err := s.CheckIn(ctx, v, []*reception.OutboxEntry{e}); err != nil {
+			t.Fatal(err)
+		}
+		leased, err := s.LeaseOutbox(ctx, "me", 10, time.Minute, now)
+		if err != nil || len(leased) != 1 {
+			t.Fatalf("LeaseOutbox = %d entries, %v; want 1", len(leased), err)
+		}
+		synchronous("a lease")
+		if err := s.CompleteOutbox(ctx, e.ID, "someone-else", now, nil); !errors.Is(err, reception.ErrConflict) {
+			t.Errorf("CompleteOutbox by another owner = %v, want ErrConflict", err)
+		}
+		synchronous("a refused completion")
+		if err := s.CompleteOutbox(ctx, e.ID, "me", now, &reception.VisitEvent{Kind: reception.EventNotified, At: now}); err != nil {
+			t.Fatal(err)
+		}
+		synchronous("a completion with its event")
+		got, err := s.GetVisit(ctx, "org-a", v.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(got.Events); n != 2 || got.Events[1].Kind != reception.EventNotified {
+			t.Errorf("visit events after the completion = %+v, want checked_in then notified", got.Events)
+		}
+	}
+}
+
 func TestOpenRefuses(t *testing.T) {
 	t.Parallel()
 	box := newBox(t)
