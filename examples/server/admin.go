@@ -764,7 +764,7 @@ func (p *pages) visitsCSV(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	req.Header.Set("Authorization", "Bearer "+string(p.a.adminToken))
-	p.apiFor(org).ServeHTTP(w, req)
+	p.apiMux.ServeHTTP(w, req)
 }
 
 // trimmedForm returns a form value trimmed of white space (ASCII and

@@ -26,6 +26,25 @@ type api struct {
 	hc         *http.Client // token and bot requests to LINE WORKS
 	now        func() time.Time
 	loc        *time.Location
+	// demoURLs are the in-process fake's, which the demo organization's
+	// requests go to; nil without demo mode.
+	demoURLs *lineworksURLs
+}
+
+// lineworksURLs are where one organization's requests to LINE WORKS go.
+type lineworksURLs struct {
+	API, Token, Authorize string
+}
+
+// urlsFor returns the LINE WORKS endpoints of orgID: the fake's for the demo
+// organization in demo mode, so that verifying its credentials, creating its
+// bot or signing in to it never reaches the real LINE WORKS; the
+// configured ones for everyone else.
+func (a *api) urlsFor(orgID string) lineworksURLs {
+	if orgID == demoOrgID && a.demoURLs != nil {
+		return *a.demoURLs
+	}
+	return lineworksURLs{API: a.cfg.APIURL, Token: a.cfg.TokenURL, Authorize: a.cfg.AuthURL + "authorize"}
 }
 
 const apiPrefix = "/api/v1"

@@ -248,7 +248,7 @@ func (a *api) serviceAccount(org *reception.Organization) *lineworks.ServiceAcco
 	in := org.Integration
 	return &lineworks.ServiceAccount{
 		ClientID: in.ClientID, ClientSecret: in.ClientSecret, ServiceAccountID: in.ServiceAccountID,
-		PrivateKey: in.PrivateKey, Scopes: in.Scopes, TokenURL: a.cfg.TokenURL, HTTPClient: a.hc,
+		PrivateKey: in.PrivateKey, Scopes: in.Scopes, TokenURL: a.urlsFor(org.ID).Token, HTTPClient: a.hc,
 	}
 }
 
@@ -367,7 +367,7 @@ func (a *api) createBot(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return credentialAPIError(err)
 	}
-	client, err := lineworks.NewClient(ts, lineworks.WithBaseURL(a.cfg.APIURL), lineworks.WithHTTPClient(a.hc))
+	client, err := lineworks.NewClient(ts, lineworks.WithBaseURL(a.urlsFor(org.ID).API), lineworks.WithHTTPClient(a.hc))
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -419,6 +420,14 @@ func TestDemo(t *testing.T) {
 	call(t, "GET", base+apiPrefix+"/orgs/demo/visits", nil, &visits, http.StatusOK)
 	if len(visits) != 1 || visits[0].Status != "accepted" || visits[0].Handler != "佐藤 花子" {
 		t.Errorf("visits = %+v", visits)
+	}
+	// The public API checks the demo organization's credentials at the
+	// built-in fake, which knows its key; the real LINE WORKS would refuse
+	// them (and is not reachable from tests).
+	var v verifyJSON
+	call(t, "POST", base+apiPrefix+"/orgs/demo/lineworks/verify", nil, &v, http.StatusOK)
+	if !v.OK || !slices.Contains(v.Scopes, "bot") {
+		t.Errorf("verify of the demo organization = %+v, want ok with the bot scope", v)
 	}
 
 	cancel()

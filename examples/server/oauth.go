@@ -45,10 +45,7 @@ func (p *pages) registerOAuth(mux *http.ServeMux) {
 // userAuth is the organization's user-account OAuth flow. The demo
 // organization signs in at the in-process fake.
 func (p *pages) userAuth(r *http.Request, org *reception.Organization) lineworks.UserAuth {
-	authURL, tokenURL := p.a.cfg.AuthURL+"authorize", p.a.cfg.TokenURL
-	if org.ID == demoOrgID && p.dm != nil {
-		authURL, tokenURL = p.dm.fake.AuthURL, p.dm.fake.TokenURL
-	}
+	urls := p.a.urlsFor(org.ID)
 	// GET /users/me needs user.read; apps granted only the profile subset
 	// ask for that.
 	scope := "user.profile.read"
@@ -59,7 +56,7 @@ func (p *pages) userAuth(r *http.Request, org *reception.Organization) lineworks
 		ClientID: org.Integration.ClientID, ClientSecret: org.Integration.ClientSecret,
 		RedirectURL: p.baseURL(r) + oauthCallbackPath,
 		Scopes:      []string{scope},
-		Endpoint:    oauth2.Endpoint{AuthURL: authURL, TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInParams},
+		Endpoint:    oauth2.Endpoint{AuthURL: urls.Authorize, TokenURL: urls.Token, AuthStyle: oauth2.AuthStyleInParams},
 	}}
 }
 
@@ -148,11 +145,7 @@ func (p *pages) oauthCallback(w http.ResponseWriter, r *http.Request) {
 			" — check that the app's Redirect URL is "+p.baseURL(r)+oauthCallbackPath, adminURL(org.ID, "", ""))
 		return
 	}
-	apiURL := p.a.cfg.APIURL
-	if org.ID == demoOrgID && p.dm != nil {
-		apiURL = p.dm.fake.APIURL
-	}
-	client, err := lineworks.NewClient(oauth2.StaticTokenSource(tok), lineworks.WithBaseURL(apiURL), lineworks.WithHTTPClient(p.a.hc))
+	client, err := lineworks.NewClient(oauth2.StaticTokenSource(tok), lineworks.WithBaseURL(p.a.urlsFor(org.ID).API), lineworks.WithHTTPClient(p.a.hc))
 	var me *lineworks.User
 	if err == nil {
 		me, err = client.Users.Get(ctx, "me")

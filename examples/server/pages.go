@@ -24,14 +24,12 @@ import (
 // callAPI), so validation, trimming and warnings exist once.
 type pages struct {
 	a *api
-	// apiMux is the JSON API. demoAPI is the same API for the demo
-	// organization, pointed at the in-process fake LINE WORKS (nil without
-	// demo mode), so that verifying credentials or looking up users of the
-	// demo organization never goes to the real LINE WORKS.
-	apiMux, demoAPI http.Handler
-	dm              *demo
-	log             *slog.Logger
-	now             func() time.Time
+	// apiMux is the JSON API, which sends the demo organization's LINE
+	// WORKS requests to the in-process fake itself (api.urlsFor).
+	apiMux http.Handler
+	dm     *demo
+	log    *slog.Logger
+	now    func() time.Time
 
 	sessions *sessionStore
 
@@ -44,15 +42,6 @@ func newPages(a *api, dm *demo) *pages {
 	mux := http.NewServeMux()
 	a.register(mux)
 	p.apiMux = mux
-	if dm != nil {
-		da := *a
-		cfg := *a.cfg
-		cfg.APIURL, cfg.TokenURL = dm.fake.APIURL, dm.fake.TokenURL
-		da.cfg = &cfg
-		dmux := http.NewServeMux()
-		da.register(dmux)
-		p.demoAPI = dmux
-	}
 	return p
 }
 
@@ -133,7 +122,7 @@ func (p *pages) callAPI(ctx context.Context, orgID, token, method, path string, 
 		req.Header.Set("Content-Type", "application/json")
 	}
 	rec := &recorder{header: http.Header{}}
-	p.apiFor(orgID).ServeHTTP(rec, req)
+	p.apiMux.ServeHTTP(rec, req)
 	if rec.code == 0 {
 		rec.code = http.StatusOK
 	}
@@ -149,14 +138,6 @@ func (p *pages) callAPI(ctx context.Context, orgID, token, method, path string, 
 		return json.Unmarshal(rec.body.Bytes(), out)
 	}
 	return nil
-}
-
-// apiFor returns the API that serves orgID.
-func (p *pages) apiFor(orgID string) http.Handler {
-	if orgID == demoOrgID && p.demoAPI != nil {
-		return p.demoAPI
-	}
-	return p.apiMux
 }
 
 // recorder is the ResponseWriter of an in-process API call.

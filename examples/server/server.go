@@ -75,6 +75,9 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	}
 
 	a := &api{store: store, svc: svc, adminToken: []byte(adminToken), cfg: cfg, log: log, hc: hc, now: time.Now, loc: time.Local}
+	if dm != nil {
+		a.demoURLs = &lineworksURLs{API: dm.fake.APIURL, Token: dm.fake.TokenURL, Authorize: dm.fake.AuthURL}
+	}
 	mux := http.NewServeMux()
 	a.register(mux)
 	newPages(a, dm).register(mux)
