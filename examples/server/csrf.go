@@ -2,78 +2,107 @@ package main
 
 import (
 	"crypto/subtle"
+	"encoding/base64"
 	"net/http"
 	"sync"
 	"time"
 )
 
 // Admin sessions. Signing in with the admin token creates a session: the
-// cookie holds a random session ID (never the token), HttpOnly and
-// SameSite=Strict; the session holds the CSRF token every admin form
-// carries in a hidden field. Sessions live in this process's memory: a
-// restart signs admins out, and several replicas need sticky sessions.
+// cookie holds a sealed session ID and expiry (never the token), HttpOnly
+// and SameSite=Strict; the session's CSRF token, which every admin form
+// carries in a hidden field, is derived from its ID. Both keys are derived
+// from the admin token, so every replica configured with the same token
+// accepts the same sessions, a restart keeps admins signed in, and changing
+// the token signs everyone out. Signing out is remembered by the process
+// that served it (the browser drops its cookie in any case); a copied
+// cookie stays valid on other replicas until it expires.
 
 const (
 	sessionCookie   = "uk_admin"
 	loginCSRFCookie = "uk_login"
 	sessionTTL      = 12 * time.Hour
 	csrfField       = "csrf"
-	maxSessions     = 10000
+	maxRevoked      = 10000
 )
 
 type session struct {
 	id      string
 	csrf    string
 	expires time.Time
+	cookie  string // the sealed value of the session cookie
+}
+
+// sessionClaims is what a session cookie seals.
+type sessionClaims struct {
+	ID      string `json:"id"`
+	Expires int64  `json:"exp"` // Unix seconds
 }
 
 type sessionStore struct {
-	now func() time.Time
-	mu  sync.Mutex
-	m   map[string]*session
+	now     func() time.Time
+	cookies sealer
+	csrf    sealer
+
+	mu      sync.Mutex
+	revoked map[string]time.Time // signed-out session ID → its expiry
 }
 
-func newSessionStore(now func() time.Time) *sessionStore {
-	return &sessionStore{now: now, m: map[string]*session{}}
+func newSessionStore(adminToken []byte, now func() time.Time) *sessionStore {
+	return &sessionStore{now: now, cookies: newSealer(adminToken, "admin-session"), csrf: newSealer(adminToken, "admin-csrf"),
+		revoked: map[string]time.Time{}}
 }
 
 func (s *sessionStore) create() *session {
+	c := sessionClaims{ID: randomToken(24), Expires: s.now().Add(sessionTTL).Unix()}
+	ss := s.session(c)
+	ss.cookie = s.cookies.seal(c)
+	return ss
+}
+
+func (s *sessionStore) session(c sessionClaims) *session {
+	return &session{id: c.ID, expires: time.Unix(c.Expires, 0),
+		csrf: base64.RawURLEncoding.EncodeToString(s.csrf.mac(c.ID))}
+}
+
+// get returns the session a cookie value seals, or nil when it is forged,
+// expired or signed out.
+func (s *sessionStore) get(cookie string) *session {
+	var c sessionClaims
+	if cookie == "" || !s.cookies.open(cookie, &c) || !s.valid(c.ID, time.Unix(c.Expires, 0)) {
+		return nil
+	}
+	ss := s.session(c)
+	ss.cookie = cookie
+	return ss
+}
+
+// valid reports whether the session id, expiring at expires, is still on.
+func (s *sessionStore) valid(id string, expires time.Time) bool {
+	if id == "" || !s.now().Before(expires) {
+		return false
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	if len(s.m) >= maxSessions {
-		for id, ss := range s.m {
-			if now.After(ss.expires) {
-				delete(s.m, id)
+	_, out := s.revoked[id]
+	return !out
+}
+
+// delete signs the session out in this process.
+func (s *sessionStore) delete(ss *session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.revoked) >= maxRevoked {
+		now := s.now()
+		for id, exp := range s.revoked {
+			if !now.Before(exp) {
+				delete(s.revoked, id)
 			}
 		}
 	}
-	ss := &session{id: randomToken(32), csrf: randomToken(32), expires: now.Add(sessionTTL)}
-	s.m[ss.id] = ss
-	return ss
-}
-
-func (s *sessionStore) get(id string) *session {
-	if id == "" {
-		return nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ss := s.m[id]
-	if ss == nil {
-		return nil
-	}
-	if s.now().After(ss.expires) {
-		delete(s.m, id)
-		return nil
-	}
-	return ss
-}
-
-func (s *sessionStore) delete(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, id)
+	// Only an admin can sign out, so the map stays small; the pruning
+	// above only keeps it from holding sessions that expired anyway.
+	s.revoked[ss.id] = ss.expires
 }
 
 // session returns the request's admin session, or nil.
@@ -161,7 +190,7 @@ func (p *pages) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := p.sessions.create()
-	setCookie(w, r, sessionCookie, s.id, "/", sessionTTL, http.SameSiteStrictMode)
+	setCookie(w, r, sessionCookie, s.cookie, "/", sessionTTL, http.SameSiteStrictMode)
 	setCookie(w, r, loginCSRFCookie, "", "/admin", -1, http.SameSiteStrictMode)
 	p.log.Info("admin signed in")
 	next := r.PostFormValue("next")
@@ -172,7 +201,7 @@ func (p *pages) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *pages) logout(w http.ResponseWriter, r *http.Request, s *session) {
-	p.sessions.delete(s.id)
+	p.sessions.delete(s)
 	setCookie(w, r, sessionCookie, "", "/", -1, http.SameSiteStrictMode)
 	http.Redirect(w, r, "/admin", http.StatusSeeOther)
 }

@@ -14,27 +14,32 @@ import (
 
 // Admins' LINE WORKS sign-in. An admin (signed in with the admin token)
 // clicks 「LINE WORKS でサインインして設定」: /auth/lineworks/start sends the
-// browser to LINE WORKS with a random state, kept in a short-lived HttpOnly
-// cookie; /auth/callback/lineworks checks it, exchanges the code with the
+// browser to LINE WORKS with a random state, kept (sealed, with the
+// organization and the admin session) in a short-lived HttpOnly cookie;
+// /auth/callback/lineworks checks it, exchanges the code with the
 // organization's own app credentials, asks GET /users/me who signed in and
 // stores that user as the organization's admin user ID (the bot's
-// administrator), so nobody has to copy a user ID by hand.
+// administrator), so nobody has to copy a user ID by hand. Nothing is kept
+// in the process between the two: the callback may reach another replica.
 
 const (
 	oauthStartPath    = "/auth/lineworks/start"
 	oauthCallbackPath = "/auth/callback/lineworks"
 	oauthStateCookie  = "uk_oauth_state"
 	oauthTTL          = 10 * time.Minute
-	maxPendingOAuth   = 1000
 )
 
-// oauthPending is a sign-in in progress: the organization and the admin
-// session that started it. The callback arrives as a cross-site navigation,
-// which does not carry the SameSite=Strict session cookie, so the session
-// is found through the state instead.
+// oauthPending is a sign-in in progress, sealed in the state cookie: the
+// state sent to LINE WORKS, the organization and the admin session that
+// started it. The callback arrives as a cross-site navigation, which does
+// not carry the SameSite=Strict session cookie, so the session comes from
+// here instead.
 type oauthPending struct {
-	org, sessionID string
-	expires        time.Time
+	State          string `json:"state"`
+	Org            string `json:"org"`
+	Session        string `json:"sid"`
+	SessionExpires int64  `json:"sexp"` // Unix seconds
+	Expires        int64  `json:"exp"`  // Unix seconds
 }
 
 func (p *pages) registerOAuth(mux *http.ServeMux) {
@@ -77,24 +82,9 @@ func (p *pages) oauthStart(w http.ResponseWriter, r *http.Request, s *session) {
 		p.message(w, http.StatusInternalServerError, "サインインを開始できませんでした", err.Error(), adminURL(id, "", ""))
 		return
 	}
-	now := p.now()
-	p.mu.Lock()
-	if len(p.pending) >= maxPendingOAuth {
-		for k, v := range p.pending {
-			if now.After(v.expires) {
-				delete(p.pending, k)
-			}
-		}
-	}
-	if len(p.pending) >= maxPendingOAuth {
-		p.mu.Unlock()
-		p.message(w, http.StatusServiceUnavailable, "サインインが混み合っています", "Too many sign-ins in progress; try again in a few minutes.", adminURL(id, "", ""))
-		return
-	}
-	p.pending[state] = &oauthPending{org: org.ID, sessionID: s.id, expires: now.Add(oauthTTL)}
-	p.mu.Unlock()
+	pend := oauthPending{State: state, Org: org.ID, Session: s.id, SessionExpires: s.expires.Unix(), Expires: p.now().Add(oauthTTL).Unix()}
 	// Lax, not Strict: the cookie must come back with LINE WORKS' redirect.
-	setCookie(w, r, oauthStateCookie, state, "/auth/", oauthTTL, http.SameSiteLaxMode)
+	setCookie(w, r, oauthStateCookie, p.oauthCookies.seal(pend), "/auth/", oauthTTL, http.SameSiteLaxMode)
 	http.Redirect(w, r, authURL, http.StatusFound)
 }
 
@@ -112,21 +102,20 @@ func (p *pages) oauthCallback(w http.ResponseWriter, r *http.Request) {
 			"The sign-in expired or was started in another browser. Start it again from the admin page.", "/admin")
 		return
 	}
-	p.mu.Lock()
-	pend := p.pending[c.Value]
-	p.mu.Unlock()
-	if pend == nil || p.now().After(pend.expires) || p.sessions.get(pend.sessionID) == nil {
+	var pend oauthPending
+	if !p.oauthCookies.open(c.Value, &pend) || !p.now().Before(time.Unix(pend.Expires, 0)) ||
+		!p.sessions.valid(pend.Session, time.Unix(pend.SessionExpires, 0)) {
 		p.message(w, http.StatusForbidden, "サインインを確認できませんでした",
 			"This sign-in was not started from an admin session here, or it expired. Start it again from the admin page.", "/admin")
 		return
 	}
 	ctx := context.WithValue(r.Context(), oauth2.HTTPClient, p.a.hc)
-	org, err := p.a.store.GetOrganizationWithSecrets(ctx, pend.org)
+	org, err := p.a.store.GetOrganizationWithSecrets(ctx, pend.Org)
 	if err != nil {
 		p.message(w, http.StatusNotFound, "組織が見つかりません", err.Error(), "/admin")
 		return
 	}
-	tok, err := p.userAuth(r, org).Exchange(ctx, r, c.Value)
+	tok, err := p.userAuth(r, org).Exchange(ctx, r, pend.State)
 	if errors.Is(err, lineworks.ErrStateMismatch) {
 		// A forged or replayed redirect: refuse it, and leave the real
 		// sign-in (cookie and pending state) alone.
@@ -135,9 +124,6 @@ func (p *pages) oauthCallback(w http.ResponseWriter, r *http.Request) {
 			"The sign-in response does not belong to the sign-in this browser started.", adminURL(org.ID, "", ""))
 		return
 	}
-	p.mu.Lock()
-	delete(p.pending, c.Value)
-	p.mu.Unlock()
 	setCookie(w, r, oauthStateCookie, "", "/auth/", -1, http.SameSiteLaxMode)
 	if err != nil {
 		p.log.Warn("LINE WORKS sign-in failed", "org", org.ID, "err", err)

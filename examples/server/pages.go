@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -32,13 +31,13 @@ type pages struct {
 	now    func() time.Time
 
 	sessions *sessionStore
-
-	mu      sync.Mutex
-	pending map[string]*oauthPending // OAuth state → sign-in in progress
+	// oauthCookies seals LINE WORKS sign-ins in progress (see oauth.go).
+	oauthCookies sealer
 }
 
 func newPages(a *api, dm *demo) *pages {
-	p := &pages{a: a, dm: dm, log: a.log, now: a.now, sessions: newSessionStore(a.now), pending: map[string]*oauthPending{}}
+	p := &pages{a: a, dm: dm, log: a.log, now: a.now, sessions: newSessionStore(a.adminToken, a.now),
+		oauthCookies: newSealer(a.adminToken, "lineworks-sign-in")}
 	mux := http.NewServeMux()
 	a.register(mux)
 	p.apiMux = mux
