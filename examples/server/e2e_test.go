@@ -78,11 +78,15 @@ func call(t *testing.T, method, u string, body, out any, want int) {
 	}
 }
 
-func get(t *testing.T, u string) (int, string) {
+// get requests u, sending cookies if any, and returns the status and body.
+func get(t *testing.T, u string, cookies ...*http.Cookie) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", u, nil)
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/base64"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -27,15 +26,7 @@ func decodeSealed(t *testing.T, payload string) string {
 // value.
 func getWithCookie(t *testing.T, u, value string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, u, nil)
-	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: value})
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(data)
+	return get(t, u, &http.Cookie{Name: sessionCookie, Value: value})
 }
 
 func sessionCookieOf(t *testing.T, c *http.Client, base string) string {
