@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,8 +76,17 @@ func TestTwoDispatchersOnePostgres(t *testing.T) {
 	}
 	schema := freshSchema(t)
 	h := newHarness(t, openPG(t, schema))
-	second, err := notify.New(openPG(t, schema), &notify.LineWorksConnector{APIURL: h.fake.APIURL, TokenURL: h.fake.TokenURL},
-		notify.WithDelivery(5*time.Second, 10*time.Millisecond, 16, 4, 5), notify.WithOwner("second-dispatcher"))
+	conn := &notify.LineWorksConnector{APIURL: h.fake.APIURL, TokenURL: h.fake.TokenURL}
+	// The check-ins come from a kiosk process that does not dispatch: a
+	// running service would lease its own check-ins to itself (the fast
+	// path), and the two dispatchers would never compete for an entry.
+	kiosk, err := notify.New(openPG(t, schema), conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := &sentCounter{}
+	other, err := notify.New(openPG(t, schema), conn,
+		notify.WithDelivery(5*time.Second, 10*time.Millisecond, 16, 4, 5), notify.WithOwner("second-dispatcher"), notify.WithMetrics(second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +101,7 @@ func TestTwoDispatchersOnePostgres(t *testing.T) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			v, err := h.svc.CheckIn(context.Background(), h.org.ID, notify.CheckInRequest{ButtonID: "sales", Visitor: notify.Visitor{Name: "visitor " + string(rune('A'+i%26))}})
+			v, err := kiosk.CheckIn(context.Background(), h.org.ID, notify.CheckInRequest{ButtonID: "sales", Visitor: notify.Visitor{Name: "visitor " + string(rune('A'+i%26))}})
 			if err != nil {
 				t.Error(err)
 				return
@@ -99,13 +109,14 @@ func TestTwoDispatchersOnePostgres(t *testing.T) {
 			ids <- v.ID
 		})
 	}
-	h.run()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = second.Run(ctx) }()
-	defer func() { cancel(); <-done }()
 	wg.Wait()
 	close(ids)
+	// Both dispatchers start on the same backlog.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = other.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	h.run()
 	msgs := h.waitMessages(n)
 	time.Sleep(200 * time.Millisecond) // let any duplicate arrive before counting
 	msgs = h.fake.Messages()
@@ -120,5 +131,20 @@ func TestTwoDispatchersOnePostgres(t *testing.T) {
 	}
 	if len(msgs) != n {
 		t.Errorf("messages = %d, want %d", len(msgs), n)
+	}
+	// Both took part; otherwise the test proved nothing about contention.
+	if got := second.sent.Load(); got == 0 || got == int64(n) {
+		t.Errorf("the second dispatcher sent %d of %d messages; want a share of them", got, n)
+	} else {
+		t.Logf("the second dispatcher sent %d of %d messages", got, n)
+	}
+}
+
+// sentCounter counts the messages one service sent.
+type sentCounter struct{ sent atomic.Int64 }
+
+func (c *sentCounter) Inc(name, _ string) {
+	if name == notify.MetricSent {
+		c.sent.Add(1)
 	}
 }
