@@ -508,43 +508,59 @@ func TestFastPathSendsWithoutPolling(t *testing.T) {
 
 // TestUnconfiguredOrganizationWaits: messages of an organization whose
 // integration is incomplete wait for the admin instead of being buried,
-// however many times the dispatcher looks at them.
+// however many times the dispatcher looks at them, and the waiting uses up
+// none of their attempts: once configured, a transient failure is retried.
 func TestUnconfiguredOrganizationWaits(t *testing.T) {
-	ctx := context.Background()
-	clk := &manualClock{now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
-	h := newHarness(t, storeFactories[0].new(t), func(c *harnessConfig) { c.clock = clk.Now })
-	if _, err := h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{ButtonID: "sales"}); err != nil {
-		t.Fatal(err)
-	}
-	full, err := h.store.GetOrganizationWithSecrets(ctx, h.org.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	good := full.Integration
-	full.Integration.BotID = 0 // e.g. the bot is not created yet
-	if err := h.store.PutOrganization(ctx, full); err != nil {
-		t.Fatal(err)
-	}
-	for range 20 { // far more than the harness's 5 attempts
-		if _, err := h.svc.DispatchOnce(ctx); err != nil {
-			t.Fatal(err)
-		}
-		clk.Advance(time.Hour)
-	}
-	if dead, _ := h.store.ListOutbox(ctx, h.org.ID, reception.OutboxFilter{State: reception.OutboxDead}); len(dead) != 0 {
-		t.Fatalf("dead entries: %+v", dead)
-	}
-	full.Integration = good
-	if err := h.store.PutOrganization(ctx, full); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(2100 * time.Millisecond) // the dispatcher's organization cache (wall clock)
-	clk.Advance(time.Hour)
-	if n, err := h.svc.DispatchOnce(ctx); err != nil || n != 1 {
-		t.Fatalf("after configuring: %d, %v", n, err)
-	}
-	if got := len(h.fake.Messages()); got != 1 {
-		t.Errorf("messages = %d, want 1", got)
+	for _, sf := range storeFactories {
+		t.Run(sf.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			clk := &manualClock{now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+			h := newHarness(t, sf.new(t), func(c *harnessConfig) { c.clock = clk.Now })
+			if _, err := h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{ButtonID: "sales"}); err != nil {
+				t.Fatal(err)
+			}
+			full, err := h.store.GetOrganizationWithSecrets(ctx, h.org.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			good := full.Integration
+			full.Integration.BotID = 0 // e.g. the bot is not created yet
+			if err := h.store.PutOrganization(ctx, full); err != nil {
+				t.Fatal(err)
+			}
+			for range 20 { // far more than the harness's 5 attempts
+				if _, err := h.svc.DispatchOnce(ctx); err != nil {
+					t.Fatal(err)
+				}
+				clk.Advance(time.Hour)
+			}
+			waiting, _ := h.store.ListOutbox(ctx, h.org.ID, reception.OutboxFilter{})
+			if len(waiting) != 1 || waiting[0].State != reception.OutboxPending || waiting[0].Attempts != 0 ||
+				!strings.Contains(waiting[0].LastError, "not configured") {
+				t.Fatalf("after 20 looks at an unconfigured organization: %+v; want one pending entry, 0 attempts, the reason", waiting)
+			}
+			full.Integration = good
+			if err := h.store.PutOrganization(ctx, full); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(2100 * time.Millisecond) // the dispatcher's organization cache (wall clock)
+			// The first send after the admin finished fails once: one
+			// attempt of five, so it is retried, not buried.
+			h.fake.InjectFault(sendRoute, 1, lineworkstest.Fault{Status: 500, Code: "INTERNAL_SERVER_ERROR"})
+			for i := range 2 {
+				clk.Advance(time.Hour)
+				if n, err := h.svc.DispatchOnce(ctx); err != nil || n != 1 {
+					t.Fatalf("dispatch %d after configuring: %d, %v", i, n, err)
+				}
+			}
+			if dead, _ := h.store.ListOutbox(ctx, h.org.ID, reception.OutboxFilter{State: reception.OutboxDead}); len(dead) != 0 {
+				t.Fatalf("dead entries: %+v", dead)
+			}
+			if got := len(h.fake.Messages()); got != 1 {
+				t.Errorf("messages = %d, want 1", got)
+			}
+		})
 	}
 }
 

@@ -107,7 +107,7 @@ func (s *Service) deliver(ctx context.Context, e *reception.OutboxEntry, typed l
 		// Waiting for an admin is not a failed attempt: keep the entry,
 		// check again at the longest backoff, never bury it for this.
 		next := now.Add(s.maxBackoff)
-		if rerr := s.store.RetryOutbox(ctx, e.ID, s.owner, next, errorText(err)); rerr != nil {
+		if rerr := s.store.PostponeOutbox(ctx, e.ID, s.owner, next, errorText(err)); rerr != nil {
 			log.Error("scheduling a retry", "err", rerr)
 			return
 		}

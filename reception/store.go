@@ -143,6 +143,13 @@ type Store interface {
 	// RetryOutbox ends owner's lease of an entry, keeping it pending until
 	// nextAttempt, and records lastErr. Ownership as CompleteOutbox.
 	RetryOutbox(ctx context.Context, id, owner string, nextAttempt time.Time, lastErr string) error
+	// PostponeOutbox ends owner's lease of an entry like RetryOutbox, for a
+	// lease that made no attempt at delivery (the organization's LINE WORKS
+	// integration is incomplete, say): the entry waits until until and
+	// records reason, and its Attempts is decremented as by ReleaseOutbox,
+	// so waiting never uses up the attempts a delivery gets. Ownership as
+	// CompleteOutbox.
+	PostponeOutbox(ctx context.Context, id, owner string, until time.Time, reason string) error
 	// DeadOutbox gives up on an entry leased by owner: it becomes dead,
 	// keeps lastErr and is never leased again. Ownership as CompleteOutbox.
 	DeadOutbox(ctx context.Context, id, owner, lastErr string) error

@@ -85,6 +85,16 @@ func (s *Store) RetryOutbox(ctx context.Context, id, owner string, nextAttempt t
 	})
 }
 
+// PostponeOutbox implements reception.Store.
+func (s *Store) PostponeOutbox(ctx context.Context, id, owner string, until time.Time, reason string) error {
+	if until.IsZero() {
+		return &reception.FieldError{Field: "Until", Msg: "is required"}
+	}
+	return s.outboxOp(ctx, id, owner, func(e *reception.OutboxEntry) {
+		e.NextAttemptAt, e.LastError, e.Attempts = utc(until), reason, max(e.Attempts-1, 0)
+	})
+}
+
 // DeadOutbox implements reception.Store.
 func (s *Store) DeadOutbox(ctx context.Context, id, owner, lastErr string) error {
 	return s.outboxOp(ctx, id, owner, func(e *reception.OutboxEntry) {

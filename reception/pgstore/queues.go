@@ -183,6 +183,14 @@ func (s *Store) RetryOutbox(ctx context.Context, id, owner string, nextAttempt t
 	return s.finish(ctx, "outbox", "outbox entry", id, owner, "next_attempt_at = $3, last_error = $4", nextAttempt, lastErr)
 }
 
+// PostponeOutbox implements reception.Store.
+func (s *Store) PostponeOutbox(ctx context.Context, id, owner string, until time.Time, reason string) error {
+	if until.IsZero() {
+		return &reception.FieldError{Field: "Until", Msg: "is required"}
+	}
+	return s.finish(ctx, "outbox", "outbox entry", id, owner, "next_attempt_at = $3, last_error = $4, attempts = greatest(attempts - 1, 0)", until, reason)
+}
+
 // DeadOutbox implements reception.Store.
 func (s *Store) DeadOutbox(ctx context.Context, id, owner, lastErr string) error {
 	return s.finish(ctx, "outbox", "outbox entry", id, owner, "state = 'dead', last_error = $3", lastErr)

@@ -21,11 +21,11 @@ import (
 
 // relaxedStmts are the queue statements whose loss in a power cut repeats
 // work instead of losing it: a lease (leased again), a completion (sent
-// again when its lease lapses), a retry's schedule and a release (the lease
-// lapses instead). Burying an entry and recording a callback's outcome stay
+// again when its lease lapses), a retry's or postponement's schedule and a
+// release (the lease lapses instead). Burying an entry and recording a callback's outcome stay
 // durable.
 var relaxedStmts = [nWstmt]bool{
-	wLeaseOutbox: true, wCompleteOutbox: true, wRetryOutbox: true, wReleaseOutbox: true,
+	wLeaseOutbox: true, wCompleteOutbox: true, wRetryOutbox: true, wPostponeOutbox: true, wReleaseOutbox: true,
 	wLeaseInbox: true, wReleaseInbox: true,
 }
 
@@ -247,6 +247,14 @@ func (s *Store) RetryOutbox(ctx context.Context, id, owner string, nextAttempt t
 		return &reception.FieldError{Field: "NextAttempt", Msg: "is required"}
 	}
 	return s.leaseOp(ctx, wRetryOutbox, rOutboxLease, "outbox entry", "retry outbox entry", id, owner, micros(nextAttempt), lastErr)
+}
+
+// PostponeOutbox implements reception.Store.
+func (s *Store) PostponeOutbox(ctx context.Context, id, owner string, until time.Time, reason string) error {
+	if until.IsZero() {
+		return &reception.FieldError{Field: "Until", Msg: "is required"}
+	}
+	return s.leaseOp(ctx, wPostponeOutbox, rOutboxLease, "outbox entry", "postpone outbox entry", id, owner, micros(until), reason)
 }
 
 // DeadOutbox implements reception.Store.

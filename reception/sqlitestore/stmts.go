@@ -70,6 +70,7 @@ const (
 	wCompleteOutboxRet
 	wInsertNotified
 	wRetryOutbox
+	wPostponeOutbox
 	wDeadOutbox
 	wReleaseOutbox
 	wInsertInbox
@@ -100,6 +101,7 @@ var wstmtSQL = [...]string{
 	wLeaseOutbox:    `UPDATE outbox SET attempts = attempts + 1, lease_owner = ?1, lease_expires_at = ?2 WHERE id IN (SELECT id FROM outbox WHERE leasable ORDER BY next_attempt_at, created_at, id LIMIT ?4) RETURNING outboxCols`,
 	wCompleteOutbox: `UPDATE outbox SET state = 'sent', sent_at = ?3, lease_owner = '', lease_expires_at = NULL WHERE id = ?1 AND state = 'pending' AND lease_owner = ?2`,
 	wRetryOutbox:    `UPDATE outbox SET next_attempt_at = ?3, last_error = ?4, lease_owner = '', lease_expires_at = NULL WHERE id = ?1 AND state = 'pending' AND lease_owner = ?2`,
+	wPostponeOutbox: `UPDATE outbox SET next_attempt_at = ?3, last_error = ?4, lease_owner = '', lease_expires_at = NULL, attempts = max(attempts - 1, 0) WHERE id = ?1 AND state = 'pending' AND lease_owner = ?2`,
 	wDeadOutbox:     `UPDATE outbox SET state = 'dead', last_error = ?3, lease_owner = '', lease_expires_at = NULL WHERE id = ?1 AND state = 'pending' AND lease_owner = ?2`,
 	wReleaseOutbox:  `UPDATE outbox SET lease_owner = '', lease_expires_at = NULL, attempts = max(attempts - 1, 0) WHERE state = 'pending' AND lease_owner = ?`,
 	wInsertInbox:    `INSERT INTO inbox (inboxCols) VALUES (?, ?, ?, ?, ?, ?, 0, ?, '', NULL, '', 'pending', NULL) ON CONFLICT (bot_id, hash) DO NOTHING`,

@@ -136,6 +136,7 @@ func testNotFound(e *env) {
 	nf("EnqueueOutbox of an unknown organization", s.EnqueueOutbox(ctx, newEntry("org-x", "o1", "k", at(0))))
 	nf("CompleteOutbox", s.CompleteOutbox(ctx, "nope", "w", at(0), nil))
 	nf("RetryOutbox", s.RetryOutbox(ctx, "nope", "w", at(0), "x"))
+	nf("PostponeOutbox", s.PostponeOutbox(ctx, "nope", "w", at(0), "x"))
 	nf("DeadOutbox", s.DeadOutbox(ctx, "nope", "w", "x"))
 	_, err = s.GetInbox(ctx, "nope")
 	nf("GetInbox", err)

@@ -237,6 +237,30 @@ func testRetryAndDead(e *env) {
 	e.is("completing a dead entry", s.CompleteOutbox(ctx, "o1", "w", at(0), nil), reception.ErrConflict)
 }
 
+// testPostpone: a lease that made no attempt gives its attempt back, waits
+// until the given time, and belongs to its owner like any lease operation.
+func testPostpone(e *env) {
+	ctx, s := e.ctx, e.s
+	e.putOrg(newOrg("org-a", 1))
+	e.ok(s.EnqueueOutbox(ctx, newEntry("org-a", "o1", "k1", at(0))))
+	lease := func(now time.Duration) []string {
+		e.t.Helper()
+		got, err := s.LeaseOutbox(ctx, "w", 10, time.Minute, at(now))
+		e.ok(err)
+		return ids(got, outboxID)
+	}
+	for i := range 3 {
+		e.diff(fmt.Sprintf("lease %d", i), []string{"o1"}, lease(time.Duration(i)*time.Hour))
+		e.is("postponed by another owner", s.PostponeOutbox(ctx, "o1", "x", at(time.Duration(i)*time.Hour+30*time.Minute), "not configured"), reception.ErrConflict)
+		e.ok(s.PostponeOutbox(ctx, "o1", "w", at(time.Duration(i)*time.Hour+30*time.Minute), "not configured"))
+		e.diff("lease before the postponed time", []string(nil), lease(time.Duration(i)*time.Hour+time.Minute))
+	}
+	want := newEntry("org-a", "o1", "k1", at(0))
+	want.NextAttemptAt, want.LastError = at(2*time.Hour+30*time.Minute), "not configured"
+	e.diff("entry after three postponed leases (no attempt counted)", []*reception.OutboxEntry{want}, e.outbox("org-a", reception.OutboxFilter{}))
+	e.is("postponing without a time", s.PostponeOutbox(ctx, "o1", "w", time.Time{}, "x"), reception.ErrInvalid)
+}
+
 func testRelease(e *env) {
 	ctx, s := e.ctx, e.s
 	e.putOrg(newOrg("org-a", 1))

@@ -112,6 +112,7 @@ var cases = []testCase{
 	{"PreLeasedCheckIn", testPreLeasedCheckIn},
 	{"CompleteOutboxNotified", testCompleteNotified},
 	{"RetryAndDeadLetter", testRetryAndDead},
+	{"PostponeKeepsAttempts", testPostpone},
 	{"ReleaseOnShutdown", testRelease},
 	{"Inbox", testInbox},
 }
