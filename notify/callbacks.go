@@ -211,7 +211,8 @@ func (s *Service) accept(ctx context.Context, org *reception.Organization, e *re
 		if gerr != nil {
 			return gerr
 		}
-		if conflict.Handler == "" {
+		if conflict.Status == reception.StatusClosed || conflict.Handler == "" {
+			// A closed visit is over, whoever handled it.
 			return s.enqueue(ctx, org.ID, visitID, reply, lineworks.Text{Text: t.ClosedVisit}, "inbox/"+e.ID+"/reply")
 		}
 		text, rerr := t.render("AlreadyTaken", "", map[string]string{
@@ -233,13 +234,28 @@ func (s *Service) accept(ctx context.Context, org *reception.Organization, e *re
 	}
 	s.metrics.Inc(MetricClaims, "won")
 	s.log.Info("visit accepted", "org", org.ID, "visit", v.ID, "handler", src.UserID)
-	text, err := t.render("Accepted", "", map[string]string{
-		"Visitor": visitorLabel(t, v), "Handler": s.nameOrMention(ctx, org, reply, src.UserID), "Button": "",
-	}, textLimit)
-	if err != nil {
-		return err
+	// Everybody who was told about the visit sees who handles it: the
+	// tapper where the tap came from (a room, or 1:1 for a personal
+	// notification) and every room of the visit's button.
+	targets := []reception.Target{reply}
+	vb, _ := s.buttonOf(ctx, org, v)
+	for _, room := range vb.rooms {
+		if t := (reception.Target{Kind: reception.TargetRoom, ID: room}); !slices.Contains(targets, t) {
+			targets = append(targets, t)
+		}
 	}
-	return s.enqueue(ctx, org.ID, v.ID, reply, lineworks.Text{Text: text}, "visit/"+v.ID+"/accepted/"+e.ID)
+	for _, to := range targets {
+		text, err := t.render("Accepted", "", map[string]string{
+			"Visitor": visitorLabel(t, v), "Handler": s.nameOrMention(ctx, org, to, src.UserID), "Button": vb.label,
+		}, textLimit)
+		if err != nil {
+			return err
+		}
+		if err := s.enqueue(ctx, org.ID, v.ID, to, lineworks.Text{Text: text}, "visit/"+v.ID+"/accepted/"+e.ID+"/"+string(to.Kind)+"/"+to.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Service) escalate(ctx context.Context, org *reception.Organization, e *reception.InboxEntry, src lineworks.Source, visitID string, at time.Time) error {
@@ -257,9 +273,10 @@ func (s *Service) escalate(ctx context.Context, org *reception.Organization, e *
 	}
 	// @All works only in talk rooms: ask where the tap came from when that
 	// is a room, otherwise in the button's rooms.
+	vb, _ := s.buttonOf(ctx, org, v)
 	rooms := []string{src.ChannelID}
 	if src.ChannelID == "" {
-		rooms = s.roomsOf(ctx, org, v)
+		rooms = vb.rooms
 	}
 	if len(rooms) == 0 {
 		return s.enqueue(ctx, org.ID, visitID, reply, lineworks.Text{Text: t.NoRoom}, "inbox/"+e.ID+"/reply")
@@ -279,7 +296,7 @@ func (s *Service) escalate(ctx context.Context, org *reception.Organization, e *
 	for _, room := range rooms {
 		target := reception.Target{Kind: reception.TargetRoom, ID: room}
 		text, err := t.render("Escalated", "", map[string]string{
-			"All": lineworks.MentionAll, "Visitor": visitorLabel(t, v), "Requester": s.nameOrMention(ctx, org, target, src.UserID),
+			"All": lineworks.MentionAll, "Visitor": visitorLabel(t, v), "Requester": s.nameOrMention(ctx, org, target, src.UserID), "Button": vb.label,
 		}, textLimit)
 		if err != nil {
 			return err

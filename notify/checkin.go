@@ -246,15 +246,30 @@ func (s *Service) route(ctx context.Context, org *reception.Organization, b *rec
 	return rooms, users, nil
 }
 
-// roomsOf returns the rooms a visit's button announces to (for escalation
-// and reminders, which always go to rooms: @All only works there).
-func (s *Service) roomsOf(ctx context.Context, org *reception.Organization, v *reception.Visit) []string {
-	var rooms []string
-	if b, err := s.store.GetButton(ctx, org.ID, v.ButtonID); err == nil {
-		rooms = slices.Clone(b.ChannelIDs)
+// visitButton is what later messages about a visit need from its button.
+type visitButton struct {
+	// label is the button's label in the organization's language, escaped
+	// for message text; empty when the button was deleted.
+	label string
+	// rooms are the rooms the button announces to, or the organization's
+	// default room (for acceptance, escalation and reminders, which go to
+	// rooms: @All only works there).
+	rooms []string
+}
+
+// buttonOf returns the visit's button as later messages show it. A button
+// deleted since the check-in leaves the label empty and the default room.
+func (s *Service) buttonOf(ctx context.Context, org *reception.Organization, v *reception.Visit) (visitButton, *reception.Button) {
+	var vb visitButton
+	b, err := s.store.GetButton(ctx, org.ID, v.ButtonID)
+	if err != nil {
+		b = nil
+	} else {
+		vb.label = lineworks.EscapeText(buttonLabel(org, b))
+		vb.rooms = slices.Clone(b.ChannelIDs)
 	}
-	if len(rooms) == 0 && org.Integration.DefaultChannelID != "" {
-		rooms = []string{org.Integration.DefaultChannelID}
+	if len(vb.rooms) == 0 && org.Integration.DefaultChannelID != "" {
+		vb.rooms = []string{org.Integration.DefaultChannelID}
 	}
-	return rooms
+	return vb, b
 }

@@ -165,12 +165,15 @@ func (s *Service) localeTexts(org *reception.Organization) *Texts {
 	return defaultTexts["ja"]
 }
 
-// Visitor-supplied fields are cut to these lengths (in characters) before
-// rendering, so one long name cannot push the message over its limit.
+// Visitor-supplied fields are cut to the lengths CheckIn accepts (in
+// characters) before rendering: what a visitor typed is shown whole, and a
+// visit stored by other means cannot push a message over its limit. The
+// longest of each, with the default texts, fits a button template's 1,000
+// characters.
 const (
-	maxNameLen    = 60
-	maxCompanyLen = 60
-	maxNoteLen    = 300
+	maxNameLen    = MaxVisitorName
+	maxCompanyLen = MaxVisitorCompany
+	maxNoteLen    = MaxVisitorNote
 	// contentTextLimit is the button template's contentText limit.
 	contentTextLimit = 1000
 	// textLimit is a text message's limit.
@@ -218,17 +221,22 @@ type notificationData struct {
 	PartySize                                         int
 }
 
+// buttonLabel is b's label in the organization's language.
+func buttonLabel(org *reception.Organization, b *reception.Button) string {
+	if org != nil && org.Locale != "" {
+		if l, ok := b.Labels[org.Locale]; ok && l != "" {
+			return l
+		}
+	}
+	return b.Label
+}
+
 // buildNotification renders the room (and personal) message of a visit: a
 // button_template whose two buttons are message actions carrying postback
 // values, because LINE WORKS does not allow postback actions in button
 // templates. The tap then arrives as a message event with content.postback.
 func (s *Service) buildNotification(t *Texts, org *reception.Organization, b *reception.Button, v *reception.Visit, staffName string, loc *time.Location) (lineworks.Content, error) {
-	label := b.Label
-	if org != nil && org.Locale != "" {
-		if l, ok := b.Labels[org.Locale]; ok && l != "" {
-			label = l
-		}
-	}
+	label := buttonLabel(org, b)
 	data := notificationData{
 		Visitor:   visitorLabel(t, v),
 		Name:      safe(v.VisitorName, maxNameLen),

@@ -56,8 +56,8 @@ func (s *Service) remind(ctx context.Context, v *reception.Visit) (bool, error) 
 	}
 	now := s.now()
 	policy := reception.ReminderPolicy{}
-	b, err := s.store.GetButton(ctx, org.ID, v.ButtonID)
-	if err == nil {
+	vb, b := s.buttonOf(ctx, org, v)
+	if b != nil {
 		policy = b.Reminder
 	}
 	r := &reception.Reminder{Seen: v.Reminders, At: now}
@@ -69,12 +69,8 @@ func (s *Service) remind(ctx context.Context, v *reception.Visit) (bool, error) 
 	if policy.MentionAll {
 		all = lineworks.MentionAll
 	}
-	label := ""
-	if b != nil {
-		label = lineworks.EscapeText(b.Label)
-	}
 	text, err := t.render("Reminder", "", map[string]any{
-		"All": all, "Visitor": visitorLabel(t, v), "Button": label,
+		"All": all, "Visitor": visitorLabel(t, v), "Button": vb.label,
 		"Waiting": int(now.Sub(v.CreatedAt).Minutes()), "Count": v.Reminders + 1,
 	}, contentTextLimit)
 	if err != nil {
@@ -88,7 +84,7 @@ func (s *Service) remind(ctx context.Context, v *reception.Visit) (bool, error) 
 		return false, err
 	}
 	n := strconv.Itoa(v.Reminders + 1)
-	for _, room := range s.roomsOf(ctx, org, v) {
+	for _, room := range vb.rooms {
 		r.Entries = append(r.Entries, s.entry(org.ID, v.ID, reception.Target{Kind: reception.TargetRoom, ID: room}, content, "visit/"+v.ID+"/reminder/"+n+"/room/"+room))
 	}
 	if len(r.Entries) == 0 {

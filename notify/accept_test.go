@@ -1,0 +1,124 @@
+package notify_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/uketsuke/uketsuke/lineworks"
+	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
+	"github.com/uketsuke/uketsuke/notify"
+	"github.com/uketsuke/uketsuke/reception"
+)
+
+// TestAcceptFromPersonalMessageTellsTheRoom: a staff member who accepts
+// from their personal (1:1) notification gets the answer there, and the
+// button's room — which was notified too — sees who handles the visitor.
+func TestAcceptFromPersonalMessageTellsTheRoom(t *testing.T) {
+	for _, sf := range storeFactories {
+		t.Run(sf.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, sf.new(t))
+			h.run()
+			if _, err := h.svc.CheckIn(context.Background(), h.org.ID, notify.CheckInRequest{ButtonID: "sales", StaffID: h.staff.ID, Visitor: notify.Visitor{Name: "鈴木 一郎"}}); err != nil {
+				t.Fatal(err)
+			}
+			var personal *lineworkstest.Message
+			for _, m := range h.waitMessages(2) {
+				if m.UserID == userA && m.ChannelID == "" {
+					personal = &m
+				}
+			}
+			if personal == nil {
+				t.Fatalf("no personal notification to %s among %+v", userA, h.fake.Messages())
+			}
+			labels, values := postbacks(t, *personal)
+			h.tap(userA, "", labels[0], values[0]) // tapped in the 1:1 chat
+
+			msgs := h.waitMessages(4)[2:]
+			got := map[string]string{} // "room"/"user" → text
+			for _, m := range msgs {
+				switch {
+				case m.ChannelID == roomID:
+					got["room"] = textOf(t, m)
+				case m.UserID == userA:
+					got["user"] = textOf(t, m)
+				}
+			}
+			for _, where := range []string{"room", "user"} {
+				if txt := got[where]; !strings.Contains(txt, "鈴木 一郎") || !strings.Contains(txt, lineworks.Mention(userA)) || !strings.Contains(txt, "担当") {
+					t.Errorf("accepted message in the %s = %q, want the visitor and the handler", where, txt)
+				}
+			}
+			time.Sleep(100 * time.Millisecond) // nothing more
+			if n := len(h.fake.Messages()); n != 4 {
+				t.Errorf("messages = %d, want 2 notifications and 2 accepted messages", n)
+			}
+		})
+	}
+}
+
+// TestTapOnClosedVisit: accepting or escalating a visit that was closed
+// (after someone handled it) gets the polite "already closed" answer, not
+// "X is handling it", and changes nothing.
+func TestTapOnClosedVisit(t *testing.T) {
+	for _, sf := range storeFactories {
+		t.Run(sf.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			h := newHarness(t, sf.new(t))
+			h.run()
+			v, err := h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{ButtonID: "sales", Visitor: notify.Visitor{Name: "佐藤 次郎"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			labels, values := postbacks(t, h.waitMessages(1)[0])
+			h.tap(userA, roomID, labels[0], values[0])
+			h.waitMessages(2)
+			if _, err := h.store.AppendVisitEvent(ctx, h.org.ID, v.ID, reception.VisitEvent{Kind: reception.EventClosed, At: time.Now()}); err != nil {
+				t.Fatal(err)
+			}
+			h.tap(userB, roomID, labels[0], values[0])
+			h.tap(userB, roomID, labels[1], values[1])
+			for i, m := range h.waitMessages(4)[2:] {
+				if txt := textOf(t, m); !strings.Contains(txt, "すでに終了") || m.ChannelID != roomID {
+					t.Errorf("answer %d to a tap on the closed visit = %q in %q, want the closed text in the room", i, txt, m.ChannelID)
+				}
+			}
+			got, err := h.store.GetVisit(ctx, h.org.ID, v.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != reception.StatusClosed || got.HandlerUserID != userA {
+				t.Errorf("visit after taps on it closed: status %s, handler %s; want closed, %s", got.Status, got.HandlerUserID, userA)
+			}
+		})
+	}
+}
+
+// TestLongestVisitorInputShownWhole: a visitor who fills every field to the
+// longest CheckIn accepts sees it all in the notification, and the message
+// stays within LINE WORKS' limits (the fake refuses anything over them).
+func TestLongestVisitorInputShownWhole(t *testing.T) {
+	h := newHarness(t, storeFactories[0].new(t))
+	h.run()
+	name := strings.Repeat("名", notify.MaxVisitorName)
+	company := strings.Repeat("社", notify.MaxVisitorCompany)
+	note := strings.Repeat("用", notify.MaxVisitorNote)
+	if _, err := h.svc.CheckIn(context.Background(), h.org.ID, notify.CheckInRequest{ButtonID: "sales", StaffID: h.staff.ID,
+		Visitor: notify.Visitor{Name: name, Company: company, Note: note, Count: notify.MaxPartySize}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range h.waitMessages(2) {
+		txt := textOf(t, m)
+		for what, want := range map[string]string{"name": name, "company": company, "note": note} {
+			if !strings.Contains(txt, want) {
+				t.Errorf("notification to %s%s does not show the whole %s:\n%s", m.ChannelID, m.UserID, what, txt)
+			}
+		}
+		if n := len([]rune(txt)); n > 1000 {
+			t.Errorf("notification text is %d characters, over the button template's 1,000", n)
+		}
+	}
+}
