@@ -627,3 +627,49 @@ func TestCallbackHandledTwiceRecordsOnce(t *testing.T) {
 		t.Errorf("@All messages = %d, want 1", escalations)
 	}
 }
+
+// TestRetryWaitsAsLongAsLineWorksAsks: a 429 that asks for a wait longer
+// than the dispatcher's own backoff schedules the next attempt no earlier
+// than asked.
+func TestRetryWaitsAsLongAsLineWorksAsks(t *testing.T) {
+	for _, sf := range storeFactories {
+		t.Run(sf.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			clk := &manualClock{now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+			h := newHarness(t, sf.new(t), func(c *harnessConfig) { c.clock = clk.Now })
+			// No retries in the client: the 429 reaches the dispatcher,
+			// whose own backoff (1 s at the first attempt) is shorter than
+			// the 90 s LINE WORKS asks for.
+			svc, err := notify.New(h.store, &notify.LineWorksConnector{APIURL: h.fake.APIURL, TokenURL: h.fake.TokenURL,
+				RetryPolicy: lineworks.Backoff{MaxAttempts: 1}},
+				notify.WithClock(clk.Now), notify.WithBackoff(time.Second, time.Hour), notify.WithDelivery(5*time.Second, time.Second, 16, 4, 5))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{ButtonID: "sales"}); err != nil {
+				t.Fatal(err)
+			}
+			h.fake.InjectFault(sendRoute, 1, lineworkstest.RateLimitFault(240, 90*time.Second))
+			start := clk.Now()
+			if n, err := svc.DispatchOnce(ctx); err != nil || n != 1 {
+				t.Fatalf("first dispatch = %d, %v", n, err)
+			}
+			pending, _ := h.store.ListOutbox(ctx, h.org.ID, reception.OutboxFilter{State: reception.OutboxPending})
+			if len(pending) != 1 || pending[0].NextAttemptAt.Before(start.Add(90*time.Second)) || !strings.Contains(pending[0].LastError, "429") {
+				t.Fatalf("after the 429: %+v; want one pending entry due no earlier than %v", pending, start.Add(90*time.Second))
+			}
+			clk.Advance(89 * time.Second)
+			if n, _ := svc.DispatchOnce(ctx); n != 0 {
+				t.Errorf("the entry was leased again %v after a 429 that asked for 90 s", 89*time.Second)
+			}
+			clk.Advance(time.Second)
+			if n, err := svc.DispatchOnce(ctx); err != nil || n != 1 {
+				t.Fatalf("dispatch at 90 s = %d, %v", n, err)
+			}
+			if got := len(h.fake.Messages()); got != 1 {
+				t.Errorf("messages = %d, want 1", got)
+			}
+		})
+	}
+}
