@@ -131,6 +131,11 @@ func (s *Service) CheckIn(ctx context.Context, orgID string, req CheckInRequest)
 		visit.NextReminderAt = next
 	}
 	rooms, users, err := s.route(ctx, org, button, chosen)
+	if errors.Is(err, ErrNoRoute) {
+		// The visitor sees an error at the kiosk; the admin must hear of
+		// it too (the admin page flags such buttons as well).
+		s.log.Warn("check-in refused: the button reaches no room and no staff, and the organization has no default room", "org", orgID, "button", button.ID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +242,9 @@ func (s *Service) route(ctx context.Context, org *reception.Organization, b *rec
 		// The visitor asked for someone: they hear about it personally too.
 		users = append(users, chosen.UserID)
 	}
-	if len(rooms) == 0 && org.Integration.DefaultChannelID != "" {
+	if len(rooms) == 0 && len(users) == 0 && org.Integration.DefaultChannelID != "" {
+		// A button that reaches nobody falls back to the default room; one
+		// that notifies staff personally is a route of its own.
 		rooms = []string{org.Integration.DefaultChannelID}
 	}
 	if len(rooms) == 0 && len(users) == 0 {

@@ -379,6 +379,13 @@ func TestRouting(t *testing.T) {
 			if got := strings.Join(targets(v.ID), ","); got != "room:room-default" {
 				t.Errorf("fallback targets %q", got)
 			}
+			// A button that notifies staff has a route: no fallback.
+			must(st.PutButton(ctx, &reception.Button{ID: "staffonly", OrgID: h.org.ID, Label: "担当者", Enabled: true, StaffIDs: []string{"s2"}}))
+			v, err = h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{ButtonID: "staffonly"})
+			must(err)
+			if got := strings.Join(targets(v.ID), ","); got != "user:"+userB {
+				t.Errorf("staff-only button targets %q, want only %s", got, userB)
+			}
 		})
 	}
 }

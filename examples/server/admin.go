@@ -411,6 +411,9 @@ type buttonRow struct {
 	RoomText []string
 	StaffTxt []string
 	Reminder string
+	// NoRoute flags a button whose check-ins are refused: no room, no
+	// staff, and no default room to fall back to.
+	NoRoute bool
 }
 
 type buttonForm struct {
@@ -496,8 +499,14 @@ func (p *pages) renderButtons(w http.ResponseWriter, r *http.Request, s *session
 		for _, id := range b.Rooms {
 			row.RoomText = append(row.RoomText, roomName(rooms, id))
 		}
-		if len(b.Rooms) == 0 {
+		switch {
+		case len(b.Rooms) > 0:
+		case len(b.Staff) > 0:
+			row.RoomText = []string{"個別通知のみ (staff only)"}
+		case org.Integration.DefaultChannelID != "":
 			row.RoomText = []string{"既定のルーム (default room)"}
+		default:
+			row.NoRoute = true
 		}
 		for _, id := range b.Staff {
 			n := names[id]

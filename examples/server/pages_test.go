@@ -398,6 +398,20 @@ func TestAdminButtonsAndStaff(t *testing.T) {
 	if !strings.Contains(page, "2F 受付 (room-2f)") {
 		t.Errorf("the button list does not show the room:\n%s", page)
 	}
+	// A button that reaches nobody (no room, no staff, no default room) is
+	// flagged; one with only staff is not.
+	for _, b := range []*reception.Button{
+		{ID: "nowhere", OrgID: "acme", Label: "行き先なし", Enabled: true},
+		{ID: "people", OrgID: "acme", Label: "担当者だけ", Enabled: true, StaffIDs: []string{"yamada"}},
+	} {
+		if err := h.store.PutButton(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, page, _ = h.get(c, "/admin/acme/buttons")
+	if n := strings.Count(page, `class="field-error no-route"`); n != 1 || !regexp.MustCompile(`行き先なし(?s:.)*?no-route(?s:.)*?担当者だけ`).MatchString(page) {
+		t.Errorf("the button list flags %d buttons as reaching nobody, want only 行き先なし:\n%s", n, page)
+	}
 	// A bad reminder names its field.
 	status, body, _ = h.post(c, "/admin/acme/buttons", url.Values{"csrf": {csrf}, "label": {"長すぎるラベル長すぎるラベル長すぎるラベル"}})
 	if status != http.StatusBadRequest || !strings.Contains(body, `id="label" value="長すぎるラベル長すぎるラベル長すぎるラベル" required maxlength="20" placeholder="営業部" class="invalid"`) {
