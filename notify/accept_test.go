@@ -122,3 +122,39 @@ func TestLongestVisitorInputShownWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestBystanderCannotEscalateAcceptedVisit: after A accepted, B's
+// 「他の人に対応を依頼」 tells B that A handles the visit; nobody is asked
+// with @All and A keeps the visit. A's own escalation still works.
+func TestBystanderCannotEscalateAcceptedVisit(t *testing.T) {
+	for _, sf := range storeFactories {
+		t.Run(sf.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			h := newHarness(t, sf.new(t))
+			h.run()
+			v, err := h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{ButtonID: "sales", Visitor: notify.Visitor{Name: "高橋 三郎"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			labels, values := postbacks(t, h.waitMessages(1)[0])
+			h.tap(userA, roomID, labels[0], values[0])
+			h.waitMessages(2)
+			h.tap(userB, roomID, labels[1], values[1])
+			reply := h.waitMessages(3)[2]
+			if txt := textOf(t, reply); strings.Contains(txt, lineworks.MentionAll) || !strings.Contains(txt, lineworks.Mention(userA)) || !strings.Contains(txt, lineworks.Mention(userB)) {
+				t.Errorf("answer to a bystander's escalation = %q, want B told that A handles it, no @All", txt)
+			}
+			if got, _ := h.store.GetVisit(ctx, h.org.ID, v.ID); got.Status != reception.StatusAccepted || got.HandlerUserID != userA {
+				t.Errorf("after a bystander's escalation: %s by %q, want accepted by %s", got.Status, got.HandlerUserID, userA)
+			}
+			h.tap(userA, roomID, labels[1], values[1])
+			if txt := textOf(t, h.waitMessages(4)[3]); !strings.Contains(txt, lineworks.MentionAll) {
+				t.Errorf("the handler's escalation = %q, want @All", txt)
+			}
+			if got, _ := h.store.GetVisit(ctx, h.org.ID, v.ID); got.Status != reception.StatusEscalated {
+				t.Errorf("after the handler's escalation: %s, want escalated", got.Status)
+			}
+		})
+	}
+}

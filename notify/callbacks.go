@@ -207,21 +207,15 @@ func (s *Service) accept(ctx context.Context, org *reception.Organization, e *re
 		return s.enqueue(ctx, org.ID, "", reply, lineworks.Text{Text: t.UnknownVisit}, "inbox/"+e.ID+"/reply")
 	case errors.As(err, &conflict):
 		s.metrics.Inc(MetricClaims, "conflict")
-		cur, gerr := s.store.GetVisit(ctx, org.ID, visitID)
-		if gerr != nil {
-			return gerr
-		}
 		if conflict.Status == reception.StatusClosed || conflict.Handler == "" {
 			// A closed visit is over, whoever handled it.
 			return s.enqueue(ctx, org.ID, visitID, reply, lineworks.Text{Text: t.ClosedVisit}, "inbox/"+e.ID+"/reply")
 		}
-		text, rerr := t.render("AlreadyTaken", "", map[string]string{
-			"Tapper": mentionIn(reply, src.UserID), "Visitor": visitorLabel(t, cur), "Handler": s.nameOrMention(ctx, org, reply, conflict.Handler),
-		}, textLimit)
-		if rerr != nil {
-			return rerr
+		cur, err := s.store.GetVisit(ctx, org.ID, visitID)
+		if err != nil {
+			return err
 		}
-		return s.enqueue(ctx, org.ID, visitID, reply, lineworks.Text{Text: text}, "inbox/"+e.ID+"/reply")
+		return s.alreadyTaken(ctx, org, e, src, reply, cur, conflict.Handler)
 	case err != nil:
 		return err
 	}
@@ -258,6 +252,18 @@ func (s *Service) accept(ctx context.Context, org *reception.Organization, e *re
 	return nil
 }
 
+// alreadyTaken tells the tapper that handler already handles v.
+func (s *Service) alreadyTaken(ctx context.Context, org *reception.Organization, e *reception.InboxEntry, src lineworks.Source, reply reception.Target, v *reception.Visit, handler string) error {
+	t := s.textsFor(org)
+	text, err := t.render("AlreadyTaken", "", map[string]string{
+		"Tapper": mentionIn(reply, src.UserID), "Visitor": visitorLabel(t, v), "Handler": s.nameOrMention(ctx, org, reply, handler),
+	}, textLimit)
+	if err != nil {
+		return err
+	}
+	return s.enqueue(ctx, org.ID, v.ID, reply, lineworks.Text{Text: text}, "inbox/"+e.ID+"/reply")
+}
+
 func (s *Service) escalate(ctx context.Context, org *reception.Organization, e *reception.InboxEntry, src lineworks.Source, visitID string, at time.Time) error {
 	t := s.textsFor(org)
 	reply := replyTarget(src)
@@ -288,7 +294,17 @@ func (s *Service) escalate(ctx context.Context, org *reception.Organization, e *
 	if !slices.ContainsFunc(v.Events, func(ev reception.VisitEvent) bool {
 		return ev.Kind == reception.EventEscalated && ev.Note == note
 	}) {
-		if _, err := s.store.AppendVisitEvent(ctx, org.ID, visitID, reception.VisitEvent{Kind: reception.EventEscalated, At: at, ActorUserID: src.UserID, Note: note}); err != nil && !errors.Is(err, reception.ErrConflict) {
+		_, err := s.store.AppendVisitEvent(ctx, org.ID, visitID, reception.VisitEvent{Kind: reception.EventEscalated, At: at, ActorUserID: src.UserID, Note: note})
+		var conflict *reception.ClaimConflictError
+		switch {
+		case errors.As(err, &conflict) && conflict.Status != reception.StatusClosed:
+			// Someone else handles the visit: tell the tapper who, and
+			// leave it with them.
+			return s.alreadyTaken(ctx, org, e, src, reply, v, conflict.Handler)
+		case errors.Is(err, reception.ErrConflict):
+			// Closed meanwhile.
+			return s.enqueue(ctx, org.ID, visitID, reply, lineworks.Text{Text: t.ClosedVisit}, "inbox/"+e.ID+"/reply")
+		case err != nil:
 			return err
 		}
 		s.metrics.Inc(MetricEscalated, "")

@@ -206,8 +206,11 @@ func (v *Visit) Claim(userID string, at time.Time) (changed bool, err error) {
 // Apply applies an event given to AppendVisitEvent: notified changes nothing;
 // escalated makes an unclosed visit escalated and clears its handler; closed
 // closes an unclosed visit. Events on a closed visit other than notified
-// return ErrConflict. Kinds with their own Store method (checked_in,
-// accepted, reminded) return ErrInvalid.
+// return ErrConflict. An accepted visit is escalated only by its handler (or
+// by nobody in particular: an empty ActorUserID); anyone else's escalation
+// returns a *ClaimConflictError naming the handler, so a bystander's tap
+// cannot take the visit away from the person handling it. Kinds with their
+// own Store method (checked_in, accepted, reminded) return ErrInvalid.
 func (v *Visit) Apply(e VisitEvent) error {
 	var f fieldErrs
 	switch e.Kind {
@@ -229,6 +232,9 @@ func (v *Visit) Apply(e VisitEvent) error {
 	}
 	switch e.Kind {
 	case EventEscalated:
+		if v.Status == StatusAccepted && e.ActorUserID != "" && e.ActorUserID != v.HandlerUserID {
+			return &ClaimConflictError{Handler: v.HandlerUserID, At: v.HandledAt, Status: v.Status}
+		}
 		v.Status, v.HandlerUserID, v.HandledAt = StatusEscalated, "", time.Time{}
 	case EventClosed:
 		v.Status = StatusClosed

@@ -204,6 +204,16 @@ func testTimeline(e *env) {
 	if claimed.Status != reception.StatusAccepted || claimed.HandlerUserID != "user-a" || !claimed.HandledAt.Equal(at(10*time.Second)) {
 		e.t.Errorf("after the claim: status %s, handler %q at %v", claimed.Status, claimed.HandlerUserID, claimed.HandledAt)
 	}
+	// A bystander cannot escalate a visit someone handles: the handler is
+	// named and nothing changes.
+	_, err = s.AppendVisitEvent(ctx, "org-a", "v1", ev(reception.EventEscalated, 15*time.Second, "user-c", ""))
+	var cc *reception.ClaimConflictError
+	if !errors.As(err, &cc) || cc.Handler != "user-a" || !errors.Is(err, reception.ErrConflict) {
+		e.t.Errorf("escalation by a bystander = %v, want a *ClaimConflictError naming user-a", err)
+	}
+	if got := e.visit("org-a", "v1"); got.Status != reception.StatusAccepted || got.HandlerUserID != "user-a" || len(got.Events) != len(claimed.Events) {
+		e.t.Errorf("after a refused escalation: status %s, handler %q, %d events; want unchanged", got.Status, got.HandlerUserID, len(got.Events))
+	}
 	esc := app(ev(reception.EventEscalated, 20*time.Second, "user-a", "会議中"))
 	if esc.Status != reception.StatusEscalated || esc.HandlerUserID != "" || !esc.HandledAt.IsZero() {
 		e.t.Errorf("after escalating: status %s, handler %q at %v; want escalated without handler", esc.Status, esc.HandlerUserID, esc.HandledAt)
