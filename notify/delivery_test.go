@@ -370,6 +370,11 @@ func TestRouting(t *testing.T) {
 					t.Errorf("%s: targets %q, want %q", tc.name, got, tc.want)
 				}
 			}
+			// The refused no-route check-in is logged for the admin (the
+			// service is not running: nothing else writes the log).
+			if logs := h.logs.String(); !strings.Contains(logs, "check-in refused: the button reaches no room") || !strings.Contains(logs, "button=noroute") {
+				t.Errorf("no warning names the button without a route:\n%s", logs)
+			}
 			// Default room fallback.
 			org, _ := st.GetOrganization(ctx, h.org.ID)
 			org.Integration.DefaultChannelID = "room-default"
