@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -69,7 +68,7 @@ type harness struct {
 	button *reception.Button
 	staff  *reception.Staff
 	sender lineworkstest.CallbackSender
-	logs   *bytes.Buffer
+	logs   *lockedBuffer
 	sa     *lineworks.ServiceAccount
 }
 
@@ -114,9 +113,8 @@ func newHarness(t *testing.T, store reception.Store, opts ...harnessOpt) *harnes
 	if err := store.PutButton(ctx, button); err != nil {
 		t.Fatal(err)
 	}
-	logs := &bytes.Buffer{}
-	var logMu sync.Mutex
-	logger := slog.New(slog.NewTextHandler(lockedWriter{&logMu, logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logs := &lockedBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	options := []notify.Option{
 		notify.WithLogger(logger),
 		notify.WithDelivery(5*time.Second, 20*time.Millisecond, 16, 4, 5),
@@ -135,15 +133,23 @@ func newHarness(t *testing.T, store reception.Store, opts ...harnessOpt) *harnes
 		sender: lineworkstest.CallbackSender{BotID: botID, Secret: botSecret}}
 }
 
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
+// lockedBuffer is the service's log: written by its goroutines, read by
+// the test at any time.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
-func (l lockedWriter) Write(p []byte) (int, error) {
+func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(p)
+	return l.buf.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 // run starts the service until the test ends.
