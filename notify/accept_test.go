@@ -158,3 +158,30 @@ func TestBystanderCannotEscalateAcceptedVisit(t *testing.T) {
 		})
 	}
 }
+
+// TestBrokenButtonTemplateStillAnnounces: a per-button template that fails
+// to render (stored before it was validated) does not turn the visitor
+// away: the standard text goes out and the admin is warned in the log.
+func TestBrokenButtonTemplateStillAnnounces(t *testing.T) {
+	h := newHarness(t, storeFactories[0].new(t))
+	if err := notify.ValidateNotificationTemplate("{{.Visitorr}} 様"); err == nil {
+		t.Fatal("ValidateNotificationTemplate accepted an unknown field")
+	}
+	if err := notify.ValidateNotificationTemplate("{{.Company}} {{.Name}} 様（{{.Button}}）"); err != nil {
+		t.Fatalf("ValidateNotificationTemplate refused a good template: %v", err)
+	}
+	h.button.Template = "{{.Visitorr}} 様"
+	if err := h.store.PutButton(context.Background(), h.button); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.CheckIn(context.Background(), h.org.ID, notify.CheckInRequest{ButtonID: "sales", Visitor: notify.Visitor{Name: "田中 四郎"}}); err != nil {
+		t.Fatalf("check-in on a button with a broken template: %v", err)
+	}
+	if logs := h.logs.String(); !strings.Contains(logs, "template fails") || !strings.Contains(logs, "button=sales") {
+		t.Errorf("no warning about the broken template:\n%s", logs)
+	}
+	h.run()
+	if txt := textOf(t, h.waitMessages(1)[0]); !strings.Contains(txt, "田中 四郎 様が「営業部」でお越しです") {
+		t.Errorf("notification = %q, want the standard text", txt)
+	}
+}

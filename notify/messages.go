@@ -2,6 +2,7 @@ package notify
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"text/template"
 	"time"
@@ -221,6 +222,27 @@ type notificationData struct {
 	PartySize                                         int
 }
 
+// ValidateNotificationTemplate checks a per-button notification template
+// (reception.Button.Template) before it is saved: it must parse as
+// text/template and render with the fields the Notification text gets
+// (.Visitor, .Name, .Company, .PartySize, .Button, .Time, .Note, .Staff). The
+// error is a *reception.FieldError for "Template". An empty template means
+// the standard text and is valid.
+func ValidateNotificationTemplate(text string) error {
+	if text == "" {
+		return nil
+	}
+	tpl, err := template.New("Notification").Option("missingkey=zero").Parse(text)
+	if err == nil {
+		sample := notificationData{Visitor: "ACME 山田 太郎 様", Name: "山田 太郎", Company: "ACME", Button: "営業部", Time: "09:30", Note: "10時の打ち合わせ", Staff: "鈴木 花子", PartySize: 2}
+		err = tpl.Execute(io.Discard, sample)
+	}
+	if err != nil {
+		return &reception.FieldError{Field: "Template", Msg: "is not a valid notification template: " + strings.TrimPrefix(err.Error(), "template: ")}
+	}
+	return nil
+}
+
 // buttonLabel is b's label in the organization's language.
 func buttonLabel(org *reception.Organization, b *reception.Button) string {
 	if org != nil && org.Locale != "" {
@@ -248,6 +270,13 @@ func (s *Service) buildNotification(t *Texts, org *reception.Organization, b *re
 		PartySize: v.PartySize,
 	}
 	text, err := t.render("Notification", b.Template, data, contentTextLimit)
+	if err != nil && b.Template != "" {
+		// A broken per-button template (saved before it was checked, or by
+		// another program) must not turn visitors away: announce them with
+		// the standard text and tell the admin.
+		s.log.Warn("the button's notification template fails; using the standard text", "org", v.OrgID, "button", b.ID, "err", err)
+		text, err = t.render("Notification", "", data, contentTextLimit)
+	}
 	if err != nil {
 		return nil, err
 	}

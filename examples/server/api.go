@@ -198,8 +198,7 @@ func jsonField(goPath string) string {
 // auth checks the bearer token: the admin token, or with kiosk the
 // organization's kiosk token too. Both comparisons take constant time.
 func (a *api) auth(kiosk bool, h apiFunc) http.Handler {
-	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
-		r = r.WithContext(context.WithValue(r.Context(), loggerKey{}, a.log))
+	check := apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		token, ok := bearer(r)
 		if !ok {
 			return &apiError{Status: http.StatusUnauthorized, Msg: "missing bearer token (Authorization: Bearer <token>)"}
@@ -214,6 +213,11 @@ func (a *api) auth(kiosk bool, h apiFunc) http.Handler {
 			}
 		}
 		return &apiError{Status: http.StatusUnauthorized, Msg: "invalid token"}
+	})
+	// The logger goes into the request that apiFunc answers errors for,
+	// so that a 500 is logged with its cause.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		check.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), loggerKey{}, a.log)))
 	})
 }
 

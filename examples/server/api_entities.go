@@ -69,6 +69,10 @@ func formatDuration(d time.Duration) string {
 func (a *api) toButton(r *http.Request, orgID string, in *buttonJSON) (*reception.Button, error) {
 	b := &reception.Button{ID: in.ID, OrgID: orgID, Label: strings.TrimSpace(in.Label), Labels: in.Labels, Order: in.Order,
 		Enabled: in.Enabled == nil || *in.Enabled, PersonalFirst: in.PersonalFirst, Template: in.Template}
+	// A template that cannot render would only show at the next check-in.
+	if err := notify.ValidateNotificationTemplate(b.Template); err != nil {
+		return nil, err
+	}
 	for i, room := range in.Rooms {
 		c, _ := lineworks.TrimCredential(room)
 		if c == "" {

@@ -201,6 +201,8 @@ func TestAPIValidation(t *testing.T) {
 		{"label missing", "POST", "/orgs/acme/buttons", map[string]any{"rooms": []string{"r"}}, 400, "label"},
 		{"bad reminder", "PUT", "/orgs/acme/buttons/b1", map[string]any{"label": "x", "reminder": map[string]any{"after": "5 minutes"}}, 400, "reminder.after"},
 		{"reminder too often", "PUT", "/orgs/acme/buttons/b1", map[string]any{"label": "x", "reminder": map[string]any{"after": "10s"}}, 400, "reminder.after"},
+		{"template that does not parse", "PUT", "/orgs/acme/buttons/b1", map[string]any{"label": "x", "template": "{{.Visitor"}, 400, "template"},
+		{"template with an unknown field", "PUT", "/orgs/acme/buttons/b1", map[string]any{"label": "x", "template": "{{.Visitorr}} さん"}, 400, "template"},
 		{"reminder max", "PUT", "/orgs/acme/buttons/b1", map[string]any{"label": "x", "reminder": map[string]any{"after": "5m", "max": 11}}, 400, "reminder.max"},
 		{"empty room", "PUT", "/orgs/acme/buttons/b1", map[string]any{"label": "x", "rooms": []string{"r1", " "}}, 400, "rooms[1]"},
 		{"unknown staff", "PUT", "/orgs/acme/buttons/b1", map[string]any{"label": "x", "staff": []string{"nobody"}}, 400, "staff[0]"},
@@ -473,5 +475,21 @@ func TestJSONField(t *testing.T) {
 		if got := jsonField(in); got != want {
 			t.Errorf("jsonField(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestAPIInternalErrorsAreLogged: a 500 answers "internal error" and the
+// cause goes to the server log (the client learns nothing more).
+func TestAPIInternalErrorsAreLogged(t *testing.T) {
+	h := newAPIHarness(t)
+	if err := h.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	status, data, _ := h.do("GET", "/orgs/acme/buttons", testAdminToken, nil)
+	if status != http.StatusInternalServerError || !strings.Contains(string(data), "internal error") || strings.Contains(string(data), "closed") {
+		t.Fatalf("GET on a closed store = %d %s, want 500 internal error without the cause", status, data)
+	}
+	if logs := h.logs.String(); !strings.Contains(logs, "API request failed") || !strings.Contains(logs, "store is closed") {
+		t.Errorf("the 500's cause is not in the log:\n%s", logs)
 	}
 }
