@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -199,6 +200,23 @@ func replyTarget(src lineworks.Source) reception.Target {
 func (s *Service) accept(ctx context.Context, org *reception.Organization, e *reception.InboxEntry, src lineworks.Source, visitID string, at time.Time) error {
 	t := s.textsFor(org)
 	reply := replyTarget(src)
+	cur, err := s.store.GetVisit(ctx, org.ID, visitID)
+	if errors.Is(err, reception.ErrNotFound) {
+		s.metrics.Inc(MetricClaims, "unknown")
+		return s.enqueue(ctx, org.ID, "", reply, lineworks.Text{Text: t.UnknownVisit}, "inbox/"+e.ID+"/reply")
+	}
+	if err != nil {
+		return err
+	}
+	// This very tap was applied before (the callback is handled again
+	// after a crash): claiming again could take back a visit its handler
+	// has handed back since. Its announcements are enqueued again; their
+	// keys make that a no-op if they were.
+	if slices.ContainsFunc(cur.Events, func(ev reception.VisitEvent) bool {
+		return ev.Kind == reception.EventAccepted && ev.ActorUserID == src.UserID && ev.At.Sub(at).Abs() < time.Millisecond
+	}) {
+		return s.announceAccepted(ctx, org, e, src, reply, cur)
+	}
 	v, err := s.store.ClaimVisit(ctx, org.ID, visitID, src.UserID, at)
 	var conflict *reception.ClaimConflictError
 	switch {
@@ -210,10 +228,6 @@ func (s *Service) accept(ctx context.Context, org *reception.Organization, e *re
 		if conflict.Status == reception.StatusClosed || conflict.Handler == "" {
 			// A closed visit is over, whoever handled it.
 			return s.enqueue(ctx, org.ID, visitID, reply, lineworks.Text{Text: t.ClosedVisit}, "inbox/"+e.ID+"/reply")
-		}
-		cur, err := s.store.GetVisit(ctx, org.ID, visitID)
-		if err != nil {
-			return err
 		}
 		return s.alreadyTaken(ctx, org, e, src, reply, cur, conflict.Handler)
 	case err != nil:
@@ -228,19 +242,35 @@ func (s *Service) accept(ctx context.Context, org *reception.Organization, e *re
 	}
 	s.metrics.Inc(MetricClaims, "won")
 	s.log.Info("visit accepted", "org", org.ID, "visit", v.ID, "handler", src.UserID)
-	// Everybody who was told about the visit sees who handles it: the
-	// tapper where the tap came from (a room, or 1:1 for a personal
-	// notification) and every room of the visit's button.
+	return s.announceAccepted(ctx, org, e, src, reply, v)
+}
+
+// announceAccepted tells everybody who was told about v who handles it:
+// the tapper where the tap came from, and the visit's audience — its rooms
+// and the staff notified personally (but the handler, who knows).
+func (s *Service) announceAccepted(ctx context.Context, org *reception.Organization, e *reception.InboxEntry, src lineworks.Source, reply reception.Target, v *reception.Visit) error {
+	t := s.textsFor(org)
+	aud, err := s.audienceOf(ctx, org, v)
+	if err != nil {
+		return err
+	}
 	targets := []reception.Target{reply}
-	vb, _ := s.buttonOf(ctx, org, v)
-	for _, room := range vb.rooms {
-		if t := (reception.Target{Kind: reception.TargetRoom, ID: room}); !slices.Contains(targets, t) {
-			targets = append(targets, t)
+	add := func(to reception.Target) {
+		if !slices.Contains(targets, to) {
+			targets = append(targets, to)
+		}
+	}
+	for _, room := range aud.rooms {
+		add(reception.Target{Kind: reception.TargetRoom, ID: room})
+	}
+	for _, u := range aud.users {
+		if u != src.UserID {
+			add(reception.Target{Kind: reception.TargetUser, ID: u})
 		}
 	}
 	for _, to := range targets {
 		text, err := t.render("Accepted", "", map[string]string{
-			"Visitor": visitorLabel(t, v), "Handler": s.nameOrMention(ctx, org, to, src.UserID), "Button": vb.label,
+			"Visitor": visitorLabel(t, v), "Handler": s.nameOrMention(ctx, org, to, src.UserID), "Button": aud.label,
 		}, textLimit)
 		if err != nil {
 			return err
@@ -277,14 +307,34 @@ func (s *Service) escalate(ctx context.Context, org *reception.Organization, e *
 	if v.Status == reception.StatusClosed {
 		return s.enqueue(ctx, org.ID, visitID, reply, lineworks.Text{Text: t.ClosedVisit}, "inbox/"+e.ID+"/reply")
 	}
-	// @All works only in talk rooms: ask where the tap came from when that
-	// is a room, otherwise in the button's rooms.
-	vb, _ := s.buttonOf(ctx, org, v)
-	rooms := []string{src.ChannelID}
-	if src.ChannelID == "" {
-		rooms = vb.rooms
+	// The request goes to the visit's rooms with @All, and to the room the
+	// tap came from if that is another; a visit announced to nobody but
+	// staff personally asks the others among them, 1:1 (@All works only
+	// in talk rooms).
+	aud, err := s.audienceOf(ctx, org, v)
+	if err != nil {
+		return err
 	}
-	if len(rooms) == 0 {
+	var targets []reception.Target
+	add := func(to reception.Target) {
+		if !slices.Contains(targets, to) {
+			targets = append(targets, to)
+		}
+	}
+	if src.ChannelID != "" {
+		add(reception.Target{Kind: reception.TargetRoom, ID: src.ChannelID})
+	}
+	for _, room := range aud.rooms {
+		add(reception.Target{Kind: reception.TargetRoom, ID: room})
+	}
+	if len(targets) == 0 {
+		for _, u := range aud.users {
+			if u != src.UserID {
+				add(reception.Target{Kind: reception.TargetUser, ID: u})
+			}
+		}
+	}
+	if len(targets) == 0 {
 		return s.enqueue(ctx, org.ID, visitID, reply, lineworks.Text{Text: t.NoRoom}, "inbox/"+e.ID+"/reply")
 	}
 	// The event names the callback that caused it, so handling the same
@@ -309,18 +359,25 @@ func (s *Service) escalate(ctx context.Context, org *reception.Organization, e *
 		}
 		s.metrics.Inc(MetricEscalated, "")
 	}
-	for _, room := range rooms {
-		target := reception.Target{Kind: reception.TargetRoom, ID: room}
+	for _, to := range targets {
+		all := ""
+		if to.Kind == reception.TargetRoom {
+			all = lineworks.MentionAll
+		}
 		text, err := t.render("Escalated", "", map[string]string{
-			"All": lineworks.MentionAll, "Visitor": visitorLabel(t, v), "Requester": s.nameOrMention(ctx, org, target, src.UserID), "Button": vb.label,
+			"All": all, "Visitor": visitorLabel(t, v), "Requester": s.nameOrMention(ctx, org, to, src.UserID), "Button": aud.label,
 		}, textLimit)
 		if err != nil {
 			return err
 		}
-		content := lineworks.ButtonTemplate{ContentText: lineworks.TruncateText(text, contentTextLimit), Actions: []lineworks.Action{
+		content := lineworks.ButtonTemplate{ContentText: lineworks.TruncateText(strings.TrimSpace(text), contentTextLimit), Actions: []lineworks.Action{
 			lineworks.MessageAction{Label: t.AcceptLabel, Text: t.AcceptLabel, Postback: encodePostback(actionAccept, v.ID)},
 		}}
-		if err := s.enqueue(ctx, org.ID, v.ID, target, content, "inbox/"+e.ID+"/escalate/"+room); err != nil {
+		key := "inbox/" + e.ID + "/escalate/" + to.ID
+		if to.Kind == reception.TargetUser {
+			key = "inbox/" + e.ID + "/escalate/user/" + to.ID
+		}
+		if err := s.enqueue(ctx, org.ID, v.ID, to, content, key); err != nil {
 			return err
 		}
 	}

@@ -253,30 +253,48 @@ func (s *Service) route(ctx context.Context, org *reception.Organization, b *rec
 	return rooms, users, nil
 }
 
-// visitButton is what later messages about a visit need from its button.
-type visitButton struct {
+// audience is who heard of a visit at its check-in, worked out again from
+// its button and chosen staff member the way CheckIn routed it: later
+// messages about the visit — acceptance, escalation, reminders — go to the
+// same people, and to nobody who never heard of it.
+type audience struct {
+	// button is the visit's button; nil when it was deleted since.
+	button *reception.Button
 	// label is the button's label in the organization's language, escaped
-	// for message text; empty when the button was deleted.
+	// for message text; empty when the button is gone.
 	label string
-	// rooms are the rooms the button announces to, or the organization's
-	// default room (for acceptance, escalation and reminders, which go to
-	// rooms: @All only works there).
-	rooms []string
+	// rooms and users are the rooms and LINE WORKS users notified.
+	rooms, users []string
 }
 
-// buttonOf returns the visit's button as later messages show it. A button
-// deleted since the check-in leaves the label empty and the default room.
-func (s *Service) buttonOf(ctx context.Context, org *reception.Organization, v *reception.Visit) (visitButton, *reception.Button) {
-	var vb visitButton
+// audienceOf returns v's audience. A button deleted since the check-in
+// leaves the organization's default room, if any.
+func (s *Service) audienceOf(ctx context.Context, org *reception.Organization, v *reception.Visit) (audience, error) {
+	var a audience
 	b, err := s.store.GetButton(ctx, org.ID, v.ButtonID)
-	if err != nil {
-		b = nil
-	} else {
-		vb.label = lineworks.EscapeText(buttonLabel(org, b))
-		vb.rooms = slices.Clone(b.ChannelIDs)
+	switch {
+	case errors.Is(err, reception.ErrNotFound):
+		if org.Integration.DefaultChannelID != "" {
+			a.rooms = []string{org.Integration.DefaultChannelID}
+		}
+		return a, nil
+	case err != nil:
+		return a, err
 	}
-	if len(vb.rooms) == 0 && org.Integration.DefaultChannelID != "" {
-		vb.rooms = []string{org.Integration.DefaultChannelID}
+	a.button, a.label = b, lineworks.EscapeText(buttonLabel(org, b))
+	var chosen *reception.Staff
+	if v.StaffID != "" {
+		st, err := s.store.GetStaff(ctx, org.ID, v.StaffID)
+		switch {
+		case err == nil:
+			chosen = st
+		case !errors.Is(err, reception.ErrNotFound):
+			return a, err
+		}
 	}
-	return vb, b
+	a.rooms, a.users, err = s.route(ctx, org, b, chosen)
+	if errors.Is(err, ErrNoRoute) {
+		err = nil // the route was taken away since: nobody to tell
+	}
+	return a, err
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/uketsuke/uketsuke/lineworks"
 	"github.com/uketsuke/uketsuke/reception"
@@ -55,44 +57,67 @@ func (s *Service) remind(ctx context.Context, v *reception.Visit) (bool, error) 
 		return false, err
 	}
 	now := s.now()
+	aud, err := s.audienceOf(ctx, org, v)
+	if err != nil {
+		return false, err
+	}
 	policy := reception.ReminderPolicy{}
-	vb, b := s.buttonOf(ctx, org, v)
-	if b != nil {
-		policy = b.Reminder
+	if aud.button != nil {
+		policy = aud.button.Reminder
+	}
+	// Somebody just asked for help (or the handler handed the visit back):
+	// that request is the reminder. The next one is due a reminder interval
+	// after it; until then the visit stays due and is looked at again.
+	for _, ev := range slices.Backward(v.Events) {
+		if ev.Kind == reception.EventEscalated {
+			if now.Sub(ev.At) < policy.After {
+				return false, nil
+			}
+			break
+		}
 	}
 	r := &reception.Reminder{Seen: v.Reminders, At: now}
 	if next, ok := policy.Next(v.CreatedAt, v.Reminders+1); ok {
 		r.Next = next
 	}
 	t := s.textsFor(org)
-	all := ""
-	if policy.MentionAll {
-		all = lineworks.MentionAll
-	}
-	text, err := t.render("Reminder", "", map[string]any{
-		"All": all, "Visitor": visitorLabel(t, v), "Button": vb.label,
-		"Waiting": int(now.Sub(v.CreatedAt).Minutes()), "Count": v.Reminders + 1,
-	}, contentTextLimit)
-	if err != nil {
-		return false, err
-	}
-	content, err := json.Marshal(lineworks.ButtonTemplate{ContentText: text, Actions: []lineworks.Action{
-		lineworks.MessageAction{Label: t.AcceptLabel, Text: t.AcceptLabel, Postback: encodePostback(actionAccept, v.ID)},
-		lineworks.MessageAction{Label: t.EscalateLabel, Text: t.EscalateLabel, Postback: encodePostback(actionEscalate, v.ID)},
-	}})
-	if err != nil {
-		return false, err
+	// content is the reminder for a room (with @All when the policy says
+	// so) or, without @All, which LINE WORKS refuses in 1:1 messages, for
+	// a person.
+	content := func(all string) (json.RawMessage, error) {
+		text, err := t.render("Reminder", "", map[string]any{
+			"All": all, "Visitor": visitorLabel(t, v), "Button": aud.label,
+			"Waiting": int(now.Sub(v.CreatedAt).Minutes()), "Count": v.Reminders + 1,
+		}, contentTextLimit)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(lineworks.ButtonTemplate{ContentText: strings.TrimSpace(text), Actions: []lineworks.Action{
+			lineworks.MessageAction{Label: t.AcceptLabel, Text: t.AcceptLabel, Postback: encodePostback(actionAccept, v.ID)},
+			lineworks.MessageAction{Label: t.EscalateLabel, Text: t.EscalateLabel, Postback: encodePostback(actionEscalate, v.ID)},
+		}})
 	}
 	n := strconv.Itoa(v.Reminders + 1)
-	for _, room := range vb.rooms {
-		r.Entries = append(r.Entries, s.entry(org.ID, v.ID, reception.Target{Kind: reception.TargetRoom, ID: room}, content, "visit/"+v.ID+"/reminder/"+n+"/room/"+room))
-	}
-	if len(r.Entries) == 0 {
-		// Personal-only visits: remind the chosen person again.
-		if v.StaffID != "" {
-			if st, err := s.store.GetStaff(ctx, org.ID, v.StaffID); err == nil && st.UserID != "" {
-				r.Entries = append(r.Entries, s.entry(org.ID, v.ID, reception.Target{Kind: reception.TargetUser, ID: st.UserID}, content, "visit/"+v.ID+"/reminder/"+n+"/user/"+st.UserID))
-			}
+	if len(aud.rooms) > 0 {
+		all := ""
+		if policy.MentionAll {
+			all = lineworks.MentionAll
+		}
+		c, err := content(all)
+		if err != nil {
+			return false, err
+		}
+		for _, room := range aud.rooms {
+			r.Entries = append(r.Entries, s.entry(org.ID, v.ID, reception.Target{Kind: reception.TargetRoom, ID: room}, c, "visit/"+v.ID+"/reminder/"+n+"/room/"+room))
+		}
+	} else {
+		// A visit announced only personally: remind the same people.
+		c, err := content("")
+		if err != nil {
+			return false, err
+		}
+		for _, u := range aud.users {
+			r.Entries = append(r.Entries, s.entry(org.ID, v.ID, reception.Target{Kind: reception.TargetUser, ID: u}, c, "visit/"+v.ID+"/reminder/"+n+"/user/"+u))
 		}
 	}
 	if _, err := s.store.RecordReminder(ctx, org.ID, v.ID, r); err != nil {
