@@ -12,8 +12,10 @@
 //   - CallbackHandler verifies callbacks, stores them in the inbox and
 //     answers at once (LINE WORKS never redelivers); the inbox processor
 //     then records rooms the bot joins (and posts their room ID), claims a
-//     visit for the first staff member who taps 「対応します」, and asks the
-//     room for help (@All) on 「他の人に対応を依頼」.
+//     visit for the first staff member who taps 「対応します」 and tells
+//     everybody the visit was announced to who handles it, and asks the
+//     visit's rooms for help (@All) on 「他の人に対応を依頼」 — from anyone
+//     while the visit waits, only from its handler once it is accepted.
 //   - The reminder loop re-notifies visits nobody answered.
 //
 // Every loop runs under Service.Run and stops gracefully with its context,

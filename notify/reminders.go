@@ -25,9 +25,11 @@ func (s *Service) runReminders(ctx context.Context) {
 
 // RemindOnce re-notifies every unhandled visit whose reminder is due (by the
 // service's clock) and returns how many reminders it recorded. A reminder
-// goes to the button's rooms (with @All when the policy says so) and is
-// recorded together with its messages, so a visit accepted meanwhile, or a
-// reminder another replica already sent, sends nothing.
+// goes to the visit's rooms (with @All when the policy says so) or, for a
+// visit announced only personally, to the same people 1:1; it is recorded
+// together with its messages, so a visit accepted meanwhile, or a reminder
+// another replica already sent, sends nothing. A visit somebody escalated
+// less than a reminder interval ago waits: that request was its reminder.
 func (s *Service) RemindOnce(ctx context.Context) (int, error) {
 	now := s.now()
 	due, err := s.store.ListDueReminders(ctx, now, 100)
