@@ -499,9 +499,14 @@ func (p *pages) renderButtons(w http.ResponseWriter, r *http.Request, s *session
 		for _, id := range b.Rooms {
 			row.RoomText = append(row.RoomText, roomName(rooms, id))
 		}
+		// As notify routes a check-in: staff count when they are active
+		// and have a LINE WORKS user ID.
+		reachable := slices.ContainsFunc(staff, func(st staffJSON) bool {
+			return slices.Contains(b.Staff, st.ID) && (st.Active == nil || *st.Active) && st.UserID != ""
+		})
 		switch {
 		case len(b.Rooms) > 0:
-		case len(b.Staff) > 0:
+		case reachable:
 			row.RoomText = []string{"個別通知のみ (staff only)"}
 		case org.Integration.DefaultChannelID != "":
 			row.RoomText = []string{"既定のルーム (default room)"}
