@@ -216,6 +216,7 @@ func TestPragmas(t *testing.T) {
 		{s.w, "foreign_keys", "1"},
 		{s.w, "busy_timeout", "2000"},
 		{s.w, "synchronous", "1"}, // NORMAL
+		{s.w, "wal_autocheckpoint", "4000"},
 		{s.r, "journal_mode", "wal"},
 		{s.r, "foreign_keys", "1"},
 		{s.r, "query_only", "1"},
