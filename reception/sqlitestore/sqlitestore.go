@@ -368,17 +368,19 @@ func (s *Store) relaxed(ctx context.Context, op string, fn func(tx *sql.Tx) erro
 		return s.fail(ctx, op, err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
-		return s.fail(ctx, op, err)
-	}
+	// The connection must be durable again before it serves the next
+	// check-in, whatever happens from here: even a pragma that reports
+	// an error (a context that ended while it ran) may have taken effect.
+	// One that cannot be reset is thrown away (the pool opens a new one
+	// with the configured pragmas). The reset is registered first.
 	defer func() {
-		// The connection must be durable again before it serves the next
-		// check-in; one that cannot be reset is thrown away (the pool
-		// opens a new one with the configured pragmas).
 		if _, err := conn.ExecContext(context.WithoutCancel(ctx), s.durable); err != nil {
 			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
 	}()
+	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
+		return s.fail(ctx, op, err)
+	}
 	return s.inTx(ctx, conn, op, fn)
 }
 

@@ -283,6 +283,70 @@ func TestRelaxedCommitsRestoreDurability(t *testing.T) {
 	}
 }
 
+// endingCtx ends after it was asked n times whether it has (Done or Err):
+// run with n = 1, 2, …, it ends a call at each point where the call looks.
+type endingCtx struct {
+	context.Context
+	mu   sync.Mutex
+	left int
+	done chan struct{}
+}
+
+func newEndingCtx(n int) *endingCtx {
+	return &endingCtx{Context: context.Background(), left: n, done: make(chan struct{})}
+}
+
+func (c *endingCtx) tick() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.left > 0 {
+		if c.left--; c.left == 0 {
+			close(c.done)
+		}
+	}
+	return c.left == 0
+}
+
+func (c *endingCtx) Done() <-chan struct{} { c.tick(); return c.done }
+
+func (c *endingCtx) Err() error {
+	if c.tick() {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestRelaxedCommitEndedAnywhereStaysDurable ends the context of relaxed
+// operations at every point where they look at it, and checks each time
+// that the write connection is back to synchronous=FULL afterwards.
+func TestRelaxedCommitEndedAnywhereStaysDurable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := mustOpen(t, filepath.Join(t.TempDir(), "end.db"), newBox(t))
+	if err := s.PutOrganization(ctx, &reception.Organization{ID: "org-a", Name: "A"}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
+	for n := 1; n <= 40; n++ {
+		e := reception.NewOutboxEntry("org-a", reception.Target{Kind: reception.TargetRoom, ID: "room-1"}, []byte(`{"type":"text","text":"x"}`), fmt.Sprintf("k%d", n), now)
+		e.Attempts, e.LeaseOwner, e.LeaseExpiresAt = 1, "me", now.Add(time.Hour)
+		v := &reception.Visit{ID: fmt.Sprintf("v%d", n), OrgID: "org-a", ButtonID: "b1", Status: reception.StatusWaiting, CreatedAt: now}
+		e.VisitID = v.ID
+		if err := s.CheckIn(ctx, v, []*reception.OutboxEntry{e}); err != nil {
+			t.Fatal(err)
+		}
+		_ = s.CompleteOutbox(newEndingCtx(n), e.ID, "me", now, &reception.VisitEvent{Kind: reception.EventNotified, At: now})
+		_, _ = s.LeaseOutbox(newEndingCtx(n), "other", 1, time.Minute, now.Add(2*time.Hour))
+		var got string
+		if err := s.w.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != "2" {
+			t.Fatalf("context ended at its check %d: PRAGMA synchronous = %s afterwards, want 2 (FULL)", n, got)
+		}
+	}
+}
+
 func TestOpenRefuses(t *testing.T) {
 	t.Parallel()
 	box := newBox(t)
