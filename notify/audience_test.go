@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -203,5 +204,57 @@ func TestEscalationReachesEveryRoom(t *testing.T) {
 				t.Errorf("escalation reached %v; want both rooms", rooms)
 			}
 		})
+	}
+}
+
+// failingAnnouncement loses the first acceptance announcement, as a crash
+// right after the claim, before its messages were queued, would.
+type failingAnnouncement struct {
+	reception.Store
+	failed bool
+}
+
+func (f *failingAnnouncement) EnqueueOutbox(ctx context.Context, e *reception.OutboxEntry) error {
+	if !f.failed && strings.Contains(e.DedupeKey, "/accepted/") {
+		f.failed = true
+		return errors.New("simulated crash before the acceptance was announced")
+	}
+	return f.Store.EnqueueOutbox(ctx, e)
+}
+
+// TestStaleAcceptanceNotAnnounced: an accept handled again after its
+// handler handed the visit back announces nothing — "A handles it" would no
+// longer be true.
+func TestStaleAcceptanceNotAnnounced(t *testing.T) {
+	ctx := context.Background()
+	clk := &manualClock{now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+	store := &failingAnnouncement{Store: storeFactories[0].new(t)}
+	// The failed accept is retried 10 s later: after the handback.
+	h := newHarness(t, store, func(c *harnessConfig) {
+		c.clock = clk.Now
+		c.options = append(c.options, notify.WithBackoff(10*time.Second, time.Minute))
+	})
+	v := h.checkIn(notify.CheckInRequest{ButtonID: "sales"})
+	tapAt(h, clk.Now(), userA, roomID, "対応します", notify.AcceptPostback(v.ID))
+	if _, err := h.svc.ProcessInboxOnce(ctx); err != nil { // claims; the announcement is lost
+		t.Fatal(err)
+	}
+	clk.Advance(time.Second)
+	tapAt(h, clk.Now(), userA, roomID, "他の人に対応を依頼", notify.EscalatePostback(v.ID))
+	if n, err := h.svc.ProcessInboxOnce(ctx); err != nil || n != 1 { // the handback alone
+		t.Fatalf("handback: ProcessInboxOnce = %d, %v; want the handback only", n, err)
+	}
+	clk.Advance(time.Minute) // the failed accept is due again
+	h.settle()
+	if !store.failed {
+		t.Fatal("no announcement was lost: the test did not test a second handling")
+	}
+	for _, m := range h.fake.Messages() {
+		if txt := textOf(t, m); strings.Contains(txt, "担当") {
+			t.Errorf("stale acceptance announced in %s: %q", m.ChannelID+m.UserID, txt)
+		}
+	}
+	if got, _ := h.store.GetVisit(ctx, h.org.ID, v.ID); got.Status != reception.StatusEscalated {
+		t.Errorf("visit %s, want escalated", got.Status)
 	}
 }

@@ -210,11 +210,16 @@ func (s *Service) accept(ctx context.Context, org *reception.Organization, e *re
 	}
 	// This very tap was applied before (the callback is handled again
 	// after a crash): claiming again could take back a visit its handler
-	// has handed back since. Its announcements are enqueued again; their
-	// keys make that a no-op if they were.
+	// has handed back since. While the tapper still handles the visit, its
+	// announcements are enqueued again (their keys make that a no-op if
+	// they went out); once the visit moved on, announcing it would be news
+	// that is no longer true.
 	if slices.ContainsFunc(cur.Events, func(ev reception.VisitEvent) bool {
 		return ev.Kind == reception.EventAccepted && ev.ActorUserID == src.UserID && ev.At.Sub(at).Abs() < time.Millisecond
 	}) {
+		if cur.Status != reception.StatusAccepted || cur.HandlerUserID != src.UserID {
+			return nil
+		}
 		return s.announceAccepted(ctx, org, e, src, reply, cur)
 	}
 	v, err := s.store.ClaimVisit(ctx, org.ID, visitID, src.UserID, at)

@@ -130,7 +130,7 @@ func (s *Service) CheckIn(ctx context.Context, orgID string, req CheckInRequest)
 	if next, ok := button.Reminder.Next(now, 0); ok {
 		visit.NextReminderAt = next
 	}
-	rooms, users, err := s.route(ctx, org, button, chosen)
+	rooms, users, err := s.route(ctx, org, button, chosen, true)
 	if errors.Is(err, ErrNoRoute) {
 		// The visitor sees an error at the kiosk; the admin must hear of
 		// it too (the admin page flags such buttons as well).
@@ -218,7 +218,9 @@ func (s *Service) entry(orgID, visitID string, to reception.Target, content json
 }
 
 // route returns the rooms and LINE WORKS users a visit is announced to.
-func (s *Service) route(ctx context.Context, org *reception.Organization, b *reception.Button, chosen *reception.Staff) (rooms, users []string, err error) {
+// warn logs a button that names a deleted staff member: at check-in, not
+// again at every later message about the visit.
+func (s *Service) route(ctx context.Context, org *reception.Organization, b *reception.Button, chosen *reception.Staff, warn bool) (rooms, users []string, err error) {
 	if chosen != nil && b.PersonalFirst && chosen.UserID != "" {
 		return nil, []string{chosen.UserID}, nil
 	}
@@ -228,7 +230,9 @@ func (s *Service) route(ctx context.Context, org *reception.Organization, b *rec
 		if errors.Is(err, reception.ErrNotFound) {
 			// A staff member deleted after the button was set up: skip,
 			// the rest of the route still works.
-			s.log.Warn("button names a missing staff member", "org", org.ID, "button", b.ID, "staff", id)
+			if warn {
+				s.log.Warn("button names a missing staff member", "org", org.ID, "button", b.ID, "staff", id)
+			}
 			continue
 		}
 		if err != nil {
@@ -253,10 +257,11 @@ func (s *Service) route(ctx context.Context, org *reception.Organization, b *rec
 	return rooms, users, nil
 }
 
-// audience is who heard of a visit at its check-in, worked out again from
-// its button and chosen staff member the way CheckIn routed it: later
-// messages about the visit — acceptance, escalation, reminders — go to the
-// same people, and to nobody who never heard of it.
+// audience is who a visit concerns: worked out again, the way CheckIn
+// routes, from its button's current settings and its chosen staff member.
+// Later messages about the visit — acceptance, escalation, reminders — go
+// to these people, who are those the check-in reached unless an admin has
+// changed the button since (a deleted button leaves the default room).
 type audience struct {
 	// button is the visit's button; nil when it was deleted since.
 	button *reception.Button
@@ -292,7 +297,7 @@ func (s *Service) audienceOf(ctx context.Context, org *reception.Organization, v
 			return a, err
 		}
 	}
-	a.rooms, a.users, err = s.route(ctx, org, b, chosen)
+	a.rooms, a.users, err = s.route(ctx, org, b, chosen, false)
 	if errors.Is(err, ErrNoRoute) {
 		err = nil // the route was taken away since: nobody to tell
 	}

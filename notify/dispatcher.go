@@ -108,7 +108,7 @@ func (s *Service) deliver(ctx context.Context, e *reception.OutboxEntry, typed l
 		// check again at the longest backoff, never bury it for this.
 		next := now.Add(s.maxBackoff)
 		if rerr := s.store.PostponeOutbox(ctx, e.ID, s.owner, next, errorText(err)); rerr != nil {
-			log.Error("scheduling a retry", "err", rerr)
+			log.Error("postponing a message", "err", rerr)
 			return
 		}
 		log.Warn("message waits for the organization's LINE WORKS integration", "next", next)

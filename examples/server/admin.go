@@ -411,8 +411,9 @@ type buttonRow struct {
 	RoomText []string
 	StaffTxt []string
 	Reminder string
-	// NoRoute flags a button whose check-ins are refused: no room, no
-	// staff, and no default room to fall back to.
+	// NoRoute flags a button whose check-ins are refused unless the
+	// visitor picks a staff member: no room, no staff, and no default room
+	// to fall back to.
 	NoRoute bool
 }
 

@@ -15,8 +15,8 @@ import (
 // from the admin token, so every replica configured with the same token
 // accepts the same sessions, a restart keeps admins signed in, and changing
 // the token signs everyone out. Signing out is remembered by the process
-// that served it (the browser drops its cookie in any case); a copied
-// cookie stays valid on other replicas until it expires.
+// that served it, until it restarts (the browser drops its cookie in any
+// case); a copied cookie stays valid elsewhere until it expires.
 
 const (
 	sessionCookie   = "uk_admin"

@@ -118,7 +118,7 @@ func (p *pages) oauthCallback(w http.ResponseWriter, r *http.Request) {
 	tok, err := p.userAuth(r, org).Exchange(ctx, r, pend.State)
 	if errors.Is(err, lineworks.ErrStateMismatch) {
 		// A forged or replayed redirect: refuse it, and leave the real
-		// sign-in (cookie and pending state) alone.
+		// sign-in (its state cookie) alone.
 		p.log.Warn("LINE WORKS sign-in refused: state mismatch", "org", org.ID)
 		p.message(w, http.StatusForbidden, "サインインを確認できませんでした (state mismatch)",
 			"The sign-in response does not belong to the sign-in this browser started.", adminURL(org.ID, "", ""))
