@@ -107,6 +107,15 @@ func TestNoReminderRightAfterHandback(t *testing.T) {
 	if n, _ := h.svc.RemindOnce(ctx); n != 0 {
 		t.Errorf("a reminder fired %d time(s) one second after the handback's @All", n)
 	}
+	// Its due time moved to a reminder interval after the handback, so it
+	// is not looked at again meanwhile.
+	handback := clk.Now().Add(-time.Second)
+	if due, _ := h.store.ListDueReminders(ctx, clk.Now().Add(4*time.Minute), 10); len(due) != 0 {
+		t.Errorf("due 4 min after the handback: %d visits, want none", len(due))
+	}
+	if got, _ := h.store.GetVisit(ctx, h.org.ID, v.ID); !got.NextReminderAt.Equal(handback.Add(5*time.Minute)) || got.Reminders != 0 {
+		t.Errorf("after the postponement: next reminder %v, %d reminders; want %v, 0", got.NextReminderAt, got.Reminders, handback.Add(5*time.Minute))
+	}
 	clk.Advance(5 * time.Minute)
 	if n, err := h.svc.RemindOnce(ctx); err != nil || n != 1 {
 		t.Errorf("RemindOnce a reminder interval after the handback = %d, %v; want 1", n, err)

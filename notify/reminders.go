@@ -29,7 +29,8 @@ func (s *Service) runReminders(ctx context.Context) {
 // visit announced only personally, to the same people 1:1; it is recorded
 // together with its messages, so a visit accepted meanwhile, or a reminder
 // another replica already sent, sends nothing. A visit somebody escalated
-// less than a reminder interval ago waits: that request was its reminder.
+// less than a reminder interval ago is due again an interval after that
+// request, which was its reminder.
 func (s *Service) RemindOnce(ctx context.Context) (int, error) {
 	now := s.now()
 	due, err := s.store.ListDueReminders(ctx, now, 100)
@@ -69,11 +70,16 @@ func (s *Service) remind(ctx context.Context, v *reception.Visit) (bool, error) 
 	}
 	// Somebody just asked for help (or the handler handed the visit back):
 	// that request is the reminder. The next one is due a reminder interval
-	// after it; until then the visit stays due and is looked at again.
+	// after it; the visit's due time moves there, so that it neither comes
+	// up again at every look nor holds the head of the due list.
 	for _, ev := range slices.Backward(v.Events) {
 		if ev.Kind == reception.EventEscalated {
 			if now.Sub(ev.At) < policy.After {
-				return false, nil
+				_, err := s.store.RecordReminder(ctx, org.ID, v.ID, &reception.Reminder{Seen: v.Reminders, At: now, Next: ev.At.Add(policy.After), Postpone: true})
+				if errors.Is(err, reception.ErrConflict) {
+					err = nil // accepted meanwhile, or another replica moved it
+				}
+				return false, err
 			}
 			break
 		}

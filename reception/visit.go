@@ -255,6 +255,10 @@ func (v *Visit) Remind(r *Reminder) error {
 	if v.Reminders != r.Seen {
 		return conflictf("visit %s has had %d reminders, not %d", v.ID, v.Reminders, r.Seen)
 	}
+	if r.Postpone {
+		v.NextReminderAt = r.Next
+		return nil
+	}
 	v.Reminders++
 	v.NextReminderAt = r.Next
 	v.appendEvent(VisitEvent{Kind: EventReminded, At: r.At, Note: r.Note})
@@ -276,6 +280,11 @@ type Reminder struct {
 	// Entries are the reminder's messages, enqueued in the same
 	// transaction; each must belong to the visit's organization.
 	Entries []*OutboxEntry
+	// Postpone records no reminder: it only moves NextReminderAt to Next,
+	// without counting a reminder or recording an event, e.g. for a visit
+	// somebody just asked for help with (that request was its reminder).
+	// Next is then required and Entries must be empty.
+	Postpone bool
 }
 
 // Validate checks the reminder for the visit orgID/visitID; the error names
@@ -289,6 +298,14 @@ func (r *Reminder) Validate(orgID, visitID string) error {
 		f.add("At", "is required")
 	}
 	validateEntries(&f, orgID, visitID, r.Entries, false)
+	if r.Postpone {
+		if r.Next.IsZero() {
+			f.add("Next", "is required to postpone a reminder")
+		}
+		if len(r.Entries) > 0 {
+			f.add("Entries", "must be empty when postponing a reminder")
+		}
+	}
 	return f.err()
 }
 

@@ -184,7 +184,7 @@ func (s *Store) ListDueReminders(ctx context.Context, now time.Time, limit int) 
 // the database's write lock, so no other Store changes the visit meanwhile —
 // runs fn (which applies one of the reception.Visit state-machine methods
 // and may enqueue entries), and writes back the visit's state and the events
-// fn appended. A visit fn leaves without new events is not written.
+// fn appended. A visit fn leaves unchanged is not written.
 func (s *Store) update(ctx context.Context, orgID, visitID, op string, fn func(tx *sql.Tx, v *reception.Visit) error) (*reception.Visit, error) {
 	var out *reception.Visit
 	err := s.write(ctx, op, func(tx *sql.Tx) error {
@@ -202,7 +202,7 @@ func (s *Store) update(ctx context.Context, orgID, visitID, op string, fn func(t
 		}
 		normVisit(v)
 		added := addedEvents(before.Events, v.Events)
-		if len(added) > 0 {
+		if len(added) > 0 || stateChanged(before, v) {
 			if _, err := s.stmt(ctx, tx, wUpdateVisit).ExecContext(ctx, string(v.Status), v.HandlerUserID,
 				microsOrNull(v.HandledAt), v.Reminders, microsOrNull(v.NextReminderAt), orgID, visitID); err != nil {
 				return s.fail(ctx, op, err)
@@ -224,6 +224,13 @@ func (s *Store) update(ctx context.Context, orgID, visitID, op string, fn func(t
 		return nil, err
 	}
 	return out, nil
+}
+
+// stateChanged reports whether the columns update writes differ between a
+// and b (a postponed reminder moves NextReminderAt and records no event).
+func stateChanged(a, b *reception.Visit) bool {
+	return a.Status != b.Status || a.HandlerUserID != b.HandlerUserID || !a.HandledAt.Equal(b.HandledAt) ||
+		a.Reminders != b.Reminders || !a.NextReminderAt.Equal(b.NextReminderAt)
 }
 
 // normVisit makes v's times what the database returns for them.

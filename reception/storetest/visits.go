@@ -392,4 +392,26 @@ func testReminders(e *env) {
 	e.diff("ListDueReminders after the last reminder of due-early", []string{"due-b", "escalated", "due-a", "later"}, ids(due, visitID))
 	e.field("RecordReminder with an entry of another organization",
 		rem("later", 0, newEntry("org-b", "rem-x", "x", at(0))), "Entries[0].OrgID")
+
+	// A postponed reminder moves the due time only: no count, no event,
+	// and the visit is not due before the new time.
+	before := e.visit("org-a", "escalated")
+	postpone := func(seen int, next time.Duration) error {
+		_, err := s.RecordReminder(ctx, "org-a", "escalated", &reception.Reminder{Seen: seen, At: at(12 * time.Minute), Next: at(next), Postpone: true})
+		return err
+	}
+	e.ok(postpone(0, 2*time.Hour))
+	got = e.visit("org-a", "escalated")
+	want := before.Clone()
+	want.NextReminderAt = at(2 * time.Hour)
+	e.diff("visit after a postponed reminder", want, got)
+	due, err = s.ListDueReminders(ctx, at(time.Hour), 10)
+	e.ok(err)
+	e.diff("ListDueReminders after postponing escalated", []string{"due-b", "due-a", "later"}, ids(due, visitID))
+	e.is("postponing with a stale count", postpone(1, 3*time.Hour), reception.ErrConflict)
+	_, err = s.RecordReminder(ctx, "org-a", "escalated", &reception.Reminder{At: at(12 * time.Minute), Postpone: true})
+	e.field("postponing without Next", err, "Next")
+	_, err = s.RecordReminder(ctx, "org-a", "escalated", &reception.Reminder{At: at(12 * time.Minute), Next: at(3 * time.Hour), Postpone: true,
+		Entries: []*reception.OutboxEntry{newEntry("org-a", "rem-p", "p", at(0))}})
+	e.field("postponing with messages", err, "Entries")
 }
