@@ -59,6 +59,23 @@ func TestAcceptFromPersonalMessageTellsTheRoom(t *testing.T) {
 	}
 }
 
+// checkInAcceptedByA runs h, checks visitor in on the sales button and has
+// userA accept in the room; it returns the visit and its notification's
+// action labels and postbacks. Two messages are out: notification and
+// acceptance.
+func checkInAcceptedByA(t *testing.T, h *harness, visitor string) (*reception.Visit, []string, []string) {
+	t.Helper()
+	h.run()
+	v, err := h.svc.CheckIn(context.Background(), h.org.ID, notify.CheckInRequest{ButtonID: "sales", Visitor: notify.Visitor{Name: visitor}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels, values := postbacks(t, h.waitMessages(1)[0])
+	h.tap(userA, roomID, labels[0], values[0])
+	h.waitMessages(2)
+	return v, labels, values
+}
+
 // TestTapOnClosedVisit: accepting or escalating a visit that was closed
 // (after someone handled it) gets the polite "already closed" answer, not
 // "X is handling it", and changes nothing.
@@ -68,14 +85,7 @@ func TestTapOnClosedVisit(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			h := newHarness(t, sf.new(t))
-			h.run()
-			v, err := h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{ButtonID: "sales", Visitor: notify.Visitor{Name: "佐藤 次郎"}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			labels, values := postbacks(t, h.waitMessages(1)[0])
-			h.tap(userA, roomID, labels[0], values[0])
-			h.waitMessages(2)
+			v, labels, values := checkInAcceptedByA(t, h, "佐藤 次郎")
 			if _, err := h.store.AppendVisitEvent(ctx, h.org.ID, v.ID, reception.VisitEvent{Kind: reception.EventClosed, At: time.Now()}); err != nil {
 				t.Fatal(err)
 			}
@@ -132,14 +142,7 @@ func TestBystanderCannotEscalateAcceptedVisit(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			h := newHarness(t, sf.new(t))
-			h.run()
-			v, err := h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{ButtonID: "sales", Visitor: notify.Visitor{Name: "高橋 三郎"}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			labels, values := postbacks(t, h.waitMessages(1)[0])
-			h.tap(userA, roomID, labels[0], values[0])
-			h.waitMessages(2)
+			v, labels, values := checkInAcceptedByA(t, h, "高橋 三郎")
 			h.tap(userB, roomID, labels[1], values[1])
 			reply := h.waitMessages(3)[2]
 			if txt := textOf(t, reply); strings.Contains(txt, lineworks.MentionAll) || !strings.Contains(txt, lineworks.Mention(userA)) || !strings.Contains(txt, lineworks.Mention(userB)) {

@@ -259,20 +259,10 @@ func (s *Service) announceAccepted(ctx context.Context, org *reception.Organizat
 	if err != nil {
 		return err
 	}
-	targets := []reception.Target{reply}
-	add := func(to reception.Target) {
-		if !slices.Contains(targets, to) {
-			targets = append(targets, to)
-		}
-	}
-	for _, room := range aud.rooms {
-		add(reception.Target{Kind: reception.TargetRoom, ID: room})
-	}
-	for _, u := range aud.users {
-		if u != src.UserID {
-			add(reception.Target{Kind: reception.TargetUser, ID: u})
-		}
-	}
+	var targets targetList
+	targets.add(reply)
+	targets.rooms(aud.rooms)
+	targets.users(aud.users, src.UserID)
 	for _, to := range targets {
 		text, err := t.render("Accepted", "", map[string]string{
 			"Visitor": visitorLabel(t, v), "Handler": s.nameOrMention(ctx, org, to, src.UserID), "Button": aud.label,
@@ -285,6 +275,31 @@ func (s *Service) announceAccepted(ctx context.Context, org *reception.Organizat
 		}
 	}
 	return nil
+}
+
+// targetList collects the targets of one message, each once, in order.
+type targetList []reception.Target
+
+func (l *targetList) add(to reception.Target) {
+	if !slices.Contains(*l, to) {
+		*l = append(*l, to)
+	}
+}
+
+func (l *targetList) rooms(ids []string) {
+	for _, id := range ids {
+		l.add(reception.Target{Kind: reception.TargetRoom, ID: id})
+	}
+}
+
+// users adds the users ids but except, who needs no message of their own
+// (the person who tapped).
+func (l *targetList) users(ids []string, except string) {
+	for _, id := range ids {
+		if id != except {
+			l.add(reception.Target{Kind: reception.TargetUser, ID: id})
+		}
+	}
 }
 
 // alreadyTaken tells the tapper that handler already handles v.
@@ -320,24 +335,13 @@ func (s *Service) escalate(ctx context.Context, org *reception.Organization, e *
 	if err != nil {
 		return err
 	}
-	var targets []reception.Target
-	add := func(to reception.Target) {
-		if !slices.Contains(targets, to) {
-			targets = append(targets, to)
-		}
-	}
+	var targets targetList
 	if src.ChannelID != "" {
-		add(reception.Target{Kind: reception.TargetRoom, ID: src.ChannelID})
+		targets.rooms([]string{src.ChannelID})
 	}
-	for _, room := range aud.rooms {
-		add(reception.Target{Kind: reception.TargetRoom, ID: room})
-	}
+	targets.rooms(aud.rooms)
 	if len(targets) == 0 {
-		for _, u := range aud.users {
-			if u != src.UserID {
-				add(reception.Target{Kind: reception.TargetUser, ID: u})
-			}
-		}
+		targets.users(aud.users, src.UserID)
 	}
 	if len(targets) == 0 {
 		return s.enqueue(ctx, org.ID, visitID, reply, lineworks.Text{Text: t.NoRoom}, "inbox/"+e.ID+"/reply")

@@ -166,30 +166,27 @@ func (s *Service) localeTexts(org *reception.Organization) *Texts {
 	return defaultTexts["ja"]
 }
 
-// Visitor-supplied fields are cut to the lengths CheckIn accepts (in
-// characters) before rendering: what a visitor typed is shown whole, and a
-// visit stored by other means cannot push a message over its limit. The
-// longest of each, with the default texts, fits a button template's 1,000
-// characters.
+// LINE WORKS' limits on message text, in characters.
 const (
-	maxNameLen    = MaxVisitorName
-	maxCompanyLen = MaxVisitorCompany
-	maxNoteLen    = MaxVisitorNote
 	// contentTextLimit is the button template's contentText limit.
 	contentTextLimit = 1000
 	// textLimit is a text message's limit.
 	textLimit = 2000
 )
 
-// safe escapes and truncates visitor input.
+// safe escapes and truncates visitor input. Fields are cut to the lengths
+// CheckIn accepts (MaxVisitorName and the rest): what a visitor typed is
+// shown whole, and a visit stored by other means cannot push a message over
+// its limit. The longest of each, with the default texts, fits a button
+// template's 1,000 characters.
 func safe(s string, n int) string {
 	return lineworks.EscapeText(lineworks.TruncateText(strings.TrimSpace(s), n))
 }
 
 // visitorLabel is "Company Name 様" (ja) for messages.
 func visitorLabel(t *Texts, v *reception.Visit) string {
-	name := safe(v.VisitorName, maxNameLen)
-	company := safe(v.Company, maxCompanyLen)
+	name := safe(v.VisitorName, MaxVisitorName)
+	company := safe(v.Company, MaxVisitorCompany)
 	if name == "" {
 		name = t.NamelessGuest
 	} else {
@@ -261,11 +258,11 @@ func (s *Service) buildNotification(t *Texts, org *reception.Organization, b *re
 	label := buttonLabel(org, b)
 	data := notificationData{
 		Visitor:   visitorLabel(t, v),
-		Name:      safe(v.VisitorName, maxNameLen),
-		Company:   safe(v.Company, maxCompanyLen),
+		Name:      safe(v.VisitorName, MaxVisitorName),
+		Company:   safe(v.Company, MaxVisitorCompany),
 		Button:    lineworks.EscapeText(label),
 		Time:      v.CreatedAt.In(loc).Format("15:04"),
-		Note:      safe(v.Note, maxNoteLen),
+		Note:      safe(v.Note, MaxVisitorNote),
 		Staff:     lineworks.EscapeText(staffName),
 		PartySize: v.PartySize,
 	}

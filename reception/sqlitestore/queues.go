@@ -22,8 +22,8 @@ import (
 // relaxedStmts are the queue statements whose loss in a power cut repeats
 // work instead of losing it: a lease (leased again), a completion (sent
 // again when its lease lapses), a retry's or postponement's schedule and a
-// release (the lease lapses instead). Burying an entry and recording a callback's outcome stay
-// durable.
+// release (the lease lapses instead). Burying an entry and recording a
+// callback's outcome stay durable.
 var relaxedStmts = [nWstmt]bool{
 	wLeaseOutbox: true, wCompleteOutbox: true, wRetryOutbox: true, wPostponeOutbox: true, wReleaseOutbox: true,
 	wLeaseInbox: true, wReleaseInbox: true,
@@ -36,6 +36,23 @@ func (s *Store) queueStmt(ctx context.Context, k wstmt, op string, fn func(st *s
 		return fn(s.ws[k])
 	}
 	return s.relaxed(ctx, op, func(tx *sql.Tx) error { return fn(s.stmt(ctx, tx, k)) })
+}
+
+// queueExec runs the write statement k with args (see queueStmt) and
+// returns the number of rows it changed.
+func (s *Store) queueExec(ctx context.Context, k wstmt, op string, args ...any) (int64, error) {
+	var n int64
+	err := s.queueStmt(ctx, k, op, func(st *sql.Stmt) error {
+		res, err := st.ExecContext(ctx, args...)
+		if err != nil {
+			return s.fail(ctx, op, err)
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return s.fail(ctx, op, err)
+		}
+		return nil
+	})
+	return n, err
 }
 
 func scanOutbox(sc scanner) (*reception.OutboxEntry, error) {
@@ -106,17 +123,7 @@ func (s *Store) leaseOp(ctx context.Context, k wstmt, check rstmt, kind, op, id,
 		return fmt.Errorf("sqlitestore: %s: %w", op, err)
 	}
 	if owner != "" { // '' is the owner of unleased entries
-		var n int64
-		err := s.queueStmt(ctx, k, op, func(st *sql.Stmt) error {
-			res, err := st.ExecContext(ctx, append([]any{id, owner}, args...)...)
-			if err != nil {
-				return s.fail(ctx, op, err)
-			}
-			if n, err = res.RowsAffected(); err != nil {
-				return s.fail(ctx, op, err)
-			}
-			return nil
-		})
+		n, err := s.queueExec(ctx, k, op, append([]any{id, owner}, args...)...)
 		if err != nil {
 			return err
 		}
@@ -150,17 +157,7 @@ func (s *Store) release(ctx context.Context, k wstmt, op, owner string) (int, er
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("sqlitestore: %s: %w", op, err)
 	}
-	var n int64
-	err := s.queueStmt(ctx, k, op, func(st *sql.Stmt) error {
-		res, err := st.ExecContext(ctx, owner)
-		if err != nil {
-			return s.fail(ctx, op, err)
-		}
-		if n, err = res.RowsAffected(); err != nil {
-			return s.fail(ctx, op, err)
-		}
-		return nil
-	})
+	n, err := s.queueExec(ctx, k, op, owner)
 	return int(n), err
 }
 

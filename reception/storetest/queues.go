@@ -215,25 +215,28 @@ func testLeaseExpiry(e *env) {
 	e.diff("completed entry (lease cleared)", w1, sent[0])
 }
 
+// leaseW leases up to 10 outbox entries for owner "w" at at(now) and
+// returns their IDs.
+func (e *env) leaseW(now time.Duration) []string {
+	e.t.Helper()
+	got, err := e.s.LeaseOutbox(e.ctx, "w", 10, time.Minute, at(now))
+	e.ok(err)
+	return ids(got, outboxID)
+}
+
 func testRetryAndDead(e *env) {
 	ctx, s := e.ctx, e.s
 	e.putOrg(newOrg("org-a", 1))
 	e.ok(s.EnqueueOutbox(ctx, newEntry("org-a", "o1", "k1", at(0))))
-	lease := func(now time.Duration) []string {
-		e.t.Helper()
-		got, err := s.LeaseOutbox(ctx, "w", 10, time.Minute, at(now))
-		e.ok(err)
-		return ids(got, outboxID)
-	}
-	lease(0)
+	e.leaseW(0)
 	e.ok(s.RetryOutbox(ctx, "o1", "w", at(5*time.Minute), "503 Service Unavailable"))
-	e.diff("lease before the retry time", []string(nil), lease(time.Minute))
-	e.diff("lease at the retry time", []string{"o1"}, lease(5*time.Minute))
+	e.diff("lease before the retry time", []string(nil), e.leaseW(time.Minute))
+	e.diff("lease at the retry time", []string{"o1"}, e.leaseW(5*time.Minute))
 	e.ok(s.DeadOutbox(ctx, "o1", "w", "400 INVALID_PARAMETER: content.text"))
 	want := newEntry("org-a", "o1", "k1", at(0))
 	want.Attempts, want.State, want.NextAttemptAt, want.LastError = 2, reception.OutboxDead, at(5*time.Minute), "400 INVALID_PARAMETER: content.text"
 	e.diff("dead letter", []*reception.OutboxEntry{want}, e.outbox("org-a", reception.OutboxFilter{State: reception.OutboxDead}))
-	e.diff("lease after burying", []string(nil), lease(24*time.Hour))
+	e.diff("lease after burying", []string(nil), e.leaseW(24*time.Hour))
 	e.is("completing a dead entry", s.CompleteOutbox(ctx, "o1", "w", at(0), nil), reception.ErrConflict)
 }
 
@@ -243,17 +246,11 @@ func testPostpone(e *env) {
 	ctx, s := e.ctx, e.s
 	e.putOrg(newOrg("org-a", 1))
 	e.ok(s.EnqueueOutbox(ctx, newEntry("org-a", "o1", "k1", at(0))))
-	lease := func(now time.Duration) []string {
-		e.t.Helper()
-		got, err := s.LeaseOutbox(ctx, "w", 10, time.Minute, at(now))
-		e.ok(err)
-		return ids(got, outboxID)
-	}
 	for i := range 3 {
-		e.diff(fmt.Sprintf("lease %d", i), []string{"o1"}, lease(time.Duration(i)*time.Hour))
+		e.diff(fmt.Sprintf("lease %d", i), []string{"o1"}, e.leaseW(time.Duration(i)*time.Hour))
 		e.is("postponed by another owner", s.PostponeOutbox(ctx, "o1", "x", at(time.Duration(i)*time.Hour+30*time.Minute), "not configured"), reception.ErrConflict)
 		e.ok(s.PostponeOutbox(ctx, "o1", "w", at(time.Duration(i)*time.Hour+30*time.Minute), "not configured"))
-		e.diff("lease before the postponed time", []string(nil), lease(time.Duration(i)*time.Hour+time.Minute))
+		e.diff("lease before the postponed time", []string(nil), e.leaseW(time.Duration(i)*time.Hour+time.Minute))
 	}
 	want := newEntry("org-a", "o1", "k1", at(0))
 	want.NextAttemptAt, want.LastError = at(2*time.Hour+30*time.Minute), "not configured"
