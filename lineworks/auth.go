@@ -398,8 +398,28 @@ func (e *TokenError) Is(target error) bool {
 	return target == ErrUnauthorized && e.StatusCode >= 400 && e.StatusCode < 500
 }
 
-// Field returns the credential field most likely wrong, for forms that
-// highlight it ("" when the failure is not the credentials' fault).
+// Fields returns every credential field that may be wrong, for forms that
+// highlight them and messages that name them (nil when the failure is not
+// the credentials' fault). LINE WORKS answers invalid_client alike for a
+// wrong Client ID and a wrong Client Secret, and invalid_grant alike for a
+// wrong service account and a wrong key, so each cause names both of its
+// fields rather than guessing one.
+func (e *TokenError) Fields() []string {
+	switch e.Cause {
+	case CauseClient:
+		return []string{FieldClientID, FieldClientSecret}
+	case CauseServiceAccount:
+		return []string{FieldServiceAccount, FieldPrivateKey}
+	case CauseScope:
+		return []string{FieldScopes}
+	}
+	return nil
+}
+
+// Field returns one credential field to focus in a form ("" when the
+// failure is not the credentials' fault): the secret of the pair Fields
+// names, since a pasted secret is the likelier mistake. Messages should name
+// every field of Fields.
 func (e *TokenError) Field() string {
 	switch e.Cause {
 	case CauseClient:

@@ -362,7 +362,7 @@ func TestSanitizeReportsChangedFields(t *testing.T) {
 		ClientSecret:     "secret",
 		ServiceAccountID: "\u200bsa.serviceaccount@example.com",
 		PrivateKey:       append([]byte("\ufeff"), key...),
-		Scopes:           []string{"bot,user.read"},
+		Scopes:           []string{"bot\u3000user.read\u200b"},
 	}
 	changed := sa.Sanitize()
 	want := []string{"clientId", "serviceAccount", "privateKey", "scopes"}
@@ -377,6 +377,44 @@ func TestSanitizeReportsChangedFields(t *testing.T) {
 	}
 	if again := sa.Sanitize(); len(again) != 0 {
 		t.Errorf("second Sanitize changed %v", again)
+	}
+}
+
+// Values that are fine as they are must not be reported: scopes separated by
+// spaces or commas, and a key file with CRLF line endings and a final
+// newline. They are normalised all the same.
+func TestSanitizeIsQuietAboutFineValues(t *testing.T) {
+	t.Parallel()
+	key := readKey(t, "pkcs8.key")
+	crlf := []byte(strings.ReplaceAll(strings.TrimSpace(string(key)), "\n", "\r\n") + "\r\n")
+	for _, scopes := range [][]string{{"bot user.read"}, {"bot,user.read"}, {"bot", "user.read"}, {" bot , user.read "}} {
+		sa := &lineworks.ServiceAccount{ClientID: "id", ClientSecret: "secret", ServiceAccountID: "a.serviceaccount@example.com", PrivateKey: crlf, Scopes: scopes}
+		if changed := sa.Sanitize(); len(changed) != 0 {
+			t.Errorf("scopes %q, CRLF key: Sanitize reported %v", scopes, changed)
+		}
+		if diff := cmp.Diff([]string{"bot", "user.read"}, sa.Scopes); diff != "" {
+			t.Errorf("scopes %q (-want +got):\n%s", scopes, diff)
+		}
+		if strings.Contains(string(sa.PrivateKey), "\r") {
+			t.Errorf("scopes %q: key still has CR", scopes)
+		}
+		if err := sa.Validate(); err != nil {
+			t.Errorf("Validate: %v", err)
+		}
+	}
+}
+
+func TestTokenErrorNamesBothCandidates(t *testing.T) {
+	t.Parallel()
+	for cause, want := range map[lineworks.TokenErrorCause][]string{
+		lineworks.CauseClient:         {"clientId", "clientSecret"},
+		lineworks.CauseServiceAccount: {"serviceAccount", "privateKey"},
+		lineworks.CauseScope:          {"scopes"},
+		lineworks.CauseNetwork:        nil,
+	} {
+		if diff := cmp.Diff(want, (&lineworks.TokenError{Cause: cause}).Fields()); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", cause, diff)
+		}
 	}
 }
 

@@ -165,9 +165,14 @@ const (
 )
 
 // Sanitize trims every credential of sa in place (see TrimCredential; the
-// private key is normalised as ParsePrivateKey does) and returns the names of
-// the fields it changed, so a form can warn "clientSecret had a trailing
-// full-width space; it was removed".
+// private key is normalised as ParsePrivateKey does; scopes given as one
+// "bot user.read" or "bot,user.read" string are split) and returns the names
+// of the fields from which it removed something that was not part of the
+// value, so a form can warn "clientSecret had a trailing full-width space; it
+// was removed". Formats that are fine as they are — a key file's CRLF line
+// endings and final newline, scopes separated by spaces or commas — are
+// normalised without being reported: a warning for them would teach admins
+// to ignore warnings.
 func (sa *ServiceAccount) Sanitize() (changed []string) {
 	for _, f := range []struct {
 		name string
@@ -183,31 +188,42 @@ func (sa *ServiceAccount) Sanitize() (changed []string) {
 		}
 	}
 	if len(sa.PrivateKey) > 0 {
-		if n := normalizePEM(string(sa.PrivateKey)); n != strings.TrimSpace(string(sa.PrivateKey)) || strings.ContainsFunc(string(sa.PrivateKey), isInvisible) {
-			sa.PrivateKey = []byte(n + "\n")
-			changed = append(changed, FieldPrivateKey)
+		raw := string(sa.PrivateKey)
+		if n := normalizePEM(raw) + "\n"; n != raw {
+			sa.PrivateKey = []byte(n)
+			if strings.ContainsFunc(raw, isInvisible) || strings.ContainsRune(raw, '\u3000') {
+				changed = append(changed, FieldPrivateKey)
+			}
 		}
 	}
-	scopesChanged := false
-	var scopes []string
-	for _, s := range sa.Scopes {
-		// Scopes are sometimes pasted as one "bot,user.read" string.
-		for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || unicode.IsSpace(r) || r == '\u3000' }) {
+	if scopes, trimmed, split := sanitizeScopes(sa.Scopes); trimmed || split {
+		sa.Scopes = scopes
+		if trimmed {
+			changed = append(changed, FieldScopes)
+		}
+	}
+	return changed
+}
+
+// sanitizeScopes splits scopes pasted as one string and trims each. trimmed
+// reports that something other than a separator was removed; split that the
+// list changed shape.
+func sanitizeScopes(in []string) (scopes []string, trimmed, split bool) {
+	isSep := func(r rune) bool { return r == ',' || unicode.IsSpace(r) || r == '\u3000' }
+	for _, s := range in {
+		parts := strings.FieldsFunc(s, isSep)
+		split = split || len(parts) != 1 || parts[0] != s
+		for _, part := range parts {
 			c, ok := TrimCredential(part)
-			scopesChanged = scopesChanged || ok
+			trimmed = trimmed || ok
 			if c != "" {
 				scopes = append(scopes, c)
 			}
 		}
-		if len(strings.FieldsFunc(s, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })) != 1 {
-			scopesChanged = true
-		}
+		// A full-width space between scopes is a typing slip worth a word.
+		trimmed = trimmed || strings.ContainsRune(s, '\u3000')
 	}
-	if scopesChanged {
-		sa.Scopes = scopes
-		changed = append(changed, FieldScopes)
-	}
-	return changed
+	return scopes, trimmed, split
 }
 
 // Validate checks that every credential is present and well-formed, without

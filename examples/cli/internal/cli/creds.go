@@ -399,8 +399,9 @@ func explainTokenError(err error) string {
 	case lineworks.CauseNetwork:
 		msg += "\n  check the auth URL (--auth-url or " + EnvAuthURL + ") and the network"
 	}
-	if f := te.Field(); f != "" {
-		msg += "\n  field: " + f
+	if fs := te.Fields(); len(fs) > 0 {
+		// Both candidates: LINE WORKS does not say which of the pair is wrong.
+		msg += "\n  fields: " + strings.Join(fs, ", ")
 	}
 	return msg
 }
