@@ -81,7 +81,7 @@ func rotateKey(ctx context.Context, args []string, env func(string) string, stdo
 		return err
 	}
 	if ki.key == nil {
-		return fmt.Errorf("the key file %s does not exist and neither %s is set: nothing to rotate", ki.genFile, keySettings)
+		return fmt.Errorf("the key file %s does not exist and %s are unset: nothing to rotate", ki.genFile, keySettingsAnd)
 	}
 	newKey, err := rotationKey(ki, more, log)
 	if err != nil {
@@ -115,10 +115,10 @@ func rotateKey(ctx context.Context, args []string, env func(string) string, stdo
 		if err := replaceFile(pendingKeyPath(ki.genFile), ki.genFile); err != nil {
 			return fmt.Errorf("every secret is re-sealed with the new key in %s, but renaming it over %s failed (rename it by hand): %w", pendingKeyPath(ki.genFile), ki.genFile, err)
 		}
-		fmt.Fprintf(stdout, "%s: re-sealed the secrets of %d organizations; the new key is in %s (back it up with the database)\n", cmdRotateKey, n, ki.genFile)
+		fmt.Fprintf(stdout, "%s: re-sealed the secrets of %s; the new key is in %s (back it up with the database)\n", cmdRotateKey, organizations(n), ki.genFile)
 		return nil
 	}
-	fmt.Fprintf(stdout, "%s: re-sealed the secrets of %d organizations; start the server with the new key in %s now: the old key no longer opens them\n", cmdRotateKey, n, keySettings)
+	fmt.Fprintf(stdout, "%s: re-sealed the secrets of %s; start the server with the new key in %s now: the old key no longer opens them\n", cmdRotateKey, organizations(n), keySettings)
 	return nil
 }
 

@@ -40,7 +40,13 @@ func (ki *keyInfo) forget() {
 }
 
 // keySettings names the settings that give the key, for messages.
-const keySettings = "UKETSUKE_SECRET_KEY or UKETSUKE_SECRET_KEY_FILE"
+const (
+	keySettings    = "UKETSUKE_SECRET_KEY or UKETSUKE_SECRET_KEY_FILE"
+	keySettingsAnd = "UKETSUKE_SECRET_KEY and UKETSUKE_SECRET_KEY_FILE"
+)
+
+// resetHint is the way out of a lost key, for messages.
+const resetHint = "run the reset-secrets subcommand with the same settings (go run ./examples/server reset-secrets) to clear those secrets, then enter them again at /admin"
 
 // loadKey resolves the secret key: UKETSUKE_SECRET_KEY, the file of
 // UKETSUKE_SECRET_KEY_FILE, for SQLite <db>.key (key nil when it does not
@@ -193,10 +199,10 @@ func refuseIfSealed(ctx context.Context, cfg *config, ki *keyInfo) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	return fmt.Errorf("the database %s holds encrypted LINE WORKS secrets (organizations %s) but its key file %s is missing and neither %s is set; "+
+	return fmt.Errorf("the database %s holds encrypted LINE WORKS secrets (organizations %s) but its key file %s is missing, and %s are unset; "+
 		"a new key would not open them, so none is generated. Fix: restore %s (or give the key that was used in %s); "+
-		"if the key is lost, run `server reset-secrets` with the same settings to clear those secrets, then enter them again at /admin",
-		cfg.DB, listIDs(ids), ki.genFile, keySettings, ki.genFile, keySettings)
+		"if the key is lost, %s",
+		cfg.DB, listIDs(ids), ki.genFile, keySettingsAnd, ki.genFile, keySettings, resetHint)
 }
 
 // orgsWithSecrets lists the organizations that have sealed secrets stored.
@@ -247,8 +253,8 @@ func keyMismatchError(cfg *config, ki *keyInfo, bad []string) error {
 	return fmt.Errorf("the secret key from %s does not open the stored LINE WORKS secrets of organizations %s: "+
 		"they were sealed with another key (an inline `openssl rand` makes a new key on every start). "+
 		"Fix: start with the key that sealed them (%s); if a rotate-key was interrupted, run it again with the same keys; "+
-		"if that key is lost, run `server reset-secrets` with the same settings to clear those secrets, then enter them again at /admin",
-		ki.source, listIDs(bad), where)
+		"if that key is lost, %s",
+		ki.source, listIDs(bad), where, resetHint)
 }
 
 // listIDs joins organization IDs for a message, at most ten of them.
@@ -258,6 +264,14 @@ func listIDs(ids []string) string {
 		return strings.Join(ids, ", ")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(ids[:max], ", "), len(ids)-max)
+}
+
+// organizations is "1 organization" or "n organizations".
+func organizations(n int) string {
+	if n == 1 {
+		return "1 organization"
+	}
+	return fmt.Sprintf("%d organizations", n)
 }
 
 // secretCheckEvery is how often /readyz re-checks that the key opens the
@@ -302,7 +316,7 @@ func (c *secretCheck) check(ctx context.Context, log *slog.Logger) string {
 	}
 	c.at, c.result = time.Now(), ""
 	if len(bad) > 0 {
-		c.result = fmt.Sprintf("the secret key (%s) does not open the stored LINE WORKS secrets of %d organizations; see the log", keySettings, len(bad))
+		c.result = fmt.Sprintf("the secret key (%s) does not open the stored LINE WORKS secrets of %s; see the log", keySettings, organizations(len(bad)))
 		log.Error("the secret key does not open stored LINE WORKS secrets: deliveries for these organizations fail; restart with the key that sealed them",
 			"key", c.source, "organizations", listIDs(bad))
 	}
