@@ -116,9 +116,12 @@ var settings = []setting{
 // environment variables through env; a flag wins over its variable. The
 // error is a *configError naming the setting, or flag.ErrHelp.
 func parseConfig(args []string, env func(string) string, usage io.Writer) (*config, error) {
-	c, _, err := parseCommand("uketsuke-server", nil, args, env, usage)
+	c, _, err := parseCommand(serverName, nil, args, env, usage)
 	return c, err
 }
+
+// serverName is the server's name in usage messages.
+const serverName = "uketsuke-server"
 
 // parseCommand parses the server's settings plus a subcommand's extra ones
 // (rotate-key's new key) and returns the config and the extra settings'
@@ -126,6 +129,14 @@ func parseConfig(args []string, env func(string) string, usage io.Writer) (*conf
 func parseCommand(name string, extra []setting, args []string, env func(string) string, usage io.Writer) (*config, map[string]string, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(usage)
+	fs.Usage = func() {
+		fmt.Fprintf(usage, "Usage of %s:\n", name)
+		if extra == nil && name == serverName {
+			fmt.Fprintf(usage, "  %s [flags]                 run the server\n  %s %s [flags]      re-seal the stored secrets with a new key (server stopped)\n  %s %s [flags]   clear the stored secrets the key cannot open (a lost key)\n",
+				name, name, cmdRotateKey, name, cmdResetSecrets)
+		}
+		fs.PrintDefaults()
+	}
 	all := append(append([]setting(nil), settings...), extra...)
 	vals := map[string]*string{}
 	for _, s := range all {

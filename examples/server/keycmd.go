@@ -55,7 +55,7 @@ func runCommand(ctx context.Context, args []string, env func(string) string, std
 // commandConfig parses a subcommand's settings; the memory store has no
 // database to work on.
 func commandConfig(name string, extra []setting, args []string, env func(string) string, stderr io.Writer) (*config, map[string]string, *slog.Logger, error) {
-	cfg, more, err := parseCommand("uketsuke-server "+name, extra, args, env, stderr)
+	cfg, more, err := parseCommand(serverName+" "+name, extra, args, env, stderr)
 	if err != nil {
 		return nil, nil, nil, err
 	}
