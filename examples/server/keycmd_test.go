@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/uketsuke/uketsuke/internal/servertest"
 	"github.com/uketsuke/uketsuke/reception"
@@ -21,7 +25,7 @@ var (
 	keyB = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xb}, 32))
 )
 
-func sqliteConfig(t *testing.T, env map[string]string) *config {
+func testConfig(t *testing.T, env map[string]string) *config {
 	t.Helper()
 	if env["UKETSUKE_DB"] == "" {
 		env["UKETSUKE_DB"] = filepath.Join(t.TempDir(), "uketsuke.db")
@@ -107,12 +111,12 @@ func wantRefusal(t *testing.T, err error, want ...string) {
 func TestStartRefusesAnotherKey(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{"UKETSUKE_SECRET_KEY": keyA}
-	cfg := sqliteConfig(t, env)
+	cfg := testConfig(t, env)
 	putOrgs(t, cfg, "acme", "beta")
 	checkSecrets(t, cfg, "acme", "beta")
 
 	env["UKETSUKE_SECRET_KEY"] = keyB
-	_, _, err := openTestStore(t, sqliteConfig(t, env))
+	_, _, err := openTestStore(t, testConfig(t, env))
 	wantRefusal(t, err, "UKETSUKE_SECRET_KEY", "UKETSUKE_SECRET_KEY_FILE", "acme, beta", "reset-secrets")
 }
 
@@ -122,7 +126,7 @@ func TestStartRefusesAnotherKey(t *testing.T) {
 func TestNoKeyForSealedDatabase(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{}
-	cfg := sqliteConfig(t, env)
+	cfg := testConfig(t, env)
 	putOrgs(t, cfg, "acme")
 	keyFile := cfg.DB + ".key"
 	if err := os.Remove(keyFile); err != nil {
@@ -157,7 +161,7 @@ func TestNoKeyForSealedDatabase(t *testing.T) {
 func TestRotateKey(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{"UKETSUKE_SECRET_KEY": keyA}
-	cfg := sqliteConfig(t, env)
+	cfg := testConfig(t, env)
 	putOrgs(t, cfg, "acme", "beta")
 
 	newFile := filepath.Join(t.TempDir(), "new.key")
@@ -176,7 +180,7 @@ func TestRotateKey(t *testing.T) {
 	}
 
 	newEnv := map[string]string{"UKETSUKE_DB": cfg.DB, "UKETSUKE_SECRET_KEY_FILE": newFile}
-	checkSecrets(t, sqliteConfig(t, newEnv), "acme", "beta")
+	checkSecrets(t, testConfig(t, newEnv), "acme", "beta")
 	_, _, err = openTestStore(t, cfg)
 	wantRefusal(t, err, "UKETSUKE_SECRET_KEY", "acme, beta")
 }
@@ -188,7 +192,7 @@ func TestRotateKey(t *testing.T) {
 func TestRotateKeyInterrupted(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{}
-	cfg := sqliteConfig(t, env)
+	cfg := testConfig(t, env)
 	putOrgs(t, cfg, "acme", "beta")
 	keyFile := cfg.DB + ".key"
 	oldKey, _ := os.ReadFile(keyFile)
@@ -226,7 +230,7 @@ func TestRotateKeyInterrupted(t *testing.T) {
 	}
 	checkSecrets(t, cfg, "acme", "beta")
 	oldEnv := map[string]string{"UKETSUKE_DB": cfg.DB, "UKETSUKE_SECRET_KEY": strings.TrimSpace(string(oldKey))}
-	_, _, err = openTestStore(t, sqliteConfig(t, oldEnv))
+	_, _, err = openTestStore(t, testConfig(t, oldEnv))
 	wantRefusal(t, err, "acme, beta")
 
 	// A plain rotation of the generated file makes a fresh key.
@@ -244,7 +248,7 @@ func TestSecretKeyFileSetting(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := map[string]string{"UKETSUKE_SECRET_KEY_FILE": file}
-	cfg := sqliteConfig(t, env)
+	cfg := testConfig(t, env)
 	putOrgs(t, cfg, "acme")
 	st, logs, err := openTestStore(t, cfg)
 	if err != nil {
@@ -258,9 +262,9 @@ func TestSecretKeyFileSetting(t *testing.T) {
 		t.Error("a key file was generated although UKETSUKE_SECRET_KEY_FILE is set")
 	}
 	// The same key given inline opens what the file's key sealed.
-	checkSecrets(t, sqliteConfig(t, map[string]string{"UKETSUKE_DB": cfg.DB, "UKETSUKE_SECRET_KEY": keyA}), "acme")
+	checkSecrets(t, testConfig(t, map[string]string{"UKETSUKE_DB": cfg.DB, "UKETSUKE_SECRET_KEY": keyA}), "acme")
 
-	_, _, err = openTestStore(t, sqliteConfig(t, map[string]string{"UKETSUKE_SECRET_KEY_FILE": filepath.Join(t.TempDir(), "missing.key")}))
+	_, _, err = openTestStore(t, testConfig(t, map[string]string{"UKETSUKE_SECRET_KEY_FILE": filepath.Join(t.TempDir(), "missing.key")}))
 	wantRefusal(t, err, "UKETSUKE_SECRET_KEY_FILE", "missing.key")
 }
 
@@ -269,7 +273,7 @@ func TestSecretKeyFileSetting(t *testing.T) {
 func TestReadyzSecretCheck(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{"UKETSUKE_SECRET_KEY": keyA}
-	cfg := sqliteConfig(t, env)
+	cfg := testConfig(t, env)
 	putOrgs(t, cfg, "acme")
 	st, _, err := openTestStore(t, cfg)
 	if err != nil {
@@ -335,4 +339,74 @@ func TestAdminTokenKept(t *testing.T) {
 	if _, err := adminToken(cfg); err == nil || !strings.Contains(err.Error(), "UKETSUKE_ADMIN_TOKEN") {
 		t.Errorf("short token file: %v", err)
 	}
+}
+
+// TestPostgresKeyFile: with PostgreSQL, the key comes from a key file, a
+// server given another key refuses to start, and rotate-key works.
+func TestPostgresKeyFile(t *testing.T) {
+	t.Parallel()
+	dsn := freshPostgres(t)
+	file := filepath.Join(t.TempDir(), "secret.key")
+	if err := os.WriteFile(file, []byte(keyA+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"UKETSUKE_DB": dsn, "UKETSUKE_SECRET_KEY_FILE": file, "UKETSUKE_ADMIN_TOKEN": testAdminToken}
+	cfg := testConfig(t, env)
+	putOrgs(t, cfg, "acme")
+	checkSecrets(t, cfg, "acme")
+	withB := map[string]string{"UKETSUKE_DB": dsn, "UKETSUKE_SECRET_KEY": keyB, "UKETSUKE_ADMIN_TOKEN": testAdminToken}
+	_, _, err := openTestStore(t, testConfig(t, withB))
+	wantRefusal(t, err, "UKETSUKE_SECRET_KEY", "acme")
+
+	newFile := filepath.Join(t.TempDir(), "new.key")
+	if err := os.WriteFile(newFile, []byte(keyB+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runCmd(t, env, cmdRotateKey, "-new-secret-key-file", newFile); err != nil {
+		t.Fatalf("rotate-key = %v\n%s", err, out)
+	}
+	checkSecrets(t, testConfig(t, withB), "acme")
+	_, _, err = openTestStore(t, cfg)
+	wantRefusal(t, err, "UKETSUKE_SECRET_KEY_FILE", "acme")
+}
+
+// freshPostgres creates an empty database on the server of
+// UKETSUKE_TEST_POSTGRES_URL for one test, dropped when it ends: the key
+// check reads every organization, so the test cannot share a database.
+func freshPostgres(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("UKETSUKE_TEST_POSTGRES_URL")
+	if base == "" {
+		t.Skip("UKETSUKE_TEST_POSTGRES_URL is unset: skipping the PostgreSQL test (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connecting to UKETSUKE_TEST_POSTGRES_URL: %v", err)
+	}
+	defer conn.Close(context.Background())
+	name := fmt.Sprintf("uketsuke_key_%x", randomBytes(6))
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("CREATE DATABASE: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+			return
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
 }
