@@ -308,6 +308,8 @@ func (c *secretCheck) check(ctx context.Context, log *slog.Logger) string {
 	if time.Since(c.at) < secretCheckEvery {
 		return c.result
 	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
 	bad, err := unopenedSecrets(ctx, c.store)
 	if err != nil {
 		// The store's own trouble is ready's to report; keep the last
