@@ -11,8 +11,9 @@ import (
 // SecretKeySize is the size of a SecretBox key: AES-256.
 const SecretKeySize = 32
 
-// sealVersion prefixes every ciphertext so the format (or the key, with a
-// key ring) can change later without guessing what old rows hold.
+// sealVersion prefixes every ciphertext so the format can change later
+// without guessing what old rows hold. A key ring (see NewSecretBox) needs
+// no new version: opening tries each key, and GCM's tag tells which fits.
 const sealVersion byte = 1
 
 // ErrSecretOpen is returned when a ciphertext cannot be opened: wrong key,
@@ -25,24 +26,50 @@ var ErrSecretOpen = errors.New("reception: cannot open secret (wrong key or corr
 // A SecretBox is safe for concurrent use.
 type SecretBox struct {
 	aead cipher.AEAD
+	// previous open what older keys sealed, tried in order after aead.
+	previous []cipher.AEAD
 }
 
 // NewSecretBox returns a SecretBox using key, which must be SecretKeySize
 // random bytes kept outside the database (a file or an environment
-// variable). The key is not retained beyond the cipher's key schedule.
-func NewSecretBox(key []byte) (*SecretBox, error) {
+// variable). The keys are not retained beyond the cipher's key schedule.
+//
+// previous are keys used before key, for a key rotation: Seal always uses
+// key, Open tries key and then each previous key in order. A rotation
+// re-seals every secret with a box made of the new key and the old one, so
+// that a rotation interrupted midway leaves values sealed with either key,
+// all of which that same box still opens; running it again completes it.
+func NewSecretBox(key []byte, previous ...[]byte) (*SecretBox, error) {
+	aead, err := newAEAD(key, "secret key")
+	if err != nil {
+		return nil, err
+	}
+	b := &SecretBox{aead: aead}
+	for i, k := range previous {
+		p, err := newAEAD(k, fmt.Sprintf("previous secret key %d", i+1))
+		if err != nil {
+			return nil, err
+		}
+		b.previous = append(b.previous, p)
+	}
+	return b, nil
+}
+
+// newAEAD makes the AES-256-GCM cipher of key; what names the key in the
+// error, which never shows it.
+func newAEAD(key []byte, what string) (cipher.AEAD, error) {
 	if len(key) != SecretKeySize {
-		return nil, fmt.Errorf("reception: secret key is %d bytes, want %d", len(key), SecretKeySize)
+		return nil, fmt.Errorf("reception: %s is %d bytes, want %d", what, len(key), SecretKeySize)
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
-		return nil, fmt.Errorf("reception: secret key: %w", err)
+		return nil, fmt.Errorf("reception: %s: %w", what, err)
 	}
 	aead, err := cipher.NewGCM(block)
 	if err != nil {
-		return nil, fmt.Errorf("reception: secret key: %w", err)
+		return nil, fmt.Errorf("reception: %s: %w", what, err)
 	}
-	return &SecretBox{aead: aead}, nil
+	return aead, nil
 }
 
 // Seal encrypts plaintext with a fresh random nonce. additionalData is
@@ -61,9 +88,11 @@ func (b *SecretBox) Seal(plaintext, additionalData []byte) ([]byte, error) {
 	return b.aead.Seal(out, out[1:1+ns], plaintext, additionalData), nil
 }
 
-// Open decrypts a value made by Seal with the same additionalData. Its
-// errors wrap ErrSecretOpen and never contain any part of the data.
+// Open decrypts a value made by Seal with the same additionalData, by this
+// box's key or one of its previous keys. Its errors wrap ErrSecretOpen and
+// never contain any part of the data.
 func (b *SecretBox) Open(sealed, additionalData []byte) ([]byte, error) {
+	// All keys are AES-256-GCM with the same nonce size and overhead.
 	ns := b.aead.NonceSize()
 	if len(sealed) < 1+ns+b.aead.Overhead() {
 		return nil, fmt.Errorf("%w: too short", ErrSecretOpen)
@@ -71,11 +100,16 @@ func (b *SecretBox) Open(sealed, additionalData []byte) ([]byte, error) {
 	if sealed[0] != sealVersion {
 		return nil, fmt.Errorf("%w: unknown version %d", ErrSecretOpen, sealed[0])
 	}
-	pt, err := b.aead.Open(nil, sealed[1:1+ns], sealed[1+ns:], additionalData)
-	if err != nil {
-		return nil, ErrSecretOpen
+	nonce, ct := sealed[1:1+ns], sealed[1+ns:]
+	if pt, err := b.aead.Open(nil, nonce, ct, additionalData); err == nil {
+		return pt, nil
 	}
-	return pt, nil
+	for _, p := range b.previous {
+		if pt, err := p.Open(nil, nonce, ct, additionalData); err == nil {
+			return pt, nil
+		}
+	}
+	return nil, ErrSecretOpen
 }
 
 // SealedSecrets are an Integration's secrets as a store keeps them at rest:

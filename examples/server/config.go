@@ -67,13 +67,16 @@ type config struct {
 	PublicURL string // without trailing slash; "" if unset
 	// AdminToken is "" when it must be generated.
 	AdminToken string
-	// SecretKey is nil when it must be read from or generated into the key
-	// file (SQLite) or generated in memory (memory store).
+	// SecretKey is UKETSUKE_SECRET_KEY, decoded. When it and SecretKeyFile
+	// are unset, the key is read from or generated into <db>.key (SQLite)
+	// or generated in memory (memory store).
 	SecretKey []byte
-	APIURL    string // with trailing slash
-	AuthURL   string // with trailing slash
-	TokenURL  string
-	Demo      demoMode
+	// SecretKeyFile is UKETSUKE_SECRET_KEY_FILE, read when the store opens.
+	SecretKeyFile string
+	APIURL        string // with trailing slash
+	AuthURL       string // with trailing slash
+	TokenURL      string
+	Demo          demoMode
 	// Lease is how long a dispatcher holds an outbox or inbox entry; after
 	// a crash, its entries are picked up again after this time.
 	Lease time.Duration
@@ -100,8 +103,9 @@ var settings = []setting{
 	{"addr", "UKETSUKE_ADDR", defaultAddr, "address to listen on, host:port"},
 	{"db", "UKETSUKE_DB", defaultDB, `SQLite file, a postgres:// URL (PostgreSQL) or "memory"`},
 	{"public-url", "UKETSUKE_PUBLIC_URL", "", "public https URL of this server (the bot's callback URL is derived from it)"},
-	{"admin-token", "UKETSUKE_ADMIN_TOKEN", "", "bearer token of the admin API (generated and printed when unset)"},
-	{"secret-key", "UKETSUKE_SECRET_KEY", "", "32-byte key encrypting stored LINE WORKS secrets, base64 (SQLite: generated into <db>.key when unset)"},
+	{"admin-token", "UKETSUKE_ADMIN_TOKEN", "", "bearer token of the admin API (when unset: SQLite generates one once into <db>.admin-token, memory one per run; required with PostgreSQL)"},
+	{"secret-key", "UKETSUKE_SECRET_KEY", "", "32-byte key encrypting stored LINE WORKS secrets, base64 (SQLite: generated once into <db>.key when neither this nor the key file is set)"},
+	{"secret-key-file", "UKETSUKE_SECRET_KEY_FILE", "", "file holding the secret key, base64 (instead of UKETSUKE_SECRET_KEY; keep it mode 0600)"},
 	{"lineworks-api-url", "UKETSUKE_LINEWORKS_API_URL", defaultAPIURL, "LINE WORKS API base URL"},
 	{"lineworks-auth-url", "UKETSUKE_LINEWORKS_AUTH_URL", defaultAuthURL, "LINE WORKS auth base URL (the token endpoint is <url>token)"},
 	{"demo", "UKETSUKE_DEMO", "", "1: demo mode with a built-in fake LINE WORKS, 0: never; default: demo until an organization has an integration"},
@@ -112,10 +116,30 @@ var settings = []setting{
 // environment variables through env; a flag wins over its variable. The
 // error is a *configError naming the setting, or flag.ErrHelp.
 func parseConfig(args []string, env func(string) string, usage io.Writer) (*config, error) {
-	fs := flag.NewFlagSet("uketsuke-server", flag.ContinueOnError)
+	c, _, err := parseCommand(serverName, nil, args, env, usage)
+	return c, err
+}
+
+// serverName is the server's name in usage messages.
+const serverName = "uketsuke-server"
+
+// parseCommand parses the server's settings plus a subcommand's extra ones
+// (rotate-key's new key) and returns the config and the extra settings'
+// values by variable name.
+func parseCommand(name string, extra []setting, args []string, env func(string) string, usage io.Writer) (*config, map[string]string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(usage)
+	fs.Usage = func() {
+		fmt.Fprintf(usage, "Usage of %s:\n", name)
+		if extra == nil && name == serverName {
+			fmt.Fprintf(usage, "  %s [flags]                 run the server\n  %s %s [flags]      re-seal the stored secrets with a new key (server stopped)\n  %s %s [flags]   clear the stored secrets the key cannot open (a lost key)\n",
+				name, name, cmdRotateKey, name, cmdResetSecrets)
+		}
+		fs.PrintDefaults()
+	}
+	all := append(append([]setting(nil), settings...), extra...)
 	vals := map[string]*string{}
-	for _, s := range settings {
+	for _, s := range all {
 		// The flag's default is the built-in one, never the environment's
 		// value: usage (printed on -h and on a wrong flag) would show
 		// UKETSUKE_ADMIN_TOKEN, UKETSUKE_SECRET_KEY or a DSN's password.
@@ -123,21 +147,34 @@ func parseConfig(args []string, env func(string) string, usage io.Writer) (*conf
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
+			return nil, nil, err
 		}
-		return nil, &configError{Setting: "flags", Msg: err.Error()}
+		return nil, nil, &configError{Setting: "flags", Msg: err.Error()}
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	for _, s := range settings {
+	for _, s := range all {
 		if e := env(s.env); e != "" && !given[s.flag] {
 			*vals[s.env] = e
 		}
 	}
 	if fs.NArg() > 0 {
-		return nil, &configError{Setting: "flags", Msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+		return nil, nil, &configError{Setting: "flags", Msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	get := func(name string) string { return strings.TrimSpace(*vals[name]) }
+	c, err := configFrom(get)
+	if err != nil {
+		return nil, nil, err
+	}
+	more := map[string]string{}
+	for _, s := range extra {
+		more[s.env] = get(s.env)
+	}
+	return c, more, nil
+}
+
+// configFrom validates the settings' values, read through get.
+func configFrom(get func(string) string) (*config, error) {
 	c := &config{}
 	var err error
 
@@ -171,20 +208,8 @@ func parseConfig(args []string, env func(string) string, usage io.Writer) (*conf
 		c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
 	}
 
-	c.AdminToken = get("UKETSUKE_ADMIN_TOKEN")
-	if c.AdminToken != "" && len(c.AdminToken) < minAdminTokenLen {
-		return nil, &configError{"UKETSUKE_ADMIN_TOKEN", fmt.Sprintf("is shorter than %d characters", minAdminTokenLen)}
-	}
-	if strings.ContainsFunc(c.AdminToken, func(r rune) bool { return r <= ' ' || r > '~' }) {
-		return nil, &configError{"UKETSUKE_ADMIN_TOKEN", "must be printable ASCII without spaces"}
-	}
-
-	if raw := get("UKETSUKE_SECRET_KEY"); raw != "" {
-		if c.SecretKey, err = decodeKey(raw); err != nil {
-			return nil, &configError{"UKETSUKE_SECRET_KEY", err.Error()}
-		}
-	} else if c.Store == storePostgres {
-		return nil, &configError{"UKETSUKE_SECRET_KEY", "is required with PostgreSQL (32 random bytes, base64: openssl rand -base64 32)"}
+	if err := c.parseSecrets(get); err != nil {
+		return nil, err
 	}
 
 	if c.APIURL, err = baseURL(get("UKETSUKE_LINEWORKS_API_URL"), true); err != nil {
@@ -210,6 +235,47 @@ func parseConfig(args []string, env func(string) string, usage io.Writer) (*conf
 		return nil, &configError{"UKETSUKE_LEASE", "must be a duration between 1s and 1h, e.g. 30s"}
 	}
 	return c, nil
+}
+
+// parseSecrets reads the admin token and the secret key settings. Replicas
+// on PostgreSQL share the database but no files, so there nothing can be
+// generated and kept: both must be given.
+func (c *config) parseSecrets(get func(string) string) error {
+	c.AdminToken = get("UKETSUKE_ADMIN_TOKEN")
+	if err := checkAdminToken(c.AdminToken); err != nil {
+		return &configError{"UKETSUKE_ADMIN_TOKEN", err.Error()}
+	}
+	if c.AdminToken == "" && c.Store == storePostgres {
+		return &configError{"UKETSUKE_ADMIN_TOKEN", "is required with PostgreSQL: every replica must accept the same token (openssl rand -hex 24)"}
+	}
+
+	raw, file := get("UKETSUKE_SECRET_KEY"), get("UKETSUKE_SECRET_KEY_FILE")
+	switch {
+	case raw != "" && file != "":
+		return &configError{"UKETSUKE_SECRET_KEY_FILE", "and UKETSUKE_SECRET_KEY are both set; give the key one way only"}
+	case raw != "":
+		k, err := decodeKey(raw)
+		if err != nil {
+			return &configError{"UKETSUKE_SECRET_KEY", err.Error()}
+		}
+		c.SecretKey = k
+	case file != "":
+		c.SecretKeyFile = file
+	case c.Store == storePostgres:
+		return &configError{"UKETSUKE_SECRET_KEY", "or UKETSUKE_SECRET_KEY_FILE is required with PostgreSQL (32 random bytes, base64: openssl rand -base64 32)"}
+	}
+	return nil
+}
+
+// checkAdminToken checks a given admin token ("" is fine: one is made).
+func checkAdminToken(t string) error {
+	if t != "" && len(t) < minAdminTokenLen {
+		return fmt.Errorf("is shorter than %d characters", minAdminTokenLen)
+	}
+	if strings.ContainsFunc(t, func(r rune) bool { return r <= ' ' || r > '~' }) {
+		return errors.New("must be printable ASCII without spaces")
+	}
+	return nil
 }
 
 // baseURL checks an absolute http(s) URL without query or fragment and,

@@ -55,11 +55,18 @@ func TestParseConfig(t *testing.T) {
 		})},
 		{name: "flag wins over env", args: []string{"--addr", "127.0.0.1:0", "-demo", "1"}, env: map[string]string{"UKETSUKE_ADDR": ":1", "UKETSUKE_DEMO": "0"},
 			want: with(func(c *config) { c.Addr, c.Demo = "127.0.0.1:0", demoOn })},
-		{name: "postgres needs a key", env: map[string]string{"UKETSUKE_DB": "postgres://u:p@db/uketsuke"}, wantSetting: "UKETSUKE_SECRET_KEY"},
-		{name: "postgres", env: map[string]string{"UKETSUKE_DB": "postgres://u:p@db/uketsuke", "UKETSUKE_SECRET_KEY": key},
+		{name: "postgres needs a key", env: map[string]string{"UKETSUKE_DB": "postgres://u:p@db/uketsuke", "UKETSUKE_ADMIN_TOKEN": "0123456789abcdef"}, wantSetting: "UKETSUKE_SECRET_KEY"},
+		{name: "postgres needs an admin token", env: map[string]string{"UKETSUKE_DB": "postgres://u:p@db/uketsuke", "UKETSUKE_SECRET_KEY": key}, wantSetting: "UKETSUKE_ADMIN_TOKEN"},
+		{name: "postgres", env: map[string]string{"UKETSUKE_DB": "postgres://u:p@db/uketsuke", "UKETSUKE_SECRET_KEY": key, "UKETSUKE_ADMIN_TOKEN": "0123456789abcdef"},
 			want: with(func(c *config) {
-				c.DB, c.Store, c.SecretKey = "postgres://u:p@db/uketsuke", storePostgres, []byte(strings.Repeat("k", 32))
+				c.DB, c.Store, c.SecretKey, c.AdminToken = "postgres://u:p@db/uketsuke", storePostgres, []byte(strings.Repeat("k", 32)), "0123456789abcdef"
 			})},
+		{name: "postgres with a key file", env: map[string]string{"UKETSUKE_DB": "postgres://u:p@db/uketsuke", "UKETSUKE_SECRET_KEY_FILE": "/run/secrets/key", "UKETSUKE_ADMIN_TOKEN": "0123456789abcdef"},
+			want: with(func(c *config) {
+				c.DB, c.Store, c.SecretKeyFile, c.AdminToken = "postgres://u:p@db/uketsuke", storePostgres, "/run/secrets/key", "0123456789abcdef"
+			})},
+		{name: "key and key file", env: map[string]string{"UKETSUKE_SECRET_KEY": key, "UKETSUKE_SECRET_KEY_FILE": "/run/secrets/key"}, wantSetting: "UKETSUKE_SECRET_KEY_FILE"},
+		{name: "key file flag", args: []string{"-secret-key-file", "k.key"}, want: with(func(c *config) { c.SecretKeyFile = "k.key" })},
 		{name: "bad addr", env: map[string]string{"UKETSUKE_ADDR": "8080"}, wantSetting: "UKETSUKE_ADDR"},
 		{name: "unknown db scheme", env: map[string]string{"UKETSUKE_DB": "mysql://x"}, wantSetting: "UKETSUKE_DB"},
 		{name: "public url not absolute", env: map[string]string{"UKETSUKE_PUBLIC_URL": "uketsuke.example.com"}, wantSetting: "UKETSUKE_PUBLIC_URL"},
@@ -163,7 +170,11 @@ func TestSecretKeyFile(t *testing.T) {
 	cfg := &config{DB: filepath.Join(dir, "data", "uketsuke.db"), Store: storeSQLite}
 	logs := &servertest.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	first, err := secretKey(cfg, log)
+	ki, err := loadKey(cfg, log)
+	if err != nil || ki.key != nil || ki.genFile != cfg.DB+".key" {
+		t.Fatalf("loadKey without a key file = %+v, %v; want no key and the file to generate", ki, err)
+	}
+	first, err := generateKeyFile(ki.genFile, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,15 +188,18 @@ func TestSecretKeyFile(t *testing.T) {
 	if !strings.Contains(logs.String(), "generated a secret key") {
 		t.Errorf("no warning logged: %s", logs)
 	}
-	again, err := secretKey(cfg, log)
-	if err != nil || !bytes.Equal(first, again) || len(first) != 32 {
+	if _, err := generateKeyFile(ki.genFile, log); err == nil {
+		t.Error("generateKeyFile replaced an existing key file")
+	}
+	again, err := loadKey(cfg, log)
+	if err != nil || !bytes.Equal(first, again.key) || len(first) != 32 {
 		t.Errorf("second start read a different key (%v)", err)
 	}
 	if err := os.WriteFile(cfg.DB+".key", []byte("garbage"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var ce *configError
-	if _, err := secretKey(cfg, log); !errors.As(err, &ce) || ce.Setting != "UKETSUKE_SECRET_KEY" {
+	if _, err := loadKey(cfg, log); !errors.As(err, &ce) || ce.Setting != "UKETSUKE_SECRET_KEY" {
 		t.Errorf("corrupt key file: err = %v, want a configError naming UKETSUKE_SECRET_KEY", err)
 	}
 }

@@ -7,6 +7,10 @@
 //
 // Configuration comes from flags and UKETSUKE_* environment variables of
 // the same meaning (go run ./examples/server -h lists them).
+//
+// Two subcommands work on the database with the same settings, the server
+// stopped: rotate-key re-seals the stored secrets with a new key, and
+// reset-secrets clears the stored secrets its key cannot open (a lost key).
 package main
 
 import (

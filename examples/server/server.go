@@ -26,6 +26,9 @@ import (
 // ctx ends (after a graceful shutdown) or start-up fails. Tests call it
 // in-process.
 func run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	if ok, err := runCommand(ctx, args, env, stdout, stderr); ok {
+		return err
+	}
 	cfg, err := parseConfig(args, env, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -35,12 +38,9 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
-	adminToken, generated := cfg.AdminToken, false
-	if adminToken == "" {
-		adminToken, generated = randomToken(24), true
-	}
-
-	store, persistent, err := openStore(ctx, cfg, log, func(s string) { fmt.Fprintln(stderr, s) })
+	// The store opens first: a server that cannot open its secrets makes
+	// no admin token file either.
+	store, keys, persistent, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -49,6 +49,11 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 			log.Error("closing the store", "err", err)
 		}
 	}()
+
+	token, err := adminToken(cfg)
+	if err != nil {
+		return err
+	}
 
 	demoOn, err := wantDemo(ctx, cfg, store)
 	if err != nil {
@@ -74,7 +79,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		return err
 	}
 
-	a := &api{store: store, svc: svc, adminToken: []byte(adminToken), cfg: cfg, log: log, hc: hc, now: time.Now, loc: time.Local}
+	a := &api{store: store, svc: svc, adminToken: []byte(token.token), cfg: cfg, log: log, hc: hc, now: time.Now, loc: time.Local}
 	if dm != nil {
 		a.demoURLs = &lineworksURLs{API: dm.fake.APIURL, Token: dm.fake.TokenURL, Authorize: dm.fake.AuthURL}
 	}
@@ -86,10 +91,15 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
 	})
+	secrets := newSecretCheck(store, keys.source, persistent)
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := ready(r.Context(), store); err != nil {
 			log.Warn("not ready", "err", err)
 			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		if msg := secrets.check(r.Context(), log); msg != "" {
+			http.Error(w, msg, http.StatusServiceUnavailable)
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -135,7 +145,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 			kioskPath = "/kiosk/" + demoOrgID + "?token=" + org.KioskToken
 		}
 	}
-	printBanner(stdout, cfg, local, dm != nil, persistent, adminToken, generated, kioskPath)
+	printBanner(stdout, cfg, local, dm != nil, persistent, token, kioskPath)
 	log.Info("listening", "addr", ln.Addr().String(), "url", local, "store", cfg.Store.String(), "persistent", persistent, "demo", dm != nil)
 
 	serveErr := make(chan error, 1)
@@ -241,10 +251,10 @@ func loopbackURL(addr net.Addr) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// printBanner tells the person who started the server what to open. The
-// generated admin token is printed here once, never logged; so is the demo
-// kiosk's URL with its token (kioskPath, "" without demo mode).
-func printBanner(w io.Writer, cfg *config, local string, demo, persistent bool, token string, generated bool, kioskPath string) {
+// printBanner tells the person who started the server what to open. A
+// generated admin token is printed here when it is new, never logged; so
+// is the demo kiosk's URL with its token (kioskPath, "" without demo mode).
+func printBanner(w io.Writer, cfg *config, local string, demo, persistent bool, token adminTokenInfo, kioskPath string) {
 	browse := strings.Replace(local, "127.0.0.1", "localhost", 1)
 	var b strings.Builder
 	fmt.Fprintf(&b, "uketsuke: listening on %s\n", local)
@@ -262,10 +272,7 @@ func printBanner(w io.Writer, cfg *config, local string, demo, persistent bool, 
 		fmt.Fprintf(&b, "  callback URL:       set UKETSUKE_PUBLIC_URL (https) so LINE WORKS can reach %s\n", callbackPath)
 	}
 	fmt.Fprintf(&b, "  health / metrics:   %s/healthz  %s/metrics\n", browse, browse)
-	if generated {
-		fmt.Fprintf(&b, "  admin token:        %s\n", token)
-		fmt.Fprintf(&b, "                      (generated for this run; set UKETSUKE_ADMIN_TOKEN to keep one)\n")
-	}
+	token.banner(&b)
 	if !persistent {
 		fmt.Fprintf(&b, "  storage:            memory only — data is lost when the server stops\n")
 	}

@@ -4,12 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/uketsuke/uketsuke/reception"
 	"github.com/uketsuke/uketsuke/reception/memstore"
@@ -28,15 +24,45 @@ var (
 	}
 )
 
-// openStore opens the configured store with its secret box. persistent is
-// false when the data lives in memory only.
-func openStore(ctx context.Context, cfg *config, log *slog.Logger, stderr func(string)) (st reception.Store, persistent bool, err error) {
-	key, err := secretKey(cfg, log)
+// openStore opens the configured store with its secret box, and refuses a
+// key that does not open the secrets the store already holds: a server
+// started with the wrong key would look healthy and fail every delivery.
+// persistent is false when the data lives in memory only.
+func openStore(ctx context.Context, cfg *config, log *slog.Logger) (st reception.Store, ki *keyInfo, persistent bool, err error) {
+	ki, err = loadKey(cfg, log)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
-	box, err := reception.NewSecretBox(key)
-	clear(key)
+	if ki.key == nil {
+		// SQLite without a key file: a new key is made only for a database
+		// that holds no secrets, since it could not open them.
+		if err := refuseIfSealed(ctx, cfg, ki); err != nil {
+			return nil, nil, false, err
+		}
+		if ki.key, err = generateKeyFile(ki.genFile, log); err != nil {
+			return nil, nil, false, err
+		}
+	}
+	st, persistent, err = openWithKey(ctx, cfg, ki.key, ki.previous...)
+	ki.forget()
+	if err != nil || !persistent {
+		return st, ki, persistent, err
+	}
+	bad, err := unopenedSecrets(ctx, st)
+	if err == nil && len(bad) > 0 {
+		err = keyMismatchError(cfg, ki, bad)
+	}
+	if err != nil {
+		_ = st.Close()
+		return nil, nil, false, err
+	}
+	return st, ki, persistent, nil
+}
+
+// openWithKey opens the configured store with a SecretBox of key (sealing)
+// and previous (opening only).
+func openWithKey(ctx context.Context, cfg *config, key []byte, previous ...[]byte) (reception.Store, bool, error) {
+	box, err := reception.NewSecretBox(key, previous...)
 	if err != nil {
 		return nil, false, &configError{"UKETSUKE_SECRET_KEY", err.Error()}
 	}
@@ -58,61 +84,6 @@ func openStore(ctx context.Context, cfg *config, log *slog.Logger, stderr func(s
 		}
 		return st, true, nil
 	}
-}
-
-// secretKey returns the key of the SecretBox: UKETSUKE_SECRET_KEY, or for
-// SQLite the key file beside the database (generated on first start), or
-// for the memory store a random key.
-func secretKey(cfg *config, log *slog.Logger) ([]byte, error) {
-	if cfg.SecretKey != nil {
-		return append([]byte(nil), cfg.SecretKey...), nil
-	}
-	switch cfg.Store {
-	case storeMemory:
-		return randomBytes(reception.SecretKeySize), nil
-	case storePostgres:
-		return nil, &configError{"UKETSUKE_SECRET_KEY", "is required with PostgreSQL"}
-	}
-	path := keyFilePath(cfg.DB)
-	data, err := os.ReadFile(path)
-	switch {
-	case err == nil:
-		k, derr := decodeKey(string(data))
-		if derr != nil {
-			return nil, &configError{"UKETSUKE_SECRET_KEY", fmt.Sprintf("key file %s %v", path, derr)}
-		}
-		return k, nil
-	case !errors.Is(err, os.ErrNotExist):
-		return nil, &configError{"UKETSUKE_SECRET_KEY", fmt.Sprintf("reading key file: %v", err)}
-	}
-	k := randomBytes(reception.SecretKeySize)
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, &configError{"UKETSUKE_SECRET_KEY", fmt.Sprintf("creating %s: %v", dir, err)}
-		}
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return nil, &configError{"UKETSUKE_SECRET_KEY", fmt.Sprintf("creating key file: %v", err)}
-	}
-	_, werr := f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n")
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		return nil, &configError{"UKETSUKE_SECRET_KEY", fmt.Sprintf("writing key file: %v", werr)}
-	}
-	log.Warn("generated a secret key for stored LINE WORKS secrets; back it up with the database, or set UKETSUKE_SECRET_KEY", "file", path)
-	return k, nil
-}
-
-// keyFilePath is where the generated key of a SQLite database lives.
-func keyFilePath(db string) string {
-	db = strings.TrimPrefix(db, "file:")
-	if i := strings.IndexByte(db, '?'); i >= 0 {
-		db = db[:i]
-	}
-	return db + ".key"
 }
 
 func randomBytes(n int) []byte {
