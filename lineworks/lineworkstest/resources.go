@@ -158,13 +158,18 @@ func (s *Server) AddUser(u User) {
 	rs.users = append(rs.users, &u)
 }
 
+// findUser looks a user up by ID first and only then by e-mail: the seeded
+// administrator's e-mail (AdminEmail) must not hide a user a test seeded
+// with that address as its ID.
 func (rs *resources) findUser(id string) *User {
 	key, isExt := strings.CutPrefix(id, "externalKey:")
 	for _, u := range rs.users {
-		switch {
-		case isExt && u.ExternalKey != "" && u.ExternalKey == key:
+		if isExt && u.ExternalKey != "" && u.ExternalKey == key || u.UserID == id {
 			return u
-		case u.UserID == id, u.Email != "" && strings.EqualFold(u.Email, id):
+		}
+	}
+	for _, u := range rs.users {
+		if u.Email != "" && strings.EqualFold(u.Email, id) {
 			return u
 		}
 	}

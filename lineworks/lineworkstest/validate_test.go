@@ -241,3 +241,29 @@ func TestFakeBotSecretRoute(t *testing.T) {
 		t.Errorf("bot.message token: %d %s, want 403 (scope bot only)", status, code)
 	}
 }
+
+// TestFakeSeededAdmin checks the administrator every fake has, as
+// GET /users/{userId} answers it (https://developers.worksmobile.com/jp/docs/user-get),
+// and that a user seeded with its e-mail as user ID is still found by ID.
+func TestFakeSeededAdmin(t *testing.T) {
+	t.Parallel()
+	a := newRawAPI(t, "user.read")
+	for _, id := range []string{lineworkstest.AdminUserID, lineworkstest.AdminEmail} {
+		status, _, body := a.do("GET", "users/"+id, "")
+		var u struct {
+			DomainID        int64  `json:"domainId"`
+			UserID          string `json:"userId"`
+			Email           string `json:"email"`
+			IsAdministrator bool   `json:"isAdministrator"`
+		}
+		_ = json.Unmarshal(body, &u)
+		if status != 200 || u.UserID != lineworkstest.AdminUserID || u.Email != lineworkstest.AdminEmail ||
+			!u.IsAdministrator || u.DomainID != lineworkstest.DefaultDomainID {
+			t.Errorf("GET users/%s: %d %s", id, status, body)
+		}
+	}
+	a.fake.AddUser(lineworkstest.User{UserID: lineworkstest.AdminEmail, LastName: "別人"})
+	if status, _, body := a.do("GET", "users/"+lineworkstest.AdminEmail, ""); status != 200 || !strings.Contains(string(body), "別人") {
+		t.Errorf("a user whose ID is the admin's e-mail: %d %s", status, body)
+	}
+}
