@@ -165,7 +165,7 @@ func (s *Server) serveBotGet(w http.ResponseWriter, r *http.Request) {
 	}
 	out := cloneBot(b.bot)
 	unlock()
-	out.BotSecret = "" // only the create response shows it
+	out.BotSecret = "" // no bot answer shows it; POST /bots/{botId}/secret issues one
 	writeJSON(w, http.StatusOK, out)
 }
 

@@ -2,7 +2,8 @@
 // server that verifies JWT assertions the way the real one does, the Bot API
 // with the real status codes, error bodies and validation, per-tenant rate
 // limits, fault injection, a record of every message received, and signed
-// callbacks.
+// callbacks. Every fake has an administrator (AdminUserID) whom its authorize
+// endpoint signs in, and InviteBot plays a person inviting a bot into a room.
 //
 // It runs on an httptest.Server, so it needs no network:
 //
