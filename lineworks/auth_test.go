@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
@@ -495,6 +496,115 @@ func TestUserAuthFlow(t *testing.T) {
 	}
 	if _, err := ua.Exchange(context.Background(), redirect, state); err == nil {
 		t.Error("a code was accepted twice")
+	}
+}
+
+// TestUserAuthSignInWithFake walks "Sign in with LINE WORKS" against the
+// fake over loopback, as a browser and an app server would: the browser
+// follows the authorize redirect to the app's redirect URL, the app
+// exchanges the code (authorization_code grant) and asks GET /users/me who
+// signed in. Every new fake answers its seeded administrator, with the
+// domain the app then registers its bot to.
+func TestUserAuthSignInWithFake(t *testing.T) {
+	t.Parallel()
+	fake := lineworkstest.NewServer()
+	defer fake.Close()
+	sa := fake.NewServiceAccount("bot", "user.read")
+	type result struct {
+		me  *lineworks.User
+		err error
+	}
+	results := make(chan result, 1)
+	var ua lineworks.UserAuth
+	var state string
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, err := ua.Exchange(r.Context(), r, state)
+		if err != nil {
+			results <- result{err: err}
+			return
+		}
+		client, err := lineworks.NewClient(ua.Config.TokenSource(r.Context(), tok), lineworks.WithBaseURL(fake.APIURL))
+		if err != nil {
+			results <- result{err: err}
+			return
+		}
+		me, err := client.Users.Get(r.Context(), "me")
+		results <- result{me, err}
+	}))
+	defer app.Close()
+	ua = lineworks.UserAuth{Config: &oauth2.Config{
+		ClientID: sa.ClientID, ClientSecret: sa.ClientSecret, RedirectURL: app.URL + "/auth/callback/lineworks",
+		Scopes:   []string{"user.read"},
+		Endpoint: oauth2.Endpoint{AuthURL: fake.AuthURL, TokenURL: fake.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
+	}}
+	authURL, st, err := ua.AuthCodeURL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	state = st
+	resp, err := http.Get(authURL) // follows the 302 to the app
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	r := <-results
+	if r.err != nil {
+		t.Fatalf("sign-in: %v", r.err)
+	}
+	want := lineworks.User{DomainID: lineworkstest.DefaultDomainID, UserID: lineworkstest.AdminUserID, Email: lineworkstest.AdminEmail,
+		UserName: lineworks.UserName{LastName: "管理", FirstName: "太郎"}, IsAdministrator: true}
+	got := *r.me
+	got.I18nNames, got.Organizations = nil, nil
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("GET /users/me (-want +got):\n%s", diff)
+	}
+	if u, ok := fake.SignInUser(); !ok || u.UserID != r.me.UserID {
+		t.Errorf("SignInUser = %+v, %v; want the user /users/me answered", u, ok)
+	}
+}
+
+// TestUserAuthMeIsTheSignInUser checks that SetSignInUser still picks who
+// signs in, and that /users/me answers 404 for a user nobody seeded.
+func TestUserAuthMeIsTheSignInUser(t *testing.T) {
+	t.Parallel()
+	fake := lineworkstest.NewServer()
+	defer fake.Close()
+	fake.AddUser(lineworkstest.User{UserID: "u-suzuki", LastName: "鈴木", FirstName: "花子"})
+	sa := fake.NewServiceAccount("bot", "user.read")
+	cfg := &oauth2.Config{
+		ClientID: sa.ClientID, ClientSecret: sa.ClientSecret, RedirectURL: "http://127.0.0.1/cb", Scopes: []string{"user.read"},
+		Endpoint: oauth2.Endpoint{AuthURL: fake.AuthURL, TokenURL: fake.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
+	}
+	me := func() (*lineworks.User, error) {
+		ua := lineworks.UserAuth{Config: cfg}
+		authURL, state, err := ua.AuthCodeURL()
+		if err != nil {
+			t.Fatal(err)
+		}
+		noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := noFollow.Get(authURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		tok, err := ua.Exchange(context.Background(), &http.Request{URL: loc}, state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := lineworks.NewClient(cfg.TokenSource(context.Background(), tok), lineworks.WithBaseURL(fake.APIURL))
+		return c.Users.Get(context.Background(), "me")
+	}
+	fake.SetSignInUser("u-suzuki")
+	if u, err := me(); err != nil || u.DisplayName() != "鈴木 花子" || u.DomainID != lineworkstest.DefaultDomainID {
+		t.Errorf("me = %+v, %v", u, err)
+	}
+	fake.SetSignInUser("nobody")
+	if _, err := me(); !errors.Is(err, lineworks.ErrNotFound) {
+		t.Errorf("unseeded sign-in user: %v, want ErrNotFound", err)
+	}
+	if u, ok := fake.SignInUser(); ok || u.UserID != "nobody" {
+		t.Errorf("SignInUser = %+v, %v", u, ok)
 	}
 }
 

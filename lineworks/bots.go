@@ -72,9 +72,10 @@ type Bot struct {
 	I18nBotNames      []I18nBotName     `json:"i18nBotNames,omitempty"`
 	I18nPhotoURLs     []I18nPhotoURL    `json:"i18nPhotoUrls,omitempty"`
 	I18nDescriptions  []I18nDescription `json:"i18nDescriptions,omitempty"`
-	// BotSecret is the key callbacks are signed with. Bots.Create fills it
-	// when the create response carries it; whether LINE WORKS sends it is not
-	// confirmed by the reference (the Developer Console always shows it).
+	// BotSecret is the key callbacks are signed with. The reference does not
+	// list it in any answer of the bot APIs, so it is normally empty: get a
+	// secret with Bots.ReissueSecret (or from the Developer Console). It is
+	// kept for answers that do carry it.
 	BotSecret string `json:"botSecret,omitempty"`
 }
 
@@ -208,6 +209,7 @@ const (
 	apiBotCreate       = "POST /bots"
 	apiBotPatch        = "PATCH /bots/{botId}"
 	apiBotDelete       = "DELETE /bots/{botId}"
+	apiBotSecret       = "POST /bots/{botId}/secret"
 	apiBotDomainList   = "GET /bots/{botId}/domains"
 	apiBotDomainCreate = "POST /bots/{botId}/domains/{domainId}"
 	apiBotDomainPatch  = "PATCH /bots/{botId}/domains/{domainId}"
@@ -259,9 +261,11 @@ func (s *BotsService) Get(ctx context.Context, botID int64) (*Bot, error) {
 }
 
 // Create registers a bot in the tenant (at most 300 per tenant) and returns
-// it with its new BotID — and BotSecret, when LINE WORKS includes it. The bot
-// must then be registered to a domain with RegisterDomain before users can
-// talk to it. Do not call the bot management APIs concurrently for one bot.
+// it with its new BotID. The reference does not promise the bot secret in
+// this answer, so call ReissueSecret next to get the key its callbacks are
+// signed with. The bot must then be registered to a domain with
+// RegisterDomain before users can talk to it. Do not call the bot
+// management APIs concurrently for one bot.
 //
 // See https://developers.worksmobile.com/jp/docs/bot-create.
 func (s *BotsService) Create(ctx context.Context, req BotCreate) (*Bot, error) {
@@ -369,6 +373,35 @@ func (s *BotsService) Delete(ctx context.Context, botID int64) error {
 	}
 	_, err := s.client.do(ctx, request{method: http.MethodDelete, api: apiBotDelete, path: pathf("bots/%s", botID)}, nil)
 	return err
+}
+
+// ReissueSecret issues a new secret for a bot and returns it: the key that
+// LINE WORKS signs the bot's callbacks with (see VerifySignature). The
+// previous secret stops working at once, so store the new one before the
+// next callback arrives — callbacks signed with it are not redelivered.
+//
+// Not idempotent: like every POST it is retried only when LINE WORKS surely
+// did not receive it, since a second reissue would void the secret returned
+// by the first.
+//
+// See https://developers.worksmobile.com/jp/docs/bot-secret-issue.
+func (s *BotsService) ReissueSecret(ctx context.Context, botID int64) (string, error) {
+	const method = "Bots.ReissueSecret"
+	if err := validID(method, "botID", botID); err != nil {
+		return "", err
+	}
+	var out struct {
+		Secret string `json:"secret"`
+	}
+	if _, err := s.client.do(ctx, request{method: http.MethodPost, api: apiBotSecret, path: pathf("bots/%s/secret", botID)}, &out); err != nil {
+		return "", err
+	}
+	if out.Secret == "" {
+		// The secret is required in the answer; an empty one would make every
+		// callback fail verification without saying why.
+		return "", fmt.Errorf("lineworks: %s: the response has no secret", apiBotSecret)
+	}
+	return out.Secret, nil
 }
 
 // RegisterDomain makes a bot available in a domain (201 Created). The

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jarcoal/httpmock"
@@ -36,12 +38,18 @@ func TestBotsLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	if created.BotID <= 0 || created.BotSecret == "" {
-		t.Fatalf("Create = %+v, want an ID and a secret", created)
+	// bot-create does not document botSecret in its answer, and the fake
+	// answers only what is documented.
+	if created.BotID <= 0 || created.BotSecret != "" {
+		t.Fatalf("Create = %+v, want an ID and no secret", created)
+	}
+	secret, err := c.Bots.ReissueSecret(ctx, created.BotID)
+	if err != nil || secret == "" {
+		t.Fatalf("ReissueSecret = %q, %v", secret, err)
 	}
 	// The fake keeps what a server needs to verify callbacks.
 	stored, ok := fake.Bot(created.BotID)
-	if !ok || stored.BotSecret != created.BotSecret || stored.CallbackURL != "https://uketsuke.example.com/callback/lineworks" ||
+	if !ok || stored.BotSecret != secret || stored.CallbackURL != "https://uketsuke.example.com/callback/lineworks" ||
 		!cmp.Equal(stored.CallbackEvents, []string{"text", "image"}) {
 		t.Errorf("fake.Bot = %+v, %v", stored, ok)
 	}
@@ -51,7 +59,7 @@ func TestBotsLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.BotSecret != "" || got.BotName != "受付 Bot" || !got.EnableCallback || got.I18nBotNames[0].BotName != "Reception" {
-		t.Errorf("Get = %+v (the secret is only in the create response)", got)
+		t.Errorf("Get = %+v (no answer but the reissue carries the secret)", got)
 	}
 
 	updated, err := c.Bots.Update(ctx, created.BotID, lineworks.BotUpdate{
@@ -249,5 +257,80 @@ func TestBotManagementNeedsBotScope(t *testing.T) {
 	// Sending needs only bot.message.
 	if err := c.Bots.SendToUser(context.Background(), testBotID, "u1", lineworks.Text{Text: "hi"}); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestBotsReissueSecret checks ReissueSecret against the fake over loopback:
+// each call returns a new secret, the fake signs the bot's callbacks with
+// the latest one only, and the voided one no longer verifies.
+func TestBotsReissueSecret(t *testing.T) {
+	t.Parallel()
+	c, fake, _ := newFakeClient(t)
+	ctx := context.Background()
+	botID := fake.AddBot(lineworkstest.Bot{BotName: "受付", BotSecret: "console-secret"})
+
+	first, err := c.Bots.ReissueSecret(ctx, botID)
+	if err != nil || first == "" || first == "console-secret" {
+		t.Fatalf("ReissueSecret = %q, %v; want a new secret", first, err)
+	}
+	second, err := c.Bots.ReissueSecret(ctx, botID)
+	if err != nil || second == first {
+		t.Fatalf("second ReissueSecret = %q, %v; want another secret", second, err)
+	}
+	sender, err := fake.CallbackSenderFor(botID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := lineworkstest.JoinEvent("room-1")
+	sig := sender.NewRequest(body).Header.Get("X-WORKS-Signature")
+	if err := lineworks.VerifySignature(second, body, sig); err != nil {
+		t.Errorf("the fake does not sign with the latest secret: %v", err)
+	}
+	if err := lineworks.VerifySignature(first, body, sig); !errors.Is(err, lineworks.ErrInvalidSignature) {
+		t.Errorf("the voided secret still verifies: %v", err)
+	}
+
+	if _, err := c.Bots.ReissueSecret(ctx, 999); !errors.Is(err, lineworks.ErrNotFound) {
+		t.Errorf("unknown bot: %v, want ErrNotFound", err)
+	}
+	before := fake.APIRequests()
+	if _, err := c.Bots.ReissueSecret(ctx, 0); !errors.Is(err, lineworks.ErrInvalidArgument) {
+		t.Errorf("bot 0: %v, want ErrInvalidArgument", err)
+	}
+	if n := fake.APIRequests() - before; n != 0 {
+		t.Errorf("an invalid bot ID sent %d requests", n)
+	}
+}
+
+// TestBotsReissueSecretWire checks the request and the two ways the answer
+// can fail: no secret in a 200, and a 5xx, which a POST must not repeat
+// because a second reissue would void the secret of the first.
+func TestBotsReissueSecretWire(t *testing.T) {
+	t.Parallel()
+	const url = "https://api.example.test/v1.0/bots/2000001/secret"
+	mt := httpmock.NewMockTransport()
+	answer := httpmock.NewStringResponder(200, `{"secret":"12345a12-b12c-12d3-e123fghijkl"}`)
+	mt.RegisterResponder("POST", url, func(r *http.Request) (*http.Response, error) {
+		if r.ContentLength > 0 || r.Header.Get("Authorization") != "Bearer tok-123" {
+			t.Errorf("request: %d bytes, Authorization %q", r.ContentLength, r.Header.Get("Authorization"))
+		}
+		return answer(r)
+	})
+	c := mockClient(t, mt, lineworks.WithRetryPolicy(lineworks.Backoff{BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}))
+	ctx := context.Background()
+	if s, err := c.Bots.ReissueSecret(ctx, 2000001); err != nil || s != "12345a12-b12c-12d3-e123fghijkl" {
+		t.Errorf("ReissueSecret = %q, %v", s, err)
+	}
+	answer = httpmock.NewStringResponder(200, `{}`)
+	if s, err := c.Bots.ReissueSecret(ctx, 2000001); err == nil {
+		t.Errorf("an answer without a secret gave %q, nil", s)
+	}
+	answer = httpmock.NewStringResponder(500, `{"code":"INTERNAL_SERVER_ERROR","description":"x"}`)
+	before := mt.GetTotalCallCount()
+	if _, err := c.Bots.ReissueSecret(ctx, 2000001); !errors.Is(err, lineworks.ErrServer) {
+		t.Errorf("500: %v, want ErrServer", err)
+	}
+	if n := mt.GetTotalCallCount() - before; n != 1 {
+		t.Errorf("a 500 was sent %d times, want once (not retried)", n)
 	}
 }

@@ -103,3 +103,35 @@ func ExampleChannelsService_Members() {
 	// u-suzuki 鈴木 花子
 	// u-sato sato@example.com
 }
+
+// A bot created through the API gets its secret from ReissueSecret: the
+// create answer does not carry one. Store it before the first callback.
+func ExampleBotsService_ReissueSecret() {
+	client, fake := newExampleClient()
+	defer fake.Close()
+	ctx := context.Background()
+
+	bot, err := client.Bots.Create(ctx, lineworks.BotCreate{
+		BotName: "受付", PhotoURL: "https://example.com/bot.png", Description: "来客の受付",
+		Administrators: []string{"admin@example.com"},
+		EnableCallback: true, CallbackURL: "https://uketsuke.example.com/callback/lineworks",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	secret, err := client.Bots.ReissueSecret(ctx, bot.BotID)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// A callback LINE WORKS signs from now on verifies with that secret.
+	sender, err := fake.CallbackSenderFor(bot.BotID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	body := lineworkstest.JoinEvent("room-1")
+	verr := lineworks.VerifySignature(secret, body, sender.NewRequest(body).Header.Get("X-WORKS-Signature"))
+	fmt.Printf("bot %d: secret in the create answer %t, callback verifies %t\n", bot.BotID, bot.BotSecret != "", verr == nil)
+	// Output:
+	// bot 2000001: secret in the create answer false, callback verifies true
+}

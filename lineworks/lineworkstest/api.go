@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/uketsuke/uketsuke/lineworks"
 )
 
 // Message is a message the fake received through the send APIs.
@@ -42,7 +44,40 @@ type authCode struct {
 }
 
 func newState() *state {
-	return &state{changed: make(chan struct{}), codes: map[string]*authCode{}, signIn: "admin@example.com"}
+	return &state{changed: make(chan struct{}), codes: map[string]*authCode{}, signIn: AdminUserID}
+}
+
+// The administrator every new fake has, and the user its authorize endpoint
+// signs in (until SetSignInUser names another): the person who sets up the
+// app and the bot. GET /users/me answers this user to a token from the
+// authorization code grant.
+const (
+	// AdminUserID is shaped like a LINE WORKS user ID (UUID-like); it is
+	// fixed so that tests and printed set-up notes can name it.
+	AdminUserID = "a0d1e2f3-0000-4000-8000-00000000ad01"
+	AdminEmail  = "admin@example.com"
+)
+
+// seedAdmin adds the administrator user; AddUser may replace it.
+func (s *Server) seedAdmin() {
+	s.AddUser(User{UserID: AdminUserID, Email: AdminEmail, LastName: "管理", FirstName: "太郎",
+		I18nNames:       []lineworks.I18nName{{Language: lineworks.LanguageEnUS, LastName: "Kanri", FirstName: "Taro"}},
+		IsAdministrator: true, DomainID: DefaultDomainID})
+}
+
+// SignInUser returns the user the authorize endpoint signs in, as
+// GET /users/me would answer it; ok is false when SetSignInUser named a user
+// that was not seeded (then only UserID is set, and /users/me answers 404).
+func (s *Server) SignInUser() (u User, ok bool) {
+	s.state.mu.Lock()
+	id := s.state.signIn
+	s.state.mu.Unlock()
+	rs, unlock := s.res()
+	defer unlock()
+	if found := rs.findUser(id); found != nil {
+		return cloneUser(*found), true
+	}
+	return User{UserID: id}, false
 }
 
 func (st *state) recordMessage(m Message) {
@@ -97,7 +132,8 @@ func (s *Server) Changed() <-chan struct{} {
 }
 
 // SetSignInUser sets the user the authorize endpoint signs in without asking
-// (the fake has no login page).
+// (the fake has no login page); the default is AdminUserID. Seed the user
+// with AddUser for GET /users/me to find it.
 func (s *Server) SetSignInUser(userID string) {
 	s.state.mu.Lock()
 	defer s.state.mu.Unlock()

@@ -58,7 +58,14 @@ type callbackBody struct {
 }
 
 func build(b callbackBody) []byte {
-	b.Source.DomainID = CallbackDomainID
+	return buildIn(CallbackDomainID, b)
+}
+
+// buildIn is build for events of a given domain: the ones the fake itself
+// sends carry its own domain (DefaultDomainID), matching what its API
+// answers for the same room.
+func buildIn(domainID int64, b callbackBody) []byte {
+	b.Source.DomainID = domainID
 	// Millisecond precision in UTC with "Z", as LINE WORKS writes it.
 	b.IssuedTime = time.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00")
 	out, err := json.Marshal(b)

@@ -34,6 +34,17 @@ type User struct {
 	// ExternalKey lets GET /users/externalKey:{key} find the user.
 	ExternalKey   string
 	Organizations []lineworks.Organization
+	// IsAdministrator marks a tenant administrator (isAdministrator).
+	IsAdministrator bool
+}
+
+func cloneUser(u User) User {
+	u.I18nNames = slices.Clone(u.I18nNames)
+	u.Organizations = slices.Clone(u.Organizations)
+	for i := range u.Organizations {
+		u.Organizations[i].OrgUnits = slices.Clone(u.Organizations[i].OrgUnits)
+	}
+	return u
 }
 
 // Channel is a talk room seeded with AddChannel.
@@ -51,8 +62,9 @@ type Channel struct {
 	DomainID int64
 }
 
-// Bot is a bot seeded with AddBot or created through POST /bots: the same
-// record the API returns, BotSecret included.
+// Bot is a bot seeded with AddBot or created through POST /bots. BotSecret
+// is the bot's current secret, which no bot API answer shows: only
+// POST /bots/{botId}/secret returns one (a new one).
 type Bot = lineworks.Bot
 
 // File is a file the fake stores: uploaded through the attachment API or
@@ -146,13 +158,18 @@ func (s *Server) AddUser(u User) {
 	rs.users = append(rs.users, &u)
 }
 
+// findUser looks a user up by ID first and only then by e-mail: the seeded
+// administrator's e-mail (AdminEmail) must not hide a user a test seeded
+// with that address as its ID.
 func (rs *resources) findUser(id string) *User {
 	key, isExt := strings.CutPrefix(id, "externalKey:")
 	for _, u := range rs.users {
-		switch {
-		case isExt && u.ExternalKey != "" && u.ExternalKey == key:
+		if isExt && u.ExternalKey != "" && u.ExternalKey == key || u.UserID == id {
 			return u
-		case u.UserID == id, u.Email != "" && strings.EqualFold(u.Email, id):
+		}
+	}
+	for _, u := range rs.users {
+		if u.Email != "" && strings.EqualFold(u.Email, id) {
 			return u
 		}
 	}
@@ -229,11 +246,15 @@ func (rs *resources) addBot(b Bot) int64 {
 		rs.nextBot++
 	}
 	if b.BotSecret == "" {
-		b.BotSecret = "secret" + randomHex(12)
+		b.BotSecret = newBotSecret()
 	}
 	rs.bots[b.BotID] = &botRecord{bot: cloneBot(b), domains: map[int64]*domainRecord{}}
 	return b.BotID
 }
+
+// newBotSecret returns a random secret shaped like the one in the
+// bot-secret-issue example ("12345a12-b12c-12d3-e123fghijkl").
+func newBotSecret() string { return uuidLike() }
 
 // Bot returns a bot as the fake stores it, BotSecret and callback settings
 // included, so a test server can sign callbacks for a bot created through

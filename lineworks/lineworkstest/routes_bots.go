@@ -13,7 +13,7 @@ import (
 
 // Bot management and domain registration routes:
 // https://developers.worksmobile.com/jp/docs/bot-api (bot-list, bot-get,
-// bot-create, bot-update-patch, bot-delete, bot-domain-*).
+// bot-create, bot-update-patch, bot-delete, bot-secret-issue, bot-domain-*).
 
 func init() {
 	extraRoutes = append(extraRoutes, func(s *Server) {
@@ -22,6 +22,7 @@ func init() {
 		s.handle("GET /bots/{botId}", s.serveBotGet)
 		s.handle("PATCH /bots/{botId}", s.serveBotPatch)
 		s.handle("DELETE /bots/{botId}", s.serveBotDelete)
+		s.handle("POST /bots/{botId}/secret", s.serveBotSecret)
 		s.handle("GET /bots/{botId}/domains", s.serveBotDomainList)
 		s.handle("POST /bots/{botId}/domains/{domainId}", s.serveBotDomainRegister)
 		s.handle("PATCH /bots/{botId}/domains/{domainId}", s.serveBotDomainPatch)
@@ -113,9 +114,29 @@ func (s *Server) serveBotCreate(w http.ResponseWriter, r *http.Request) {
 	id := rs.addBot(b)
 	out := cloneBot(rs.bots[id].bot)
 	unlock()
-	// The create response carries the bot secret (UNCONFIRMED upstream; the
-	// Developer Console shows it), which callbacks are signed with.
+	// The bot has a secret from the start (the Developer Console shows it),
+	// but bot-create does not list botSecret in its response, so the fake
+	// leaves it out: a client must call POST /bots/{botId}/secret for it.
+	out.BotSecret = ""
 	writeJSON(w, http.StatusCreated, out)
+}
+
+// serveBotSecret reissues the bot secret: 200 {"secret": "..."}, and the
+// previous secret is void at once — callbacks the fake sends from now on are
+// signed with the new one only.
+// https://developers.worksmobile.com/jp/docs/bot-secret-issue
+func (s *Server) serveBotSecret(w http.ResponseWriter, r *http.Request) {
+	if s.begin(w, r, "bot") == nil {
+		return
+	}
+	b, _, unlock := s.botFor(w, r)
+	if b == nil {
+		return
+	}
+	b.bot.BotSecret = newBotSecret()
+	secret := b.bot.BotSecret
+	unlock()
+	writeJSON(w, http.StatusOK, map[string]string{"secret": secret})
 }
 
 // botFor finds {botId}, answering 400/404 itself; the caller unlocks.
@@ -144,7 +165,7 @@ func (s *Server) serveBotGet(w http.ResponseWriter, r *http.Request) {
 	}
 	out := cloneBot(b.bot)
 	unlock()
-	out.BotSecret = "" // only the create response shows it
+	out.BotSecret = "" // no bot answer shows it; POST /bots/{botId}/secret issues one
 	writeJSON(w, http.StatusOK, out)
 }
 

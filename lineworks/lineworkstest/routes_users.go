@@ -32,9 +32,10 @@ func (s *Server) serveUserGet(w http.ResponseWriter, r *http.Request) {
 		Email:           u.Email,
 		UserName: lineworks.UserName{LastName: u.LastName, FirstName: u.FirstName,
 			PhoneticLastName: u.PhoneticLastName, PhoneticFirstName: u.PhoneticFirstName},
-		I18nNames:     u.I18nNames,
-		NickName:      u.NickName,
-		Organizations: u.Organizations,
+		I18nNames:       u.I18nNames,
+		NickName:        u.NickName,
+		Organizations:   u.Organizations,
+		IsAdministrator: u.IsAdministrator,
 	}
 	if out.Organizations == nil {
 		out.Organizations = []lineworks.Organization{{DomainID: u.DomainID, Primary: true, Email: u.Email}}

@@ -2,7 +2,8 @@
 // server that verifies JWT assertions the way the real one does, the Bot API
 // with the real status codes, error bodies and validation, per-tenant rate
 // limits, fault injection, a record of every message received, and signed
-// callbacks.
+// callbacks. Every fake has an administrator (AdminUserID) whom its authorize
+// endpoint signs in, and InviteBot plays a person inviting a bot into a room.
 //
 // It runs on an httptest.Server, so it needs no network:
 //
@@ -70,9 +71,10 @@ type Server struct {
 	srv *httptest.Server
 	mux *http.ServeMux
 
-	tokenLifetime time.Duration
-	expiresAsText bool
-	now           func() time.Time
+	tokenLifetime  time.Duration
+	expiresAsText  bool
+	now            func() time.Time
+	callbackClient *http.Client
 
 	tokenRequests atomic.Int64
 	apiRequests   atomic.Int64
@@ -116,6 +118,13 @@ func WithClock(now func() time.Time) ServerOption {
 	return func(s *Server) { s.now = now }
 }
 
+// WithCallbackClient sets the HTTP client the fake posts callbacks to bots'
+// callback URLs with (InviteBot, CallbackSenderFor), for instance the client
+// of an httptest TLS server. The default is http.DefaultClient.
+func WithCallbackClient(c *http.Client) ServerOption {
+	return func(s *Server) { s.callbackClient = c }
+}
+
 // NewServer starts a fake on a loopback port. Close it when done.
 func NewServer(opts ...ServerOption) *Server {
 	s := newServer(opts...)
@@ -149,6 +158,7 @@ func newServer(opts ...ServerOption) *Server {
 		o(s)
 	}
 	s.state = newState()
+	s.seedAdmin()
 	s.handle("POST "+TokenPath, s.serveToken)
 	s.registerAPI()
 	return s
@@ -186,7 +196,10 @@ func (s *Server) RegisterApp(app App) {
 	s.apps[app.ClientID] = &app
 }
 
-// DefaultDomainID is the tenant of apps registered without one.
+// DefaultDomainID is the fake's domain: the tenant of apps registered
+// without one, of users and channels seeded without one, of the seeded
+// administrator (AdminUserID), and the domain InviteBot requires a bot to be
+// registered to.
 const DefaultDomainID int64 = 10000001
 
 var (

@@ -183,18 +183,19 @@ func TestFakeBotCreateAndPatch(t *testing.T) {
 		t.Fatalf("create: %d %s %s", status, code, body)
 	}
 	var created struct {
-		BotID     int64  `json:"botId"`
-		BotSecret string `json:"botSecret"`
+		BotID int64 `json:"botId"`
 	}
 	_ = json.Unmarshal(body, &created)
-	if created.BotID == 0 || created.BotSecret == "" {
+	// bot-create does not list botSecret in its response.
+	if created.BotID == 0 || strings.Contains(string(body), "botSecret") {
 		t.Fatalf("create answered %s", body)
 	}
+	before, _ := a.fake.Bot(created.BotID)
 	if status, _, body := a.do("PATCH", fmt.Sprint("bots/", created.BotID), `{"callbackUrl":"https://e.com/cb2","botSecret":"mine"}`); status != 200 || strings.Contains(string(body), "botSecret") {
 		t.Errorf("patch: %d %s", status, body)
 	}
 	b, _ := a.fake.Bot(created.BotID)
-	if b.CallbackURL != "https://e.com/cb2" || b.BotSecret != created.BotSecret || b.BotName != "受付" {
+	if b.CallbackURL != "https://e.com/cb2" || b.BotSecret == "" || b.BotSecret != before.BotSecret || b.BotName != "受付" {
 		t.Errorf("after patch: %+v", b)
 	}
 	if status, code, _ := a.do("PATCH", fmt.Sprint("bots/", created.BotID), `{"photoUrl":"http://insecure"}`); status != 400 || code != "INVALID_PARAMETER" {
@@ -202,5 +203,67 @@ func TestFakeBotCreateAndPatch(t *testing.T) {
 	}
 	if status, code, _ := a.do("POST", "bots", `{"botName":"x"`); status != 400 || code != "INVALID_PARAMETER" {
 		t.Errorf("malformed body: %d %s", status, code)
+	}
+}
+
+// TestFakeBotSecretRoute checks POST /bots/{botId}/secret as documented
+// (https://developers.worksmobile.com/jp/docs/bot-secret-issue): 200 with
+// exactly {"secret"}, a new secret each time, 404 for an unknown bot, 400 for
+// a malformed ID, and scope bot only.
+func TestFakeBotSecretRoute(t *testing.T) {
+	t.Parallel()
+	a := newRawAPI(t)
+	botID := a.fake.AddBot(lineworkstest.Bot{BotName: "受付", BotSecret: "old-secret"})
+	var secrets []string
+	for range 2 {
+		status, code, body := a.do("POST", fmt.Sprint("bots/", botID, "/secret"), "")
+		var got map[string]string
+		if err := json.Unmarshal(body, &got); status != 200 || code != "" || err != nil || len(got) != 1 || got["secret"] == "" {
+			t.Fatalf("reissue: %d %s %s", status, code, body)
+		}
+		if b, _ := a.fake.Bot(botID); b.BotSecret != got["secret"] {
+			t.Errorf("stored secret %q, answered %q", b.BotSecret, got["secret"])
+		}
+		secrets = append(secrets, got["secret"])
+	}
+	if secrets[0] == "old-secret" || secrets[0] == secrets[1] {
+		t.Errorf("secrets issued: %q, want fresh ones", secrets)
+	}
+	if status, code, _ := a.do("POST", "bots/999/secret", ""); status != 404 || code != "NOT_FOUND" {
+		t.Errorf("unknown bot: %d %s", status, code)
+	}
+	if status, code, _ := a.do("POST", "bots/abc/secret", ""); status != 400 || code != "INVALID_PARAMETER" {
+		t.Errorf("malformed bot ID: %d %s", status, code)
+	}
+	narrow := newRawAPI(t, "bot.message")
+	id := narrow.fake.AddBot(lineworkstest.Bot{BotName: "x"})
+	if status, code, _ := narrow.do("POST", fmt.Sprint("bots/", id, "/secret"), ""); status != 403 || code != "FORBIDDEN" {
+		t.Errorf("bot.message token: %d %s, want 403 (scope bot only)", status, code)
+	}
+}
+
+// TestFakeSeededAdmin checks the administrator every fake has, as
+// GET /users/{userId} answers it (https://developers.worksmobile.com/jp/docs/user-get),
+// and that a user seeded with its e-mail as user ID is still found by ID.
+func TestFakeSeededAdmin(t *testing.T) {
+	t.Parallel()
+	a := newRawAPI(t, "user.read")
+	for _, id := range []string{lineworkstest.AdminUserID, lineworkstest.AdminEmail} {
+		status, _, body := a.do("GET", "users/"+id, "")
+		var u struct {
+			DomainID        int64  `json:"domainId"`
+			UserID          string `json:"userId"`
+			Email           string `json:"email"`
+			IsAdministrator bool   `json:"isAdministrator"`
+		}
+		_ = json.Unmarshal(body, &u)
+		if status != 200 || u.UserID != lineworkstest.AdminUserID || u.Email != lineworkstest.AdminEmail ||
+			!u.IsAdministrator || u.DomainID != lineworkstest.DefaultDomainID {
+			t.Errorf("GET users/%s: %d %s", id, status, body)
+		}
+	}
+	a.fake.AddUser(lineworkstest.User{UserID: lineworkstest.AdminEmail, LastName: "別人"})
+	if status, _, body := a.do("GET", "users/"+lineworkstest.AdminEmail, ""); status != 200 || !strings.Contains(string(body), "別人") {
+		t.Errorf("a user whose ID is the admin's e-mail: %d %s", status, body)
 	}
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/uketsuke/uketsuke/lineworks"
+	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
 )
 
 // tokenRE matches the access and refresh tokens lineworkstest issues.
@@ -320,15 +321,27 @@ func TestFakeRoundTrip(t *testing.T) {
 	if fi, _ := os.Stat(envFile); fi.Mode().Perm() != 0o600 {
 		t.Errorf("env file mode %v", fi.Mode())
 	}
-	for _, k := range []string{EnvClientID, EnvClientSecret, EnvServiceAccount, EnvPrivateKeyFile, EnvScopes, EnvBotID, EnvBotSecret, EnvAPIURL, EnvAuthURL, EnvFakeChannelID} {
+	for _, k := range []string{EnvClientID, EnvClientSecret, EnvServiceAccount, EnvPrivateKeyFile, EnvScopes, EnvBotID, EnvBotSecret, EnvAPIURL, EnvAuthURL, EnvFakeChannelID, EnvFakeDomainID, EnvFakeSignInUser} {
 		if env[k] == "" {
 			t.Errorf("%s missing from the env file", k)
 		}
-		if k != EnvFakeChannelID && !strings.Contains(out.String(), "export "+k+"=") {
+		if !strings.HasPrefix(k, "UKETSUKE_FAKE_") && !strings.Contains(out.String(), "export "+k+"=") {
 			t.Errorf("fake did not print export %s", k)
 		}
 	}
 	env["XDG_CONFIG_HOME"] = dir
+	// Who signs in, and where, is printed for a person trying the set-up.
+	if env[EnvFakeSignInUser] != lineworkstest.AdminUserID || env[EnvFakeDomainID] != fmt.Sprint(lineworkstest.DefaultDomainID) {
+		t.Errorf("env file: sign-in user %q, domain %q", env[EnvFakeSignInUser], env[EnvFakeDomainID])
+	}
+	for _, want := range []string{
+		fmt.Sprintf("  domain ID:        %d\n", lineworkstest.DefaultDomainID),
+		fmt.Sprintf("  sign-in user:     %s (admin@example.com, 管理 太郎, administrator)", lineworkstest.AdminUserID),
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("fake did not print %q:\n%s", want, out.String())
+		}
+	}
 
 	r := run(t, env, "", "token").want(t, ExitOK)
 	if !strings.Contains(r.stdout, "scopes:  bot user.read") {
@@ -375,6 +388,69 @@ func TestFakeRoundTrip(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("fake did not stop when its context ended")
+	}
+}
+
+// A person at the fake's terminal invites the bot into a named room, as in
+// the LINE WORKS app: the bot's callback URL gets a join event signed with
+// the bot's secret, and the channel API names the room.
+func TestFakeInvite(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	envFile := filepath.Join(dir, "fake.env")
+	type delivery struct {
+		body []byte
+		sig  string
+	}
+	joins := make(chan delivery, 4)
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		joins <- delivery{body, r.Header.Get("X-WORKS-Signature")}
+	}))
+	defer cb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	stdin, typed := io.Pipe()
+	defer typed.Close()
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"fake", "--addr", "127.0.0.1:0", "--env-out", envFile, "--callback-url", cb.URL + "/callback/lineworks"}, stdin, &out, &errb, mapEnv(nil))
+	}()
+	env := waitEnvFile(t, envFile, done, &errb)
+	out.waitFor(t, ctx, "type \"invite ROOM TITLE\"")
+
+	fmt.Fprintln(typed, "invite 受付ロビー")
+	var d delivery
+	select {
+	case d = <-joins:
+	case <-ctx.Done():
+		t.Fatalf("no join event; fake printed:\n%s", out.String())
+	}
+	if err := lineworks.VerifySignature(env[EnvBotSecret], d.body, d.sig); err != nil {
+		t.Errorf("join event not signed with the bot secret: %v", err)
+	}
+	ev, err := lineworks.ParseEvent(d.body)
+	join, ok := ev.(lineworks.JoinEvent)
+	if err != nil || !ok || join.Source.ChannelID == "" {
+		t.Fatalf("callback = %T %s, %v", ev, d.body, err)
+	}
+	out.waitFor(t, ctx, fmt.Sprintf("invited bot %s into %q (channel %s); join event sent to %s", env[EnvBotID], "受付ロビー", join.Source.ChannelID, cb.URL))
+	r := run(t, env, "", "channel", "get", join.Source.ChannelID).want(t, ExitOK)
+	if !strings.Contains(r.stdout, "受付ロビー") || !strings.Contains(r.stdout, "MULTI_USERS") {
+		t.Errorf("channel get:\n%s", r)
+	}
+
+	fmt.Fprintln(typed, "invite")
+	out.waitFor(t, ctx, "invite: a room title is required")
+	fmt.Fprintln(typed, "invite 42 会議室") // no bot 42: the whole line is the title
+	out.waitFor(t, ctx, fmt.Sprintf("invited bot %s into %q", env[EnvBotID], "42 会議室"))
+	fmt.Fprintln(typed, "dance")
+	out.waitFor(t, ctx, `unknown command "dance"`)
+
+	cancel()
+	if code := <-done; code != ExitOK {
+		t.Errorf("fake exited %d\n%s", code, errb.String())
 	}
 }
 

@@ -18,7 +18,7 @@ func TestHelp(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{
 		{"-h"}, {"help"}, {"token", "-h"}, {"verify", "-h"}, {"bot", "-h"},
-		{"bot", "create", "-h"}, {"bot", "get", "-h"}, {"bot", "list", "-h"}, {"bot", "register", "-h"},
+		{"bot", "create", "-h"}, {"bot", "get", "-h"}, {"bot", "list", "-h"}, {"bot", "register", "-h"}, {"bot", "secret", "-h"},
 		{"channel", "-h"}, {"channel", "get", "-h"}, {"channel", "members", "-h"},
 		{"send", "-h"}, {"rooms", "-h"}, {"checkin", "-h"},
 		{"callback", "-h"}, {"callback", "sign", "-h"}, {"callback", "send", "-h"},
@@ -61,6 +61,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"bot", "create", "--name", "x"}, "--photo-url is required"},
 		{[]string{"bot", "get", "abc"}, `bot ID "abc" is not a number`},
 		{[]string{"bot", "register", "1"}, "--domain is required"},
+		{[]string{"bot", "secret", "1"}, "--secret-out is required"},
 		{[]string{"channel", "get"}, "a channel ID is required"},
 		{[]string{"channel", "members", "a", "b"}, `unexpected argument "b"`},
 		{[]string{"send", "--user", "u"}, "give exactly one of --text and --json"},
@@ -286,6 +287,26 @@ func TestBotCommands(t *testing.T) {
 	golden(t, "bot_list", r.stdout)
 	r = run(t, fe.env, "", "bot", "list", "--json").want(t, ExitOK)
 	golden(t, "bot_list_json", r.stdout)
+
+	// bot secret voids the secret bot create issued and writes the new one.
+	r = run(t, fe.env, "", "bot", "secret", "2000002", "--secret-out", secretFile).want(t, ExitOK)
+	reissued, _ := fe.fake.Bot(2000002)
+	data, err = os.ReadFile(secretFile)
+	if err != nil || strings.TrimSpace(string(data)) != reissued.BotSecret || reissued.BotSecret == created.BotSecret {
+		t.Errorf("bot secret: file %q, fake %q, before %q, %v", data, reissued.BotSecret, created.BotSecret, err)
+	}
+	if strings.Contains(r.stdout+r.stderr, reissued.BotSecret) || !strings.Contains(r.stdout, "previous one no longer works") {
+		t.Errorf("bot secret printed:\n%s", r)
+	}
+	r = run(t, fe.env, "", "bot", "secret", "42", "--secret-out", secretFile).want(t, ExitFailure)
+	if !strings.Contains(r.stderr, "404 NOT_FOUND") {
+		t.Errorf("bot secret of an unknown bot: %q", r.stderr)
+	}
+	// Without --secret-out no secret is issued, and the tool says how to.
+	r = run(t, fe.env, "", "bot", "create", "--name", "二台目", "--photo-url", "https://example.com/b.png", "--admin", "admin@example.com").want(t, ExitOK)
+	if !strings.Contains(r.stdout, "not issued; run: uketsuke bot secret 2000003 --secret-out FILE") {
+		t.Errorf("bot create without --secret-out:\n%s", r)
+	}
 
 	r = run(t, fe.env, "", "bot", "register", "2000002", "--domain", "10000001").want(t, ExitOK)
 	golden(t, "bot_register", r.stdout)

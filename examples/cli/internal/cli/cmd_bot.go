@@ -16,6 +16,7 @@ func (a *app) cmdBot(args []string) error {
 		{"get", "show a bot's settings", a.cmdBotGet},
 		{"list", "list the tenant's bots", a.cmdBotList},
 		{"register", "make a bot available in a domain", a.cmdBotRegister},
+		{"secret", "issue a new bot secret (the old one stops working)", a.cmdBotSecret},
 	})
 }
 
@@ -71,9 +72,12 @@ func (a *app) cmdBotCreate(args []string) error {
 	c, cf := a.credCmd("bot create", "--name NAME --photo-url URL --admin USER [flags]", `
 Register a new bot in the tenant with the given administrators and
 callback URL, then print its ID. LINE WORKS requires a name, an https photo
-URL, a description and 1 to 3 administrators. The bot secret, when LINE
-WORKS returns it, is never printed: --secret-out writes it to a file (0600).
-Next, make the bot available with "uketsuke bot register".`)
+URL, a description and 1 to 3 administrators. With --secret-out, the bot
+secret (which callbacks are signed with) is then issued and written to that
+file (mode 0600); it is never printed. LINE WORKS does not return the secret
+when a bot is created, so without --secret-out none is issued: run
+"uketsuke bot secret" for it later. Next, make the bot available with
+"uketsuke bot register".`)
 	name := c.fs.String("name", "", "bot `NAME` (at most 100 characters)")
 	desc := c.fs.String("description", "Visitor notifications from the reception", "bot `DESCRIPTION` (at most 100 characters)")
 	photo := c.fs.String("photo-url", "", "https `URL` of the bot's icon")
@@ -119,17 +123,13 @@ Next, make the bot available with "uketsuke bot register".`)
 	if err != nil {
 		return err
 	}
-	secret := bot.BotSecret
-	bot.BotSecret = ""
-	secretNote := "not returned by LINE WORKS; copy it from the Developer Console (Bot → the bot → Bot Secret)"
-	if secret != "" {
-		secretNote = "returned but not shown; pass --secret-out FILE to save it, or copy it from the Developer Console"
-		if *secretOut != "" {
-			if err := writePrivate(*secretOut, []byte(secret+"\n")); err != nil {
-				return fmt.Errorf("bot %d was created, but writing its secret failed: %w", bot.BotID, err)
-			}
-			secretNote = "written to " + *secretOut + " (mode 0600)"
+	bot.BotSecret = "" // never shown, even if an answer carried one
+	secretNote := fmt.Sprintf("not issued; run: uketsuke bot secret %d --secret-out FILE", bot.BotID)
+	if *secretOut != "" {
+		if err := a.reissueSecret(cl, bot.BotID, *secretOut); err != nil {
+			return fmt.Errorf("bot %d was created, but %w; run: uketsuke bot secret %d --secret-out FILE", bot.BotID, err, bot.BotID)
 		}
+		secretNote = "issued and written to " + *secretOut + " (mode 0600)"
 	}
 	if *asJSON {
 		return a.printJSON(bot)
@@ -137,6 +137,51 @@ Next, make the bot available with "uketsuke bot register".`)
 	a.printf("bot created: %d %q\n", bot.BotID, bot.BotName)
 	a.printf("  bot secret: %s\n", secretNote)
 	a.printf("next: uketsuke bot register %d --domain DOMAIN_ID\n", bot.BotID)
+	return nil
+}
+
+// reissueSecret issues a new secret for botID and writes it to path. The
+// secret goes to the file only: a terminal or a CI log is no place for the
+// key every callback is verified with.
+func (a *app) reissueSecret(cl *lineworks.Client, botID int64, path string) error {
+	done := a.progress("issuing the bot secret")
+	secret, err := cl.Bots.ReissueSecret(a.ctx, botID)
+	done()
+	if err != nil {
+		return fmt.Errorf("issuing its secret failed: %w", err)
+	}
+	if err := writePrivate(path, []byte(secret+"\n")); err != nil {
+		// The old secret is void already; say so, since the new one is lost.
+		return fmt.Errorf("writing its new secret failed (the previous secret no longer works; issue another): %w", err)
+	}
+	return nil
+}
+
+func (a *app) cmdBotSecret(args []string) error {
+	c, cf := a.credCmd("bot secret", "--secret-out FILE [flags] [BOT_ID]", `
+Issue a new secret for a bot and write it to --secret-out (mode 0600); it is
+never printed. The previous secret stops working at once, so callbacks are
+refused until the server has the new one (UKETSUKE_BOT_SECRET or the admin
+page). BOT_ID defaults to --bot-id / UKETSUKE_BOT_ID.`)
+	secretOut := c.fs.String("secret-out", "", "write the new bot secret to `FILE` (mode 0600; required)")
+	pos, err := a.parse(c, args)
+	if err != nil {
+		return err
+	}
+	if err := a.botArg(c, pos, cf); err != nil {
+		return err
+	}
+	if *secretOut == "" {
+		return a.usageErr(c, "--secret-out is required: the secret is never printed")
+	}
+	cl, botID, err := a.botClientFor(cf)
+	if err != nil {
+		return err
+	}
+	if err := a.reissueSecret(cl, botID, *secretOut); err != nil {
+		return fmt.Errorf("bot %d: %w", botID, err)
+	}
+	a.printf("bot %d: new secret written to %s (mode 0600); the previous one no longer works\n", botID, *secretOut)
 	return nil
 }
 

@@ -1,20 +1,38 @@
 package cli
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/uketsuke/uketsuke/lineworks"
 	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
 )
 
-// EnvFakeChannelID names the seeded channel in fake's --env-out file (the
-// other variables there are the credential variables).
-const EnvFakeChannelID = "UKETSUKE_FAKE_CHANNEL_ID"
+// Variables in fake's --env-out file besides the credential variables: the
+// seeded channel, the fake's domain and the user "Sign in with LINE WORKS"
+// signs in.
+const (
+	EnvFakeChannelID  = "UKETSUKE_FAKE_CHANNEL_ID"
+	EnvFakeDomainID   = "UKETSUKE_FAKE_DOMAIN_ID"
+	EnvFakeSignInUser = "UKETSUKE_FAKE_SIGNIN_USER_ID"
+)
+
+// fakeSeed is what cmdFake seeds and prints.
+type fakeSeed struct {
+	sa        *lineworks.ServiceAccount
+	keyPath   string
+	botID     int64
+	botSecret string
+	channelID string
+	admin     lineworkstest.User
+}
 
 func (a *app) cmdFake(args []string) error {
 	c := newCmd("fake", "[flags]", `
@@ -25,9 +43,17 @@ an app, seeds a bot (registered in domain 10000001), a talk room and two
 users, writes the app's private key to --key-out (mode 0600), and prints the
 credentials, the URLs and the exact environment variables and flags for the
 server and this tool. The credentials are fake, so they are printed in full.
+"Sign in with LINE WORKS" against the fake signs in its administrator
+(admin@example.com) without asking; its user ID and the domain ID are
+printed too.
 
 Every message the fake receives is printed to stdout as it arrives, one
-line each. It runs until interrupted (Ctrl-C).`)
+line each. It runs until interrupted (Ctrl-C). Lines typed on stdin act as
+a person in the LINE WORKS app:
+
+  invite [BOT_ID] TITLE   invite the bot (default the seeded one) into a new
+                          room named TITLE; the bot's callback URL gets a
+                          join event signed with its current secret`)
 	addr := c.fs.String("addr", "127.0.0.1:8089", "`ADDRESS` to listen on (port 0 picks a free one)")
 	keyOut := c.fs.String("key-out", "", "write the private key to `FILE` (default a new temporary file, removed on exit)")
 	envOut := c.fs.String("env-out", "", "also write the environment variables to `FILE` (KEY=VALUE lines, mode 0600)")
@@ -51,58 +77,12 @@ line each. It runs until interrupted (Ctrl-C).`)
 	}
 	fake := lineworkstest.NewServerOn(l)
 	defer fake.Close()
-
-	sa := fake.NewServiceAccount(granted...)
-	keyPath := *keyOut
-	if keyPath == "" {
-		f, err := os.CreateTemp("", "uketsuke-fake-*.key") // 0600
-		if err != nil {
-			return err
-		}
-		keyPath = f.Name()
-		f.Close()
-		defer os.Remove(keyPath)
+	seed, cleanup, err := a.seedFake(fake, granted, *keyOut, *callbackURL)
+	defer cleanup()
+	if err != nil {
+		return err
 	}
-	if abs, err := filepath.Abs(keyPath); err == nil {
-		keyPath = abs
-	}
-	if err := writePrivate(keyPath, sa.PrivateKey); err != nil {
-		return fmt.Errorf("writing the key: %w", err)
-	}
-
-	// Seed what send, verify, channel and callback need.
-	const admin, staff = "admin@example.com", "staff@example.com"
-	fake.AddUser(lineworkstest.User{UserID: admin, Email: admin, LastName: "管理", FirstName: "太郎"})
-	fake.AddUser(lineworkstest.User{UserID: staff, Email: staff, LastName: "受付", FirstName: "花子"})
-	botID := fake.AddBot(lineworkstest.Bot{
-		BotName:         "uketsuke (fake)",
-		Description:     "Visitor notifications from the reception",
-		PhotoURL:        "https://example.com/uketsuke.png",
-		Administrators:  []string{admin},
-		EnableCallback:  *callbackURL != "",
-		CallbackURL:     *callbackURL,
-		CallbackEvents:  []string{lineworks.CallbackEventText},
-		EnableGroupJoin: true,
-	})
-	bot, _ := fake.Bot(botID)
-	channelID := fake.AddChannel(botID, lineworkstest.Channel{Title: "受付 (fake)", Members: []string{admin, staff}})
-	if err := a.registerFakeBot(sa, fake, botID); err != nil {
-		return fmt.Errorf("seeding the fake: %w", err)
-	}
-
-	authURL := fake.URL + "/oauth2/v2.0"
-	env := [][2]string{
-		{EnvClientID, sa.ClientID},
-		{EnvClientSecret, sa.ClientSecret},
-		{EnvServiceAccount, sa.ServiceAccountID},
-		{EnvPrivateKeyFile, keyPath},
-		{EnvScopes, strings.Join(granted, " ")},
-		{EnvBotID, fmt.Sprint(botID)},
-		{EnvBotSecret, bot.BotSecret},
-		{EnvAPIURL, fake.APIURL},
-		{EnvAuthURL, authURL},
-		{EnvFakeChannelID, channelID},
-	}
+	env := fakeEnvVars(fake, seed, granted)
 	if *envOut != "" {
 		var b strings.Builder
 		for _, kv := range env {
@@ -112,8 +92,78 @@ line each. It runs until interrupted (Ctrl-C).`)
 			return fmt.Errorf("writing %s: %w", *envOut, err)
 		}
 	}
+	a.printFake(fake, seed, env, granted)
+	return a.runFake(fake, seed.botID)
+}
 
-	w := a.stdout
+// seedFake registers the app, writes its key and seeds what send, verify,
+// channel, callback and sign-in need. cleanup removes a temporary key file.
+func (a *app) seedFake(fake *lineworkstest.Server, granted []string, keyOut, callbackURL string) (seed fakeSeed, cleanup func(), err error) {
+	cleanup = func() {}
+	seed.sa = fake.NewServiceAccount(granted...)
+	seed.keyPath = keyOut
+	if seed.keyPath == "" {
+		f, err := os.CreateTemp("", "uketsuke-fake-*.key") // 0600
+		if err != nil {
+			return seed, cleanup, err
+		}
+		seed.keyPath = f.Name()
+		f.Close()
+		cleanup = func() { os.Remove(f.Name()) }
+	}
+	if abs, err := filepath.Abs(seed.keyPath); err == nil {
+		seed.keyPath = abs
+	}
+	if err := writePrivate(seed.keyPath, seed.sa.PrivateKey); err != nil {
+		return seed, cleanup, fmt.Errorf("writing the key: %w", err)
+	}
+
+	// The administrator every fake has is the one who signs in; the staff
+	// member makes the room a real one.
+	seed.admin, _ = fake.SignInUser()
+	const staff = "staff@example.com"
+	fake.AddUser(lineworkstest.User{UserID: staff, Email: staff, LastName: "受付", FirstName: "花子"})
+	seed.botID = fake.AddBot(lineworkstest.Bot{
+		BotName:         "uketsuke (fake)",
+		Description:     "Visitor notifications from the reception",
+		PhotoURL:        "https://example.com/uketsuke.png",
+		Administrators:  []string{lineworkstest.AdminEmail},
+		EnableCallback:  callbackURL != "",
+		CallbackURL:     callbackURL,
+		CallbackEvents:  []string{lineworks.CallbackEventText},
+		EnableGroupJoin: true,
+	})
+	bot, _ := fake.Bot(seed.botID)
+	seed.botSecret = bot.BotSecret
+	seed.channelID = fake.AddChannel(seed.botID, lineworkstest.Channel{Title: "受付 (fake)", Members: []string{seed.admin.UserID, staff}})
+	if err := a.registerFakeBot(seed.sa, fake, seed.botID); err != nil {
+		return seed, cleanup, fmt.Errorf("seeding the fake: %w", err)
+	}
+	return seed, cleanup, nil
+}
+
+// fakeEnvVars lists the --env-out variables; the first nine are the ones
+// the server and this tool read, printed as exports.
+func fakeEnvVars(fake *lineworkstest.Server, seed fakeSeed, granted []string) [][2]string {
+	sa := seed.sa
+	return [][2]string{
+		{EnvClientID, sa.ClientID},
+		{EnvClientSecret, sa.ClientSecret},
+		{EnvServiceAccount, sa.ServiceAccountID},
+		{EnvPrivateKeyFile, seed.keyPath},
+		{EnvScopes, strings.Join(granted, " ")},
+		{EnvBotID, fmt.Sprint(seed.botID)},
+		{EnvBotSecret, seed.botSecret},
+		{EnvAPIURL, fake.APIURL},
+		{EnvAuthURL, fake.URL + "/oauth2/v2.0"},
+		{EnvFakeChannelID, seed.channelID},
+		{EnvFakeDomainID, fmt.Sprint(lineworkstest.DefaultDomainID)},
+		{EnvFakeSignInUser, seed.admin.UserID},
+	}
+}
+
+func (a *app) printFake(fake *lineworkstest.Server, seed fakeSeed, env [][2]string, granted []string) {
+	w, sa, authURL := a.stdout, seed.sa, fake.URL+"/oauth2/v2.0"
 	fmt.Fprintf(w, "fake LINE WORKS listening on %s (Ctrl-C stops it)\n\n", fake.URL)
 	fmt.Fprintf(w, "  API URL:          %s\n", fake.APIURL)
 	fmt.Fprintf(w, "  auth URL:         %s (token endpoint %s)\n\n", authURL, fake.TokenURL)
@@ -121,26 +171,48 @@ line each. It runs until interrupted (Ctrl-C).`)
 	fmt.Fprintf(w, "  client ID:        %s\n", sa.ClientID)
 	fmt.Fprintf(w, "  client secret:    %s\n", sa.ClientSecret)
 	fmt.Fprintf(w, "  service account:  %s\n", sa.ServiceAccountID)
-	fmt.Fprintf(w, "  private key file: %s\n", keyPath)
+	fmt.Fprintf(w, "  private key file: %s\n", seed.keyPath)
 	fmt.Fprintf(w, "  scopes:           %s\n", strings.Join(granted, " "))
-	fmt.Fprintf(w, "  bot ID:           %d (domain %d)\n", botID, lineworkstest.DefaultDomainID)
-	fmt.Fprintf(w, "  bot secret:       %s\n", bot.BotSecret)
-	fmt.Fprintf(w, "  channel ID:       %s (members %s, %s)\n\n", channelID, admin, staff)
+	fmt.Fprintf(w, "  domain ID:        %d\n", lineworkstest.DefaultDomainID)
+	fmt.Fprintf(w, "  sign-in user:     %s (%s, %s, administrator): who \"Sign in with LINE WORKS\" signs in\n",
+		seed.admin.UserID, seed.admin.Email, strings.TrimSpace(seed.admin.LastName+" "+seed.admin.FirstName))
+	fmt.Fprintf(w, "  bot ID:           %d (domain %d)\n", seed.botID, lineworkstest.DefaultDomainID)
+	fmt.Fprintf(w, "  bot secret:       %s\n", seed.botSecret)
+	fmt.Fprintf(w, "  channel ID:       %s (members %s, staff@example.com)\n\n", seed.channelID, seed.admin.Email)
 	fmt.Fprintf(w, "environment for the server and this tool:\n")
 	for _, kv := range env[:9] {
 		fmt.Fprintf(w, "  export %s=%s\n", kv[0], shellQuote(kv[1]))
 	}
 	fmt.Fprintf(w, "\nor as flags:\n  uketsuke send --client-id %s --client-secret %s --service-account %s --key %s --scopes %s --bot-id %d --api-url %s --auth-url %s --channel %s --text hello\n\n",
-		sa.ClientID, sa.ClientSecret, sa.ServiceAccountID, shellQuote(keyPath), shellQuote(strings.Join(granted, " ")), botID, fake.APIURL, authURL, channelID)
+		sa.ClientID, sa.ClientSecret, sa.ServiceAccountID, shellQuote(seed.keyPath), shellQuote(strings.Join(granted, " ")), seed.botID, fake.APIURL, authURL, seed.channelID)
+	if a.readsCommands() {
+		fmt.Fprintf(w, "type \"invite ROOM TITLE\" and Enter to invite the bot into a new room, as a person in LINE WORKS would\n\n")
+	}
 	fmt.Fprintf(w, "messages received:\n")
+}
 
-	// Print every message as it arrives, until interrupted.
+// runFake prints every message as it arrives and runs the commands typed on
+// stdin, until interrupted. Both happen here, so output lines never mix.
+func (a *app) runFake(fake *lineworkstest.Server, botID int64) error {
+	lines := make(chan string)
+	if a.readsCommands() {
+		go func() {
+			sc := bufio.NewScanner(a.stdin)
+			for sc.Scan() {
+				select {
+				case lines <- sc.Text():
+				case <-a.ctx.Done():
+					return
+				}
+			}
+		}()
+	}
 	seen := 0
 	for {
 		changed := fake.Changed()
 		msgs := fake.Messages()
 		for _, m := range msgs[seen:] {
-			printMessage(w, m)
+			printMessage(a.stdout, m)
 		}
 		seen = len(msgs)
 		select {
@@ -148,7 +220,63 @@ line each. It runs until interrupted (Ctrl-C).`)
 			fmt.Fprintf(a.stderr, "uketsuke fake: stopped\n")
 			return nil
 		case <-changed:
+		case line := <-lines:
+			a.fakeCommand(fake, botID, line)
 		}
+	}
+}
+
+// readsCommands reports whether fake reads commands from stdin: not when
+// there is none, nor from the terminal of a job started in the background.
+func (a *app) readsCommands() bool {
+	if a.stdin == nil {
+		return false
+	}
+	f, ok := a.stdin.(*os.File)
+	return !ok || !inBackground(f)
+}
+
+// fakeCommand runs one line typed on fake's stdin.
+func (a *app) fakeCommand(fake *lineworkstest.Server, botID int64, line string) {
+	verb, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
+	switch verb {
+	case "":
+		return
+	case "invite":
+	default:
+		fmt.Fprintf(a.stdout, "unknown command %q (try: invite ROOM TITLE)\n", verb)
+		return
+	}
+	title := strings.TrimSpace(rest)
+	// A leading number names a bot, as long as the fake has it: a bot the
+	// server created through the API is invited the same way.
+	if id, t, ok := strings.Cut(title, " "); ok {
+		if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+			if _, known := fake.Bot(n); known {
+				botID, title = n, strings.TrimSpace(t)
+			}
+		}
+	}
+	if title == "" {
+		fmt.Fprintf(a.stdout, "invite: a room title is required (invite [BOT_ID] TITLE)\n")
+		return
+	}
+	channelID, err := fake.InviteBot(a.ctx, botID, title)
+	switch {
+	case channelID == "":
+		fmt.Fprintf(a.stdout, "invite: %v\n", err)
+	case err != nil:
+		fmt.Fprintf(a.stdout, "invited bot %d into %q (channel %s), but the join event failed: %v\n", botID, title, channelID, err)
+	default:
+		note := "join event sent"
+		if cs, _ := fake.CallbackSenderFor(botID); cs.URL == "" {
+			note = "no join event: the bot has no callback URL"
+		} else if bot, _ := fake.Bot(botID); len(bot.ChannelEvents) > 0 && !slices.Contains(bot.ChannelEvents, "join") {
+			note = "no join event: the bot's channelEvents leave out join"
+		} else {
+			note += " to " + cs.URL
+		}
+		fmt.Fprintf(a.stdout, "invited bot %d into %q (channel %s); %s\n", botID, title, channelID, note)
 	}
 }
 

@@ -174,14 +174,42 @@ func golden(t *testing.T, name, got string) {
 
 // syncBuffer is a bytes.Buffer safe for a writer goroutine and a reader.
 type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{} // closed and replaced at every write
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.changed != nil {
+		close(b.changed)
+		b.changed = nil
+	}
 	return b.buf.Write(p)
+}
+
+// waitFor returns the contents once they contain substr, failing the test
+// when ctx ends first.
+func (b *syncBuffer) waitFor(t *testing.T, ctx context.Context, substr string) string {
+	t.Helper()
+	for {
+		b.mu.Lock()
+		s := b.buf.String()
+		if b.changed == nil {
+			b.changed = make(chan struct{})
+		}
+		ch := b.changed
+		b.mu.Unlock()
+		if strings.Contains(s, substr) {
+			return s
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			t.Fatalf("waiting for %q: %v; got:\n%s", substr, ctx.Err(), s)
+		}
+	}
 }
 
 func (b *syncBuffer) String() string {
