@@ -151,7 +151,8 @@ func (s *Service) handleCallback(ctx context.Context, e *reception.InboxEntry) e
 		if src.ChannelID == "" {
 			return nil
 		}
-		if err := s.store.PutRoom(ctx, &reception.Room{OrgID: org.ID, ChannelID: src.ChannelID, JoinedAt: at}); err != nil {
+		room := &reception.Room{OrgID: org.ID, ChannelID: src.ChannelID, Title: s.roomTitle(ctx, org, src.ChannelID), JoinedAt: at}
+		if err := s.store.PutRoom(ctx, room); err != nil {
 			return err
 		}
 		t := s.textsFor(org)

@@ -123,6 +123,15 @@ func (a *clientAPI) DisplayName(ctx context.Context, userID string) (string, err
 	return u.DisplayName(), nil
 }
 
+// ChannelTitle implements RoomInfo.
+func (a *clientAPI) ChannelTitle(ctx context.Context, botID int64, channelID string) (string, error) {
+	ch, err := a.client.Channels.Get(ctx, botID, channelID)
+	if err != nil {
+		return "", err
+	}
+	return ch.Title, nil
+}
+
 // Client returns the underlying client, for callers that need more of the
 // API than notify does.
 func (a *clientAPI) Client() *lineworks.Client { return a.client }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +39,8 @@ func (p *pages) registerAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/{org}", p.adminGET(p.orgPage))
 	mux.HandleFunc("POST /admin/{org}/lineworks", p.adminPOST(p.saveIntegration))
 	mux.HandleFunc("POST /admin/{org}/bot", p.adminPOST(p.createBot))
+	mux.HandleFunc("POST /admin/{org}/bot/secret", p.adminPOST(p.reissueBotSecret))
+	mux.HandleFunc("POST /admin/{org}/rooms/refresh", p.adminPOST(p.refreshRooms))
 	mux.HandleFunc("POST /admin/{org}/kiosk", p.adminPOST(p.rotateKiosk))
 	mux.HandleFunc("GET /admin/{org}/rooms", p.adminGET(p.roomsPage))
 	mux.HandleFunc("GET /admin/{org}/buttons", p.adminGET(p.buttonsPage))
@@ -55,7 +59,9 @@ var notices = map[string]string{
 	"deleted":   "削除しました (deleted)",
 	"created":   "組織を作成しました (organization created)",
 	"rotated":   "キオスクトークンを再発行しました。タブレットで新しいキオスクURLを開き直してください (kiosk token replaced)",
-	"signed-in": "LINE WORKS のサインインで管理者ユーザーIDを設定しました (admin user ID set from the LINE WORKS sign-in)",
+	"signed-in": "LINE WORKS のサインインで Bot の管理者とドメインを設定しました。次は「Botを作成」です (bot administrator and domain set from the LINE WORKS sign-in; next: Create the bot)",
+	"secret":    "Bot Secret を再発行して保存しました (bot secret reissued and stored)",
+	"refreshed": "ルーム名を LINE WORKS から読み直しました (room titles refreshed)",
 }
 
 func (p *pages) layout(r *http.Request, s *session, title, tab string, org *orgJSON) layoutData {
@@ -123,6 +129,10 @@ func (p *pages) renderOrgs(w http.ResponseWriter, r *http.Request, s *session, s
 func (p *pages) createOrg(w http.ResponseWriter, r *http.Request, s *session) {
 	id, _ := trimmedForm(r, "id")
 	name := strings.TrimSpace(r.PostFormValue("name"))
+	if id == "" && name != "" {
+		// The ID is ours, not LINE WORKS': nobody should have to invent one.
+		id = p.freeOrgID(r.Context(), name)
+	}
 	if err := needID("id", id); err != nil {
 		msg, f := formError(err)
 		p.renderOrgs(w, r, s, http.StatusBadRequest, msg, f)
@@ -144,20 +154,26 @@ func (p *pages) createOrg(w http.ResponseWriter, r *http.Request, s *session) {
 
 type formField struct {
 	Name, Label, Hint, Kind, Value, Placeholder, Error, Warning string
+	// Advanced fields are filled by the set-up itself (sign-in, create
+	// bot); the form shows them folded, for corrections only.
+	Advanced bool
 }
 
 type orgData struct {
 	layoutData
-	Org         orgJSON
-	KioskURL    string
-	Fields      []formField
-	Error       string
-	Warnings    []warningJSON
-	Verify      *verifyJSON
-	Bot         *botOut
-	SignInURL   string
-	CallbackURL string
-	RedirectURL string
+	Org       orgJSON
+	KioskURL  string
+	Fields    []formField
+	Error     string
+	Warnings  []warningJSON
+	Verify    *verifyJSON
+	Bot       *botOut
+	SignInURL string
+	// AdvancedOpen unfolds the set-up's own fields when one of them has
+	// an error or a warning to show.
+	AdvancedOpen bool
+	CallbackURL  string
+	RedirectURL  string
 }
 
 // fieldLabels names the integration's fields for people.
@@ -206,11 +222,11 @@ func (p *pages) renderOrg(w http.ResponseWriter, r *http.Request, s *session, st
 		{Name: "clientSecret", Kind: "password", Placeholder: stored(in.HasClientSecret)},
 		{Name: "serviceAccount", Kind: "text", Hint: "xxxxx.serviceaccount@example.com"},
 		{Name: "privateKey", Kind: "key", Placeholder: stored(in.HasPrivateKey), Hint: "-----BEGIN PRIVATE KEY----- … を貼り付けるか、.key ファイルを選択"},
-		{Name: "adminUserId", Kind: "text", Hint: "Botの管理者になる LINE WORKS ユーザー。下の「LINE WORKS でサインインして設定」で自動入力できます"},
-		{Name: "botId", Kind: "text", Hint: "「Botを作成」で自動入力されます (filled by Create bot)"},
-		{Name: "botSecret", Kind: "password", Placeholder: stored(in.HasBotSecret)},
 		{Name: "scopes", Kind: "text", Hint: "bot（必須）, user.read（担当者の名前表示）"},
-		{Name: "domainId", Kind: "text", Hint: "任意 (optional)"},
+		{Name: "adminUserId", Kind: "text", Advanced: true, Hint: "「LINE WORKS でサインイン」で自動入力されます (filled by the sign-in)"},
+		{Name: "domainId", Kind: "text", Advanced: true, Hint: "「LINE WORKS でサインイン」で自動入力されます (filled by the sign-in)"},
+		{Name: "botId", Kind: "text", Advanced: true, Hint: "「Botを作成」で自動入力されます (filled by Create bot)"},
+		{Name: "botSecret", Kind: "password", Advanced: true, Placeholder: stored(in.HasBotSecret), Hint: "「Botを作成」「Bot Secret を再発行」で自動保存されます (stored by Create bot)"},
 	}
 	for i := range fields {
 		f := &fields[i]
@@ -225,8 +241,12 @@ func (p *pages) renderOrg(w http.ResponseWriter, r *http.Request, s *session, st
 			}
 		}
 	}
+	advancedOpen := false
+	for _, f := range fields {
+		advancedOpen = advancedOpen || (f.Advanced && (f.Error != "" || f.Warning != ""))
+	}
 	base := p.baseURL(r)
-	d := orgData{
+	d := orgData{AdvancedOpen: advancedOpen,
 		layoutData: p.layout(r, s, org.Name, "org", org), Org: *org, Fields: fields, Error: errMsg,
 		Warnings: warnings, Verify: verify, Bot: bot, CallbackURL: in.CallbackURL,
 		RedirectURL: base + oauthCallbackPath,
@@ -290,6 +310,9 @@ func (p *pages) saveIntegration(w http.ResponseWriter, r *http.Request, s *sessi
 			verify = nil
 		} else if !verify.OK && verify.Field != "" {
 			errs = fieldMsgs{verify.Field: verify.Error}
+			for _, f := range verify.Fields {
+				errs[f] = verify.Error
+			}
 		}
 	}
 	// Saved: the form shows what is stored now (trimmed), with the warnings.
@@ -329,6 +352,31 @@ func (p *pages) createBot(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	p.renderOrg(w, r, s, http.StatusOK, org, nil, "", nil, out.Warnings, nil, &out)
+}
+
+func (p *pages) reissueBotSecret(w http.ResponseWriter, r *http.Request, s *session) {
+	org, ok := p.adminOrg(w, r)
+	if !ok {
+		return
+	}
+	if err := p.callAPI(r.Context(), org.ID, "", http.MethodPost, orgPath(org.ID, "/lineworks/bot/secret"), nil, nil); err != nil {
+		msg, fields := formError(err)
+		p.renderOrg(w, r, s, http.StatusBadRequest, org, nil, "Bot Secret を再発行できませんでした: "+msg, fields, nil, nil, nil)
+		return
+	}
+	http.Redirect(w, r, adminURL(org.ID, "", "secret"), http.StatusSeeOther)
+}
+
+func (p *pages) refreshRooms(w http.ResponseWriter, r *http.Request, s *session) {
+	org, ok := p.adminOrg(w, r)
+	if !ok {
+		return
+	}
+	if err := p.callAPI(r.Context(), org.ID, "", http.MethodPost, orgPath(org.ID, "/rooms/refresh"), nil, nil); err != nil {
+		p.message(w, http.StatusBadGateway, "ルーム名を読み直せませんでした", err.Error(), adminURL(org.ID, "/rooms", ""))
+		return
+	}
+	http.Redirect(w, r, adminURL(org.ID, "/rooms", "refreshed"), http.StatusSeeOther)
 }
 
 func (p *pages) rotateKiosk(w http.ResponseWriter, r *http.Request, s *session) {
@@ -788,4 +836,44 @@ func trimmedForm(r *http.Request, key string) (string, bool) {
 	v := r.PostFormValue(key)
 	t := strings.Trim(v, " \t\r\n\u3000\u200b\ufeff")
 	return t, t != v
+}
+
+// freeOrgID makes an unused organization ID from a name: its ASCII letters
+// and digits in lower case ("ACME Corp." → "acme-corp"), or "org-" and
+// random hex for a name without any (a Japanese name, say).
+func (p *pages) freeOrgID(ctx context.Context, name string) string {
+	base := orgSlug(name)
+	for i := 0; ; i++ {
+		id := base
+		switch {
+		case base == "" || i >= 3:
+			id = "org-" + hex.EncodeToString(randomBytes(3))
+		case i > 0:
+			id = fmt.Sprintf("%s-%d", base, i+1)
+		}
+		if _, err := p.a.store.GetOrganization(ctx, id); errors.Is(err, reception.ErrNotFound) || i >= 6 {
+			return id
+		}
+	}
+}
+
+func orgSlug(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+			continue
+		}
+		dash = true
+	}
+	s := b.String()
+	if len(s) > 32 {
+		s = strings.TrimRight(s[:32], "-")
+	}
+	return s
 }

@@ -59,6 +59,7 @@ func (a *api) register(mux *http.ServeMux) {
 	admin("PUT "+apiPrefix+"/orgs/{org}/lineworks", a.putIntegration)
 	admin("POST "+apiPrefix+"/orgs/{org}/lineworks/verify", a.verifyIntegration)
 	admin("POST "+apiPrefix+"/orgs/{org}/lineworks/bot", a.createBot)
+	admin("POST "+apiPrefix+"/orgs/{org}/lineworks/bot/secret", a.reissueBotSecret)
 	buttons, staff := a.buttons(), a.staff()
 	admin("GET "+apiPrefix+"/orgs/{org}/buttons", buttons.listAll)
 	admin("POST "+apiPrefix+"/orgs/{org}/buttons", buttons.create)
@@ -71,6 +72,7 @@ func (a *api) register(mux *http.ServeMux) {
 	admin("PUT "+apiPrefix+"/orgs/{org}/staff/{id}", staff.put)
 	admin("DELETE "+apiPrefix+"/orgs/{org}/staff/{id}", staff.delete)
 	admin("GET "+apiPrefix+"/orgs/{org}/rooms", a.listRooms)
+	admin("POST "+apiPrefix+"/orgs/{org}/rooms/refresh", a.refreshRooms)
 	admin("GET "+apiPrefix+"/orgs/{org}/visits", a.listVisits)
 	mux.Handle("POST "+apiPrefix+"/orgs/{org}/checkins", a.auth(true, a.checkIn))
 	mux.Handle(apiPrefix+"/", apiFunc(func(w http.ResponseWriter, r *http.Request) error {
@@ -138,6 +140,12 @@ func writeAPIError(w http.ResponseWriter, r *http.Request, err error) {
 			ae.Status = http.StatusConflict
 		case errors.Is(err, reception.ErrInvalid):
 			ae.Status = http.StatusBadRequest
+		case errors.Is(err, reception.ErrSecretOpen):
+			// Not an internal mystery: the key changed. Say which setting,
+			// and that re-entering the credentials (PUT …/lineworks) works
+			// without the old key.
+			ae.Status, ae.Msg = http.StatusConflict, "the stored LINE WORKS secrets cannot be opened with this server's key "+
+				"(UKETSUKE_SECRET_KEY or its key file changed): restore the key, or enter the credentials again with PUT …/lineworks"
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 			ae.Status, ae.Msg = http.StatusServiceUnavailable, "the request was canceled or timed out"
 		default:

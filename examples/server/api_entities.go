@@ -151,6 +151,37 @@ func (a *api) listRooms(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+type roomsRefreshedJSON struct {
+	Updated int        `json:"updated"`
+	Rooms   []roomJSON `json:"rooms"`
+}
+
+// refreshRooms reads the titles of the organization's rooms from LINE
+// WORKS again (a room renamed, or joined while LINE WORKS did not answer).
+func (a *api) refreshRooms(w http.ResponseWriter, r *http.Request) error {
+	org, err := a.orgOf(r)
+	if err != nil {
+		return err
+	}
+	n, err := a.svc.RefreshRoomTitles(r.Context(), org.ID)
+	if err != nil {
+		if errors.Is(err, reception.ErrNotFound) || errors.Is(err, reception.ErrSecretOpen) {
+			return err
+		}
+		return credentialAPIError(err)
+	}
+	rooms, err := a.store.ListRooms(r.Context(), org.ID)
+	if err != nil {
+		return err
+	}
+	out := roomsRefreshedJSON{Updated: n, Rooms: make([]roomJSON, 0, len(rooms))}
+	for _, rm := range rooms {
+		out.Rooms = append(out.Rooms, roomJSON{ChannelID: rm.ChannelID, Title: rm.Title, JoinedAt: rm.JoinedAt, LeftAt: rm.LeftAt})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
 // ---- visits ----
 
 type visitorJSON struct {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -112,7 +113,7 @@ func (a *api) putIntegration(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	full, err := a.store.GetOrganizationWithSecrets(r.Context(), org.ID)
+	full, unreadable, err := a.secretsForUpdate(r.Context(), org)
 	if err != nil {
 		return err
 	}
@@ -207,7 +208,14 @@ func (a *api) putIntegration(w http.ResponseWriter, r *http.Request) error {
 	if in.RateLimit != nil {
 		next.RateLimit = *in.RateLimit
 	}
-	next.Redacted = true
+	// Secrets that no longer open (the key changed) cannot be kept: the
+	// ones given replace them and the rest are dropped, so the admin can
+	// recover by entering them again instead of meeting a 500 forever.
+	next.Redacted = !unreadable
+	if unreadable {
+		warnings = append(warnings, warningJSON{Field: "secretKey", Message: "保存済みの秘密情報をこのサーバーの鍵で開けなかったため、入力された値で置き換えました。Bot Secret は再発行してください " +
+			"(the stored secrets could not be opened with this server's key (UKETSUKE_SECRET_KEY); they were replaced by the values given — reissue the bot secret)"})
+	}
 	upd := *org
 	upd.Integration = next
 	upd.UpdatedAt = a.now()
@@ -231,6 +239,19 @@ func (a *api) putIntegration(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, integrationOutJSON{Warnings: warnings, Integration: a.integrationOut(&saved.Integration)})
 	return nil
+}
+
+// secretsForUpdate reads the organization with its secrets for an update.
+// When they cannot be opened with this server's key, it returns the
+// redacted organization with unreadable set: the update then has to bring
+// every secret it needs, and replaces the unreadable ones.
+func (a *api) secretsForUpdate(ctx context.Context, org *reception.Organization) (full *reception.Organization, unreadable bool, err error) {
+	full, err = a.store.GetOrganizationWithSecrets(ctx, org.ID)
+	if errors.Is(err, reception.ErrSecretOpen) {
+		a.log.Warn("stored LINE WORKS secrets cannot be opened with this server's key; an update will replace them", "org", org.ID)
+		return org.Clone(), true, nil
+	}
+	return full, false, err
 }
 
 func hasBotScope(scopes []string) bool {
@@ -257,6 +278,9 @@ type verifyJSON struct {
 	Scopes []string `json:"scopes,omitempty"`
 	Error  string   `json:"error,omitempty"`
 	Field  string   `json:"field,omitempty"`
+	// Fields are every credential that may be wrong: LINE WORKS answers a
+	// wrong Client ID and a wrong Client Secret alike.
+	Fields []string `json:"fields,omitempty"`
 	Cause  string   `json:"cause,omitempty"`
 	Status int      `json:"status,omitempty"`
 	// Warnings name scopes that were asked for but not granted.
@@ -294,7 +318,7 @@ func (a *api) verify(r *http.Request, org *reception.Organization) verifyJSON {
 	if err != nil {
 		var te *lineworks.TokenError
 		if errors.As(err, &te) {
-			return verifyJSON{Error: te.Error(), Field: te.Field(), Cause: string(te.Cause), Status: te.StatusCode}
+			return verifyJSON{Error: te.Error(), Field: te.Field(), Fields: te.Fields(), Cause: string(te.Cause), Status: te.StatusCode}
 		}
 		return verifyJSON{Error: err.Error()}
 	}
@@ -312,97 +336,6 @@ func (a *api) verify(r *http.Request, org *reception.Organization) verifyJSON {
 		}
 	}
 	return out
-}
-
-type botIn struct {
-	BotName     string `json:"botName"`
-	Description string `json:"description"`
-	PhotoURL    string `json:"photoUrl"`
-}
-
-type botOut struct {
-	BotID    int64         `json:"botId"`
-	Created  bool          `json:"created"`
-	Warnings []warningJSON `json:"warnings"`
-}
-
-// createBot registers the organization's bot through the Bot API with the
-// admin as its administrator and this server's callback URL, then stores
-// its ID and secret. An organization that has a bot ID keeps it.
-func (a *api) createBot(w http.ResponseWriter, r *http.Request) error {
-	var in botIn
-	if r.ContentLength != 0 {
-		if err := decode(w, r, &in); err != nil {
-			return err
-		}
-	}
-	if _, err := a.orgOf(r); err != nil {
-		return err
-	}
-	org, err := a.store.GetOrganizationWithSecrets(r.Context(), r.PathValue("org"))
-	if err != nil {
-		return err
-	}
-	ig := org.Integration
-	if ig.BotID != 0 {
-		writeJSON(w, http.StatusOK, botOut{BotID: ig.BotID, Warnings: []warningJSON{}})
-		return nil
-	}
-	if ig.AdminUserID == "" {
-		return &apiError{Status: http.StatusBadRequest, Field: "adminUserId", Msg: "adminUserId: set the LINE WORKS user who administers the bot first (PUT …/lineworks)"}
-	}
-	if !strings.HasPrefix(a.cfg.PublicURL, "https://") {
-		return &apiError{Status: http.StatusBadRequest, Field: "publicUrl", Msg: "UKETSUKE_PUBLIC_URL must be this server's public https URL: LINE WORKS posts callbacks to <url>" + callbackPath}
-	}
-	if in.BotName == "" {
-		in.BotName = truncateRunes(org.Name+" 受付", 100)
-	}
-	if in.Description == "" {
-		in.Description = "来客受付の通知 (uketsuke)"
-	}
-	if in.PhotoURL == "" {
-		in.PhotoURL = a.cfg.PublicURL + "/static/bot.png"
-	}
-	ts, err := a.serviceAccount(org).TokenSource(r.Context())
-	if err != nil {
-		return credentialAPIError(err)
-	}
-	client, err := lineworks.NewClient(ts, lineworks.WithBaseURL(a.urlsFor(org.ID).API), lineworks.WithHTTPClient(a.hc))
-	if err != nil {
-		return err
-	}
-	bot, err := client.Bots.Create(r.Context(), lineworks.BotCreate{
-		BotName: in.BotName, Description: in.Description, PhotoURL: in.PhotoURL,
-		Administrators: []string{ig.AdminUserID},
-		EnableCallback: true, CallbackURL: a.cfg.PublicURL + callbackPath,
-		CallbackEvents:  []string{lineworks.CallbackEventText},
-		ChannelEvents:   []string{"message", "postback", "join", "leave"},
-		EnableGroupJoin: true,
-	})
-	if err != nil {
-		return credentialAPIError(err)
-	}
-	warnings := []warningJSON{}
-	if bot.BotSecret == "" {
-		warnings = append(warnings, warningJSON{Field: "botSecret", Message: "LINE WORKS did not return the bot secret; copy it from the Developer Console (Bot → Bot Secret) and PUT it"})
-	}
-	if ig.DomainID != 0 {
-		if err := client.Bots.RegisterDomain(r.Context(), bot.BotID, ig.DomainID, lineworks.DomainRegistration{Visible: true}); err != nil {
-			warnings = append(warnings, warningJSON{Field: "domainId", Message: "the bot was created but not added to the domain: " + err.Error()})
-		}
-	}
-	cur, err := a.store.GetOrganization(r.Context(), org.ID)
-	if err != nil {
-		return err
-	}
-	cur.Integration.BotID, cur.Integration.BotSecret = bot.BotID, bot.BotSecret
-	cur.UpdatedAt = a.now()
-	if err := a.store.PutOrganization(r.Context(), cur); err != nil {
-		return err
-	}
-	a.log.Info("bot created", "org", org.ID, "bot", bot.BotID)
-	writeJSON(w, http.StatusCreated, botOut{BotID: bot.BotID, Created: true, Warnings: warnings})
-	return nil
 }
 
 // credentialAPIError answers LINE WORKS failures: wrong credentials name

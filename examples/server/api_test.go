@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/uketsuke/uketsuke/internal/servertest"
+	"github.com/uketsuke/uketsuke/lineworks"
 	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
 	"github.com/uketsuke/uketsuke/notify"
 	"github.com/uketsuke/uketsuke/reception"
@@ -376,13 +377,20 @@ func TestAPIIntegration(t *testing.T) {
 	})
 }
 
+// TestAPICreateBot walks "create bot" as the set-up uses it: the bot is
+// created, its secret issued through POST /bots/{botId}/secret and stored
+// (the create answer does not carry it), its domain found from the
+// administrator's user record and the bot registered there; running it
+// again completes nothing twice; a reissue replaces the stored secret.
 func TestAPICreateBot(t *testing.T) {
 	t.Parallel()
 	h := newAPIHarness(t)
 	h.setup()
-	sa := h.fake.NewServiceAccount("bot")
+	ctx := context.Background()
+	sa := h.fake.NewServiceAccount("bot", "user.read")
 	h.must(http.StatusOK, "PUT", "/orgs/acme/lineworks", map[string]any{
 		"clientId": sa.ClientID, "clientSecret": sa.ClientSecret, "serviceAccount": sa.ServiceAccountID, "privateKey": string(sa.PrivateKey),
+		"scopes": "bot user.read",
 	}, nil)
 	got, data, _ := h.do("POST", "/orgs/acme/lineworks/bot", testAdminToken, nil)
 	var e errBody
@@ -390,22 +398,97 @@ func TestAPICreateBot(t *testing.T) {
 	if got != http.StatusBadRequest || e.Field != "adminUserId" {
 		t.Fatalf("bot without admin = %d %s, want 400 naming adminUserId", got, data)
 	}
-	h.must(http.StatusOK, "PUT", "/orgs/acme/lineworks", map[string]any{"adminUserId": "admin@example.com"}, nil)
+	h.must(http.StatusOK, "PUT", "/orgs/acme/lineworks", map[string]any{"adminUserId": lineworkstest.AdminUserID}, nil)
 	var b botOut
 	h.must(http.StatusCreated, "POST", "/orgs/acme/lineworks/bot", nil, &b)
+	if !b.Created || !b.SecretIssued || !b.HasBotSecret || b.DomainID != lineworkstest.DefaultDomainID || !b.DomainRegistered || len(b.Warnings) != 0 {
+		t.Fatalf("create bot = %+v", b)
+	}
 	bot, ok := h.fake.Bot(b.BotID)
-	if !ok || bot.CallbackURL != "https://uketsuke.example.test/callback/lineworks" || bot.Administrators[0] != "admin@example.com" {
+	if !ok || bot.CallbackURL != "https://uketsuke.example.test/callback/lineworks" || bot.Administrators[0] != lineworkstest.AdminUserID {
 		t.Fatalf("bot at the fake = %+v", bot)
 	}
-	stored, _ := h.store.GetOrganizationWithSecrets(context.Background(), "acme")
-	if stored.Integration.BotID != b.BotID || stored.Integration.BotSecret != bot.BotSecret || !stored.Integration.Configured() {
-		t.Errorf("stored bot %d, secret stored %v", stored.Integration.BotID, stored.Integration.BotSecret != "")
+	stored, _ := h.store.GetOrganizationWithSecrets(ctx, "acme")
+	if in := stored.Integration; in.BotID != b.BotID || in.BotSecret == "" || in.BotSecret != bot.BotSecret || in.DomainID != lineworkstest.DefaultDomainID || !in.Configured() {
+		t.Errorf("stored bot %d, domain %d, secret matches the fake's %v", in.BotID, in.DomainID, in.BotSecret == bot.BotSecret)
 	}
+	if domains := botDomains(t, sa, h.fake, b.BotID); len(domains) != 1 || domains[0] != lineworkstest.DefaultDomainID {
+		t.Errorf("bot registered to domains %v, want [%d]", domains, lineworkstest.DefaultDomainID)
+	}
+
 	var again botOut
 	h.must(http.StatusOK, "POST", "/orgs/acme/lineworks/bot", nil, &again)
-	if again.Created || again.BotID != b.BotID {
-		t.Errorf("second call = %+v, want the existing bot", again)
+	if again.Created || again.SecretIssued || again.BotID != b.BotID || !again.DomainRegistered {
+		t.Errorf("second call = %+v, want the existing bot, nothing redone", again)
 	}
+	if now, _ := h.fake.Bot(b.BotID); now.BotSecret != bot.BotSecret {
+		t.Error("the second call reissued the secret")
+	}
+
+	var re secretOut
+	h.must(http.StatusOK, "POST", "/orgs/acme/lineworks/bot/secret", nil, &re)
+	after, _ := h.fake.Bot(b.BotID)
+	stored, _ = h.store.GetOrganizationWithSecrets(ctx, "acme")
+	if !re.SecretIssued || after.BotSecret == bot.BotSecret || stored.Integration.BotSecret != after.BotSecret {
+		t.Errorf("reissue = %+v; stored secret is the fake's new one: %v", re, stored.Integration.BotSecret == after.BotSecret)
+	}
+	if strings.Contains(h.logs.String(), after.BotSecret) || strings.Contains(string(data), after.BotSecret) {
+		t.Error("the bot secret leaked into logs or an answer")
+	}
+}
+
+// Without user.read the administrator's domain cannot be read: the bot is
+// created and its secret stored, and the answer says how to get the domain
+// (sign in); once the sign-in stored it, running it again registers the bot.
+func TestAPICreateBotWithoutDomain(t *testing.T) {
+	t.Parallel()
+	h := newAPIHarness(t)
+	h.setup()
+	sa := h.fake.NewServiceAccount("bot")
+	h.must(http.StatusOK, "PUT", "/orgs/acme/lineworks", map[string]any{
+		"clientId": sa.ClientID, "clientSecret": sa.ClientSecret, "serviceAccount": sa.ServiceAccountID, "privateKey": string(sa.PrivateKey),
+		"adminUserId": lineworkstest.AdminUserID,
+	}, nil)
+	var b botOut
+	h.must(http.StatusCreated, "POST", "/orgs/acme/lineworks/bot", nil, &b)
+	if !b.Created || !b.HasBotSecret || b.DomainRegistered || len(b.Warnings) != 1 || b.Warnings[0].Field != "domainId" ||
+		!strings.Contains(b.Warnings[0].Message, "sign in with LINE WORKS") {
+		t.Fatalf("create bot without user.read = %+v", b)
+	}
+	if domains := botDomains(t, sa, h.fake, b.BotID); len(domains) != 0 {
+		t.Errorf("bot registered to %v", domains)
+	}
+	// What the sign-in stores.
+	h.must(http.StatusOK, "PUT", "/orgs/acme/lineworks", map[string]any{"domainId": lineworkstest.DefaultDomainID}, nil)
+	var again botOut
+	h.must(http.StatusOK, "POST", "/orgs/acme/lineworks/bot", nil, &again)
+	if !again.DomainRegistered || again.Created || again.SecretIssued {
+		t.Errorf("second call = %+v", again)
+	}
+	if domains := botDomains(t, sa, h.fake, b.BotID); len(domains) != 1 {
+		t.Errorf("bot registered to %v after the second call", domains)
+	}
+}
+
+func botDomains(t *testing.T, sa *lineworks.ServiceAccount, fake *lineworkstest.Server, botID int64) []int64 {
+	t.Helper()
+	ctx := context.Background()
+	ts, err := sa.TokenSource(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := lineworks.NewClient(ts, lineworks.WithBaseURL(fake.APIURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int64
+	for d, err := range client.Bots.ListDomains(ctx, botID) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, d.DomainID)
+	}
+	return out
 }
 
 func TestAPIVisitsCSV(t *testing.T) {

@@ -94,6 +94,9 @@ func (d *demo) seed(ctx context.Context, now time.Time) error {
 		d.fake.AddUser(lineworkstest.User{UserID: p.userID, LastName: p.last, FirstName: p.first, Email: p.staffID + "@demo.uketsuke.example"})
 		members = append(members, p.userID)
 	}
+	// "Sign in with LINE WORKS" on the demo organization signs in its
+	// bot administrator, as it would in a real tenant.
+	d.fake.SetSignInUser(demoPeople[0].userID)
 	d.fake.AddBot(lineworkstest.Bot{BotID: demoBotID, BotName: demoBotName, BotSecret: botSecret,
 		Administrators: []string{demoPeople[0].userID}, EnableCallback: true, EnableGroupJoin: true})
 	d.fake.AddChannel(demoBotID, lineworkstest.Channel{ChannelID: demoRoomID, Title: demoRoom, Members: members})

@@ -141,11 +141,17 @@ func (p *pages) oauthCallback(w http.ResponseWriter, r *http.Request) {
 		p.message(w, http.StatusBadGateway, "サインインしたユーザーを確認できませんでした", err.Error(), adminURL(org.ID, "", ""))
 		return
 	}
-	if err := p.callAPI(ctx, org.ID, "", http.MethodPut, orgPath(org.ID, "/lineworks"), map[string]string{"adminUserId": me.UserID}, nil); err != nil {
+	// The signed-in user's domain is the tenant's: "create bot" registers
+	// the bot there, so nobody has to look up a domain ID either.
+	learned := map[string]any{"adminUserId": me.UserID}
+	if me.DomainID != 0 {
+		learned["domainId"] = me.DomainID
+	}
+	if err := p.callAPI(ctx, org.ID, "", http.MethodPut, orgPath(org.ID, "/lineworks"), learned, nil); err != nil {
 		p.message(w, http.StatusBadRequest, "管理者ユーザーIDを保存できませんでした", err.Error(), adminURL(org.ID, "", ""))
 		return
 	}
-	p.log.Info("admin user set from the LINE WORKS sign-in", "org", org.ID)
+	p.log.Info("admin user set from the LINE WORKS sign-in", "org", org.ID, "domain", me.DomainID)
 	next := adminURL(org.ID, "", "signed-in")
 	// A page rather than a redirect: the admin page's session cookie is
 	// SameSite=Strict and would not be sent on a redirect that started at
