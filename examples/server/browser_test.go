@@ -57,10 +57,23 @@ type demoServer struct {
 
 func startDemoServer(t *testing.T) *demoServer {
 	t.Helper()
+	ds := startInProcess(t, map[string]string{"UKETSUKE_DEMO": "1", "UKETSUKE_ADMIN_TOKEN": testAdminToken}, true)
+	// The banner says localhost; the browser uses the address we listen on.
+	ds.kiosk = strings.Replace(ds.kiosk, "localhost", "127.0.0.1", 1)
+	if !strings.HasPrefix(ds.kiosk, ds.base+"/kiosk/demo?token=") {
+		t.Fatalf("kiosk URL in the banner = %q", ds.kiosk)
+	}
+	return ds
+}
+
+// startInProcess runs the server in-process with env on a temporary database
+// until the test ends, and reads the URLs its banner prints (the kiosk's
+// only with wantKiosk, as only demo mode prints one).
+func startInProcess(t *testing.T, env map[string]string, wantKiosk bool) *demoServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	outR, outW := io.Pipe()
 	ds := &demoServer{stderr: &servertest.Buffer{}}
-	env := map[string]string{"UKETSUKE_DEMO": "1", "UKETSUKE_ADMIN_TOKEN": testAdminToken}
 	db := filepath.Join(t.TempDir(), "uketsuke.db")
 	done := make(chan error, 1)
 	go func() {
@@ -88,7 +101,7 @@ func startDemoServer(t *testing.T) *demoServer {
 		close(lines)
 	}()
 	deadline := time.After(30 * time.Second)
-	for ds.base == "" || ds.kiosk == "" {
+	for ds.base == "" || (wantKiosk && ds.kiosk == "") {
 		select {
 		case l, ok := <-lines:
 			if !ok {
@@ -110,18 +123,13 @@ func startDemoServer(t *testing.T) *demoServer {
 		for range lines {
 		}
 	}()
-	// The banner says localhost; the browser uses the address we listen on.
-	ds.kiosk = strings.Replace(ds.kiosk, "localhost", "127.0.0.1", 1)
-	if !strings.HasPrefix(ds.kiosk, ds.base+"/kiosk/demo?token=") {
-		t.Fatalf("kiosk URL in the banner = %q", ds.kiosk)
-	}
 	return ds
 }
 
 // newBrowser starts headless Chromium with a fresh profile and a tablet's
 // viewport. The flags keep it off the network: without them Chromium waits
 // on background requests in a closed network.
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path := chromiumPath(t)
 	opts := []chromedp.ExecAllocatorOption{
@@ -136,6 +144,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1024, 768),
 	}
+	opts = append(opts, extra...)
 	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
 	t.Cleanup(cancel)
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
@@ -327,6 +336,16 @@ func TestBrowserAdmin(t *testing.T) {
 	}
 	if v, _ := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#clientId"))); strings.ContainsRune(v, '\u3000') || v == "" {
 		t.Errorf("Client ID after saving = %q", v)
+	}
+
+	// "Sign in with LINE WORKS" works in demo mode too: the built-in fake
+	// signs in the demo's bot administrator and the page says so.
+	do(t, ctx, "sign in with LINE WORKS (demo)",
+		chromedp.Click(chromedp.CSS("#signin-link")),
+		chromedp.WaitVisible(chromedp.CSS(".notice")),
+	)
+	if got := text(t, ctx, "#signin"); !strings.Contains(got, "demo-user-yamada") {
+		t.Errorf("after the demo sign-in the page says %q", got)
 	}
 
 	// A public key as the .key file: refused at the key field.
