@@ -38,6 +38,7 @@ func (p *pages) registerAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/{org}/lineworks", p.adminPOST(p.saveIntegration))
 	mux.HandleFunc("POST /admin/{org}/bot", p.adminPOST(p.createBot))
 	mux.HandleFunc("POST /admin/{org}/kiosk", p.adminPOST(p.rotateKiosk))
+	mux.HandleFunc("POST /admin/{org}/kiosk/fallback", p.adminPOST(p.saveKioskFallback))
 	mux.HandleFunc("GET /admin/{org}/rooms", p.adminGET(p.roomsPage))
 	mux.HandleFunc("GET /admin/{org}/buttons", p.adminGET(p.buttonsPage))
 	mux.HandleFunc("POST /admin/{org}/buttons", p.adminPOST(p.saveButton))
@@ -55,6 +56,7 @@ var notices = map[string]string{
 	"deleted":   "削除しました (deleted)",
 	"created":   "組織を作成しました (organization created)",
 	"rotated":   "キオスクトークンを再発行しました。タブレットで新しいキオスクURLを開き直してください (kiosk token replaced)",
+	"fallback":  "キオスクの案内文を保存しました (kiosk fallback text saved)",
 	"signed-in": "LINE WORKS のサインインで管理者ユーザーIDを設定しました (admin user ID set from the LINE WORKS sign-in)",
 }
 
@@ -158,6 +160,9 @@ type orgData struct {
 	SignInURL   string
 	CallbackURL string
 	RedirectURL string
+	// Fallback is the kiosk fallback text in the form, FallbackError its
+	// error, Default the text used when it is empty.
+	Fallback, FallbackError, FallbackDefault string
 }
 
 // fieldLabels names the integration's fields for people.
@@ -230,6 +235,10 @@ func (p *pages) renderOrg(w http.ResponseWriter, r *http.Request, s *session, st
 		layoutData: p.layout(r, s, org.Name, "org", org), Org: *org, Fields: fields, Error: errMsg,
 		Warnings: warnings, Verify: verify, Bot: bot, CallbackURL: in.CallbackURL,
 		RedirectURL: base + oauthCallbackPath,
+		Fallback:    org.KioskFallback, FallbackError: errs["kioskFallback"], FallbackDefault: reception.DefaultKioskFallback,
+	}
+	if form != nil && form.Has("kioskFallback") {
+		d.Fallback = form.Get("kioskFallback")
 	}
 	if org.KioskToken != "" {
 		d.KioskURL = base + "/kiosk/" + url.PathEscape(org.ID) + "?token=" + url.QueryEscape(org.KioskToken)
@@ -329,6 +338,22 @@ func (p *pages) createBot(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	p.renderOrg(w, r, s, http.StatusOK, org, nil, "", nil, out.Warnings, nil, &out)
+}
+
+// saveKioskFallback sets the text kiosks show while the organization
+// cannot deliver; an empty form field restores the default.
+func (p *pages) saveKioskFallback(w http.ResponseWriter, r *http.Request, s *session) {
+	org, ok := p.adminOrg(w, r)
+	if !ok {
+		return
+	}
+	body := map[string]any{"name": org.Name, "locale": org.Locale, "kioskFallback": r.PostFormValue("kioskFallback")}
+	if err := p.callAPI(r.Context(), org.ID, "", http.MethodPut, orgPath(org.ID, ""), body, nil); err != nil {
+		msg, fields := formError(err)
+		p.renderOrg(w, r, s, http.StatusBadRequest, org, r.PostForm, msg, fields, nil, nil, nil)
+		return
+	}
+	http.Redirect(w, r, adminURL(org.ID, "", "fallback")+"#kiosk", http.StatusSeeOther)
 }
 
 func (p *pages) rotateKiosk(w http.ResponseWriter, r *http.Request, s *session) {

@@ -73,6 +73,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	if err != nil {
 		return err
 	}
+	watchDelivery(metrics, svc, log)
 
 	a := &api{store: store, svc: svc, adminToken: []byte(adminToken), cfg: cfg, log: log, hc: hc, now: time.Now, loc: time.Local}
 	if dm != nil {
@@ -86,15 +87,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := ready(r.Context(), store); err != nil {
-			log.Warn("not ready", "err", err)
-			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = io.WriteString(w, "ok\n")
-	})
+	mux.HandleFunc("GET /readyz", readyz(svc, log))
 	mux.Handle("GET /metrics", metrics.Handler())
 	registerStatic(mux)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
