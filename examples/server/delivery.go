@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 
@@ -86,8 +85,8 @@ func (a *api) checkInDelivery(ctx context.Context, orgID string) (string, notify
 	return deliveryQueued, h
 }
 
-// readyBody writes /readyz's body after "ok": the organizations that cannot
-// deliver, with their cause codes. /readyz stays 200 for them: one tenant's
+// readyBody writes /readyz's body after "ok" (server.go): the organizations
+// that are not OK, with their status and cause codes. /readyz stays 200 for them: one tenant's
 // broken credentials must not take a replica out of its load balancer. The
 // detail texts stay on the admin page; /readyz needs no sign-in.
 func readyBody(ctx context.Context, w io.Writer, svc *notify.Service) {
@@ -107,21 +106,6 @@ func readyBody(ctx context.Context, w io.Writer, svc *notify.Service) {
 	fmt.Fprintf(w, "undeliverable organizations: %d\n", n)
 	for _, h := range orgs {
 		fmt.Fprintf(w, "org %s: %s %s\n", h.OrgID, h.Status, h.Cause)
-	}
-}
-
-// readyz answers /readyz: 503 when the store does not answer, otherwise
-// 200 with readyBody.
-func readyz(svc *notify.Service, log *slog.Logger) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if err := ready(r.Context(), svc.Store()); err != nil {
-			log.Warn("not ready", "err", err)
-			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = io.WriteString(w, "ok\n")
-		readyBody(r.Context(), w, svc)
 	}
 }
 

@@ -91,8 +91,13 @@ func TestKioskFallbackWithoutIntegration(t *testing.T) {
 		t.Fatalf("pending outbox = %v, %v; want 2", queued, err)
 	}
 
-	// The admin page is red, names the cause and the fix; the admin sets
-	// the fallback text, which the kiosk then shows.
+	adminSetsFallback(t, h, c)
+}
+
+// adminSetsFallback: the admin page of noint is red, names the cause and
+// the fix; the admin sets the fallback text, which the kiosk then shows.
+func adminSetsFallback(t *testing.T, h *pagesHarness, c *http.Client) {
+	t.Helper()
 	h.signIn(c)
 	_, adminPage, _ := h.get(c, "/admin/noint")
 	for _, want := range []string{`class="card delivery unavailable"`, "通知を届けられません", "no_integration", "missing Client ID", "Botを作成してください"} {
@@ -109,7 +114,7 @@ func TestKioskFallbackWithoutIntegration(t *testing.T) {
 	if status != http.StatusSeeOther {
 		t.Fatalf("saving the fallback = %d", status)
 	}
-	_, done, _ = h.get(c, "/kiosk/noint/done?delivery=unavailable&lang=en")
+	_, done, _ := h.get(c, "/kiosk/noint/done?delivery=unavailable&lang=en")
 	if !strings.Contains(done, "内線100番にお電話ください / Please call extension 100") || !strings.Contains(done, "could not notify the staff") {
 		t.Errorf("done page after the admin set the fallback:\n%s", done)
 	}
