@@ -131,11 +131,15 @@ func (s *Service) deliver(ctx context.Context, e *reception.OutboxEntry, typed l
 	}
 }
 
-func (s *Service) send(ctx context.Context, e *reception.OutboxEntry, typed lineworks.Content) error {
+// send sends one entry. Its outcome feeds the organization's Health.
+func (s *Service) send(ctx context.Context, e *reception.OutboxEntry, typed lineworks.Content) (err error) {
+	var updated time.Time
+	defer func() { s.noteSend(e.OrgID, updated, err, s.now()) }()
 	org, err := s.orgWithSecrets(ctx, e.OrgID)
 	if err != nil {
 		return err
 	}
+	updated = org.UpdatedAt
 	if !org.Integration.Configured() {
 		return ErrNotConfigured
 	}

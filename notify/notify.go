@@ -17,6 +17,9 @@
 //     visit's rooms for help (@All) on 「他の人に対応を依頼」 — from anyone
 //     while the visit waits, only from its handler once it is accepted.
 //   - The reminder loop re-notifies visits nobody answered.
+//   - Health tells whether an organization's notifications can be
+//     delivered at all, so that a kiosk never claims staff were notified
+//     when they cannot be (see Service.Health).
 //
 // Every loop runs under Service.Run and stops gracefully with its context,
 // returning unfinished leases so nothing accepted is lost. Several processes
@@ -117,6 +120,9 @@ type Service struct {
 
 	orgsMu sync.Mutex
 	orgs   map[string]cachedOrg
+
+	// health remembers send results per organization; see Health.
+	health sendHealth
 }
 
 type cachedOrg struct {
@@ -327,6 +333,7 @@ func (s *Service) Run(ctx context.Context) error {
 	wg.Go(func() { s.runOutbox(ctx) })
 	wg.Go(func() { s.runInbox(ctx) })
 	wg.Go(func() { s.runReminders(ctx) })
+	wg.Go(func() { s.runHealth(ctx) })
 	wg.Wait()
 	s.fastMu.Lock()
 	s.running = false

@@ -2,9 +2,12 @@ package reception
 
 import (
 	"encoding/pem"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Organization is a tenant: one company (or one site of it) with its own
@@ -21,10 +24,35 @@ type Organization struct {
 	// It is not one of the encrypted secrets: the admin page shows it so the
 	// admin can configure kiosks. Empty disables check-in.
 	KioskToken string
+	// KioskFallback is what the kiosk tells a visitor instead of 「担当者に
+	// 通知しました」 while the organization cannot deliver notifications, e.g.
+	// 「内線100番にお電話ください / Please call extension 100」. It is shown as
+	// is in every kiosk language. Empty means DefaultKioskFallback; see
+	// KioskFallbackText. At most MaxKioskFallback characters.
+	KioskFallback string
 	// Integration is the organization's LINE WORKS app and bot.
 	Integration Integration
 	// CreatedAt and UpdatedAt are set by the caller; stores keep them as given.
 	CreatedAt, UpdatedAt time.Time
+}
+
+// MaxKioskFallback is the longest KioskFallback, in characters: a few
+// sentences in two languages fit, a page of text does not fit a kiosk.
+const MaxKioskFallback = 300
+
+// DefaultKioskFallback is the kiosk's fallback text of an organization that
+// set none. It cannot know the right extension, so it points the visitor at
+// people and phones near the desk, in both kiosk languages.
+const DefaultKioskFallback = "担当者に通知できませんでした。お手数ですが、受付の電話または近くの係員にお声がけください。 / " +
+	"We could not notify the staff. Please use the reception phone or ask a member of staff nearby."
+
+// KioskFallbackText returns KioskFallback, or DefaultKioskFallback when it
+// is empty.
+func (o *Organization) KioskFallbackText() string {
+	if strings.TrimSpace(o.KioskFallback) == "" {
+		return DefaultKioskFallback
+	}
+	return o.KioskFallback
 }
 
 // Integration is an organization's LINE WORKS app (the four credentials of a
@@ -141,8 +169,26 @@ func (o *Organization) Validate() error {
 		f.add("KioskToken", "must be at least 16 characters")
 	}
 	f.token("KioskToken", o.KioskToken, false)
+	if msg := kioskFallbackProblem(o.KioskFallback); msg != "" {
+		f.add("KioskFallback", msg)
+	}
 	f.nest("Integration", o.Integration.Validate())
 	return f.err()
+}
+
+// kioskFallbackProblem describes what is wrong with a kiosk fallback text,
+// or returns "". Line breaks are allowed (the kiosk keeps them); other
+// control characters would show as garbage on the tablet.
+func kioskFallbackProblem(s string) string {
+	switch {
+	case !utf8.ValidString(s):
+		return "is not valid UTF-8"
+	case utf8.RuneCountInString(s) > MaxKioskFallback:
+		return fmt.Sprintf("is longer than %d characters", MaxKioskFallback)
+	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' }):
+		return "must not contain control characters other than line breaks"
+	}
+	return ""
 }
 
 // Validate checks the integration; the error names each wrong field relative

@@ -42,6 +42,7 @@ func (p *pages) registerAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/{org}/bot/secret", p.adminPOST(p.reissueBotSecret))
 	mux.HandleFunc("POST /admin/{org}/rooms/refresh", p.adminPOST(p.refreshRooms))
 	mux.HandleFunc("POST /admin/{org}/kiosk", p.adminPOST(p.rotateKiosk))
+	mux.HandleFunc("POST /admin/{org}/kiosk/fallback", p.adminPOST(p.saveKioskFallback))
 	mux.HandleFunc("GET /admin/{org}/rooms", p.adminGET(p.roomsPage))
 	mux.HandleFunc("GET /admin/{org}/buttons", p.adminGET(p.buttonsPage))
 	mux.HandleFunc("POST /admin/{org}/buttons", p.adminPOST(p.saveButton))
@@ -62,6 +63,7 @@ var notices = map[string]string{
 	"signed-in": "LINE WORKS のサインインで Bot の管理者とドメインを設定しました。次は「Botを作成」です (bot administrator and domain set from the LINE WORKS sign-in; next: Create the bot)",
 	"secret":    "Bot Secret を再発行して保存しました (bot secret reissued and stored)",
 	"refreshed": "ルーム名を LINE WORKS から読み直しました (room titles refreshed)",
+	"fallback":  "キオスクの案内文を保存しました (kiosk fallback text saved)",
 }
 
 func (p *pages) layout(r *http.Request, s *session, title, tab string, org *orgJSON) layoutData {
@@ -174,6 +176,9 @@ type orgData struct {
 	AdvancedOpen bool
 	CallbackURL  string
 	RedirectURL  string
+	// Fallback is the kiosk fallback text in the form, FallbackError its
+	// error, Default the text used when it is empty.
+	Fallback, FallbackError, FallbackDefault string
 }
 
 // fieldLabels names the integration's fields for people.
@@ -250,6 +255,10 @@ func (p *pages) renderOrg(w http.ResponseWriter, r *http.Request, s *session, st
 		layoutData: p.layout(r, s, org.Name, "org", org), Org: *org, Fields: fields, Error: errMsg,
 		Warnings: warnings, Verify: verify, Bot: bot, CallbackURL: in.CallbackURL,
 		RedirectURL: base + oauthCallbackPath,
+		Fallback:    org.KioskFallback, FallbackError: errs["kioskFallback"], FallbackDefault: reception.DefaultKioskFallback,
+	}
+	if form != nil && form.Has("kioskFallback") {
+		d.Fallback = form.Get("kioskFallback")
 	}
 	if org.KioskToken != "" {
 		d.KioskURL = base + "/kiosk/" + url.PathEscape(org.ID) + "?token=" + url.QueryEscape(org.KioskToken)
@@ -377,6 +386,22 @@ func (p *pages) refreshRooms(w http.ResponseWriter, r *http.Request, s *session)
 		return
 	}
 	http.Redirect(w, r, adminURL(org.ID, "/rooms", "refreshed"), http.StatusSeeOther)
+}
+
+// saveKioskFallback sets the text kiosks show while the organization
+// cannot deliver; an empty form field restores the default.
+func (p *pages) saveKioskFallback(w http.ResponseWriter, r *http.Request, s *session) {
+	org, ok := p.adminOrg(w, r)
+	if !ok {
+		return
+	}
+	body := map[string]any{"name": org.Name, "locale": org.Locale, "kioskFallback": r.PostFormValue("kioskFallback")}
+	if err := p.callAPI(r.Context(), org.ID, "", http.MethodPut, orgPath(org.ID, ""), body, nil); err != nil {
+		msg, fields := formError(err)
+		p.renderOrg(w, r, s, http.StatusBadRequest, org, r.PostForm, msg, fields, nil, nil, nil)
+		return
+	}
+	http.Redirect(w, r, adminURL(org.ID, "", "fallback")+"#kiosk", http.StatusSeeOther)
 }
 
 func (p *pages) rotateKiosk(w http.ResponseWriter, r *http.Request, s *session) {

@@ -176,7 +176,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // goFields maps the Go field paths of reception's FieldErrors to the JSON
 // names of this API. Paths not listed (notify's are JSON already) pass.
 var goFields = map[string]string{
-	"ID": "id", "Name": "name", "Locale": "locale", "KioskToken": "kioskToken",
+	"ID": "id", "Name": "name", "Locale": "locale", "KioskToken": "kioskToken", "KioskFallback": "kioskFallback",
 	"Integration.ClientID": "clientId", "Integration.ClientSecret": "clientSecret",
 	"Integration.ServiceAccountID": "serviceAccount", "Integration.PrivateKey": "privateKey",
 	"Integration.BotID": "botId", "Integration.BotSecret": "botSecret", "Integration.DomainID": "domainId",
@@ -313,13 +313,19 @@ func (a *api) orgOf(r *http.Request) (*reception.Organization, error) {
 // ---- organizations ----
 
 type orgJSON struct {
-	ID          string          `json:"id"`
-	Name        string          `json:"name"`
-	Locale      string          `json:"locale"`
-	KioskToken  string          `json:"kioskToken,omitempty"`
-	Integration integrationJSON `json:"integration"`
-	CreatedAt   time.Time       `json:"createdAt"`
-	UpdatedAt   time.Time       `json:"updatedAt"`
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Locale     string `json:"locale"`
+	KioskToken string `json:"kioskToken,omitempty"`
+	// KioskFallback is the stored fallback text ("" = the default);
+	// KioskFallbackText is what kiosks show.
+	KioskFallback     string          `json:"kioskFallback"`
+	KioskFallbackText string          `json:"kioskFallbackText"`
+	Integration       integrationJSON `json:"integration"`
+	// Delivery is the organization's delivery health (GET only).
+	Delivery  *deliveryJSON `json:"delivery,omitempty"`
+	CreatedAt time.Time     `json:"createdAt"`
+	UpdatedAt time.Time     `json:"updatedAt"`
 }
 
 type integrationJSON struct {
@@ -358,6 +364,7 @@ func (a *api) integrationOut(in *reception.Integration) integrationJSON {
 
 func (a *api) orgOut(o *reception.Organization) orgJSON {
 	return orgJSON{ID: o.ID, Name: o.Name, Locale: o.Locale, KioskToken: o.KioskToken,
+		KioskFallback: o.KioskFallback, KioskFallbackText: o.KioskFallbackText(),
 		Integration: a.integrationOut(&o.Integration), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
 }
 
@@ -368,7 +375,9 @@ func (a *api) listOrgs(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]orgJSON, 0, len(orgs))
 	for _, o := range orgs {
-		out = append(out, a.orgOut(o))
+		j := a.orgOut(o)
+		a.withDelivery(r.Context(), &j)
+		out = append(out, j)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -379,7 +388,9 @@ func (a *api) getOrg(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, a.orgOut(org))
+	out := a.orgOut(org)
+	a.withDelivery(r.Context(), &out)
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -389,6 +400,9 @@ func (a *api) putOrg(w http.ResponseWriter, r *http.Request) error {
 		Locale string `json:"locale"`
 		// RotateKioskToken issues a new kiosk token.
 		RotateKioskToken bool `json:"rotateKioskToken"`
+		// KioskFallback replaces the kiosk's fallback text; absent keeps
+		// it, "" restores the default.
+		KioskFallback *string `json:"kioskFallback"`
 	}
 	if err := decode(w, r, &in); err != nil {
 		return err
@@ -407,6 +421,9 @@ func (a *api) putOrg(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	org.Name, org.Locale, org.UpdatedAt = strings.TrimSpace(in.Name), strings.TrimSpace(in.Locale), now
+	if in.KioskFallback != nil {
+		org.KioskFallback = strings.TrimSpace(*in.KioskFallback)
+	}
 	if in.RotateKioskToken || org.KioskToken == "" {
 		org.KioskToken = randomToken(24)
 	}

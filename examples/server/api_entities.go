@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -364,8 +365,36 @@ func (a *api) checkIn(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return checkInError(err)
 	}
-	writeJSON(w, http.StatusCreated, map[string]string{"visitId": v.ID, "status": string(v.Status)})
+	writeJSON(w, http.StatusCreated, a.checkInOut(r.Context(), orgID, v))
 	return nil
+}
+
+// checkInOutJSON is the check-in answer. The visit is stored and its
+// notifications queued in every case; Delivery says whether the kiosk may
+// tell the visitor staff were notified ("queued") or must show Fallback
+// ("unavailable").
+type checkInOutJSON struct {
+	VisitID  string `json:"visitId"`
+	Status   string `json:"status"`
+	Delivery string `json:"delivery"`
+	// Fallback is the organization's kiosk fallback text; only with
+	// "unavailable".
+	Fallback string `json:"fallback,omitempty"`
+}
+
+// checkInOut builds the answer; the organization is read again only when
+// the fallback text is needed, which keeps the usual check-in at one
+// extra read (Health's).
+func (a *api) checkInOut(ctx context.Context, orgID string, v *reception.Visit) checkInOutJSON {
+	out := checkInOutJSON{VisitID: v.ID, Status: string(v.Status)}
+	out.Delivery, _ = a.checkInDelivery(ctx, orgID)
+	if out.Delivery == deliveryUnavailable {
+		out.Fallback = reception.DefaultKioskFallback
+		if org, err := a.store.GetOrganization(ctx, orgID); err == nil {
+			out.Fallback = org.KioskFallbackText()
+		}
+	}
+	return out
 }
 
 // checkInError names the field of CheckIn's not-found errors.

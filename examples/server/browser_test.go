@@ -313,6 +313,9 @@ func TestBrowserAdmin(t *testing.T) {
 	if err != nil || !strings.Contains(kioskURL, "/kiosk/demo?token=") {
 		t.Errorf("kiosk URL on the admin page = %q, %v", kioskURL, err)
 	}
+	if got := text(t, ctx, "#delivery.ok h2"); !strings.Contains(got, "通知を届けられます") {
+		t.Errorf("delivery status of the demo organization = %q, want green", got)
+	}
 	screenshot(t, ctx, "admin")
 
 	// A Client ID pasted with a full-width space: accepted, with a warning
@@ -396,4 +399,26 @@ func TestBrowserAdmin(t *testing.T) {
 	if err != nil || !strings.Contains(row, "room-2f") || !strings.Contains(row, "佐藤 花子") || !strings.Contains(row, "5m") {
 		t.Errorf("saved button row = %q, %v; want room-2f, 佐藤 花子 and the reminder", row, err)
 	}
+
+	// A new organization has no integration: its page is red, naming the
+	// cause and the fix, and takes the kiosk's fallback text.
+	do(t, ctx, "create an organization",
+		chromedp.Navigate(ds.base+"/admin"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="id"]`), "branch"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "支店"),
+		chromedp.Submit(chromedp.CSS(`input[name="id"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#delivery.unavailable")),
+	)
+	if got := text(t, ctx, "#delivery"); !strings.Contains(got, "通知を届けられません") || !strings.Contains(got, "no_integration") || !strings.Contains(got, "Botを作成") {
+		t.Errorf("delivery status of a new organization = %q, want red with cause and fix", got)
+	}
+	do(t, ctx, "set the kiosk fallback",
+		chromedp.SendKeys(chromedp.CSS("#kioskFallback"), "内線100番にお電話ください"),
+		chromedp.Submit(chromedp.CSS("#kioskFallback")),
+		chromedp.WaitVisible(chromedp.CSS(".notice")),
+	)
+	if v, _ := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#kioskFallback"))); v != "内線100番にお電話ください" {
+		t.Errorf("kiosk fallback after saving = %q", v)
+	}
+	screenshot(t, ctx, "admin-undeliverable")
 }

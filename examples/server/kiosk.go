@@ -39,7 +39,8 @@ var kioskText = map[string]map[string]string{
 		"staffNoMatch": "該当する担当者がいません", "done": "担当者に通知しました。少々お待ちください",
 		"doneSub": "このままお待ちください。まもなく担当者がまいります。", "back": "最初の画面に戻る",
 		"returning": "秒後に最初の画面に戻ります", "other": "English", "error": "受付できませんでした。もう一度お試しください。",
-		"details": "お名前などをご記入ください（任意）",
+		"details":     "お名前などをご記入ください（任意）",
+		"unavailable": "受付を記録しましたが、担当者に通知できませんでした", "unavailableLead": "ただいま担当者に通知できません",
 	},
 	"en": {
 		"welcome": "Welcome", "lead": "Please tap the reason for your visit. We will notify the staff.",
@@ -48,7 +49,8 @@ var kioskText = map[string]map[string]string{
 		"staffNoMatch": "No matching staff", "done": "We have notified the staff. Please wait a moment.",
 		"doneSub": "Someone will be with you shortly.", "back": "Back to start",
 		"returning": "seconds until the start screen", "other": "日本語", "error": "The check-in failed. Please try again.",
-		"details": "Your name and company (optional)",
+		"details":     "Your name and company (optional)",
+		"unavailable": "Your visit is recorded, but we could not notify the staff", "unavailableLead": "We cannot notify the staff right now",
 	},
 }
 
@@ -107,6 +109,9 @@ type kioskData struct {
 	Staff            []kioskStaff
 	OtherLang        string
 	Form             url.Values
+	// Fallback, when set, replaces the promise to notify staff: the
+	// organization cannot deliver now.
+	Fallback string
 }
 
 func (p *pages) kiosk(w http.ResponseWriter, r *http.Request) {
@@ -154,6 +159,9 @@ func (p *pages) kioskPage(w http.ResponseWriter, r *http.Request, status int, or
 	}
 	if d.Form == nil {
 		d.Form = url.Values{}
+	}
+	if h, err := p.a.svc.Health(ctx, org.ID); err != nil || !h.CanDeliver() {
+		d.Fallback = org.KioskFallbackText()
 	}
 	d.OtherLang = "?lang=en"
 	if lang == "en" {
@@ -204,18 +212,25 @@ func (p *pages) kioskCheckIn(w http.ResponseWriter, r *http.Request) {
 	}
 	in := checkInJSON{ButtonID: r.PostFormValue("buttonId"), StaffID: r.PostFormValue("staffId"),
 		Visitor: visitorJSON{Name: strings.TrimSpace(r.PostFormValue("name")), Company: strings.TrimSpace(r.PostFormValue("company")), Count: count}}
-	var out struct {
-		VisitID string `json:"visitId"`
-	}
+	var out checkInOutJSON
 	if err := p.callAPI(r.Context(), org.ID, token, http.MethodPost, "/orgs/"+url.PathEscape(org.ID)+"/checkins", in, &out); err != nil {
 		msg, _ := formError(err)
 		p.log.Warn("kiosk: check-in refused", "org", org.ID, "err", msg)
 		p.kioskPage(w, r, http.StatusBadRequest, org, token, kioskText[lang]["error"]+" ("+msg+")", r.PostForm)
 		return
 	}
-	target := "/kiosk/" + url.PathEscape(org.ID) + "/done"
+	q := url.Values{}
 	if lang == "en" {
-		target += "?lang=en"
+		q.Set("lang", "en")
+	}
+	if out.Delivery != deliveryQueued {
+		// Anything but a clear "queued" shows the fallback: the kiosk never
+		// claims staff were notified when that is not known.
+		q.Set("delivery", deliveryUnavailable)
+	}
+	target := "/kiosk/" + url.PathEscape(org.ID) + "/done"
+	if len(q) > 0 {
+		target += "?" + q.Encode()
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
@@ -225,6 +240,9 @@ type kioskDoneData struct {
 	Org, Back string
 	T         map[string]string
 	Seconds   int
+	// Fallback is set when the check-in was stored but staff cannot be
+	// notified: the page shows it instead of 「担当者に通知しました」.
+	Fallback string
 }
 
 func (p *pages) kioskDone(w http.ResponseWriter, r *http.Request) {
@@ -237,10 +255,17 @@ func (p *pages) kioskDone(w http.ResponseWriter, r *http.Request) {
 	if lang == "en" {
 		back += "?lang=en"
 	}
-	p.render(w, http.StatusOK, kioskDoneTmpl, kioskDoneData{
+	d := kioskDoneData{
 		layoutData: layoutData{Title: org.Name, Lang: lang, BodyClass: "kiosk", Refresh: strconv.Itoa(kioskReturn) + ";url=" + back, Scripts: []string{"/static/kiosk.js"}},
 		Org:        org.Name, Back: back, T: kioskText[lang], Seconds: kioskReturn,
-	})
+	}
+	if r.URL.Query().Get("delivery") == deliveryUnavailable {
+		d.Fallback = org.KioskFallbackText()
+		// The visitor needs time to read the fallback and act on it.
+		d.Seconds *= 3
+		d.Refresh = strconv.Itoa(d.Seconds) + ";url=" + back
+	}
+	p.render(w, http.StatusOK, kioskDoneTmpl, d)
 }
 
 // layoutData is what layout.html needs from every page.

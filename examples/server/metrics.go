@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -12,6 +13,9 @@ const (
 	metricRequests = "uketsuke_http_requests_total"
 	helpNotify     = "Events of the notification service (check-ins, messages sent, retries, claims, callbacks…) by event and label."
 	helpRequests   = "HTTP requests served, by route pattern and status code."
+
+	metricUndeliverable = "uketsuke_organizations_undeliverable"
+	helpUndeliverable   = "Organizations whose notifications cannot be delivered (or, cause no_bot_secret, whose callbacks are refused), by cause; computed at each scrape."
 )
 
 // serverMetrics is what the server records: it implements notify.Metrics
@@ -25,6 +29,9 @@ type serverMetrics interface {
 	Request(route string, code int)
 	// Handler serves the Prometheus exposition.
 	Handler() http.Handler
+	// Undeliverable sets the function the undeliverable-organizations
+	// gauge calls at each scrape: counts by cause.
+	Undeliverable(count func(context.Context) (map[string]int, error))
 }
 
 // statusRecorder remembers the status code a handler wrote.

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"net/http"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -14,6 +16,7 @@ type promMetrics struct {
 	reg      *prometheus.Registry
 	notify   *prometheus.CounterVec
 	requests *prometheus.CounterVec
+	orgs     *orgsCollector
 }
 
 func newMetrics() serverMetrics {
@@ -21,8 +24,9 @@ func newMetrics() serverMetrics {
 		reg:      prometheus.NewRegistry(),
 		notify:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: metricNotify, Help: helpNotify}, []string{"event", "label"}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: metricRequests, Help: helpRequests}, []string{"route", "code"}),
+		orgs:     &orgsCollector{desc: prometheus.NewDesc(metricUndeliverable, helpUndeliverable, []string{"cause"}, nil)},
 	}
-	m.reg.MustRegister(m.notify, m.requests,
+	m.reg.MustRegister(m.notify, m.requests, m.orgs,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -36,4 +40,40 @@ func (m *promMetrics) Request(route string, code int) {
 
 func (m *promMetrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+func (m *promMetrics) Undeliverable(count func(context.Context) (map[string]int, error)) {
+	m.orgs.mu.Lock()
+	defer m.orgs.mu.Unlock()
+	m.orgs.count = count
+}
+
+// orgsCollector computes the undeliverable-organizations gauge at scrape
+// time, from the same health the admin page and /readyz show, so the three
+// never disagree. The label is the cause, a fixed set of five values: no
+// label per organization.
+type orgsCollector struct {
+	desc  *prometheus.Desc
+	mu    sync.Mutex
+	count func(context.Context) (map[string]int, error)
+}
+
+func (c *orgsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *orgsCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	count := c.count
+	c.mu.Unlock()
+	if count == nil {
+		return
+	}
+	counts, err := count(context.Background())
+	if err != nil {
+		// The scrape fails loudly rather than reporting a false zero.
+		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		return
+	}
+	for cause, n := range counts {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), cause)
+	}
 }

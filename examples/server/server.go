@@ -78,6 +78,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	if err != nil {
 		return err
 	}
+	watchDelivery(metrics, svc, log)
 
 	a := &api{store: store, svc: svc, adminToken: []byte(token.token), cfg: cfg, log: log, hc: hc, now: time.Now, loc: time.Local}
 	if dm != nil {
@@ -104,6 +105,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
+		readyBody(r.Context(), w, svc)
 	})
 	mux.Handle("GET /metrics", metrics.Handler())
 	registerStatic(mux)

@@ -17,11 +17,11 @@ import (
 
 const orgCols = `id, name, locale, kiosk_token, client_id, service_account_id, bot_id, domain_id,
 	admin_user_id, scopes, rate_limit, default_channel_id,
-	client_secret_sealed, private_key_sealed, bot_secret_sealed, created_at, updated_at`
+	client_secret_sealed, private_key_sealed, bot_secret_sealed, created_at, updated_at, kiosk_fallback`
 
 // The upsert of an organization; $13–$15 are the sealed secrets.
 const putOrgSQL = `INSERT INTO organizations (` + orgCols + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
 	ON CONFLICT (id) DO UPDATE SET
 		name = EXCLUDED.name, locale = EXCLUDED.locale, kiosk_token = EXCLUDED.kiosk_token,
 		client_id = EXCLUDED.client_id, service_account_id = EXCLUDED.service_account_id,
@@ -31,7 +31,8 @@ const putOrgSQL = `INSERT INTO organizations (` + orgCols + `)
 		client_secret_sealed = EXCLUDED.client_secret_sealed,
 		private_key_sealed = EXCLUDED.private_key_sealed,
 		bot_secret_sealed = EXCLUDED.bot_secret_sealed,
-		created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`
+		created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
+		kiosk_fallback = EXCLUDED.kiosk_fallback`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -51,7 +52,7 @@ func scanOrg(r rowScanner) (*reception.Organization, reception.SealedSecrets, er
 	)
 	err := r.Scan(&o.ID, &o.Name, &o.Locale, &o.KioskToken, &clientID, &saID, &botID, &domainID,
 		&adminID, &scopes, &rateLimit, &channelID,
-		&sealed.ClientSecret, &sealed.PrivateKey, &sealed.BotSecret, &created, &updated)
+		&sealed.ClientSecret, &sealed.PrivateKey, &sealed.BotSecret, &created, &updated, &o.KioskFallback)
 	if err != nil {
 		return nil, sealed, err
 	}
@@ -120,7 +121,7 @@ func putOrgArgs(o *reception.Organization, sealed reception.SealedSecrets) []any
 	in := &o.Integration
 	return []any{o.ID, o.Name, o.Locale, o.KioskToken, in.ClientID, in.ServiceAccountID, in.BotID, in.DomainID,
 		in.AdminUserID, strs(in.Scopes), in.RateLimit, in.DefaultChannelID,
-		sealed.ClientSecret, sealed.PrivateKey, sealed.BotSecret, nullTime(o.CreatedAt), nullTime(o.UpdatedAt)}
+		sealed.ClientSecret, sealed.PrivateKey, sealed.BotSecret, nullTime(o.CreatedAt), nullTime(o.UpdatedAt), o.KioskFallback}
 }
 
 // inTx runs fn in a transaction and commits it; an error from fn rolls it

@@ -48,7 +48,7 @@ func scanOrg(sc scanner) (*reception.Organization, reception.SealedSecrets, erro
 	in := &o.Integration
 	if err := sc.Scan(&o.ID, &o.Name, &o.Locale, &o.KioskToken, &in.ClientID, &sealed.ClientSecret,
 		&in.ServiceAccountID, &sealed.PrivateKey, &in.BotID, &sealed.BotSecret, &in.DomainID,
-		&in.AdminUserID, &scopes, &in.RateLimit, &in.DefaultChannelID, &created, &updated); err != nil {
+		&in.AdminUserID, &scopes, &in.RateLimit, &in.DefaultChannelID, &created, &updated, &o.KioskFallback); err != nil {
 		return nil, sealed, err
 	}
 	if err := fromJSON(scopes, &in.Scopes); err != nil {
@@ -104,7 +104,7 @@ func (s *Store) PutOrganization(ctx context.Context, o *reception.Organization) 
 		_, err = s.stmt(ctx, tx, wUpsertOrg).ExecContext(ctx,
 			o.ID, o.Name, o.Locale, o.KioskToken, in.ClientID, blobOrNull(sealed.ClientSecret),
 			in.ServiceAccountID, blobOrNull(sealed.PrivateKey), in.BotID, blobOrNull(sealed.BotSecret), in.DomainID,
-			in.AdminUserID, scopes, in.RateLimit, in.DefaultChannelID, microsOrNull(o.CreatedAt), microsOrNull(o.UpdatedAt))
+			in.AdminUserID, scopes, in.RateLimit, in.DefaultChannelID, microsOrNull(o.CreatedAt), microsOrNull(o.UpdatedAt), o.KioskFallback)
 		switch {
 		case isUnique(err):
 			// The only unique constraint an upsert by ID can break.

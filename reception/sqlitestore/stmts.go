@@ -13,7 +13,7 @@ import (
 // check-in costs no parsing, only the round trips of its inserts.
 
 const orgCols = `id, name, locale, kiosk_token, client_id, client_secret, service_account_id, private_key,
-	bot_id, bot_secret, domain_id, admin_user_id, scopes, rate_limit, default_channel_id, created_at, updated_at`
+	bot_id, bot_secret, domain_id, admin_user_id, scopes, rate_limit, default_channel_id, created_at, updated_at, kiosk_fallback`
 
 const buttonCols = `org_id, id, label, labels, sort_order, enabled, channel_ids, staff_ids, personal_first,
 	template, reminder_after, reminder_mention_all, reminder_max`
@@ -84,7 +84,7 @@ const (
 
 var wstmtSQL = [...]string{
 	wOrgSecrets:     `SELECT client_secret, private_key, bot_secret FROM organizations WHERE id = ?`,
-	wUpsertOrg:      `INSERT INTO organizations (orgCols) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, locale = excluded.locale, kiosk_token = excluded.kiosk_token, client_id = excluded.client_id, client_secret = excluded.client_secret, service_account_id = excluded.service_account_id, private_key = excluded.private_key, bot_id = excluded.bot_id, bot_secret = excluded.bot_secret, domain_id = excluded.domain_id, admin_user_id = excluded.admin_user_id, scopes = excluded.scopes, rate_limit = excluded.rate_limit, default_channel_id = excluded.default_channel_id, created_at = excluded.created_at, updated_at = excluded.updated_at`,
+	wUpsertOrg:      `INSERT INTO organizations (orgCols) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, locale = excluded.locale, kiosk_token = excluded.kiosk_token, client_id = excluded.client_id, client_secret = excluded.client_secret, service_account_id = excluded.service_account_id, private_key = excluded.private_key, bot_id = excluded.bot_id, bot_secret = excluded.bot_secret, domain_id = excluded.domain_id, admin_user_id = excluded.admin_user_id, scopes = excluded.scopes, rate_limit = excluded.rate_limit, default_channel_id = excluded.default_channel_id, created_at = excluded.created_at, updated_at = excluded.updated_at, kiosk_fallback = excluded.kiosk_fallback`,
 	wDeleteOrg:      `DELETE FROM organizations WHERE id = ?`,
 	wUpsertButton:   `INSERT INTO buttons (buttonCols) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, id) DO UPDATE SET label = excluded.label, labels = excluded.labels, sort_order = excluded.sort_order, enabled = excluded.enabled, channel_ids = excluded.channel_ids, staff_ids = excluded.staff_ids, personal_first = excluded.personal_first, template = excluded.template, reminder_after = excluded.reminder_after, reminder_mention_all = excluded.reminder_mention_all, reminder_max = excluded.reminder_max`,
 	wDeleteButton:   `DELETE FROM buttons WHERE org_id = ? AND id = ?`,

@@ -41,6 +41,18 @@ func testOrganizations(e *env) {
 	e.ok(err)
 	e.diff("secrets after a redacted put", want, got)
 
+	// The kiosk fallback text is kept as given and can be cleared again
+	// (empty means the built-in default).
+	edit = redacted(want)
+	edit.KioskFallback = ""
+	e.putOrg(edit)
+	got, err = e.s.GetOrganization(e.ctx, "org-a")
+	e.ok(err)
+	if got.KioskFallback != "" || got.KioskFallbackText() != reception.DefaultKioskFallback {
+		e.t.Errorf("KioskFallback = %q after clearing it, want empty (text %q)", got.KioskFallback, got.KioskFallbackText())
+	}
+	want.KioskFallback = ""
+
 	// A redacted put that sets one secret replaces that one only.
 	edit = redacted(want)
 	edit.Integration.ClientSecret = "rotated-client-secret"
@@ -104,6 +116,8 @@ func testOrganizationValidation(e *env) {
 		{"Integration.ClientID", func(o *reception.Organization) { o.Integration.ClientID = "client id" }},
 		{"Integration.BotID", func(o *reception.Organization) { o.Integration.BotID = -1 }},
 		{"Integration.RateLimit", func(o *reception.Organization) { o.Integration.RateLimit = -1 }},
+		{"KioskFallback", func(o *reception.Organization) { o.KioskFallback = strings.Repeat("内", reception.MaxKioskFallback+1) }},
+		{"KioskFallback", func(o *reception.Organization) { o.KioskFallback = "call\x00100" }},
 	} {
 		o := newOrg("org-bad", 7)
 		tc.edit(o)

@@ -191,6 +191,7 @@ func pemKey(id string) []byte {
 func newOrg(id string, bot int64) *reception.Organization {
 	return &reception.Organization{
 		ID: id, Name: "Org " + id, Locale: "ja", KioskToken: "kiosk-token-" + id + "-0123456789",
+		KioskFallback: "内線100番にお電話ください / Please call extension 100 (" + id + ")",
 		Integration: reception.Integration{
 			ClientID: "client-" + id, ClientSecret: "client-secret-" + id + "-Zq8",
 			ServiceAccountID: "sa-" + id + ".serviceaccount@example.com", PrivateKey: pemKey(id),
