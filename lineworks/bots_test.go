@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -332,5 +333,47 @@ func TestBotsReissueSecretWire(t *testing.T) {
 	}
 	if n := mt.GetTotalCallCount() - before; n != 1 {
 		t.Errorf("a 500 was sent %d times, want once (not retried)", n)
+	}
+}
+
+// An http callback or photo URL on this machine passes the pre-check (LINE
+// WORKS refuses it in its answer; a local fake accepts it), and the fake
+// takes it only when told to: by default it is as strict as LINE WORKS.
+func TestBotCreateLoopbackHTTP(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, strict := range []bool{true, false} {
+		var opts []lineworkstest.ServerOption
+		if !strict {
+			opts = append(opts, lineworkstest.WithLoopbackCallbacks())
+		}
+		fake := lineworkstest.NewServer(opts...)
+		defer fake.Close()
+		ts, err := fake.NewServiceAccount("bot").TokenSource(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := lineworks.NewClient(ts, lineworks.WithBaseURL(fake.APIURL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, host := range []string{"127.0.0.1:8080", "localhost:8080", "[::1]:8080"} {
+			b := validBotCreate()
+			b.CallbackURL, b.PhotoURL = "http://"+host+"/callback/lineworks", "http://"+host+"/static/bot.png"
+			_, err := c.Bots.Create(ctx, b)
+			switch {
+			case strict && (!errors.Is(err, lineworks.ErrBadRequest) || !strings.Contains(err.Error(), "callbackUrl must be https")):
+				t.Errorf("strict fake, %s: err = %v, want the service's 400 naming callbackUrl", host, err)
+			case !strict && err != nil:
+				t.Errorf("loopback fake, %s: %v", host, err)
+			}
+		}
+	}
+	// Any other http host is refused before a request.
+	mt := httpmock.NewMockTransport()
+	b := validBotCreate()
+	b.CallbackURL = "http://192.0.2.1/cb"
+	if _, err := mockClient(t, mt).Bots.Create(ctx, b); !errors.Is(err, lineworks.ErrInvalidArgument) || mt.GetTotalCallCount() != 0 {
+		t.Errorf("http to another host: err = %v after %d requests", err, mt.GetTotalCallCount())
 	}
 }

@@ -3,9 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
+	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/uketsuke/uketsuke/lineworks"
 	"github.com/uketsuke/uketsuke/reception"
@@ -135,7 +136,7 @@ func (b *orgBot) create(ctx context.Context, in botIn) error {
 	if ig.AdminUserID == "" {
 		return &apiError{Status: http.StatusBadRequest, Field: "adminUserId", Msg: "adminUserId: sign in with LINE WORKS first (it sets the bot's administrator), or PUT …/lineworks with adminUserId"}
 	}
-	if !strings.HasPrefix(cfg.PublicURL, "https://") {
+	if !callbackURLUsable(cfg.PublicURL) {
 		return &apiError{Status: http.StatusBadRequest, Field: "publicUrl", Msg: "UKETSUKE_PUBLIC_URL must be this server's public https URL: LINE WORKS posts callbacks to <url>" + callbackPath}
 	}
 	if in.BotName == "" {
@@ -264,4 +265,24 @@ func (a *api) reissueBotSecret(w http.ResponseWriter, r *http.Request) error {
 	a.log.Info("bot secret reissued", "org", b.org.ID, "bot", b.out.BotID)
 	writeJSON(w, http.StatusOK, secretOut{BotID: b.out.BotID, SecretIssued: true, HasBotSecret: true})
 	return nil
+}
+
+// callbackURLUsable reports whether a bot can be given callbacks at
+// publicURL: https, as LINE WORKS requires, or http on this machine, which
+// only `uketsuke fake` accepts (LINE WORKS' refusal would then be shown
+// as it answered).
+func callbackURLUsable(publicURL string) bool {
+	u, err := url.Parse(publicURL)
+	switch {
+	case err != nil || publicURL == "":
+		return false
+	case u.Scheme == "https":
+		return true
+	case u.Scheme != "http":
+		return false
+	case u.Hostname() == "localhost":
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
 }

@@ -2,6 +2,7 @@ package lineworkstest
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -266,6 +267,19 @@ func (s *Server) Bot(botID int64) (Bot, bool) {
 		return cloneBot(r.bot), true
 	}
 	return Bot{}, false
+}
+
+// Bots returns every bot of the fake, seeded or created through the API,
+// in the order of their IDs (so the newest is last).
+func (s *Server) Bots() []Bot {
+	rs, unlock := s.res()
+	defer unlock()
+	out := make([]Bot, 0, len(rs.bots))
+	for _, r := range rs.bots {
+		out = append(out, cloneBot(r.bot))
+	}
+	slices.SortFunc(out, func(a, b Bot) int { return cmp.Compare(a.BotID, b.BotID) })
+	return out
 }
 
 // BotDomainMembers returns the users added to botID in domainID with

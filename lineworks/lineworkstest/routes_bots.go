@@ -2,6 +2,7 @@ package lineworkstest
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -59,7 +60,7 @@ func (s *Server) serveBotList(w http.ResponseWriter, r *http.Request) {
 
 // checkBot applies the documented rules of a bot record and returns the
 // error description, or "".
-func checkBot(b *Bot) string {
+func (s *Server) checkBot(b *Bot) string {
 	var probs []string
 	need := func(field, v string, max int) {
 		switch n := utf8.RuneCountInString(v); {
@@ -72,13 +73,13 @@ func checkBot(b *Bot) string {
 	need("botName", b.BotName, 100)
 	need("description", b.Description, 100)
 	need("photoUrl", b.PhotoURL, 1000)
-	if b.PhotoURL != "" && !isHTTPS(b.PhotoURL) {
+	if b.PhotoURL != "" && !s.secureEnough(b.PhotoURL) {
 		probs = append(probs, "photoUrl must be https")
 	}
 	if n := len(b.Administrators); n < 1 || n > 3 {
 		probs = append(probs, "administrators must have 1 to 3 items")
 	}
-	if b.CallbackURL != "" && !isHTTPS(b.CallbackURL) {
+	if b.CallbackURL != "" && !s.secureEnough(b.CallbackURL) {
 		probs = append(probs, "callbackUrl must be https")
 	}
 	if b.EnableCallback && b.CallbackURL == "" {
@@ -92,6 +93,26 @@ func isHTTPS(raw string) bool {
 	return err == nil && u.Scheme == "https" && u.Host != ""
 }
 
+// secureEnough is the fake's rule for a bot's URLs: https, as LINE WORKS
+// requires, or with WithLoopbackCallbacks plain http to this machine.
+func (s *Server) secureEnough(raw string) bool {
+	if isHTTPS(raw) {
+		return true
+	}
+	if !s.loopbackCallbacks {
+		return false
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "http" {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
+}
+
 func (s *Server) serveBotCreate(w http.ResponseWriter, r *http.Request) {
 	if s.begin(w, r, "bot") == nil {
 		return
@@ -100,7 +121,7 @@ func (s *Server) serveBotCreate(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &b) {
 		return
 	}
-	if p := checkBot(&b); p != "" {
+	if p := s.checkBot(&b); p != "" {
 		writeError(w, http.StatusBadRequest, "INVALID_PARAMETER", p)
 		return
 	}
@@ -198,7 +219,7 @@ func (s *Server) serveBotPatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "INVALID_PARAMETER", "Request body cannot be parsed.")
 		return
 	}
-	if p := checkBot(&next); p != "" {
+	if p := s.checkBot(&next); p != "" {
 		writeError(w, http.StatusBadRequest, "INVALID_PARAMETER", p)
 		return
 	}

@@ -75,6 +75,9 @@ type Server struct {
 	expiresAsText  bool
 	now            func() time.Time
 	callbackClient *http.Client
+	// loopbackCallbacks accepts http:// bot URLs on this machine
+	// (WithLoopbackCallbacks).
+	loopbackCallbacks bool
 
 	tokenRequests atomic.Int64
 	apiRequests   atomic.Int64
@@ -123,6 +126,15 @@ func WithClock(now func() time.Time) ServerOption {
 // of an httptest TLS server. The default is http.DefaultClient.
 func WithCallbackClient(c *http.Client) ServerOption {
 	return func(s *Server) { s.callbackClient = c }
+}
+
+// WithLoopbackCallbacks lets a bot's callbackUrl and photoUrl be plain
+// http on a loopback host (localhost, 127.0.0.0/8, ::1). LINE WORKS itself
+// takes https only, and so does the fake by default; this is for trying a
+// server's real set-up (which creates its bot through the API) on a
+// developer's machine, where the server has no certificate.
+func WithLoopbackCallbacks() ServerOption {
+	return func(s *Server) { s.loopbackCallbacks = true }
 }
 
 // NewServer starts a fake on a loopback port. Close it when done.

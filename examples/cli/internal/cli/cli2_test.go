@@ -448,6 +448,32 @@ func TestFakeInvite(t *testing.T) {
 	fmt.Fprintln(typed, "dance")
 	out.waitFor(t, ctx, `unknown command "dance"`)
 
+	// A bot a local server creates through the API, with an http://127.0.0.1
+	// callback URL (this fake accepts one; LINE WORKS would not), is the
+	// one "invite TITLE" invites: nobody copies its ID.
+	secretFile := filepath.Join(dir, "bot.secret")
+	r = run(t, env, "", "bot", "create", "--name", "受付", "--photo-url", "https://example.com/bot.png", "--admin", "admin@example.com",
+		"--description", "来客受付", "--callback-url", cb.URL+"/callback/lineworks", "--group-join", "--secret-out", secretFile).want(t, ExitOK)
+	var newBot string
+	if _, err := fmt.Sscanf(r.stdout, "bot created: %s", &newBot); err != nil || newBot == env[EnvBotID] {
+		t.Fatalf("bot create printed %q", r.stdout)
+	}
+	run(t, env, "", "bot", "register", newBot, "--domain", env["UKETSUKE_FAKE_DOMAIN_ID"]).want(t, ExitOK)
+	for len(joins) > 0 {
+		<-joins // the join of "invite 42 会議室", already reported above
+	}
+	fmt.Fprintln(typed, "invite 2F 受付")
+	select {
+	case d = <-joins:
+	case <-ctx.Done():
+		t.Fatalf("no join event for the new bot; fake printed:\n%s", out.String())
+	}
+	secret, _ := os.ReadFile(secretFile)
+	if err := lineworks.VerifySignature(strings.TrimSpace(string(secret)), d.body, d.sig); err != nil {
+		t.Errorf("the join of 'invite 2F 受付' is not the new bot's: %v", err)
+	}
+	out.waitFor(t, ctx, fmt.Sprintf("invited bot %s into %q", newBot, "2F 受付"))
+
 	cancel()
 	if code := <-done; code != ExitOK {
 		t.Errorf("fake exited %d\n%s", code, errb.String())

@@ -51,9 +51,14 @@ Every message the fake receives is printed to stdout as it arrives, one
 line each. It runs until interrupted (Ctrl-C). Lines typed on stdin act as
 a person in the LINE WORKS app:
 
-  invite [BOT_ID] TITLE   invite the bot (default the seeded one) into a new
+  invite [BOT_ID] TITLE   invite the bot (default the newest one: the bot
+                          your server created, else the seeded one) into a new
                           room named TITLE; the bot's callback URL gets a
-                          join event signed with its current secret`)
+                          join event signed with its current secret
+
+Unlike LINE WORKS, this fake lets a bot created through the API have an
+http://localhost (or 127.0.0.1) callback URL, so a reception server on this
+machine can walk its real set-up against it without a certificate.`)
 	addr := c.fs.String("addr", "127.0.0.1:8089", "`ADDRESS` to listen on (port 0 picks a free one)")
 	keyOut := c.fs.String("key-out", "", "write the private key to `FILE` (default a new temporary file, removed on exit)")
 	envOut := c.fs.String("env-out", "", "also write the environment variables to `FILE` (KEY=VALUE lines, mode 0600)")
@@ -75,7 +80,9 @@ a person in the LINE WORKS app:
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", *addr, err)
 	}
-	fake := lineworkstest.NewServerOn(l)
+	// A server on this machine has no certificate: let it create its bot
+	// with an http://localhost callback URL, which LINE WORKS would refuse.
+	fake := lineworkstest.NewServerOn(l, lineworkstest.WithLoopbackCallbacks())
 	defer fake.Close()
 	seed, cleanup, err := a.seedFake(fake, granted, *keyOut, *callbackURL)
 	defer cleanup()
@@ -248,8 +255,13 @@ func (a *app) fakeCommand(fake *lineworkstest.Server, botID int64, line string) 
 		return
 	}
 	title := strings.TrimSpace(rest)
-	// A leading number names a bot, as long as the fake has it: a bot the
-	// server created through the API is invited the same way.
+	// Without a bot ID, the newest bot: the one a server just created
+	// through the API (nobody should have to copy its ID), else the
+	// seeded one.
+	if bots := fake.Bots(); len(bots) > 0 {
+		botID = bots[len(bots)-1].BotID
+	}
+	// A leading number names a bot, as long as the fake has it.
 	if id, t, ok := strings.Cut(title, " "); ok {
 		if n, err := strconv.ParseInt(id, 10, 64); err == nil {
 			if _, known := fake.Bot(n); known {
