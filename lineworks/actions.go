@@ -22,7 +22,10 @@ type Action interface {
 	validateAction(v *contentValidator, path string, ctx actionContext)
 }
 
-// I18nLabel is a per-language label of an action.
+// I18nLabel is a per-language label of an action. The action object page
+// lists i18nLabels for every action type, copy, camera, cameraRoll and
+// location included, and so does the persistent menu's answer
+// (bot-persistentmenu-get).
 // See https://developers.worksmobile.com/jp/docs/bot-actionobject.
 type I18nLabel struct {
 	Language Language `json:"language"`
@@ -81,29 +84,33 @@ type URIAction struct {
 //
 // See https://developers.worksmobile.com/jp/docs/bot-actionobject.
 type CopyAction struct {
-	Label    string `json:"label"`
-	CopyText string `json:"copyText"`
+	Label      string      `json:"label"`
+	CopyText   string      `json:"copyText"`
+	I18nLabels []I18nLabel `json:"i18nLabels,omitempty"`
 }
 
 // CameraAction opens the camera (mobile apps; quick reply only).
 //
 // See https://developers.worksmobile.com/jp/docs/bot-actionobject.
 type CameraAction struct {
-	Label string `json:"label"`
+	Label      string      `json:"label"`
+	I18nLabels []I18nLabel `json:"i18nLabels,omitempty"`
 }
 
 // CameraRollAction opens the photo library (mobile apps; quick reply only).
 //
 // See https://developers.worksmobile.com/jp/docs/bot-actionobject.
 type CameraRollAction struct {
-	Label string `json:"label"`
+	Label      string      `json:"label"`
+	I18nLabels []I18nLabel `json:"i18nLabels,omitempty"`
 }
 
 // LocationAction opens the location picker (mobile apps; quick reply only).
 //
 // See https://developers.worksmobile.com/jp/docs/bot-actionobject.
 type LocationAction struct {
-	Label string `json:"label"`
+	Label      string      `json:"label"`
+	I18nLabels []I18nLabel `json:"i18nLabels,omitempty"`
 }
 
 // ActionType returns "postback".
@@ -372,25 +379,25 @@ func (a URIAction) validateAction(v *contentValidator, path string, ctx actionCo
 }
 
 func (a CopyAction) validateAction(v *contentValidator, path string, ctx actionContext) {
-	v.label(path, a.Label, nil, ctx)
+	v.label(path, a.Label, a.I18nLabels, ctx)
 	v.requiredMax(fieldJoin(path, "copyText"), a.CopyText, maxCopyText)
 }
 
 func (a CameraAction) validateAction(v *contentValidator, path string, ctx actionContext) {
-	quickReplyOnly(v, path, a.ActionType(), a.Label, ctx)
+	quickReplyOnly(v, path, a.ActionType(), a.Label, a.I18nLabels, ctx)
 }
 
 func (a CameraRollAction) validateAction(v *contentValidator, path string, ctx actionContext) {
-	quickReplyOnly(v, path, a.ActionType(), a.Label, ctx)
+	quickReplyOnly(v, path, a.ActionType(), a.Label, a.I18nLabels, ctx)
 }
 
 func (a LocationAction) validateAction(v *contentValidator, path string, ctx actionContext) {
-	quickReplyOnly(v, path, a.ActionType(), a.Label, ctx)
+	quickReplyOnly(v, path, a.ActionType(), a.Label, a.I18nLabels, ctx)
 }
 
-func quickReplyOnly(v *contentValidator, path, typ, label string, ctx actionContext) {
+func quickReplyOnly(v *contentValidator, path, typ, label string, i18n []I18nLabel, ctx actionContext) {
 	if !ctx.quickReply {
 		v.fail(fieldJoin(path, "type"), "%s action is only allowed in a quick reply, not in %s", typ, ctx.name)
 	}
-	v.label(path, label, nil, ctx)
+	v.label(path, label, i18n, ctx)
 }

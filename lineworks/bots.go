@@ -73,6 +73,11 @@ type Bot struct {
 	I18nBotNames      []I18nBotName     `json:"i18nBotNames,omitempty"`
 	I18nPhotoURLs     []I18nPhotoURL    `json:"i18nPhotoUrls,omitempty"`
 	I18nDescriptions  []I18nDescription `json:"i18nDescriptions,omitempty"`
+	// CreatedTime and ModifiedTime are read-only: LINE WORKS sets them and
+	// ignores them in requests. They are kept as the text it sends, so that
+	// a stored or re-encoded Bot reads exactly as the answer did.
+	CreatedTime  string `json:"createdTime,omitempty"`
+	ModifiedTime string `json:"modifiedTime,omitempty"`
 	// BotSecret is the key callbacks are signed with. The reference does not
 	// list it in any answer of the bot APIs, so it is normally empty: get a
 	// secret with Bots.ReissueSecret (or from the Developer Console). It is
@@ -405,8 +410,10 @@ func (s *BotsService) ReissueSecret(ctx context.Context, botID int64) (string, e
 	return out.Secret, nil
 }
 
-// RegisterDomain makes a bot available in a domain (201 Created). The
-// domain must be in the bot's AllowDomains when that is set.
+// RegisterDomain makes a bot available in a domain. The domain must be in
+// the bot's AllowDomains when that is set. The reference page says 201
+// Created, but the service answers 200 OK with the registration (our
+// fidelity check of 2026-12-02); either is success here.
 //
 // See https://developers.worksmobile.com/jp/docs/bot-domain-register.
 func (s *BotsService) RegisterDomain(ctx context.Context, botID, domainID int64, reg DomainRegistration) error {

@@ -277,7 +277,7 @@ func TestNoSecretInErrors(t *testing.T) {
 	for _, mutate := range []func(*lineworks.ServiceAccount){
 		func(s *lineworks.ServiceAccount) { s.ClientSecret += "x" },
 		func(s *lineworks.ServiceAccount) { s.ServiceAccountID = "x@y" },
-		func(s *lineworks.ServiceAccount) { s.Scopes = []string{"directory"} },
+		func(s *lineworks.ServiceAccount) { s.ClientID = "nobody" },
 		func(s *lineworks.ServiceAccount) { s.PrivateKey = s.PrivateKey[:200] },
 		func(s *lineworks.ServiceAccount) { s.ClientSecret += "\u3000" },
 		func(s *lineworks.ServiceAccount) { s.TokenURL = "http://127.0.0.1:1/token" },

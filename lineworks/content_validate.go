@@ -255,15 +255,44 @@ type QuickReply struct {
 }
 
 // QuickReplyItem is one quick-reply button: an optional icon (ImageURL or
-// ImageResourceID, not both) and an action. Camera, CameraRoll and Location
-// actions are allowed only here.
+// ImageResourceID, not both, each with optional per-language variants) and
+// an action. Camera, CameraRoll and Location actions are allowed only here.
 //
-// See https://developers.worksmobile.com/jp/docs/bot-send-content.
+// See https://developers.worksmobile.com/jp/docs/bot-quickreply.
 type QuickReplyItem struct {
-	ImageURL        string `json:"imageUrl,omitempty"`
-	ImageResourceID string `json:"imageResourceId,omitempty"`
-	Action          Action `json:"action"`
+	ImageURL string `json:"imageUrl,omitempty"`
+	// I18nImageURLs is sent as "i18nImageUrl" (singular): that is the name
+	// the jp, en and kr reference pages all give the member, unlike the
+	// plural i18n* arrays elsewhere.
+	I18nImageURLs        []I18nThumbnailImageURL `json:"i18nImageUrl,omitempty"`
+	ImageResourceID      string                  `json:"imageResourceId,omitempty"`
+	I18nImageResourceIDs []I18nImageResourceID   `json:"i18nImageResourceIds,omitempty"`
+	Action               Action                  `json:"action"`
 }
+
+// I18nThumbnailImageURL is a per-language quick-reply icon URL (PNG,
+// HTTPS). The reference names its URL member thumbnailImageUrl.
+//
+// See https://developers.worksmobile.com/jp/docs/bot-quickreply.
+type I18nThumbnailImageURL struct {
+	Language          Language `json:"language"`
+	ThumbnailImageURL string   `json:"thumbnailImageUrl"`
+}
+
+func (i I18nThumbnailImageURL) i18n() (Language, string) { return i.Language, i.ThumbnailImageURL }
+
+// I18nImageResourceID is a per-language quick-reply icon resource ID.
+// The stored copies of the reference page cut off after the "language"
+// row, so the member name imageResourceId is inferred from the
+// non-language field it localises (UNCONFIRMED).
+//
+// See https://developers.worksmobile.com/jp/docs/bot-quickreply.
+type I18nImageResourceID struct {
+	Language        Language `json:"language"`
+	ImageResourceID string   `json:"imageResourceId"`
+}
+
+func (i I18nImageResourceID) i18n() (Language, string) { return i.Language, i.ImageResourceID }
 
 // UnmarshalJSON decodes the action by its "type".
 func (q *QuickReplyItem) UnmarshalJSON(data []byte) error {
@@ -307,6 +336,8 @@ func (v *contentValidator) quickReply(q *QuickReply) {
 			v.fail(fieldJoin(p, "imageResourceId"), "cannot be combined with imageUrl")
 		}
 		v.url(fieldJoin(p, "imageUrl"), it.ImageURL, true)
+		validateI18n(v, fieldJoin(p, "i18nImageUrl"), "thumbnailImageUrl", it.I18nImageURLs, func(f, s string) { v.url(f, s, true) })
+		validateI18n(v, fieldJoin(p, "i18nImageResourceIds"), "imageResourceId", it.I18nImageResourceIDs, func(string, string) {})
 		v.action(fieldJoin(p, "action"), it.Action, ctxQuickReply)
 	}
 }

@@ -334,7 +334,9 @@ type defaultRichMenu struct {
 }
 
 // SetDefaultRichMenu makes a rich menu the one every user sees unless a
-// per-user menu is set (201 Created). It needs only the bot.message scope.
+// per-user menu is set. The reference page says 201 Created with
+// {"botId","defaultRichmenuId"}; any 2xx is success here, so an answer of
+// 200 would do as well. It needs only the bot.message scope.
 //
 // See https://developers.worksmobile.com/jp/docs/bot-default-richmenu-set.
 func (s *BotsService) SetDefaultRichMenu(ctx context.Context, botID int64, richmenuID string) error {

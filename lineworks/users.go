@@ -59,10 +59,13 @@ const apiUserGet = "GET /users/{userId}"
 
 // Get returns a user. userID may be the user ID, the login e-mail or
 // "externalKey:{key}"; it is URL-encoded. It needs the user.read (or user,
-// directory, directory.read) scope. Callbacks never carry names, so callers
+// directory, directory.read) scope, or user.profile.read, with which the
+// same route answers the profile subset (name, e-mail, organizations; no
+// isAdministrator and the like). Callbacks never carry names, so callers
 // that show them should cache the result per user ID.
 //
-// See https://developers.worksmobile.com/jp/docs/user-get.
+// See https://developers.worksmobile.com/jp/docs/user-get and
+// https://developers.worksmobile.com/jp/docs/user-get-profile.
 func (s *UsersService) Get(ctx context.Context, userID string) (*User, error) {
 	if err := validString("Users.Get", "userID", userID); err != nil {
 		return nil, err

@@ -247,7 +247,7 @@ func (s *Server) grantCode(w http.ResponseWriter, r *http.Request, app *App) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "the authorization code is invalid or was used")
 		return
 	}
-	s.issue(w, &issuedToken{app: app, scopes: c.scopes, userID: c.userID})
+	s.issue(w, &issuedToken{app: app, scopes: c.scopes, userID: c.userID}, true)
 }
 
 // TokenUser returns the user a user-account access token was issued to.

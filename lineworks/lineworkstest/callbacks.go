@@ -75,6 +75,25 @@ func buildIn(domainID int64, b callbackBody) []byte {
 	return out
 }
 
+// InDomain returns body, as built by one of this package's event builders,
+// with source.domainId set to domainID. The builders use CallbackDomainID,
+// the value of the reference examples; a bot talking to a fake (or a real
+// tenant) sees its own domain there instead — for the fake, DefaultDomainID
+// — and may check it against what the API says of the same room. A body
+// that does not parse is returned unchanged.
+func InDomain(body []byte, domainID int64) []byte {
+	var b callbackBody
+	if json.Unmarshal(body, &b) != nil {
+		return body
+	}
+	b.Source.DomainID = domainID
+	out, err := json.Marshal(b)
+	if err != nil {
+		return body
+	}
+	return out
+}
+
 // TextMessageEvent returns the body of a "message" event with "text" content
 // that userID typed (https://developers.worksmobile.com/jp/docs/bot-callback-message).
 // An empty channelID gives a 1:1 room's event, which has no source.channelId.

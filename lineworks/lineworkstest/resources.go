@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/uketsuke/uketsuke/lineworks"
 )
@@ -235,10 +236,24 @@ func (s *Server) SetStrictChannels(on bool) {
 func (s *Server) AddBot(b Bot) int64 {
 	rs, unlock := s.res()
 	defer unlock()
-	return rs.addBot(b)
+	return rs.addBot(b, s.now())
 }
 
-func (rs *resources) addBot(b Bot) int64 {
+// botTime formats the read-only createdTime/modifiedTime of a bot. The
+// bot-get page lists both members but the stored copies we checked show no
+// example value, so the format (RFC 3339 with the offset, like issuedTime of
+// callbacks) is an assumption; clients should treat the text as opaque.
+func botTime(t time.Time) string { return t.Format(time.RFC3339) }
+
+// addBot stores b; createdTime and modifiedTime default to now, as a bot
+// seeded with AddBot has just been created as far as clients can tell.
+func (rs *resources) addBot(b Bot, now time.Time) int64 {
+	if b.CreatedTime == "" {
+		b.CreatedTime = botTime(now)
+	}
+	if b.ModifiedTime == "" {
+		b.ModifiedTime = b.CreatedTime
+	}
 	if b.BotID == 0 {
 		for rs.bots[rs.nextBot] != nil {
 			rs.nextBot++

@@ -126,13 +126,14 @@ func (s *Server) serveBotCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b.BotID, b.BotSecret, b.DefaultRichmenuID = 0, "", ""
+	b.CreatedTime, b.ModifiedTime = "", "" // read-only: set by addBot
 	rs, unlock := s.res()
 	if len(rs.bots) >= maxBotsPerTenant {
 		unlock()
 		writeError(w, http.StatusForbidden, "LIMIT_EXCEEDED", "a tenant can have at most 300 bots")
 		return
 	}
-	id := rs.addBot(b)
+	id := rs.addBot(b, s.now())
 	out := cloneBot(rs.bots[id].bot)
 	unlock()
 	// The bot has a secret from the start (the Developer Console shows it),
@@ -198,7 +199,7 @@ func (s *Server) serveBotPatch(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &patch) {
 		return
 	}
-	for _, readOnly := range []string{"botId", "botSecret"} {
+	for _, readOnly := range []string{"botId", "botSecret", "createdTime", "modifiedTime"} {
 		delete(patch, readOnly)
 	}
 	b, _, unlock := s.botFor(w, r)
@@ -224,6 +225,7 @@ func (s *Server) serveBotPatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next.BotID, next.BotSecret = b.bot.BotID, b.bot.BotSecret
+	next.CreatedTime, next.ModifiedTime = b.bot.CreatedTime, botTime(s.now())
 	b.bot = next
 	out := cloneBot(next)
 	out.BotSecret = ""
@@ -320,7 +322,11 @@ func (s *Server) serveBotDomainRegister(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	b.domains[domainID] = &domainRecord{reg: reg}
-	writeJSON(w, http.StatusCreated, lineworks.BotDomain{DomainID: domainID, DomainRegistration: reg})
+	// 200, not the 201 of the reference page: the real service answers 200
+	// with the registration (fidelity check of 2026-12-02, noted in our API
+	// digest §2.7), and clients written against it may insist on 200.
+	// https://developers.worksmobile.com/jp/docs/bot-domain-register
+	writeJSON(w, http.StatusOK, lineworks.BotDomain{DomainID: domainID, DomainRegistration: reg})
 }
 
 func (s *Server) serveBotDomainPatch(w http.ResponseWriter, r *http.Request) {

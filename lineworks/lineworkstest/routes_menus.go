@@ -317,6 +317,9 @@ func (s *Server) serveRichMenuSetDefault(w http.ResponseWriter, r *http.Request)
 	m.defaultMenu = rec.menu.RichmenuID
 	unlock()
 	botID, _ := botIDParam(w, r)
+	// 201 as the jp, en and kr reference pages all say; no observation of
+	// the service says otherwise.
+	// https://developers.worksmobile.com/jp/docs/bot-default-richmenu-set
 	writeJSON(w, http.StatusCreated, map[string]any{"botId": botID, "defaultRichmenuId": rec.menu.RichmenuID})
 }
 

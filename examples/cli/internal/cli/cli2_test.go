@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -350,6 +352,10 @@ func TestFakeRoundTrip(t *testing.T) {
 	run(t, env, "", "verify").want(t, ExitFailure) // the seeded bot has no callback URL
 	run(t, env, "", "send", "--channel", env[EnvFakeChannelID], "--text", "round trip 来訪").want(t, ExitOK)
 	run(t, env, "", "send", "--user", "staff@example.com", "--text", "personal").want(t, ExitOK)
+	// Strict by default, like LINE WORKS: the bot is not in this room.
+	if r := run(t, env, "", "send", "--channel", "no-such-room", "--text", "lost").want(t, ExitFailure); !strings.Contains(r.stderr, "404") {
+		t.Errorf("send to an unknown channel:\n%s", r)
+	}
 
 	want := []string{
 		fmt.Sprintf(`message: bot %s → channel %s: {"type":"text","text":"round trip 来訪"}`, env[EnvBotID], env[EnvFakeChannelID]),
@@ -632,4 +638,46 @@ func TestNoSecretsInOutput(t *testing.T) {
 	if !tokenRE.MatchString(r.stdout) {
 		t.Errorf("token --show does not print the token:\n%s", r)
 	}
+}
+
+// fake --tls serves https and writes the CA it printed; a client other than
+// ours that trusts that file (as SSL_CERT_FILE would make it) gets a token.
+func TestFakeTLSWritesTheCA(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	envFile, caFile := filepath.Join(dir, "fake.env"), filepath.Join(dir, "ca.pem")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"fake", "--tls", "--ca-out", caFile, "--addr", "127.0.0.1:0", "--env-out", envFile}, nil, &out, &errb, mapEnv(nil))
+	}()
+	env := waitEnvFile(t, envFile, done, &errb)
+	if !strings.HasPrefix(env[EnvAPIURL], "https://") {
+		t.Errorf("API URL %q is not https", env[EnvAPIURL])
+	}
+	if want := "export SSL_CERT_FILE=" + caFile; !strings.Contains(out.String(), want) {
+		t.Errorf("fake did not print %q:\n%s", want, out.String())
+	}
+	pemData, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemData) {
+		t.Fatal("no certificate in the CA file")
+	}
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	// No token: the answer is the JSON 401 of the API, over verified TLS.
+	resp, err := c.Get(env[EnvAPIURL] + "bots")
+	if err != nil {
+		t.Fatalf("https with the printed CA: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET bots without a token: %d, want 401", resp.StatusCode)
+	}
+	cancel()
+	<-done
 }

@@ -140,7 +140,7 @@ func TestTokenFailureNamesTheCredential(t *testing.T) {
 		// the message names both rather than blaming the secret.
 		{"wrong client ID", fe.with(EnvClientID, "wrong-client-id"), nil, []string{"invalid_client", "fields: clientId, clientSecret"}},
 		{"wrong key", fe.with(EnvPrivateKeyFile, otherKeyFile), nil, []string{"invalid_grant", "most likely wrong: service account ID or private key", "fields: serviceAccount, privateKey"}},
-		{"scope not granted", fe.with(EnvScopes, "bot,user.read"), nil, []string{"invalid_scope", "most likely wrong: scopes", "fields: scopes"}},
+		{"scope not granted", fe.with(EnvScopes, "bot,user.read"), nil, []string{"lacks user.read", "most likely wrong: scopes", "fields: scopes"}},
 		{"no client ID", fe.with(EnvClientID, ""), nil, []string{"clientId: required", "--client-id or UKETSUKE_CLIENT_ID"}},
 		{"no key", fe.with(EnvPrivateKeyFile, ""), nil, []string{"privateKey: no key file given", "--key or UKETSUKE_PRIVATE_KEY_FILE"}},
 		{"unreadable key", fe.with(EnvPrivateKeyFile, filepath.Join(t.TempDir(), "missing.key")), nil, []string{"privateKey: cannot read the key file"}},

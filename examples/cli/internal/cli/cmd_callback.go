@@ -75,7 +75,9 @@ one built for you:
   --message TEXT   a plain text "message" event
   --join CHANNEL   a "join" event: the bot was invited into CHANNEL
 
---user and --channel set the event's source (no --channel: a 1:1 room).
+--user and --channel set the event's source (no --channel: a 1:1 room);
+its domainId is --domain: by default the fake's domain (`+EnvFakeDomainID+`
+when set, else 10000001), as the fake's own callbacks and API carry it.
 Exits 1 unless the answer is 2xx.`)
 	target := c.fs.String("url", "", "callback `URL`, e.g. http://localhost:8080/callback/lineworks")
 	secretFlag := c.fs.String("secret", "", "bot `SECRET` (prefer "+EnvBotSecret+")")
@@ -86,6 +88,7 @@ Exits 1 unless the answer is 2xx.`)
 	user := c.fs.String("user", "user@example.com", "user `ID` the event comes from")
 	channel := c.fs.String("channel", "", "channel `ID` the event comes from (empty: a 1:1 room)")
 	label := c.fs.String("text", "対応します", "`TEXT` of the tapped action (with --tap)")
+	domainFlag := c.fs.String("domain", "", "domain `ID` in the event's source (default "+EnvFakeDomainID+" or the fake's 10000001)")
 	pos, err := a.parse(c, args)
 	if err != nil {
 		return err
@@ -119,6 +122,12 @@ Exits 1 unless the answer is 2xx.`)
 	if err != nil {
 		return err
 	}
+	domainID := lineworkstest.DefaultDomainID
+	if raw := strings.TrimSpace(firstNonEmpty(*domainFlag, a.env(EnvFakeDomainID))); raw != "" {
+		if domainID, err = strconv.ParseInt(raw, 10, 64); err != nil || domainID <= 0 {
+			return a.usageErr(c, "--domain %q is not a domain ID", raw)
+		}
+	}
 	var body []byte
 	kind := ""
 	switch {
@@ -139,6 +148,9 @@ Exits 1 unless the answer is 2xx.`)
 	default:
 		body = lineworkstest.JoinEvent(*join)
 		kind = "join event for channel " + *join
+	}
+	if len(pos) == 0 {
+		body = lineworkstest.InDomain(body, domainID) // a FILE is sent as given
 	}
 	sender := lineworkstest.CallbackSender{BotID: botID, Secret: secret, URL: *target, Client: a.httpClient(30 * time.Second)}
 	done := a.progress("posting the callback")

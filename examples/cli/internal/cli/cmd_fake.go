@@ -32,6 +32,7 @@ type fakeSeed struct {
 	botSecret string
 	channelID string
 	admin     lineworkstest.User
+	caPath    string // with --tls: the CA certificate file
 }
 
 func (a *app) cmdFake(args []string) error {
@@ -58,12 +59,21 @@ a person in the LINE WORKS app:
 
 Unlike LINE WORKS, this fake lets a bot created through the API have an
 http://localhost (or 127.0.0.1) callback URL, so a reception server on this
-machine can walk its real set-up against it without a certificate.`)
+machine can walk its real set-up against it without a certificate.
+
+Like LINE WORKS, the fake refuses (404) a message to a channel the bot is
+not in; --relaxed-channels accepts any channel ID, for quick experiments.
+With --tls it serves https with a certificate from a CA generated at start,
+written to --ca-out; point any LINE WORKS client at it with SSL_CERT_FILE
+(or its own CA setting) set to that file.`)
 	addr := c.fs.String("addr", "127.0.0.1:8089", "`ADDRESS` to listen on (port 0 picks a free one)")
 	keyOut := c.fs.String("key-out", "", "write the private key to `FILE` (default a new temporary file, removed on exit)")
 	envOut := c.fs.String("env-out", "", "also write the environment variables to `FILE` (KEY=VALUE lines, mode 0600)")
 	scopes := c.fs.String("scopes", DefaultScopes, "scopes granted to the fake app")
 	callbackURL := c.fs.String("callback-url", "", "callback `URL` of the seeded bot, e.g. http://localhost:8080/callback/lineworks")
+	relaxed := c.fs.Bool("relaxed-channels", false, "accept messages to any channel ID (LINE WORKS answers 404 for a channel the bot is not in)")
+	useTLS := c.fs.Bool("tls", false, "serve https with a generated certificate")
+	caOut := c.fs.String("ca-out", "", "with --tls, write the CA certificate to `FILE` (default a new temporary file, removed on exit)")
 	pos, err := a.parse(c, args)
 	if err != nil {
 		return err
@@ -82,12 +92,28 @@ machine can walk its real set-up against it without a certificate.`)
 	}
 	// A server on this machine has no certificate: let it create its bot
 	// with an http://localhost callback URL, which LINE WORKS would refuse.
-	fake := lineworkstest.NewServerOn(l, lineworkstest.WithLoopbackCallbacks())
+	opts := []lineworkstest.ServerOption{lineworkstest.WithLoopbackCallbacks()}
+	if *useTLS {
+		host, _, _ := net.SplitHostPort(*addr)
+		opts = append(opts, lineworkstest.WithTLS(host))
+	}
+	fake := lineworkstest.NewServerOn(l, opts...)
 	defer fake.Close()
+	// Strict unless asked: a client that works against the fake must not
+	// then fail against LINE WORKS for a channel its bot is not in.
+	fake.SetStrictChannels(!*relaxed)
 	seed, cleanup, err := a.seedFake(fake, granted, *keyOut, *callbackURL)
 	defer cleanup()
 	if err != nil {
 		return err
+	}
+	if *useTLS {
+		path, rm, err := writeCA(fake, *caOut)
+		defer rm()
+		if err != nil {
+			return fmt.Errorf("writing the CA file: %w", err)
+		}
+		seed.caPath = path
 	}
 	env := fakeEnvVars(fake, seed, granted)
 	if *envOut != "" {
@@ -173,7 +199,11 @@ func (a *app) printFake(fake *lineworkstest.Server, seed fakeSeed, env [][2]stri
 	w, sa, authURL := a.stdout, seed.sa, fake.URL+"/oauth2/v2.0"
 	fmt.Fprintf(w, "fake LINE WORKS listening on %s (Ctrl-C stops it)\n\n", fake.URL)
 	fmt.Fprintf(w, "  API URL:          %s\n", fake.APIURL)
-	fmt.Fprintf(w, "  auth URL:         %s (token endpoint %s)\n\n", authURL, fake.TokenURL)
+	fmt.Fprintf(w, "  auth URL:         %s (token endpoint %s)\n", authURL, fake.TokenURL)
+	if seed.caPath != "" {
+		fmt.Fprintf(w, "  CA file:          %s (for other clients: export SSL_CERT_FILE=%s)\n", seed.caPath, shellQuote(seed.caPath))
+	}
+	fmt.Fprintf(w, "\n")
 	fmt.Fprintf(w, "credentials (fake, for local development only):\n")
 	fmt.Fprintf(w, "  client ID:        %s\n", sa.ClientID)
 	fmt.Fprintf(w, "  client secret:    %s\n", sa.ClientSecret)
@@ -305,11 +335,12 @@ func printMessage(w io.Writer, m lineworkstest.Message) {
 func (a *app) registerFakeBot(sa *lineworks.ServiceAccount, fake *lineworkstest.Server, botID int64) error {
 	s := *sa
 	s.Scopes = []string{"bot"}
+	s.HTTPClient = fake.Client() // trusts the fake's CA under --tls
 	ts, err := s.TokenSource(a.ctx)
 	if err != nil {
 		return err
 	}
-	cl, err := lineworks.NewClient(ts, lineworks.WithBaseURL(fake.APIURL))
+	cl, err := lineworks.NewClient(ts, lineworks.WithBaseURL(fake.APIURL), lineworks.WithHTTPClient(fake.Client()))
 	if err != nil {
 		return err
 	}
@@ -344,4 +375,23 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// writeCA writes the fake's CA certificate to path (a new temporary file
+// when empty, removed by the returned func) and returns its absolute path.
+func writeCA(fake *lineworkstest.Server, path string) (string, func(), error) {
+	rm := func() {}
+	if path == "" {
+		f, err := os.CreateTemp("", "uketsuke-fake-ca-*.pem")
+		if err != nil {
+			return "", rm, err
+		}
+		f.Close()
+		path = f.Name()
+		rm = func() { os.Remove(f.Name()) }
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return path, rm, writeFileAtomic(path, fake.CACertPEM())
 }

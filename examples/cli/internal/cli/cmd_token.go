@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,6 +49,14 @@ credential is most likely wrong.
 		return errReported
 	}
 	scopes := lineworks.GrantedScopes(tok)
+	// LINE WORKS issues a token for the granted scopes only and names them
+	// in "scope"; a scope left out fails later, as 403 on the calls that
+	// need it. Checking credentials is this command's job, so say it now.
+	if missing := missingScopes(cr.sa.Scopes, scopes); scopes != nil && len(missing) > 0 {
+		fmt.Fprintf(a.stderr, "uketsuke token: the token lacks %s: not granted to the app in the Developer Console (granted: %s); most likely wrong: scopes (fields: scopes)\n",
+			strings.Join(missing, " "), orNone(strings.Join(scopes, " ")))
+		return errReported
+	}
 	if *asJSON {
 		out := struct {
 			Scopes      []string  `json:"scopes"`
@@ -336,4 +345,15 @@ func oneLine(err error) string {
 	s := strings.TrimPrefix(err.Error(), "lineworks: ")
 	s = strings.ReplaceAll(s, "\n  ", "; ")
 	return strings.ReplaceAll(s, "\n", "; ")
+}
+
+// missingScopes lists the requested scopes the token was not issued for.
+func missingScopes(requested, granted []string) []string {
+	var out []string
+	for _, r := range requested {
+		if !slices.Contains(granted, r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -81,6 +81,8 @@ func newFake(t *testing.T, scopes ...string) *fakeEnv {
 	botID := fake.AddBot(lineworkstest.Bot{
 		BotName: "受付 Bot", Description: "reception", PhotoURL: "https://example.com/p.png",
 		Administrators: []string{"admin@example.com"}, EnableGroupJoin: true,
+		// Fixed, so that the golden output of "bot get --json" is stable.
+		CreatedTime: "2026-01-05T09:00:00+09:00", ModifiedTime: "2026-01-05T09:00:00+09:00",
 	})
 	bot, _ := fake.Bot(botID)
 	channelID := fake.AddChannel(botID, lineworkstest.Channel{ChannelID: "channel-1", Title: "受付", Members: []string{"admin@example.com", "staff@example.com"}})
