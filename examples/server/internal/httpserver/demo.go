@@ -33,7 +33,8 @@ const (
 	demoRoom          = "受付通知（デモ）"
 	demoOrgName       = "デモ株式会社"
 	demoBotName       = "受付ボット"
-	MaxLongPoll       = 25 * time.Second
+	// MaxLongPoll is the longest /demo/messages waits for a message.
+	MaxLongPoll = 25 * time.Second
 )
 
 type demoPerson struct {

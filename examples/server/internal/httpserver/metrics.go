@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"time"
 )
 
 // Metric names exported at /metrics.
@@ -18,10 +17,9 @@ const (
 	helpUndeliverable   = "Organizations whose notifications cannot be delivered (or, cause no_bot_secret, whose callbacks are refused), by cause; computed at each scrape."
 )
 
-// serverMetrics is what the server records: it implements notify.Metrics
-// and counts HTTP requests. newMetrics returns the Prometheus client
-// implementation (metrics_prom.go) or, in builds without it, a minimal
-// text exposition (metrics_text.go).
+// Metrics is what the server records: it implements notify.Metrics and
+// counts HTTP requests. NewMetrics returns the Prometheus client
+// implementation (metrics_prom.go).
 type Metrics interface {
 	// Inc implements notify.Metrics.
 	Inc(name, label string)
@@ -81,7 +79,5 @@ func instrument(m Metrics, mux *http.ServeMux) http.Handler {
 		m.Request(pattern, code)
 	})
 }
-
-var processStart = time.Now()
 
 func itoa(i int) string { return strconv.Itoa(i) }
