@@ -15,6 +15,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/uketsuke/uketsuke/examples/server/internal/app"
+	"github.com/uketsuke/uketsuke/examples/server/internal/httpserver"
 	"github.com/uketsuke/uketsuke/internal/servertest"
 	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
 )
@@ -353,7 +355,7 @@ func TestBrowserAdmin(t *testing.T) {
 
 	// A public key as the .key file: refused at the key field.
 	keyFile := filepath.Join(t.TempDir(), "public.key")
-	if err := os.WriteFile(keyFile, publicKeyPEM(t), 0o600); err != nil {
+	if err := os.WriteFile(keyFile, servertest.PublicKeyPEM(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	do(t, ctx, "upload a public key",
@@ -370,7 +372,7 @@ func TestBrowserAdmin(t *testing.T) {
 
 	// The bot joins a new room (LINE WORKS sends a join event); the room
 	// shows up in the picker of the button form.
-	sender := lineworkstest.CallbackSender{BotID: demoBotID, Secret: botSecret, URL: ds.base + callbackPath}
+	sender := lineworkstest.CallbackSender{BotID: httpserver.DemoBotID, Secret: botSecret, URL: ds.base + app.CallbackPath}
 	rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if status, err := sender.Send(rctx, lineworkstest.JoinEvent("room-2f")); err != nil || status != http.StatusOK {

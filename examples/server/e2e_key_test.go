@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/uketsuke/uketsuke/examples/server/internal/httpserver"
 	"github.com/uketsuke/uketsuke/internal/servertest"
 	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
 )
@@ -53,7 +54,7 @@ func TestRestartWithAnotherKey(t *testing.T) {
 	if status, body := get(t, p.URL+"/readyz"); status != http.StatusOK {
 		t.Errorf("/readyz with the right key = %d %s", status, body)
 	}
-	call(t, "POST", p.URL+apiPrefix+"/orgs/acme/checkins", map[string]any{"buttonId": "sales", "visitor": map[string]any{"name": "鈴木 一郎"}}, nil, http.StatusCreated)
+	call(t, "POST", p.URL+httpserver.APIPrefix+"/orgs/acme/checkins", map[string]any{"buttonId": "sales", "visitor": map[string]any{"name": "鈴木 一郎"}}, nil, http.StatusCreated)
 	msgs := waitMessages(t, fake, 1, p)
 	if msgs[0].ChannelID != e2eRoom || !strings.Contains(contentOf(t, msgs[0]).Text, "鈴木 一郎") {
 		t.Errorf("delivered %+v %s, want the check-in in %s", msgs[0], msgs[0].Content, e2eRoom)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uketsuke/uketsuke/examples/server/internal/app"
+	"github.com/uketsuke/uketsuke/examples/server/internal/httpserver"
 	"github.com/uketsuke/uketsuke/internal/servertest"
 	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
 )
@@ -52,49 +53,11 @@ func startServer(t *testing.T, bin string, env map[string]string) *servertest.Pr
 // call sends a JSON request with the admin token and decodes the answer.
 func call(t *testing.T, method, u string, body, out any, want int) {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		data, _ := json.Marshal(body)
-		r = bytes.NewReader(data)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, method, u, r)
-	req.Header.Set("Authorization", "Bearer "+testAdminToken)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s = %d, want %d: %s", method, u, resp.StatusCode, want, data)
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			t.Fatalf("%s %s: %v: %s", method, u, err, data)
-		}
-	}
+	servertest.CallJSON(t, method, u, testAdminToken, body, out, want)
 }
 
 // get requests u, sending cookies if any, and returns the status and body.
-func get(t *testing.T, u string, cookies ...*http.Cookie) (int, string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", u, nil)
-	for _, c := range cookies {
-		req.AddCookie(c)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(data)
-}
+var get = servertest.Get
 
 type sentContent struct {
 	Type        string `json:"type"`
@@ -154,11 +117,11 @@ func e2eEnv(fake *lineworkstest.Server, dir string) map[string]string {
 func setupOrg(t *testing.T, base string, fake *lineworkstest.Server) {
 	t.Helper()
 	sa := fake.NewServiceAccount("bot", "user.read")
-	api := base + apiPrefix
+	api := base + httpserver.APIPrefix
 	call(t, "PUT", api+"/orgs/acme", map[string]string{"name": "ACME 株式会社", "locale": "ja"}, nil, http.StatusCreated)
 	var integ struct {
-		Warnings    []warningJSON   `json:"warnings"`
-		Integration integrationJSON `json:"integration"`
+		Warnings    []app.Warning              `json:"warnings"`
+		Integration httpserver.IntegrationJSON `json:"integration"`
 	}
 	call(t, "PUT", api+"/orgs/acme/lineworks", map[string]any{
 		"clientId": sa.ClientID, "clientSecret": sa.ClientSecret, "serviceAccount": sa.ServiceAccountID,
@@ -168,7 +131,7 @@ func setupOrg(t *testing.T, base string, fake *lineworkstest.Server) {
 	if !integ.Integration.Configured || len(integ.Warnings) != 0 {
 		t.Fatalf("integration = %+v", integ)
 	}
-	var v verifyJSON
+	var v app.Verification
 	call(t, "POST", api+"/orgs/acme/lineworks/verify", nil, &v, http.StatusOK)
 	if !v.OK {
 		t.Fatalf("verify = %+v", v)
@@ -185,7 +148,7 @@ func TestEndToEnd(t *testing.T) {
 	fake.AddUser(lineworkstest.User{UserID: "user-a", LastName: "山田", FirstName: "太郎"})
 	fake.AddUser(lineworkstest.User{UserID: "user-b", LastName: "佐藤", FirstName: "花子"})
 	p := startServer(t, bin, e2eEnv(fake, t.TempDir()))
-	api := p.URL + apiPrefix
+	api := p.URL + httpserver.APIPrefix
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
@@ -210,7 +173,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("notification text %q", note.Text)
 	}
 
-	sender := lineworkstest.CallbackSender{BotID: e2eBotID, Secret: e2eBotSecret, URL: p.URL + callbackPath}
+	sender := lineworkstest.CallbackSender{BotID: e2eBotID, Secret: e2eBotSecret, URL: p.URL + app.CallbackPath}
 	send := func(body []byte) {
 		t.Helper()
 		status, err := sender.Send(ctx, body)
@@ -247,13 +210,13 @@ func TestEndToEnd(t *testing.T) {
 	if got := contentOf(t, msgs[3]).Text; msgs[3].ChannelID != "room-new" || !strings.Contains(got, "room-new") {
 		t.Errorf("room ID message = %q to %q", got, msgs[3].ChannelID)
 	}
-	var rooms []roomJSON
+	var rooms []httpserver.RoomJSON
 	call(t, "GET", api+"/orgs/acme/rooms", nil, &rooms, http.StatusOK)
 	if len(rooms) != 1 || rooms[0].ChannelID != "room-new" || rooms[0].LeftAt != nil {
 		t.Errorf("rooms = %+v", rooms)
 	}
 
-	var visits []visitJSON
+	var visits []httpserver.VisitJSON
 	call(t, "GET", api+"/orgs/acme/visits", nil, &visits, http.StatusOK)
 	if len(visits) != 1 || visits[0].Status != "escalated" {
 		t.Errorf("visits = %+v", visits)
@@ -293,7 +256,7 @@ func TestRestartDelivers(t *testing.T) {
 	var visits []string
 	for i := range n {
 		var c struct{ VisitID string }
-		call(t, "POST", p.URL+apiPrefix+"/orgs/acme/checkins", map[string]any{"buttonId": "sales", "visitor": map[string]any{"name": fmt.Sprintf("来客 %d", i)}}, &c, http.StatusCreated)
+		call(t, "POST", p.URL+httpserver.APIPrefix+"/orgs/acme/checkins", map[string]any{"buttonId": "sales", "visitor": map[string]any{"name": fmt.Sprintf("来客 %d", i)}}, &c, http.StatusCreated)
 		visits = append(visits, c.VisitID)
 	}
 	p.Kill()
@@ -381,11 +344,11 @@ func TestDemo(t *testing.T) {
 	}
 	// waitFeed long-polls the feed until a message passes match.
 	next := 0
-	waitFeed := func(match func(feedMessage) bool) feedMessage {
+	waitFeed := func(match func(httpserver.FeedMessage) bool) httpserver.FeedMessage {
 		t.Helper()
 		deadline := time.Now().Add(30 * time.Second)
 		for time.Now().Before(deadline) {
-			var f feedJSON
+			var f httpserver.FeedJSON
 			status, body := get(t, fmt.Sprintf("%s/demo/messages?after=%d&wait=5", base, next))
 			if status != http.StatusOK {
 				t.Fatalf("feed = %d %s", status, body)
@@ -401,12 +364,12 @@ func TestDemo(t *testing.T) {
 			}
 		}
 		t.Fatalf("no matching message in the feed\n%s", stderr)
-		return feedMessage{}
+		return httpserver.FeedMessage{}
 	}
 
 	var c struct{ VisitID string }
 	post("/demo/checkin", url.Values{"buttonId": {"sales"}, "name": {"高橋 美咲"}, "company": {"デモ商事"}, "count": {"1"}}, &c)
-	note := waitFeed(func(m feedMessage) bool {
+	note := waitFeed(func(m httpserver.FeedMessage) bool {
 		return len(m.Actions) == 2 && strings.HasSuffix(m.Actions[0].Postback, c.VisitID)
 	})
 	if note.Type != "button_template" || note.Actions[0].Label != "対応します" || note.Actions[1].Label != "他の人に対応を依頼" || !strings.Contains(note.Text, "高橋 美咲") {
@@ -414,22 +377,22 @@ func TestDemo(t *testing.T) {
 	}
 
 	post("/demo/tap", url.Values{"user": {"demo-user-sato"}, "channel": {note.ChannelID}, "label": {note.Actions[0].Text}, "postback": {note.Actions[0].Postback}}, nil)
-	handled := waitFeed(func(m feedMessage) bool { return strings.Contains(m.Text, "担当") })
+	handled := waitFeed(func(m httpserver.FeedMessage) bool { return strings.Contains(m.Text, "担当") })
 	if !strings.Contains(handled.Text, "佐藤 花子") || !strings.Contains(handled.Text, "高橋 美咲") {
 		t.Errorf("handler message = %q, want the visitor and the handler's name", handled.Text)
 	}
 
 	// The admin API sees the demo organization and its handled visit.
-	var visits []visitJSON
-	call(t, "GET", base+apiPrefix+"/orgs/demo/visits", nil, &visits, http.StatusOK)
+	var visits []httpserver.VisitJSON
+	call(t, "GET", base+httpserver.APIPrefix+"/orgs/demo/visits", nil, &visits, http.StatusOK)
 	if len(visits) != 1 || visits[0].Status != "accepted" || visits[0].Handler != "佐藤 花子" {
 		t.Errorf("visits = %+v", visits)
 	}
 	// The public API checks the demo organization's credentials at the
 	// built-in fake, which knows its key; the real LINE WORKS would refuse
 	// them (and is not reachable from tests).
-	var v verifyJSON
-	call(t, "POST", base+apiPrefix+"/orgs/demo/lineworks/verify", nil, &v, http.StatusOK)
+	var v app.Verification
+	call(t, "POST", base+httpserver.APIPrefix+"/orgs/demo/lineworks/verify", nil, &v, http.StatusOK)
 	if !v.OK || !slices.Contains(v.Scopes, "bot") {
 		t.Errorf("verify of the demo organization = %+v, want ok with the bot scope", v)
 	}

@@ -1,35 +1,38 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/uketsuke/uketsuke/lineworks"
+	"github.com/uketsuke/uketsuke/examples/server/internal/app"
+	"github.com/uketsuke/uketsuke/examples/server/internal/config"
+	"github.com/uketsuke/uketsuke/examples/server/internal/httpserver"
 	"github.com/uketsuke/uketsuke/notify"
 	"github.com/uketsuke/uketsuke/reception"
+)
+
+// Timeouts of the HTTP server.
+const (
+	shutdownGrace     = 10 * time.Second
+	readHeaderTimeout = 10 * time.Second
 )
 
 // run is the whole server; main only wires signals and os. It returns when
 // ctx ends (after a graceful shutdown) or start-up fails. Tests call it
 // in-process.
 func run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	if ok, err := runCommand(ctx, args, env, stdout, stderr); ok {
+	if ok, err := config.RunCommand(ctx, args, env, stdout, stderr); ok {
 		return err
 	}
-	cfg, err := parseConfig(args, env, stderr)
+	cfg, err := config.Parse(args, env, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -40,7 +43,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 
 	// The store opens first: a server that cannot open its secrets makes
 	// no admin token file either.
-	store, keys, persistent, err := openStore(ctx, cfg, log)
+	store, keys, persistent, err := config.OpenStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -49,107 +52,96 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 			log.Error("closing the store", "err", err)
 		}
 	}()
-
-	token, err := adminToken(cfg)
+	token, err := config.AdminToken(cfg)
 	if err != nil {
 		return err
 	}
-
-	demoOn, err := wantDemo(ctx, cfg, store)
+	dm, err := startDemo(ctx, cfg, store, log)
 	if err != nil {
-		return fmt.Errorf("reading organizations: %w", err)
+		return err
 	}
-	metrics := newMetrics()
+	if dm != nil {
+		defer dm.Close()
+	}
+	metrics := httpserver.NewMetrics()
+	a, err := newApp(cfg, store, dm, log, metrics)
+	if err != nil {
+		return err
+	}
+	secrets := config.NewSecretCheck(store, keys.Source(), persistent)
+	handler := httpserver.New(httpserver.Options{App: a, AdminToken: token.Token(), Demo: dm, Metrics: metrics, SecretCheck: secrets.Check})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return &config.Error{Setting: "UKETSUKE_ADDR", Msg: err.Error()}
+	}
+	local := loopbackURL(ln.Addr())
+	srv := newHTTPServer(ctx, handler, log)
+	if dm != nil {
+		srv.RegisterOnShutdown(dm.Drain)
+	}
+	printBanner(stdout, cfg, local, dm != nil, persistent, token, demoKioskPath(ctx, dm, store))
+	log.Info("listening", "addr", ln.Addr().String(), "url", local, "store", cfg.Store.String(), "persistent", persistent, "demo", dm != nil)
+	return serve(ctx, srv, ln, a.Notify, dm, local, log)
+}
+
+// startDemo starts demo mode when the configuration asks for it; nil
+// without demo mode.
+func startDemo(ctx context.Context, cfg *config.Config, store reception.Store, log *slog.Logger) (*httpserver.Demo, error) {
+	on, err := wantDemo(ctx, cfg, store)
+	if err != nil {
+		return nil, fmt.Errorf("reading organizations: %w", err)
+	}
+	if !on {
+		return nil, nil
+	}
+	dm, err := httpserver.StartDemo(ctx, store, log, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("starting demo mode: %w", err)
+	}
+	return dm, nil
+}
+
+// newApp wires the notification engine and the use cases: the demo
+// organization's LINE WORKS is the demo's fake, everyone else's the
+// configured one.
+func newApp(cfg *config.Config, store reception.Store, dm *httpserver.Demo, log *slog.Logger, metrics httpserver.Metrics) (*app.App, error) {
 	hc := &http.Client{Timeout: 15 * time.Second}
+	a := &app.App{Store: store, Log: log, HTTPClient: hc, Now: time.Now, Loc: time.Local, PublicURL: cfg.PublicURL,
+		LineWorks: app.Endpoints{API: cfg.APIURL, Token: cfg.TokenURL, Authorize: cfg.AuthURL + "authorize"}}
 	connector := &routingConnector{real: &notify.LineWorksConnector{APIURL: cfg.APIURL, TokenURL: cfg.TokenURL, HTTPClient: hc}}
-	var dm *demo
-	if demoOn {
-		if dm, err = startDemo(ctx, store, log, time.Now()); err != nil {
-			return fmt.Errorf("starting demo mode: %w", err)
-		}
-		defer dm.close()
-		connector.demo = &notify.LineWorksConnector{APIURL: dm.fake.APIURL, TokenURL: dm.fake.TokenURL, HTTPClient: hc}
+	if dm != nil {
+		fake := dm.Endpoints()
+		a.Demo = &fake
+		connector.demo = &notify.LineWorksConnector{APIURL: fake.API, TokenURL: fake.Token, HTTPClient: hc}
 	}
 	svc, err := notify.New(store, connector,
 		notify.WithLogger(log),
 		notify.WithMetrics(metrics),
 		notify.WithDelivery(cfg.Lease, time.Second, 32, 8, 10),
 	)
-	if err != nil {
-		return err
-	}
-	watchDelivery(metrics, svc, log)
+	a.Notify = svc
+	return a, err
+}
 
-	a := &api{store: store, svc: svc, adminToken: []byte(token.token), cfg: cfg, log: log, hc: hc, now: time.Now, loc: time.Local}
-	if dm != nil {
-		a.demoURLs = &lineworksURLs{API: dm.fake.APIURL, Token: dm.fake.TokenURL, Authorize: dm.fake.AuthURL}
-	}
-	mux := http.NewServeMux()
-	a.register(mux)
-	newPages(a, dm).register(mux)
-	mux.Handle("POST "+callbackPath, svc.CallbackHandler(lineworks.WithCallbackLogger(log)))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = io.WriteString(w, "ok\n")
-	})
-	secrets := newSecretCheck(store, keys.source, persistent)
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := ready(r.Context(), store); err != nil {
-			log.Warn("not ready", "err", err)
-			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		if msg := secrets.check(r.Context(), log); msg != "" {
-			http.Error(w, msg, http.StatusServiceUnavailable)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = io.WriteString(w, "ok\n")
-		readyBody(r.Context(), w, svc)
-	})
-	mux.Handle("GET /metrics", metrics.Handler())
-	registerStatic(mux)
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		if dm != nil {
-			http.Redirect(w, r, "/demo", http.StatusFound)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = io.WriteString(w, "uketsuke reception server\nAPI: /api/v1 (Authorization: Bearer <admin token>)\nLINE WORKS callback: POST "+callbackPath+"\n")
-	})
-	if dm != nil {
-		dm.svc = svc
-		dm.register(mux)
-	}
-
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return &configError{"UKETSUKE_ADDR", err.Error()}
-	}
-	local := loopbackURL(ln.Addr())
-	srv := &http.Server{
-		Handler:           instrument(metrics, mux),
+// newHTTPServer bounds every phase of a request; writes may take a demo
+// long poll and then some.
+func newHTTPServer(ctx context.Context, h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      maxLongPoll + 30*time.Second,
+		WriteTimeout:      httpserver.MaxLongPoll + 30*time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+}
 
-	if dm != nil {
-		srv.RegisterOnShutdown(func() { close(dm.draining) })
-	}
-	kioskPath := ""
-	if dm != nil {
-		if org, err := store.GetOrganization(ctx, demoOrgID); err == nil && org.KioskToken != "" {
-			kioskPath = "/kiosk/" + demoOrgID + "?token=" + org.KioskToken
-		}
-	}
-	printBanner(stdout, cfg, local, dm != nil, persistent, token, kioskPath)
-	log.Info("listening", "addr", ln.Addr().String(), "url", local, "store", cfg.Store.String(), "persistent", persistent, "demo", dm != nil)
-
+// serve runs the HTTP server and the notification engine until ctx ends
+// or serving fails, then shuts both down.
+func serve(ctx context.Context, srv *http.Server, ln net.Listener, svc *notify.Service, dm *httpserver.Demo, local string, log *slog.Logger) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
@@ -160,8 +152,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		_ = svc.Run(runCtx)
 	}()
 	if dm != nil {
-		dm.selfURL = local
-		go dm.joinRoom(runCtx)
+		dm.Listening(runCtx, local)
 	}
 
 	var result error
@@ -173,7 +164,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	}
 	// Stop taking requests first (in-flight callbacks finish storing), then
 	// stop the engine, which finishes sends in flight and returns leases;
-	// the store closes last (deferred).
+	// the store closes last (deferred by run).
 	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
@@ -190,13 +181,25 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	return result
 }
 
+// demoKioskPath is the demo kiosk's path with its token, for the banner;
+// "" without demo mode.
+func demoKioskPath(ctx context.Context, dm *httpserver.Demo, store reception.Store) string {
+	if dm == nil {
+		return ""
+	}
+	if org, err := store.GetOrganization(ctx, app.DemoOrgID); err == nil && org.KioskToken != "" {
+		return "/kiosk/" + app.DemoOrgID + "?token=" + org.KioskToken
+	}
+	return ""
+}
+
 // wantDemo decides demo mode: forced on or off, or on while no organization
 // other than the demo one has a LINE WORKS integration.
-func wantDemo(ctx context.Context, cfg *config, store reception.Store) (bool, error) {
+func wantDemo(ctx context.Context, cfg *config.Config, store reception.Store) (bool, error) {
 	switch cfg.Demo {
-	case demoOn:
+	case config.DemoOn:
 		return true, nil
-	case demoOff:
+	case config.DemoOff:
 		return false, nil
 	}
 	orgs, err := store.ListOrganizations(ctx)
@@ -204,23 +207,11 @@ func wantDemo(ctx context.Context, cfg *config, store reception.Store) (bool, er
 		return false, err
 	}
 	for _, o := range orgs {
-		if o.ID != demoOrgID && o.Integration.Configured() {
+		if o.ID != app.DemoOrgID && o.Integration.Configured() {
 			return false, nil
 		}
 	}
 	return true, nil
-}
-
-// ready reports whether the store answers: a lookup of an organization that
-// cannot exist is a cheap round trip.
-func ready(ctx context.Context, store reception.Store) error {
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	_, err := store.GetOrganization(ctx, "readyz.probe")
-	if err == nil || errors.Is(err, reception.ErrNotFound) {
-		return nil
-	}
-	return err
 }
 
 // routingConnector sends the demo organization's messages to the in-process
@@ -232,7 +223,7 @@ type routingConnector struct {
 }
 
 func (c *routingConnector) Connect(ctx context.Context, org *reception.Organization) (notify.API, error) {
-	if org.ID == demoOrgID {
+	if org.ID == app.DemoOrgID {
 		if c.demo == nil {
 			return nil, notify.ErrNotConfigured
 		}
@@ -256,7 +247,7 @@ func loopbackURL(addr net.Addr) string {
 // printBanner tells the person who started the server what to open. A
 // generated admin token is printed here when it is new, never logged; so
 // is the demo kiosk's URL with its token (kioskPath, "" without demo mode).
-func printBanner(w io.Writer, cfg *config, local string, demo, persistent bool, token adminTokenInfo, kioskPath string) {
+func printBanner(w io.Writer, cfg *config.Config, local string, demo, persistent bool, token config.AdminTokenInfo, kioskPath string) {
 	browse := strings.Replace(local, "127.0.0.1", "localhost", 1)
 	var b strings.Builder
 	fmt.Fprintf(&b, "uketsuke: listening on %s\n", local)
@@ -267,58 +258,16 @@ func printBanner(w io.Writer, cfg *config, local string, demo, persistent bool, 
 		fmt.Fprintf(&b, "  キオスク / kiosk:   %s%s\n", browse, kioskPath)
 	}
 	fmt.Fprintf(&b, "  管理 / admin:       %s/admin\n", browse)
-	fmt.Fprintf(&b, "  API:                %s%s\n", browse, apiPrefix)
+	fmt.Fprintf(&b, "  API:                %s%s\n", browse, httpserver.APIPrefix)
 	if cfg.PublicURL != "" {
-		fmt.Fprintf(&b, "  callback URL:       %s%s\n", cfg.PublicURL, callbackPath)
+		fmt.Fprintf(&b, "  callback URL:       %s%s\n", cfg.PublicURL, app.CallbackPath)
 	} else {
-		fmt.Fprintf(&b, "  callback URL:       set UKETSUKE_PUBLIC_URL (https) so LINE WORKS can reach %s\n", callbackPath)
+		fmt.Fprintf(&b, "  callback URL:       set UKETSUKE_PUBLIC_URL (https) so LINE WORKS can reach %s\n", app.CallbackPath)
 	}
 	fmt.Fprintf(&b, "  health / metrics:   %s/healthz  %s/metrics\n", browse, browse)
-	token.banner(&b)
+	token.Banner(&b)
 	if !persistent {
 		fmt.Fprintf(&b, "  storage:            memory only — data is lost when the server stops\n")
 	}
 	_, _ = io.WriteString(w, b.String())
-}
-
-// registerStatic serves the embedded assets and the bot's icon.
-func registerStatic(mux *http.ServeMux) {
-	sub, _ := fs.Sub(webFS, "web")
-	files := http.FileServerFS(sub)
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, ".html") {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Cache-Control", "public, max-age=300")
-		files.ServeHTTP(w, r)
-	})))
-	icon := botIcon()
-	mux.HandleFunc("GET /static/bot.png", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "image/png")
-		w.Header().Set("Cache-Control", "public, max-age=86400")
-		_, _ = w.Write(icon)
-	})
-}
-
-// botIcon draws the bot's profile picture (LINE WORKS requires one): a
-// green disc, made at start-up so the repository holds no binary.
-func botIcon() []byte {
-	const n = 160
-	img := image.NewNRGBA(image.Rect(0, 0, n, n))
-	green, white := color.NRGBA{0x00, 0xc7, 0x3c, 0xff}, color.NRGBA{0xff, 0xff, 0xff, 0xff}
-	for y := range n {
-		for x := range n {
-			dx, dy := x-n/2, y-n/2
-			switch d := dx*dx + dy*dy; {
-			case d < (n/2)*(n/2) && !(d < 30*30 && d > 22*22):
-				img.Set(x, y, green)
-			case d <= 30*30:
-				img.Set(x, y, white)
-			}
-		}
-	}
-	var buf bytes.Buffer
-	_ = png.Encode(&buf, img)
-	return buf.Bytes()
 }
