@@ -139,6 +139,20 @@ func (s *Service) noteSend(orgID string, updated time.Time, err error, now time.
 	r.lastErr = errorText(err)
 }
 
+// NoteCredentialCheck records a token request made outside the delivery
+// path — an admin's "save and verify" — for org as it stood then.
+// Credentials LINE WORKS refused make the organization unavailable at once,
+// as a refused send would, rather than only after the next check-in fails;
+// the admin page, /readyz and kiosks then agree with what the admin was
+// just told. Any other outcome (success, a network failure) says nothing
+// about delivery and is not recorded.
+func (s *Service) NoteCredentialCheck(org *reception.Organization, err error) {
+	if err == nil || orgFault(err) != CauseCredentials {
+		return
+	}
+	s.noteSend(org.ID, org.UpdatedAt, err, s.now())
+}
+
 // messageFault reports errors caused by one message rather than by the
 // organization's ability to deliver: invalid content, or a request LINE
 // WORKS rejected as malformed.
@@ -164,6 +178,10 @@ func orgFault(err error) DeliveryCause {
 	var te *lineworks.TokenError
 	if errors.As(err, &te) && te.Cause != lineworks.CauseNetwork && te.Cause != lineworks.CauseServer {
 		return CauseCredentials
+	}
+	var ce *lineworks.CredentialError
+	if errors.As(err, &ce) {
+		return CauseCredentials // a key that does not parse, say: no retry fixes it
 	}
 	return CauseFailing
 }
@@ -352,6 +370,9 @@ func (s *Service) reportTransition(h DeliveryHealth) {
 		return
 	}
 	switch {
+	case h.Status == DeliveryUnavailable && h.Cause == CauseNoIntegration:
+		// An organization being set up: expected, but still named.
+		s.log.Warn("organization cannot deliver notifications yet; kiosks show its fallback text", "org", h.OrgID, "cause", string(h.Cause), "detail", h.Detail)
 	case h.Status == DeliveryUnavailable:
 		s.log.Error("organization cannot deliver notifications; kiosks show its fallback text", "org", h.OrgID, "cause", string(h.Cause), "detail", h.Detail)
 	case h.Status == DeliveryDegraded:

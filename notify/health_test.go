@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uketsuke/uketsuke/lineworks"
 	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
 	"github.com/uketsuke/uketsuke/notify"
 	"github.com/uketsuke/uketsuke/reception"
@@ -196,4 +197,29 @@ func TestHealthBotWithoutSecret(t *testing.T) {
 	if !got.CanDeliver() {
 		t.Error("CanDeliver() = false for a bot without a secret; its messages still go out")
 	}
+}
+
+// TestHealthNoteCredentialCheck: an admin's verification that LINE WORKS
+// refused makes the organization unavailable at once (kiosks and the admin
+// page then agree with what the admin was just told); a network failure or
+// a success records nothing; changing the organization again forgets it.
+func TestHealthNoteCredentialCheck(t *testing.T) {
+	h := newHarness(t, storeFactories[0].new(t))
+	ctx := context.Background()
+	refused := &lineworks.TokenError{StatusCode: 400, ErrorCode: "invalid_grant", Cause: lineworks.CauseServiceAccount}
+	network := &lineworks.TokenError{Cause: lineworks.CauseNetwork, Err: context.DeadlineExceeded}
+
+	h.svc.NoteCredentialCheck(h.org, network)
+	h.svc.NoteCredentialCheck(h.org, nil)
+	wantHealth(t, "after a network failure and a success", mustHealth(t, h.svc, h.org.ID), notify.DeliveryOK, "", "")
+
+	h.svc.NoteCredentialCheck(h.org, refused)
+	wantHealth(t, "after a refused verification", mustHealth(t, h.svc, h.org.ID), notify.DeliveryUnavailable, notify.CauseCredentials, "invalid_grant")
+
+	org := h.org.Clone()
+	org.UpdatedAt = org.UpdatedAt.Add(time.Minute)
+	if err := h.store.PutOrganization(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	wantHealth(t, "after the admin changed the organization", mustHealth(t, h.svc, h.org.ID), notify.DeliveryOK, "", "")
 }

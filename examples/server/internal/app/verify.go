@@ -35,27 +35,32 @@ func (a *App) VerifyIntegration(ctx context.Context, orgID string) (*Verificatio
 	if err != nil {
 		return nil, err
 	}
-	out := a.verify(ctx, org)
+	out, err := a.verify(ctx, org)
+	if a.Notify != nil {
+		a.Notify.NoteCredentialCheck(org, err)
+	}
 	a.Log.Info("LINE WORKS credentials checked", "org", org.ID, "ok", out.OK, "field", out.Field, "cause", out.Cause)
 	return out, nil
 }
 
-func (a *App) verify(ctx context.Context, org *reception.Organization) *Verification {
+// verify makes the token request; err is the failure itself, for the
+// delivery health (nil when the token came).
+func (a *App) verify(ctx context.Context, org *reception.Organization) (*Verification, error) {
 	ts, err := a.serviceAccount(org).TokenSource(ctx)
 	if err != nil {
 		var ce *lineworks.CredentialError
 		if errors.As(err, &ce) {
-			return &Verification{Error: strings.TrimPrefix(ce.Error(), "lineworks: "), Field: ce.Field}
+			return &Verification{Error: strings.TrimPrefix(ce.Error(), "lineworks: "), Field: ce.Field}, err
 		}
-		return &Verification{Error: err.Error()}
+		return &Verification{Error: err.Error()}, err
 	}
 	tok, err := ts.Token()
 	if err != nil {
 		var te *lineworks.TokenError
 		if errors.As(err, &te) {
-			return &Verification{Error: te.Error(), Field: te.Field(), Fields: te.Fields(), Cause: string(te.Cause), Status: te.StatusCode}
+			return &Verification{Error: te.Error(), Field: te.Field(), Fields: te.Fields(), Cause: string(te.Cause), Status: te.StatusCode}, err
 		}
-		return &Verification{Error: err.Error()}
+		return &Verification{Error: err.Error()}, err
 	}
 	out := &Verification{OK: true, Scopes: lineworks.GrantedScopes(tok)}
 	if len(out.Scopes) == 0 {
@@ -70,5 +75,5 @@ func (a *App) verify(ctx context.Context, org *reception.Organization) *Verifica
 			out.Warnings = append(out.Warnings, Warning{Field: "scopes", Message: "scope " + want + " was not granted"})
 		}
 	}
-	return out
+	return out, nil
 }

@@ -31,6 +31,14 @@ func (p *pages) registerAdmin(handle func(pattern string, h http.HandlerFunc)) {
 	handle("POST /admin/orgs", p.adminPOST(p.createOrg))
 	handle("GET /admin/{org}", p.adminGET(p.orgPage))
 	handle("POST /admin/{org}/lineworks", p.adminPOST(p.saveIntegration))
+	// The pages shown after posting the integration or creating the bot
+	// keep the form's URL in the address bar; opened again (a reload, a
+	// bookmark) it leads back to the organization instead of a bare 405.
+	for _, sub := range []string{"lineworks", "bot", "bot/secret"} {
+		handle("GET /admin/{org}/"+sub, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, adminURL(r.PathValue("org"), "", ""), http.StatusSeeOther)
+		})
+	}
 	handle("POST /admin/{org}/bot", p.adminPOST(p.createBot))
 	handle("POST /admin/{org}/bot/secret", p.adminPOST(p.reissueBotSecret))
 	handle("POST /admin/{org}/rooms/refresh", p.adminPOST(p.refreshRooms))
@@ -53,7 +61,7 @@ var notices = map[string]string{
 	"deleted":   "削除しました (deleted)",
 	"created":   "組織を作成しました (organization created)",
 	"rotated":   "キオスクトークンを再発行しました。タブレットで新しいキオスクURLを開き直してください (kiosk token replaced)",
-	"signed-in": "LINE WORKS のサインインで Bot の管理者とドメインを設定しました。次は「Botを作成」です (bot administrator and domain set from the LINE WORKS sign-in; next: Create the bot)",
+	"signed-in": "LINE WORKS のサインインで Bot の管理者とドメインを設定しました (bot administrator and domain set from the LINE WORKS sign-in)",
 	"secret":    "Bot Secret を再発行して保存しました (bot secret reissued and stored)",
 	"refreshed": "ルーム名を LINE WORKS から読み直しました (room titles refreshed)",
 	"fallback":  "キオスクの案内文を保存しました (kiosk fallback text saved)",

@@ -172,7 +172,11 @@ func (p *pages) saveIntegration(w http.ResponseWriter, r *http.Request, s *sessi
 	if r.PostFormValue("action") == "verify" {
 		st = p.verify(r, org.ID, st)
 	}
-	p.renderOrg(w, r, s, http.StatusOK, org, st)
+	// Read again: the delivery status must reflect the change and the
+	// verification, not the organization as it was before.
+	if fresh, ok := p.adminOrg(w, r); ok {
+		p.renderOrg(w, r, s, http.StatusOK, fresh, st)
+	}
 }
 
 // verify checks the saved credentials and shows the answer on st.

@@ -37,8 +37,8 @@ var deliveryFixes = map[notify.DeliveryCause]string{
 		"The stored secrets cannot be opened with this server's key: restart with the same UKETSUKE_SECRET_KEY (or key file) they were saved with.",
 	notify.CauseFailing: "LINE WORKS への送信が失敗し続けています。詳細のエラーを確認してください（Bot がトークルームにいるか、ネットワーク、LINE WORKS の障害） / " +
 		"Sends keep failing: check the error (is the bot in the room? network? a LINE WORKS outage?).",
-	notify.CauseNoBotSecret: "Bot Secret がないため、ルームへの招待やスタッフのタップを受け付けられません。Bot Secret を入力してください / " +
-		"Without the bot secret, callbacks (room joins, taps) are refused: enter the Bot Secret.",
+	notify.CauseNoBotSecret: "Bot Secret がないため、ルームへの招待やスタッフのタップを受け付けられません。「Bot Secret を再発行」を押してください / " +
+		"Without the bot secret, callbacks (room joins, taps) are refused: press \"Bot Secret を再発行\" (reissue the bot secret).",
 }
 
 func deliveryOut(h notify.DeliveryHealth) *deliveryJSON {

@@ -335,6 +335,23 @@ func TestAdminIntegrationForm(t *testing.T) {
 	if status != http.StatusOK || !strings.Contains(page, "接続できませんでした") || !strings.Contains(page, `class="field-error">Client Secret`) {
 		t.Errorf("wrong client secret = %d, want a failed check naming Client Secret:\n%s", status, page)
 	}
+	// The status on the same page, on a reload and for the kiosk agrees
+	// with the failed check: the credentials saved are refused.
+	for what, p := range map[string]string{"after the check": page, "reloaded": h.getPage(c, "/admin/acme")} {
+		if !strings.Contains(p, `class="card delivery unavailable"`) || !strings.Contains(p, "credentials") {
+			t.Errorf("delivery status %s is not red naming the credentials:\n%s", what, p)
+		}
+	}
+	// The URL the form posted to, opened again, leads back to the page.
+	if status, _, resp := h.get(c, "/admin/acme/lineworks"); status != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/acme" {
+		t.Errorf("GET /admin/acme/lineworks = %d → %q, want a redirect to the organization", status, resp.Header.Get("Location"))
+	}
+}
+
+func (h *pagesHarness) getPage(c *http.Client, path string) string {
+	h.t.Helper()
+	_, page, _ := h.get(c, path)
+	return page
 }
 
 func TestAdminButtonsAndStaff(t *testing.T) {
