@@ -108,7 +108,7 @@ func TestCallbackSender(t *testing.T) {
 		mu  sync.Mutex
 		got []lineworks.Event
 	)
-	h := lineworks.NewCallbackHandler(
+	h, err := lineworks.NewCallbackReceiver(
 		func(_ context.Context, id int64) (string, error) {
 			if id != botID {
 				return "", context.Canceled
@@ -121,6 +121,9 @@ func TestCallbackSender(t *testing.T) {
 			got = append(got, cb.Event)
 			return nil
 		})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	t.Run("ServeTo", func(t *testing.T) {
 		rec := lineworkstest.CallbackSender{BotID: botID, Secret: secret}.ServeTo(h, lineworkstest.JoinEvent("room-1"))

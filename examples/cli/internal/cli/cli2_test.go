@@ -47,7 +47,7 @@ func newCallbackServer(t *testing.T, botID int64, secret string) *callbackServer
 		secret = testBotSecret
 	}
 	cs := &callbackServer{secret: secret}
-	h := lineworks.NewCallbackHandler(func(_ context.Context, id int64) (string, error) {
+	h, err := lineworks.NewCallbackReceiver(func(_ context.Context, id int64) (string, error) {
 		if id != botID {
 			return "", fmt.Errorf("unknown bot %d", id)
 		}
@@ -58,6 +58,9 @@ func newCallbackServer(t *testing.T, botID int64, secret string) *callbackServer
 		cs.got = append(cs.got, cb)
 		return nil
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/callback/lineworks", h)
 	cs.Server = httptest.NewServer(mux)
