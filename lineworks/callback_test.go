@@ -475,8 +475,7 @@ func TestNewCallbackReceiverInvalid(t *testing.T) {
 func TestNewCallbackHandlerPanics(t *testing.T) {
 	t.Parallel()
 	store := (&recordedCallbacks{}).store
-	//lint:ignore SA1019 this test is about the deprecated wrapper.
-	newHandler := lineworks.NewCallbackHandler
+	newHandler := lineworks.NewCallbackHandler // the deprecated wrapper under test
 	for name, f := range map[string]func(){
 		"nil lookup":    func() { newHandler(nil, store) },
 		"nil fn":        func() { newHandler(lookupBots, nil) },
