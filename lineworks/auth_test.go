@@ -676,7 +676,16 @@ func TestWaitingForATokenEndsWithTheContext(t *testing.T) {
 	fake := lineworkstest.NewServer()
 	defer fake.Close()
 	fake.InjectFault(lineworkstest.TokenRoute, 1, lineworkstest.Fault{Delay: 500 * time.Millisecond})
-	ts, err := fake.NewServiceAccount("bot").TokenSource(context.Background())
+	sa := fake.NewServiceAccount("bot")
+	// The transport reports when the token request is on its way, instead of
+	// the test sleeping and hoping the first send got that far.
+	requested := make(chan struct{})
+	var once sync.Once
+	sa.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		once.Do(func() { close(requested) })
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+	ts, err := sa.TokenSource(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -686,7 +695,7 @@ func TestWaitingForATokenEndsWithTheContext(t *testing.T) {
 	}
 	slow := make(chan error, 1)
 	go func() { slow <- c.Bots.SendToChannel(context.Background(), 1, "room", lineworks.Text{Text: "first"}) }()
-	time.Sleep(100 * time.Millisecond) // the first send now holds the token request
+	<-requested // the first send now holds the token request
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	err = c.Bots.SendToChannel(ctx, 1, "room", lineworks.Text{Text: "impatient"})
@@ -706,3 +715,8 @@ func TestWaitingForATokenEndsWithTheContext(t *testing.T) {
 		t.Errorf("messages = %d, want only the first", got)
 	}
 }
+
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -151,44 +151,49 @@ type Callback struct {
 	Event Event
 }
 
-// CallbackOption configures [ParseCallback] and [NewCallbackHandler].
-type CallbackOption func(*callbackConfig)
+// CallbackOption configures [ParseCallback] and [NewCallbackReceiver]. It has
+// the package's one option shape (see the package documentation): a bad value
+// is an error from the constructor, never silently ignored.
+type CallbackOption func(*callbackConfig) error
 
 type callbackConfig struct {
 	maxBody int64
 	logger  *slog.Logger
 }
 
-func newCallbackConfig(opts []CallbackOption) callbackConfig {
+func newCallbackConfig(opts []CallbackOption) (callbackConfig, error) {
 	cfg := callbackConfig{maxBody: DefaultMaxCallbackBodySize}
-	for _, o := range opts {
-		if o != nil {
-			o(&cfg)
-		}
-	}
-	return cfg
+	return cfg, applyOptions(&cfg, opts)
 }
 
 // WithMaxBodySize sets the largest callback body accepted, in bytes (default
 // [DefaultMaxCallbackBodySize]); a larger body fails with [ErrBodyTooLarge]
-// before it is read in full. n <= 0 keeps the default, so that a zero value
-// from configuration cannot make every callback fail.
+// before it is read in full. Zero keeps the default, so that a size left
+// unset in configuration cannot make every callback fail; a negative size is
+// an error.
 func WithMaxBodySize(n int64) CallbackOption {
-	return func(c *callbackConfig) {
+	return func(c *callbackConfig) error {
+		if n < 0 {
+			return fmt.Errorf("%w: WithMaxBodySize(%d): negative", ErrInvalidArgument, n)
+		}
 		if n > 0 {
 			c.maxBody = n
 		}
+		return nil
 	}
 }
 
-// WithCallbackLogger makes [NewCallbackHandler] log every request it does not
+// WithCallbackLogger makes the callback handler log every request it does not
 // answer with 200: at Warn level for rejections (4xx), at Error level for
 // failures (5xx). Records carry the status, the bot ID when known and the
-// error, never the bot secret or the body. By default nothing is logged,
-// because rejections are mostly noise from scanners. [ParseCallback] ignores
-// this option.
+// error, never the bot secret or the body. By default, and with a nil l,
+// nothing is logged, because rejections are mostly noise from scanners.
+// [ParseCallback] ignores this option.
 func WithCallbackLogger(l *slog.Logger) CallbackOption {
-	return func(c *callbackConfig) { c.logger = l }
+	return func(c *callbackConfig) error {
+		c.logger = l
+		return nil
+	}
 }
 
 // ParseCallback reads, verifies and decodes a callback request for a bot whose
@@ -201,7 +206,10 @@ func WithCallbackLogger(l *slog.Logger) CallbackOption {
 // LINE WORKS, a body that is not an event ([ErrMalformedEvent]). It does not
 // close r.Body; the http.Server does.
 func ParseCallback(r *http.Request, secret string, opts ...CallbackOption) (*Callback, error) {
-	cfg := newCallbackConfig(opts)
+	cfg, err := newCallbackConfig(opts)
+	if err != nil {
+		return nil, err
+	}
 	botHeader := r.Header.Get(botIDKey)
 	botID, err := parseBotID(botHeader)
 	if err != nil {
@@ -278,14 +286,14 @@ func readCallbackBody(r *http.Request, max int64) ([]byte, error) {
 	return body, nil
 }
 
-// SecretLookup returns the bot secret of botID, for [NewCallbackHandler] to
+// SecretLookup returns the bot secret of botID, for [NewCallbackReceiver] to
 // verify callbacks with (https://developers.worksmobile.com/jp/docs/bot-callback).
 // An error, or an empty secret, means the bot is unknown and the request is
 // answered 401. It is called once per request with the request's context, so
 // it should be fast (a map or a cached store read).
 type SecretLookup func(ctx context.Context, botID int64) (secret string, err error)
 
-// NewCallbackHandler returns an http.Handler for the callback URL of one or
+// NewCallbackReceiver returns an http.Handler for the callback URL of one or
 // more bots (https://developers.worksmobile.com/jp/docs/bot-callback): it finds
 // the bot secret by the X-WORKS-BotId header, verifies and decodes the body
 // like [ParseCallback], and calls fn with the result.
@@ -304,16 +312,36 @@ type SecretLookup func(ctx context.Context, botID int64) (secret string, err err
 // Error bodies are the bare status text: the sender is either LINE WORKS,
 // which ignores them, or someone who should learn nothing. Use
 // [WithCallbackLogger] to see why a request was rejected. The handler is safe
-// for concurrent use. It panics if secretFor or fn is nil, a programming error
-// that would otherwise surface only when the first event arrives.
-func NewCallbackHandler(secretFor SecretLookup, fn func(ctx context.Context, cb *Callback) error, opts ...CallbackOption) http.Handler {
+// for concurrent use.
+//
+// A nil secretFor or fn, or a bad option, is an error matching
+// [ErrInvalidArgument], returned now rather than when the first event
+// arrives.
+func NewCallbackReceiver(secretFor SecretLookup, fn func(ctx context.Context, cb *Callback) error, opts ...CallbackOption) (http.Handler, error) {
 	if secretFor == nil {
-		panic("lineworks: NewCallbackHandler: nil SecretLookup")
+		return nil, fmt.Errorf("%w: NewCallbackReceiver: nil SecretLookup", ErrInvalidArgument)
 	}
 	if fn == nil {
-		panic("lineworks: NewCallbackHandler: nil callback func")
+		return nil, fmt.Errorf("%w: NewCallbackReceiver: nil callback func", ErrInvalidArgument)
 	}
-	return &callbackHandler{secretFor: secretFor, fn: fn, cfg: newCallbackConfig(opts)}
+	cfg, err := newCallbackConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &callbackHandler{secretFor: secretFor, fn: fn, cfg: cfg}, nil
+}
+
+// NewCallbackHandler is [NewCallbackReceiver] for callers that cannot handle
+// an error: it panics where NewCallbackReceiver returns one.
+//
+// Deprecated: Use [NewCallbackReceiver], which reports a nil argument or a
+// bad option as an error like every other constructor in this package.
+func NewCallbackHandler(secretFor SecretLookup, fn func(ctx context.Context, cb *Callback) error, opts ...CallbackOption) http.Handler {
+	h, err := NewCallbackReceiver(secretFor, fn, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return h
 }
 
 type callbackHandler struct {

@@ -352,7 +352,7 @@ func TestCallbackHandlerStatuses(t *testing.T) {
 			}
 			var logs bytes.Buffer
 			opts := append([]lineworks.CallbackOption{lineworks.WithCallbackLogger(slog.New(slog.NewTextHandler(&logs, nil)))}, tt.opts...)
-			h := lineworks.NewCallbackHandler(lookup, fn, opts...)
+			h := newReceiver(t, lookup, fn, opts...)
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, tt.req())
 			if w.Code != tt.want {
@@ -394,7 +394,7 @@ func TestCallbackHandlerStatuses(t *testing.T) {
 func TestCallbackHandlerSeveralBots(t *testing.T) {
 	t.Parallel()
 	var rec recordedCallbacks
-	srv := httptest.NewServer(lineworks.NewCallbackHandler(lookupBots, rec.store))
+	srv := httptest.NewServer(newReceiver(t, lookupBots, rec.store))
 	defer srv.Close()
 	ctx := context.Background()
 	for botID, secret := range bots {
@@ -428,11 +428,58 @@ func TestCallbackHandlerSeveralBots(t *testing.T) {
 	}
 }
 
-func TestNewCallbackHandlerNilArgs(t *testing.T) {
+// newReceiver is NewCallbackReceiver for arguments a test knows are valid.
+func newReceiver(tb testing.TB, lookup lineworks.SecretLookup, fn func(context.Context, *lineworks.Callback) error, opts ...lineworks.CallbackOption) http.Handler {
+	tb.Helper()
+	h, err := lineworks.NewCallbackReceiver(lookup, fn, opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return h
+}
+
+// TestNewCallbackReceiverInvalid checks that a nil argument or a bad option
+// is an error naming what is wrong, from the constructor and from
+// ParseCallback alike.
+func TestNewCallbackReceiverInvalid(t *testing.T) {
 	t.Parallel()
+	store := (&recordedCallbacks{}).store
+	for name, tt := range map[string]struct {
+		lookup lineworks.SecretLookup
+		fn     func(context.Context, *lineworks.Callback) error
+		opts   []lineworks.CallbackOption
+		want   string
+	}{
+		"nil lookup":         {nil, store, nil, "nil SecretLookup"},
+		"nil fn":             {lookupBots, nil, nil, "nil callback func"},
+		"negative body size": {lookupBots, store, []lineworks.CallbackOption{lineworks.WithMaxBodySize(-1)}, "WithMaxBodySize(-1)"},
+	} {
+		h, err := lineworks.NewCallbackReceiver(tt.lookup, tt.fn, tt.opts...)
+		if h != nil || !errors.Is(err, lineworks.ErrInvalidArgument) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: NewCallbackReceiver = %v, %v; want ErrInvalidArgument saying %q", name, h, err, tt.want)
+		}
+	}
+	body := lineworkstest.JoinEvent("room-1")
+	r := newCallbackRequest(body, "2000001", lineworkstest.SignBody(vectorSecret, body))
+	if _, err := lineworks.ParseCallback(r, vectorSecret, lineworks.WithMaxBodySize(-5)); !errors.Is(err, lineworks.ErrInvalidArgument) {
+		t.Errorf("ParseCallback(WithMaxBodySize(-5)) = %v, want ErrInvalidArgument", err)
+	}
+	// Zero is documented as "the default", and nil options are skipped.
+	if _, err := lineworks.NewCallbackReceiver(lookupBots, store, lineworks.WithMaxBodySize(0), nil); err != nil {
+		t.Errorf("NewCallbackReceiver(WithMaxBodySize(0), nil) = %v", err)
+	}
+}
+
+// TestNewCallbackHandlerPanics checks the deprecated wrapper: where
+// NewCallbackReceiver returns an error, it panics.
+func TestNewCallbackHandlerPanics(t *testing.T) {
+	t.Parallel()
+	store := (&recordedCallbacks{}).store
+	newHandler := lineworks.NewCallbackHandler // the deprecated wrapper under test
 	for name, f := range map[string]func(){
-		"nil lookup": func() { lineworks.NewCallbackHandler(nil, (&recordedCallbacks{}).store) },
-		"nil fn":     func() { lineworks.NewCallbackHandler(lookupBots, nil) },
+		"nil lookup":    func() { newHandler(nil, store) },
+		"nil fn":        func() { newHandler(lookupBots, nil) },
+		"bad body size": func() { newHandler(lookupBots, store, lineworks.WithMaxBodySize(-1)) },
 	} {
 		func() {
 			defer func() {
@@ -468,7 +515,7 @@ func BenchmarkCallbackHandler(b *testing.B) {
 		}
 		return nil
 	}
-	h := lineworks.NewCallbackHandler(lookup, fn)
+	h := newReceiver(b, lookup, fn)
 	location, err := os.ReadFile("testdata/callbacks/message_location.json")
 	if err != nil {
 		b.Fatal(err)

@@ -1,26 +1,3 @@
-// Package lineworks is a client for the LINE WORKS API 2.0: service-account
-// (JWT) and user OAuth authentication, bot messages of every content type,
-// channels, bots, users, attachments and menus, and callbacks with signature
-// verification.
-//
-// A Client is built from an oauth2.TokenSource — usually
-// ServiceAccount.TokenSource — and is safe for concurrent use. Services hang
-// off it as fields, grouped like the LINE WORKS reference:
-//
-//	client.Bots.SendToChannel(ctx, botID, channelID, lineworks.Text{Text: "hi"})
-//	client.Channels.Members(ctx, botID, channelID)
-//	client.Users.Get(ctx, userID)
-//
-// Every API error is an *APIError, usable with errors.As and matching
-// sentinels such as ErrRateLimited with errors.Is. Requests are paced per API
-// to stay within the tenant's rate limit and retried according to a
-// RetryPolicy; the token is renewed once when LINE WORKS answers 401.
-//
-// Callbacks are verified and parsed with VerifySignature, ParseCallback and
-// NewCallbackHandler. Package lineworkstest provides a fake LINE WORKS for
-// tests and demos.
-//
-// See https://developers.worksmobile.com/jp/docs/api.
 package lineworks
 
 import (
@@ -94,8 +71,9 @@ type clientConfig struct {
 	overrides map[string]int
 }
 
-// Option configures a Client. Options validate their arguments and make
-// NewClient fail rather than build a half-working client.
+// Option configures a Client. It has the package's one option shape (see the
+// package documentation): a bad value makes NewClient fail rather than build
+// a half-working client.
 type Option func(*clientConfig) error
 
 // WithHTTPClient sets the HTTP client whose Transport and Timeout are used.
@@ -173,10 +151,8 @@ func NewClient(ts oauth2.TokenSource, opts ...Option) (*Client, error) {
 		perMinute: DefaultRateLimit,
 		overrides: map[string]int{apiChannelCreate: 10},
 	}
-	for _, o := range opts {
-		if err := o(&cfg); err != nil {
-			return nil, err
-		}
+	if err := applyOptions(&cfg, opts); err != nil {
+		return nil, err
 	}
 	base, _ := url.Parse(cfg.baseURL)
 	if !strings.HasSuffix(base.Path, "/") {

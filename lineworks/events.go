@@ -74,6 +74,22 @@ func (s Source) ReplyTarget() (id string, channel bool) {
 	return s.UserID, false
 }
 
+// EventHeader is what every callback event carries besides its type: who and
+// where it came from, and when. Each event type embeds it, so e.Source and
+// e.Issued read as fields and EventSource and IssuedTime come with it; a new
+// event type gets both by embedding it.
+type EventHeader struct {
+	Source Source
+	// Issued is the event's issuedTime; zero when absent or unparseable.
+	Issued time.Time
+}
+
+// EventSource returns h.Source.
+func (h EventHeader) EventSource() Source { return h.Source }
+
+// IssuedTime returns h.Issued.
+func (h EventHeader) IssuedTime() time.Time { return h.Issued }
+
 // MessageEvent is a "message" event: a member sent the bot something in a 1:1
 // room or in a talk room the bot is in
 // (https://developers.worksmobile.com/jp/docs/bot-callback-message).
@@ -82,9 +98,7 @@ func (s Source) ReplyTarget() (id string, channel bool) {
 // also arrives as a MessageEvent whose content is a [ReceivedText] with a
 // Postback; use [Tap] to handle both kinds of tap the same way.
 type MessageEvent struct {
-	Source Source
-	// Issued is the event's issuedTime; zero when absent or unparseable.
-	Issued time.Time
+	EventHeader
 	// Content is never nil; an unknown or undecodable content is an
 	// [UnknownContent].
 	Content ReceivedContent
@@ -94,8 +108,7 @@ type MessageEvent struct {
 // carousel, image carousel, quick reply or rich menu
 // (https://developers.worksmobile.com/jp/docs/bot-callback-postback).
 type PostbackEvent struct {
-	Source Source
-	Issued time.Time
+	EventHeader
 	// Data is the pressed action's "data".
 	Data string
 }
@@ -104,23 +117,16 @@ type PostbackEvent struct {
 // room (https://developers.worksmobile.com/jp/docs/bot-callback-join).
 // Source.ChannelID is the room; no user ID is sent, so the inviter is unknown.
 // It is how a bot first learns a room's channel ID.
-type JoinEvent struct {
-	Source Source
-	Issued time.Time
-}
+type JoinEvent struct{ EventHeader }
 
 // LeaveEvent is a "leave" event: the bot left, or was removed from, the talk
 // room Source.ChannelID (https://developers.worksmobile.com/jp/docs/bot-callback-leave).
-type LeaveEvent struct {
-	Source Source
-	Issued time.Time
-}
+type LeaveEvent struct{ EventHeader }
 
 // JoinedEvent is a "joined" event: members were added to a talk room the bot
 // is in (https://developers.worksmobile.com/jp/docs/bot-callback-joined).
 type JoinedEvent struct {
-	Source Source
-	Issued time.Time
+	EventHeader
 	// Members are the user IDs of the members who joined.
 	Members []string
 }
@@ -128,8 +134,7 @@ type JoinedEvent struct {
 // LeftEvent is a "left" event: members left a talk room the bot is in
 // (https://developers.worksmobile.com/jp/docs/bot-callback-left).
 type LeftEvent struct {
-	Source Source
-	Issued time.Time
+	EventHeader
 	// Members are the user IDs of the members who left.
 	Members []string
 }
@@ -137,17 +142,11 @@ type LeftEvent struct {
 // BeginEvent is a "begin" event: a 1:1 room between a user and the bot started
 // (https://developers.worksmobile.com/jp/docs/bot-callback-begin). Unlike 1:1
 // message events it carries the 1:1 room's Source.ChannelID.
-type BeginEvent struct {
-	Source Source
-	Issued time.Time
-}
+type BeginEvent struct{ EventHeader }
 
 // EndEvent is an "end" event: the user left the 1:1 room with the bot
 // (https://developers.worksmobile.com/jp/docs/bot-callback-end).
-type EndEvent struct {
-	Source Source
-	Issued time.Time
-}
+type EndEvent struct{ EventHeader }
 
 // UnknownEvent is an event whose type this package does not know, or a known
 // type whose type-specific fields do not have the documented JSON shape
@@ -157,8 +156,7 @@ type EndEvent struct {
 type UnknownEvent struct {
 	// EventType is the "type" as sent; empty when the body had none.
 	EventType string
-	Source    Source
-	Issued    time.Time
+	EventHeader
 	// Raw is the whole event body (a copy, safe to keep).
 	Raw json.RawMessage
 }
@@ -190,60 +188,8 @@ func (EndEvent) Type() string { return "end" }
 // Type returns the event type as sent by LINE WORKS.
 func (e UnknownEvent) Type() string { return e.EventType }
 
-// EventSource returns e.Source.
-func (e MessageEvent) EventSource() Source { return e.Source }
-
-// EventSource returns e.Source.
-func (e PostbackEvent) EventSource() Source { return e.Source }
-
-// EventSource returns e.Source.
-func (e JoinEvent) EventSource() Source { return e.Source }
-
-// EventSource returns e.Source.
-func (e LeaveEvent) EventSource() Source { return e.Source }
-
-// EventSource returns e.Source.
-func (e JoinedEvent) EventSource() Source { return e.Source }
-
-// EventSource returns e.Source.
-func (e LeftEvent) EventSource() Source { return e.Source }
-
-// EventSource returns e.Source.
-func (e BeginEvent) EventSource() Source { return e.Source }
-
-// EventSource returns e.Source.
-func (e EndEvent) EventSource() Source { return e.Source }
-
-// EventSource returns e.Source.
-func (e UnknownEvent) EventSource() Source { return e.Source }
-
-// IssuedTime returns e.Issued.
-func (e MessageEvent) IssuedTime() time.Time { return e.Issued }
-
-// IssuedTime returns e.Issued.
-func (e PostbackEvent) IssuedTime() time.Time { return e.Issued }
-
-// IssuedTime returns e.Issued.
-func (e JoinEvent) IssuedTime() time.Time { return e.Issued }
-
-// IssuedTime returns e.Issued.
-func (e LeaveEvent) IssuedTime() time.Time { return e.Issued }
-
-// IssuedTime returns e.Issued.
-func (e JoinedEvent) IssuedTime() time.Time { return e.Issued }
-
-// IssuedTime returns e.Issued.
-func (e LeftEvent) IssuedTime() time.Time { return e.Issued }
-
-// IssuedTime returns e.Issued.
-func (e BeginEvent) IssuedTime() time.Time { return e.Issued }
-
-// IssuedTime returns e.Issued.
-func (e EndEvent) IssuedTime() time.Time { return e.Issued }
-
-// IssuedTime returns e.Issued.
-func (e UnknownEvent) IssuedTime() time.Time { return e.Issued }
-
+// isEvent is declared per type rather than on EventHeader: on the header it
+// would let any type that embeds EventHeader, in any package, implement Event.
 func (MessageEvent) isEvent()  {}
 func (PostbackEvent) isEvent() {}
 func (JoinEvent) isEvent()     {}
@@ -455,10 +401,10 @@ func ParseEvent(body []byte) (Event, error) {
 	}
 	// Fast path: one decoding pass straight into typed fields. It fails with a
 	// type error only for unusual shapes, which then take the lenient path.
-	var w wireEvent
+	w := wireEvent{body: body}
 	err := json.Unmarshal(body, &w)
 	if err == nil {
-		return w.event(body), nil
+		return w.event(), nil
 	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
@@ -501,25 +447,71 @@ type wireContent struct {
 	FileName  string     `json:"fileName"`
 }
 
-// content returns the typed content, or nil when the type is not known.
-func (c *wireContent) content() ReceivedContent {
-	switch c.Type {
-	case "text":
-		return ReceivedText{Text: c.Text, Postback: c.Postback}
-	case "location":
-		return ReceivedLocation{Address: c.Address, Latitude: float64(c.Latitude), Longitude: float64(c.Longitude)}
-	case "sticker":
-		return ReceivedSticker{PackageID: string(c.PackageID), StickerID: string(c.StickerID)}
-	case "image":
-		return ReceivedImage{FileID: c.FileID, FileName: c.FileName}
-	case "file":
-		return ReceivedFile{FileID: c.FileID, FileName: c.FileName}
-	case "audio":
-		return ReceivedAudio{FileID: c.FileID, FileName: c.FileName}
-	case "video":
-		return ReceivedVideo{FileID: c.FileID, FileName: c.FileName}
-	}
-	return nil
+// contentKind is how one documented content type is decoded. Adding a content
+// type takes its Received type, its two methods, any new wireContent fields
+// and one entry in contentKinds.
+type contentKind struct {
+	// fields points at the wireContent fields the type documents, so that the
+	// lenient pass decodes only those and an odd extra field does not hide an
+	// otherwise fine content.
+	fields func(c *wireContent) any
+	build  func(c *wireContent) ReceivedContent
+}
+
+var contentKinds = map[string]contentKind{
+	"text": {
+		fields: func(c *wireContent) any {
+			return &struct {
+				Text     *string `json:"text"`
+				Postback *string `json:"postback"`
+			}{&c.Text, &c.Postback}
+		},
+		build: func(c *wireContent) ReceivedContent { return ReceivedText{Text: c.Text, Postback: c.Postback} },
+	},
+	"location": {
+		fields: func(c *wireContent) any {
+			return &struct {
+				Address   *string    `json:"address"`
+				Latitude  *flexFloat `json:"latitude"`
+				Longitude *flexFloat `json:"longitude"`
+			}{&c.Address, &c.Latitude, &c.Longitude}
+		},
+		build: func(c *wireContent) ReceivedContent {
+			return ReceivedLocation{Address: c.Address, Latitude: float64(c.Latitude), Longitude: float64(c.Longitude)}
+		},
+	},
+	"sticker": {
+		fields: func(c *wireContent) any {
+			return &struct {
+				PackageID *flexString `json:"packageId"`
+				StickerID *flexString `json:"stickerId"`
+			}{&c.PackageID, &c.StickerID}
+		},
+		build: func(c *wireContent) ReceivedContent {
+			return ReceivedSticker{PackageID: string(c.PackageID), StickerID: string(c.StickerID)}
+		},
+	},
+	"image": {fileFields, func(c *wireContent) ReceivedContent { return ReceivedImage(c.file()) }},
+	"file":  {fileFields, func(c *wireContent) ReceivedContent { return ReceivedFile(c.file()) }},
+	"audio": {fileFields, func(c *wireContent) ReceivedContent { return ReceivedAudio(c.file()) }},
+	"video": {fileFields, func(c *wireContent) ReceivedContent { return ReceivedVideo(c.file()) }},
+}
+
+// fileFields are the fields shared by the image, file, audio and video
+// contents.
+func fileFields(c *wireContent) any {
+	return &struct {
+		FileID   *string `json:"fileId"`
+		FileName *string `json:"fileName"`
+	}{&c.FileID, &c.FileName}
+}
+
+// receivedFile has the shape of every file-like content, so that each of them
+// is one conversion from it.
+type receivedFile struct{ FileID, FileName string }
+
+func (c *wireContent) file() receivedFile {
+	return receivedFile{FileID: c.FileID, FileName: c.FileName}
 }
 
 // wireEvent is every documented field at once, so that the common case is a
@@ -531,38 +523,81 @@ type wireEvent struct {
 	Content    wireContent `json:"content"`
 	Data       string      `json:"data"`
 	Members    []string    `json:"members"`
+
+	// body is the event as received, for raw copies.
+	body []byte
+	// received is the message content when the lenient pass decoded it;
+	// after the fast pass it is nil and Content holds the wire fields.
+	received ReceivedContent
 }
 
-func (w *wireEvent) event(body []byte) Event {
-	src, issued := w.Source.source(), time.Time(w.IssuedTime)
-	switch w.Type {
-	case "message":
-		c := w.Content.content()
-		if c == nil {
-			// Rare: decode again only to keep the unknown content's raw JSON.
-			var raw struct {
-				Content json.RawMessage `json:"content"`
-			}
-			_ = json.Unmarshal(body, &raw) // cannot fail: body decoded above
-			c = UnknownContent{Type: w.Content.Type, Raw: nilIfNull(raw.Content)}
-		}
-		return MessageEvent{Source: src, Issued: issued, Content: c}
-	case "postback":
-		return PostbackEvent{Source: src, Issued: issued, Data: w.Data}
-	case "join":
-		return JoinEvent{Source: src, Issued: issued}
-	case "leave":
-		return LeaveEvent{Source: src, Issued: issued}
-	case "joined":
-		return JoinedEvent{Source: src, Issued: issued, Members: w.Members}
-	case "left":
-		return LeftEvent{Source: src, Issued: issued, Members: w.Members}
-	case "begin":
-		return BeginEvent{Source: src, Issued: issued}
-	case "end":
-		return EndEvent{Source: src, Issued: issued}
+// eventKind is how one documented event type is built. Adding an event type
+// takes its struct (embedding EventHeader), its Type and isEvent methods, and
+// one entry in eventKinds.
+type eventKind struct {
+	// lenient decodes the type's own fields from their raw JSON into w and
+	// reports whether they had the documented shape; nil when the type has
+	// none. Only the lenient pass uses it: the fast pass decoded them all.
+	lenient func(e *wireEnvelope, w *wireEvent) bool
+	build   func(h EventHeader, w *wireEvent) Event
+}
+
+var eventKinds = map[string]eventKind{
+	"message": {
+		lenient: func(e *wireEnvelope, w *wireEvent) bool { w.received = decodeContent(e.Content); return true },
+		build:   func(h EventHeader, w *wireEvent) Event { return MessageEvent{EventHeader: h, Content: w.content()} },
+	},
+	"postback": {
+		lenient: func(e *wireEnvelope, w *wireEvent) bool { return decodeOptional(e.Data, &w.Data) },
+		build:   func(h EventHeader, w *wireEvent) Event { return PostbackEvent{EventHeader: h, Data: w.Data} },
+	},
+	"joined": {
+		lenient: decodeMembers,
+		build:   func(h EventHeader, w *wireEvent) Event { return JoinedEvent{EventHeader: h, Members: w.Members} },
+	},
+	"left": {
+		lenient: decodeMembers,
+		build:   func(h EventHeader, w *wireEvent) Event { return LeftEvent{EventHeader: h, Members: w.Members} },
+	},
+	"join":  {build: func(h EventHeader, _ *wireEvent) Event { return JoinEvent{h} }},
+	"leave": {build: func(h EventHeader, _ *wireEvent) Event { return LeaveEvent{h} }},
+	"begin": {build: func(h EventHeader, _ *wireEvent) Event { return BeginEvent{h} }},
+	"end":   {build: func(h EventHeader, _ *wireEvent) Event { return EndEvent{h} }},
+}
+
+func decodeMembers(e *wireEnvelope, w *wireEvent) bool { return decodeOptional(e.Members, &w.Members) }
+
+func (w *wireEvent) header() EventHeader {
+	return EventHeader{Source: w.Source.source(), Issued: time.Time(w.IssuedTime)}
+}
+
+// event builds the typed event, or an UnknownEvent for a type not in
+// eventKinds.
+func (w *wireEvent) event() Event {
+	if k, ok := eventKinds[w.Type]; ok {
+		return k.build(w.header(), w)
 	}
-	return UnknownEvent{EventType: w.Type, Source: src, Issued: issued, Raw: bytes.Clone(body)}
+	return w.unknown()
+}
+
+func (w *wireEvent) unknown() Event {
+	return UnknownEvent{EventType: w.Type, EventHeader: w.header(), Raw: bytes.Clone(w.body)}
+}
+
+// content returns the message content, never nil.
+func (w *wireEvent) content() ReceivedContent {
+	if w.received != nil {
+		return w.received
+	}
+	if k, ok := contentKinds[w.Content.Type]; ok {
+		return k.build(&w.Content)
+	}
+	// Rare: decode again only to keep the unknown content's raw JSON.
+	var raw struct {
+		Content json.RawMessage `json:"content"`
+	}
+	_ = json.Unmarshal(w.body, &raw) // cannot fail: body decoded before
+	return UnknownContent{Type: w.Content.Type, Raw: nilIfNull(raw.Content)}
 }
 
 // wireEnvelope is the lenient second pass: only the common envelope is typed;
@@ -589,36 +624,11 @@ func parseLenient(body []byte) (Event, error) {
 		}
 		return nil, &malformedEventError{reason: reason, err: err}
 	}
-	src, issued := e.Source.source(), time.Time(e.IssuedTime)
-	unknown := UnknownEvent{EventType: e.Type, Source: src, Issued: issued, Raw: bytes.Clone(body)}
-	switch e.Type {
-	case "message":
-		return MessageEvent{Source: src, Issued: issued, Content: decodeContent(e.Content)}, nil
-	case "postback":
-		var data string
-		if !decodeOptional(e.Data, &data) {
-			return unknown, nil
-		}
-		return PostbackEvent{Source: src, Issued: issued, Data: data}, nil
-	case "joined", "left":
-		var members []string
-		if !decodeOptional(e.Members, &members) {
-			return unknown, nil
-		}
-		if e.Type == "joined" {
-			return JoinedEvent{Source: src, Issued: issued, Members: members}, nil
-		}
-		return LeftEvent{Source: src, Issued: issued, Members: members}, nil
-	case "join":
-		return JoinEvent{Source: src, Issued: issued}, nil
-	case "leave":
-		return LeaveEvent{Source: src, Issued: issued}, nil
-	case "begin":
-		return BeginEvent{Source: src, Issued: issued}, nil
-	case "end":
-		return EndEvent{Source: src, Issued: issued}, nil
+	w := wireEvent{Type: e.Type, Source: e.Source, IssuedTime: e.IssuedTime, body: body}
+	if k, ok := eventKinds[e.Type]; ok && k.lenient != nil && !k.lenient(&e, &w) {
+		return w.unknown(), nil
 	}
-	return unknown, nil
+	return w.event(), nil
 }
 
 func decodeOptional(raw json.RawMessage, v any) bool {
@@ -634,40 +644,15 @@ func decodeContent(raw json.RawMessage) ReceivedContent {
 		// Absent, not an object, or a type that is not a string.
 		return UnknownContent{Raw: raw}
 	}
-	// Decode only the fields the type documents, so that an odd extra field
-	// does not hide an otherwise fine content.
+	k, ok := contentKinds[peek.Type]
+	if !ok {
+		return UnknownContent{Type: peek.Type, Raw: raw}
+	}
 	var c wireContent
-	var v any
-	switch peek.Type {
-	case "text":
-		v = &struct {
-			Text     *string `json:"text"`
-			Postback *string `json:"postback"`
-		}{&c.Text, &c.Postback}
-	case "location":
-		v = &struct {
-			Address   *string    `json:"address"`
-			Latitude  *flexFloat `json:"latitude"`
-			Longitude *flexFloat `json:"longitude"`
-		}{&c.Address, &c.Latitude, &c.Longitude}
-	case "sticker":
-		v = &struct {
-			PackageID *flexString `json:"packageId"`
-			StickerID *flexString `json:"stickerId"`
-		}{&c.PackageID, &c.StickerID}
-	case "image", "file", "audio", "video":
-		v = &struct {
-			FileID   *string `json:"fileId"`
-			FileName *string `json:"fileName"`
-		}{&c.FileID, &c.FileName}
-	default:
+	if json.Unmarshal(raw, k.fields(&c)) != nil {
 		return UnknownContent{Type: peek.Type, Raw: raw}
 	}
-	if json.Unmarshal(raw, v) != nil {
-		return UnknownContent{Type: peek.Type, Raw: raw}
-	}
-	c.Type = peek.Type
-	return c.content()
+	return k.build(&c)
 }
 
 func nilIfNull(raw json.RawMessage) json.RawMessage {

@@ -3,6 +3,7 @@ package lineworks_test
 import (
 	"context"
 	"fmt"
+	"log"
 	"net/http"
 
 	"github.com/uketsuke/uketsuke/lineworks"
@@ -13,7 +14,7 @@ import (
 // X-WORKS-BotId header. Tap gives the value of a tapped button whether LINE
 // WORKS delivered it as a message event (message actions, as in button
 // templates) or as a postback event (carousels, quick replies, rich menus).
-func ExampleNewCallbackHandler() {
+func ExampleNewCallbackReceiver() {
 	secrets := map[int64]string{2000001: "bot-secret-from-the-developer-console"}
 	lookup := func(_ context.Context, botID int64) (string, error) {
 		s, ok := secrets[botID]
@@ -40,8 +41,12 @@ func ExampleNewCallbackHandler() {
 		}
 		return nil
 	}
+	h, err := lineworks.NewCallbackReceiver(lookup, handle)
+	if err != nil {
+		log.Fatal(err)
+	}
 	mux := http.NewServeMux()
-	mux.Handle("POST /callback/lineworks", lineworks.NewCallbackHandler(lookup, handle))
+	mux.Handle("POST /callback/lineworks", h)
 
 	// lineworkstest signs bodies the way LINE WORKS does.
 	bot := lineworkstest.CallbackSender{BotID: 2000001, Secret: secrets[2000001]}

@@ -41,20 +41,20 @@ func TestEventBuilders(t *testing.T) {
 		wantTap string
 	}{
 		{"MessageTapEvent", lineworkstest.MessageTapEvent("user-1", "room-1", "対応します", "uk1:accept:v1"),
-			lineworks.MessageEvent{Source: inRoom, Content: lineworks.ReceivedText{Text: "対応します", Postback: "uk1:accept:v1"}}, "uk1:accept:v1"},
+			lineworks.MessageEvent{EventHeader: lineworks.EventHeader{Source: inRoom}, Content: lineworks.ReceivedText{Text: "対応します", Postback: "uk1:accept:v1"}}, "uk1:accept:v1"},
 		{"TextMessageEvent", lineworkstest.TextMessageEvent("user-1", "room-1", "hello <m userId=\"all\">"),
-			lineworks.MessageEvent{Source: inRoom, Content: lineworks.ReceivedText{Text: "hello <m userId=\"all\">"}}, ""},
+			lineworks.MessageEvent{EventHeader: lineworks.EventHeader{Source: inRoom}, Content: lineworks.ReceivedText{Text: "hello <m userId=\"all\">"}}, ""},
 		{"TextMessageEvent 1:1", lineworkstest.TextMessageEvent("user-1", "", "hi"),
-			lineworks.MessageEvent{Source: lineworks.Source{UserID: "user-1", DomainID: lineworkstest.CallbackDomainID}, Content: lineworks.ReceivedText{Text: "hi"}}, ""},
+			lineworks.MessageEvent{EventHeader: lineworks.EventHeader{Source: lineworks.Source{UserID: "user-1", DomainID: lineworkstest.CallbackDomainID}}, Content: lineworks.ReceivedText{Text: "hi"}}, ""},
 		{"PostbackEvent", lineworkstest.PostbackEvent("user-1", "room-1", "action=buy"),
-			lineworks.PostbackEvent{Source: inRoom, Data: "action=buy"}, "action=buy"},
-		{"JoinEvent", lineworkstest.JoinEvent("room-1"), lineworks.JoinEvent{Source: room}, ""},
-		{"LeaveEvent", lineworkstest.LeaveEvent("room-1"), lineworks.LeaveEvent{Source: room}, ""},
+			lineworks.PostbackEvent{EventHeader: lineworks.EventHeader{Source: inRoom}, Data: "action=buy"}, "action=buy"},
+		{"JoinEvent", lineworkstest.JoinEvent("room-1"), lineworks.JoinEvent{EventHeader: lineworks.EventHeader{Source: room}}, ""},
+		{"LeaveEvent", lineworkstest.LeaveEvent("room-1"), lineworks.LeaveEvent{EventHeader: lineworks.EventHeader{Source: room}}, ""},
 		{"JoinedEvent", lineworkstest.JoinedEvent("room-1", "user-2", "user-3"),
-			lineworks.JoinedEvent{Source: room, Members: []string{"user-2", "user-3"}}, ""},
-		{"LeftEvent", lineworkstest.LeftEvent("room-1", "user-2"), lineworks.LeftEvent{Source: room, Members: []string{"user-2"}}, ""},
-		{"BeginEvent", lineworkstest.BeginEvent("user-1", "room-1"), lineworks.BeginEvent{Source: inRoom}, ""},
-		{"EndEvent", lineworkstest.EndEvent("user-1", "room-1"), lineworks.EndEvent{Source: inRoom}, ""},
+			lineworks.JoinedEvent{EventHeader: lineworks.EventHeader{Source: room}, Members: []string{"user-2", "user-3"}}, ""},
+		{"LeftEvent", lineworkstest.LeftEvent("room-1", "user-2"), lineworks.LeftEvent{EventHeader: lineworks.EventHeader{Source: room}, Members: []string{"user-2"}}, ""},
+		{"BeginEvent", lineworkstest.BeginEvent("user-1", "room-1"), lineworks.BeginEvent{EventHeader: lineworks.EventHeader{Source: inRoom}}, ""},
+		{"EndEvent", lineworkstest.EndEvent("user-1", "room-1"), lineworks.EndEvent{EventHeader: lineworks.EventHeader{Source: inRoom}}, ""},
 	}
 	millis := regexp.MustCompile(`"issuedTime":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"`)
 	for _, tt := range tests {
@@ -108,7 +108,7 @@ func TestCallbackSender(t *testing.T) {
 		mu  sync.Mutex
 		got []lineworks.Event
 	)
-	h := lineworks.NewCallbackHandler(
+	h, err := lineworks.NewCallbackReceiver(
 		func(_ context.Context, id int64) (string, error) {
 			if id != botID {
 				return "", context.Canceled
@@ -121,6 +121,9 @@ func TestCallbackSender(t *testing.T) {
 			got = append(got, cb.Event)
 			return nil
 		})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	t.Run("ServeTo", func(t *testing.T) {
 		rec := lineworkstest.CallbackSender{BotID: botID, Secret: secret}.ServeTo(h, lineworkstest.JoinEvent("room-1"))

@@ -116,7 +116,6 @@ type resources struct {
 	nextFile int64
 	menus    map[int64]*botMenus
 	nextMenu int64
-	nextID   int64
 }
 
 func (rs *resources) init() {

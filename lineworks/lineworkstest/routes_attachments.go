@@ -24,13 +24,13 @@ const (
 // maxUpload bounds uploaded files.
 const maxUpload = 32 << 20
 
-func init() {
-	extraRoutes = append(extraRoutes, func(s *Server) {
-		s.handle("POST /bots/{botId}/attachments", s.serveAttachmentCreate)
-		s.handle("GET /bots/{botId}/attachments/{fileId}", s.serveAttachmentGet)
-		s.handle("POST "+UploadPath+"{fileId}", s.serveUpload)
-		s.handle("GET "+FilesPath+"{fileId}", s.serveFile)
-	})
+// registerAttachmentRoutes serves the attachment routes and the storage
+// stand-in described above.
+func (s *Server) registerAttachmentRoutes() {
+	s.handle("POST /bots/{botId}/attachments", s.serveAttachmentCreate)
+	s.handle("GET /bots/{botId}/attachments/{fileId}", s.serveAttachmentGet)
+	s.handle("POST "+UploadPath+"{fileId}", s.serveUpload)
+	s.handle("GET "+FilesPath+"{fileId}", s.serveFile)
 }
 
 func (s *Server) serveAttachmentCreate(w http.ResponseWriter, r *http.Request) {

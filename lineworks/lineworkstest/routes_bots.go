@@ -12,24 +12,21 @@ import (
 	"github.com/uketsuke/uketsuke/lineworks"
 )
 
-// Bot management and domain registration routes:
+// registerBotRoutes serves the bot management and domain registration routes:
 // https://developers.worksmobile.com/jp/docs/bot-api (bot-list, bot-get,
 // bot-create, bot-update-patch, bot-delete, bot-secret-issue, bot-domain-*).
-
-func init() {
-	extraRoutes = append(extraRoutes, func(s *Server) {
-		s.handle("GET /bots", s.serveBotList)
-		s.handle("POST /bots", s.serveBotCreate)
-		s.handle("GET /bots/{botId}", s.serveBotGet)
-		s.handle("PATCH /bots/{botId}", s.serveBotPatch)
-		s.handle("DELETE /bots/{botId}", s.serveBotDelete)
-		s.handle("POST /bots/{botId}/secret", s.serveBotSecret)
-		s.handle("GET /bots/{botId}/domains", s.serveBotDomainList)
-		s.handle("POST /bots/{botId}/domains/{domainId}", s.serveBotDomainRegister)
-		s.handle("PATCH /bots/{botId}/domains/{domainId}", s.serveBotDomainPatch)
-		s.handle("DELETE /bots/{botId}/domains/{domainId}", s.serveBotDomainDelete)
-		s.handle("POST /bots/{botId}/domains/{domainId}/members", s.serveBotDomainMember)
-	})
+func (s *Server) registerBotRoutes() {
+	s.handle("GET /bots", s.serveBotList)
+	s.handle("POST /bots", s.serveBotCreate)
+	s.handle("GET /bots/{botId}", s.serveBotGet)
+	s.handle("PATCH /bots/{botId}", s.serveBotPatch)
+	s.handle("DELETE /bots/{botId}", s.serveBotDelete)
+	s.handle("POST /bots/{botId}/secret", s.serveBotSecret)
+	s.handle("GET /bots/{botId}/domains", s.serveBotDomainList)
+	s.handle("POST /bots/{botId}/domains/{domainId}", s.serveBotDomainRegister)
+	s.handle("PATCH /bots/{botId}/domains/{domainId}", s.serveBotDomainPatch)
+	s.handle("DELETE /bots/{botId}/domains/{domainId}", s.serveBotDomainDelete)
+	s.handle("POST /bots/{botId}/domains/{domainId}/members", s.serveBotDomainMember)
 }
 
 // maxBotsPerTenant is the documented limit of bots in a tenant.

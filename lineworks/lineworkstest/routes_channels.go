@@ -8,17 +8,14 @@ import (
 	"github.com/uketsuke/uketsuke/lineworks"
 )
 
-// Channel (talk room) routes:
+// registerChannelRoutes serves the channel (talk room) routes:
 // https://developers.worksmobile.com/jp/docs/bot-channel-create, -get,
 // -members-list, -leave.
-
-func init() {
-	extraRoutes = append(extraRoutes, func(s *Server) {
-		s.handle("POST /bots/{botId}/channels", s.serveChannelCreate)
-		s.handle("GET /bots/{botId}/channels/{channelId}", s.serveChannelGet)
-		s.handle("GET /bots/{botId}/channels/{channelId}/members", s.serveChannelMembers)
-		s.handle("DELETE /bots/{botId}/channels/{channelId}", s.serveChannelLeave)
-	})
+func (s *Server) registerChannelRoutes() {
+	s.handle("POST /bots/{botId}/channels", s.serveChannelCreate)
+	s.handle("GET /bots/{botId}/channels/{channelId}", s.serveChannelGet)
+	s.handle("GET /bots/{botId}/channels/{channelId}/members", s.serveChannelMembers)
+	s.handle("DELETE /bots/{botId}/channels/{channelId}", s.serveChannelLeave)
 }
 
 // channelCreateBudget is the documented per-tenant limit of channel creation.

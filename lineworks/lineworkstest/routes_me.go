@@ -2,14 +2,12 @@ package lineworkstest
 
 import "net/http"
 
-// GET /users/me: the user a user-account access token was issued to
+// registerMeRoutes serves GET /users/me: the user a user-account access
+// token was issued to
 // (https://developers.worksmobile.com/jp/docs/user-get, the "me" user ID).
 // Service-account tokens have no "me" on the real service either.
-
-func init() {
-	extraRoutes = append(extraRoutes, func(s *Server) {
-		s.handle("GET /users/me", s.serveUserMe)
-	})
+func (s *Server) registerMeRoutes() {
+	s.handle("GET /users/me", s.serveUserMe)
 }
 
 func (s *Server) serveUserMe(w http.ResponseWriter, r *http.Request) {

@@ -9,7 +9,8 @@ import (
 	"github.com/uketsuke/uketsuke/lineworks"
 )
 
-// Persistent and rich menu routes: https://developers.worksmobile.com/jp/docs/bot-menu,
+// registerMenuRoutes serves the persistent and rich menu routes:
+// https://developers.worksmobile.com/jp/docs/bot-menu,
 // bot-persistentmenu-*, bot-richmenu-*, bot-default-richmenu-*.
 //
 // GET /bots/{botId}/richmenus/{richmenuId}/image and
@@ -17,24 +18,21 @@ import (
 // menu ID "users" would match both), so one route serves both:
 // "GET /bots/{botId}/richmenus/{richmenuId}/{sub}" is the name to use with
 // InjectFault for either. Rate limits are still counted per documented API.
-
-func init() {
-	extraRoutes = append(extraRoutes, func(s *Server) {
-		s.handle("POST /bots/{botId}/persistentmenu", s.servePersistentMenuSet)
-		s.handle("GET /bots/{botId}/persistentmenu", s.servePersistentMenuGet)
-		s.handle("DELETE /bots/{botId}/persistentmenu", s.servePersistentMenuDelete)
-		s.handle("POST /bots/{botId}/richmenus", s.serveRichMenuCreate)
-		s.handle("GET /bots/{botId}/richmenus", s.serveRichMenuList)
-		s.handle("GET /bots/{botId}/richmenus/{richmenuId}", s.serveRichMenuGet)
-		s.handle("DELETE /bots/{botId}/richmenus/{richmenuId}", s.serveRichMenuDelete)
-		s.handle("POST /bots/{botId}/richmenus/{richmenuId}/image", s.serveRichMenuImageSet)
-		s.handle("GET /bots/{botId}/richmenus/{richmenuId}/{sub}", s.serveRichMenuSubGet)
-		s.handle("POST /bots/{botId}/richmenus/{richmenuId}/set-default", s.serveRichMenuSetDefault)
-		s.handle("GET /bots/{botId}/richmenus/default", s.serveRichMenuDefaultGet)
-		s.handle("DELETE /bots/{botId}/richmenus/default", s.serveRichMenuDefaultDelete)
-		s.handle("POST /bots/{botId}/richmenus/{richmenuId}/users/{userId}", s.serveRichMenuUserSet)
-		s.handle("DELETE /bots/{botId}/richmenus/users/{userId}", s.serveRichMenuUserDelete)
-	})
+func (s *Server) registerMenuRoutes() {
+	s.handle("POST /bots/{botId}/persistentmenu", s.servePersistentMenuSet)
+	s.handle("GET /bots/{botId}/persistentmenu", s.servePersistentMenuGet)
+	s.handle("DELETE /bots/{botId}/persistentmenu", s.servePersistentMenuDelete)
+	s.handle("POST /bots/{botId}/richmenus", s.serveRichMenuCreate)
+	s.handle("GET /bots/{botId}/richmenus", s.serveRichMenuList)
+	s.handle("GET /bots/{botId}/richmenus/{richmenuId}", s.serveRichMenuGet)
+	s.handle("DELETE /bots/{botId}/richmenus/{richmenuId}", s.serveRichMenuDelete)
+	s.handle("POST /bots/{botId}/richmenus/{richmenuId}/image", s.serveRichMenuImageSet)
+	s.handle("GET /bots/{botId}/richmenus/{richmenuId}/{sub}", s.serveRichMenuSubGet)
+	s.handle("POST /bots/{botId}/richmenus/{richmenuId}/set-default", s.serveRichMenuSetDefault)
+	s.handle("GET /bots/{botId}/richmenus/default", s.serveRichMenuDefaultGet)
+	s.handle("DELETE /bots/{botId}/richmenus/default", s.serveRichMenuDefaultDelete)
+	s.handle("POST /bots/{botId}/richmenus/{richmenuId}/users/{userId}", s.serveRichMenuUserSet)
+	s.handle("DELETE /bots/{botId}/richmenus/users/{userId}", s.serveRichMenuUserDelete)
 }
 
 // menusFor parses {botId} and returns the bot's menus locked; the caller

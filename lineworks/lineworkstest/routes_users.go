@@ -6,15 +6,13 @@ import (
 	"github.com/uketsuke/uketsuke/lineworks"
 )
 
-// User routes: https://developers.worksmobile.com/jp/docs/user-get,
+// registerUserRoutes serves the user routes:
+// https://developers.worksmobile.com/jp/docs/user-get,
 // https://developers.worksmobile.com/jp/docs/user-get-profile and
 // https://developers.worksmobile.com/jp/docs/user-list.
-
-func init() {
-	extraRoutes = append(extraRoutes, func(s *Server) {
-		s.handle("GET /users/{userId}", s.serveUserGet)
-		s.handle("GET /users", s.serveUserList)
-	})
+func (s *Server) registerUserRoutes() {
+	s.handle("GET /users/{userId}", s.serveUserGet)
+	s.handle("GET /users", s.serveUserList)
 }
 
 func (s *Server) serveUserGet(w http.ResponseWriter, r *http.Request) {

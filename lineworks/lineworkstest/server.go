@@ -110,18 +110,33 @@ type issuedToken struct {
 	userID  string // set for user-account tokens
 }
 
-// ServerOption configures NewServer.
-type ServerOption func(*Server)
+// ServerOption configures NewServer and NewServerOn. It has the option shape
+// of package lineworks (see its documentation): an option checks its value
+// and returns an error naming itself. NewServer has no error result, like
+// httptest.NewServer, so it panics with that error: a fake misconfigured by
+// its own test or demo is a programming error. The panic value is an error
+// matching lineworks.ErrInvalidArgument.
+type ServerOption func(*Server) error
 
-// WithTokenLifetime sets expires_in of issued tokens (default 24 h).
+// WithTokenLifetime sets expires_in of issued tokens (default 24 h); it must
+// be positive.
 func WithTokenLifetime(d time.Duration) ServerOption {
-	return func(s *Server) { s.tokenLifetime = d }
+	return func(s *Server) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: WithTokenLifetime(%v): not positive", lineworks.ErrInvalidArgument, d)
+		}
+		s.tokenLifetime = d
+		return nil
+	}
 }
 
 // WithNumericExpiresIn makes the token endpoint send expires_in as a JSON
 // number instead of the string LINE WORKS sends.
 func WithNumericExpiresIn() ServerOption {
-	return func(s *Server) { s.expiresAsText = false }
+	return func(s *Server) error {
+		s.expiresAsText = false
+		return nil
+	}
 }
 
 // WithRefreshTokenRotation turns on what the Developer Console calls
@@ -130,19 +145,34 @@ func WithNumericExpiresIn() ServerOption {
 // the answer has no refresh_token and the old one keeps working
 // (https://developers.worksmobile.com/jp/docs/auth-jwt).
 func WithRefreshTokenRotation() ServerOption {
-	return func(s *Server) { s.rotateRefresh = true }
+	return func(s *Server) error {
+		s.rotateRefresh = true
+		return nil
+	}
 }
 
 // WithClock sets the fake's clock (token expiry, JWT checks, timestamps).
 func WithClock(now func() time.Time) ServerOption {
-	return func(s *Server) { s.now = now }
+	return func(s *Server) error {
+		if now == nil {
+			return fmt.Errorf("%w: WithClock(nil)", lineworks.ErrInvalidArgument)
+		}
+		s.now = now
+		return nil
+	}
 }
 
 // WithCallbackClient sets the HTTP client the fake posts callbacks to bots'
 // callback URLs with (InviteBot, CallbackSenderFor), for instance the client
 // of an httptest TLS server. The default is http.DefaultClient.
 func WithCallbackClient(c *http.Client) ServerOption {
-	return func(s *Server) { s.callbackClient = c }
+	return func(s *Server) error {
+		if c == nil {
+			return fmt.Errorf("%w: WithCallbackClient(nil)", lineworks.ErrInvalidArgument)
+		}
+		s.callbackClient = c
+		return nil
+	}
 }
 
 // WithLoopbackCallbacks lets a bot's callbackUrl and photoUrl be plain
@@ -151,7 +181,10 @@ func WithCallbackClient(c *http.Client) ServerOption {
 // server's real set-up (which creates its bot through the API) on a
 // developer's machine, where the server has no certificate.
 func WithLoopbackCallbacks() ServerOption {
-	return func(s *Server) { s.loopbackCallbacks = true }
+	return func(s *Server) error {
+		s.loopbackCallbacks = true
+		return nil
+	}
 }
 
 // NewServer starts a fake on a loopback port. Close it when done.
@@ -194,7 +227,13 @@ func newServer(opts ...ServerOption) *Server {
 		faults:        map[string][]*faultSlot{},
 	}
 	for _, o := range opts {
-		o(s)
+		if o == nil {
+			continue
+		}
+		if err := o(s); err != nil {
+			// See ServerOption for why this panics.
+			panic(fmt.Errorf("lineworkstest: %w", err))
+		}
 	}
 	s.state = newState()
 	s.seedAdmin()

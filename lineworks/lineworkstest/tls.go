@@ -18,11 +18,13 @@ import (
 // plain http (several SDKs hard-code the scheme). Each server generates its
 // own CA and a certificate signed by it for localhost, 127.0.0.1, ::1 and
 // hosts; CACertPEM returns the CA for SSL_CERT_FILE and the like, and Client
-// already trusts it.
+// already trusts it. An empty host adds nothing, so that the host part of an
+// address such as ":8443" can be passed as it is.
 func WithTLS(hosts ...string) ServerOption {
-	return func(s *Server) {
+	return func(s *Server) error {
 		s.tlsOn = true
 		s.tlsHosts = append(s.tlsHosts, hosts...)
+		return nil
 	}
 }
 

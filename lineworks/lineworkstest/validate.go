@@ -13,11 +13,7 @@ import (
 // Checking with the same code is deliberate: a message the client would
 // refuse to send must not pass here because someone sent it by hand, with
 // RawContent or with another client.
-func init() {
-	validateSendHook = validateSend
-}
-
-func validateSend(s *Server, m Message) (code, desc string) {
+func (s *Server) validateSend(m Message) (code, desc string) {
 	c, err := lineworks.DecodeContent(m.Content)
 	if err == nil {
 		err = lineworks.ValidateSend(c, m.ChannelID != "")

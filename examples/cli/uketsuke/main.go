@@ -4,9 +4,9 @@
 //
 //	go install github.com/uketsuke/uketsuke/examples/cli/uketsuke@latest
 //
-// (go install names the binary after this directory). From a clone,
-// "go run ./examples/cli" runs the same program. Run "uketsuke help" for
-// the commands.
+// (go install names the binary after this directory, which is why the one
+// main package lives here and not in examples/cli). From a clone, run it with
+// "go run ./examples/cli/uketsuke". Run "uketsuke help" for the commands.
 package main
 
 import (

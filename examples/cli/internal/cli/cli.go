@@ -3,9 +3,9 @@
 // against a uketsuke server, and a standalone fake LINE WORKS for local
 // development.
 //
-// The tool is a thin layer over package lineworks; Main is everything the
-// two main packages (examples/cli and examples/cli/uketsuke) call, so tests
-// run each command in-process with buffers instead of a terminal.
+// The tool is a thin layer over package lineworks; Main is everything its
+// main package (examples/cli/uketsuke) calls, so tests run each command
+// in-process with buffers instead of a terminal.
 package cli
 
 import (

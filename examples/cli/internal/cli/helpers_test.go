@@ -219,3 +219,6 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// tokenRE matches the access and refresh tokens lineworkstest issues.
+var tokenRE = regexp.MustCompile(`fake1r?[0-9a-f]{32}`)
