@@ -21,8 +21,16 @@ import (
 // verified callback is stored in the inbox and answered 200 at once — LINE
 // WORKS never redelivers, so nothing slow or fallible happens before the
 // event is durable. Identical bodies are stored once.
+//
+// It panics when an option is invalid (a negative body limit, say): that is
+// a programming error of the caller, found at start-up, like a bad regexp
+// given to regexp.MustCompile.
 func (s *Service) CallbackHandler(opts ...lineworks.CallbackOption) http.Handler {
-	return lineworks.NewCallbackHandler(s.botSecret, s.storeCallback, opts...)
+	h, err := lineworks.NewCallbackReceiver(s.botSecret, s.storeCallback, opts...)
+	if err != nil {
+		panic("notify: CallbackHandler: " + err.Error())
+	}
+	return h
 }
 
 func (s *Service) botSecret(ctx context.Context, botID int64) (string, error) {

@@ -117,9 +117,9 @@ func TestTwoDispatchersOnePostgres(t *testing.T) {
 	go func() { defer close(done); _ = other.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 	h.run()
-	msgs := h.waitMessages(n)
+	h.waitMessages(n)
 	time.Sleep(200 * time.Millisecond) // let any duplicate arrive before counting
-	msgs = h.fake.Messages()
+	msgs := h.fake.Messages()
 	got := map[string]int{}
 	for _, m := range msgs {
 		got[visitOf(t, m)]++

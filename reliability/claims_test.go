@@ -123,8 +123,7 @@ func TestClaims(t *testing.T) {
 		t.Error(err)
 	}
 
-	msgs, err = fake.WaitMessages(ctx, 1+tappers)
-	if err != nil {
+	if err := fake.WaitMessageCount(ctx, 1+tappers); err != nil {
 		t.Fatalf("replies: have %d messages, want %d: %v\nA:\n%s\nB:\n%s", len(fake.Messages()), 1+tappers, err, a.Stderr(), b.Stderr())
 	}
 	settled := time.Since(start)

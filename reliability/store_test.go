@@ -10,9 +10,6 @@ import (
 	"github.com/uketsuke/uketsuke/reception/sqlitestore"
 )
 
-// storeName is the store the in-process tests run on: the server's default.
-const storeName = "sqlitestore"
-
 func testBox(t testing.TB) *reception.SecretBox {
 	box, err := reception.NewSecretBox(bytes.Repeat([]byte{7}, reception.SecretKeySize))
 	if err != nil {

@@ -64,7 +64,9 @@ func (b *Buffer) String() string {
 // GoTool returns the go command of the toolchain running the tests, or else
 // the one on PATH.
 func GoTool() string {
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
+	// GOROOT of the toolchain that runs the tests: `go test` exports it to
+	// the test process (runtime.GOROOT is deprecated for this).
+	p := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
 	if runtime.GOOS == "windows" {
 		p += ".exe"
 	}
