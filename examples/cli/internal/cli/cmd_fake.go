@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -56,6 +57,8 @@ a person in the LINE WORKS app:
                           your server created, else the seeded one) into a new
                           room named TITLE; the bot's callback URL gets a
                           join event signed with its current secret
+  tap [N]                 tap button N (default 1) of the newest message with
+                          buttons, as the sign-in user, in its room
 
 Unlike LINE WORKS, this fake lets a bot created through the API have an
 http://localhost (or 127.0.0.1) callback URL, so a reception server on this
@@ -216,14 +219,19 @@ func (a *app) printFake(fake *lineworkstest.Server, seed fakeSeed, env [][2]stri
 	fmt.Fprintf(w, "  bot ID:           %d (domain %d)\n", seed.botID, lineworkstest.DefaultDomainID)
 	fmt.Fprintf(w, "  bot secret:       %s\n", seed.botSecret)
 	fmt.Fprintf(w, "  channel ID:       %s (members %s, staff@example.com)\n\n", seed.channelID, seed.admin.Email)
-	fmt.Fprintf(w, "environment for the server and this tool:\n")
+	// The reception server takes its credentials from its admin page, not
+	// from the environment: it needs only where LINE WORKS is.
+	fmt.Fprintf(w, "environment for a reception server (go run ./examples/server); paste the credentials above into its admin page:\n")
+	fmt.Fprintf(w, "  export %s=%s\n  export %s=%s\n\n", EnvAPIURL, shellQuote(fake.APIURL), EnvAuthURL, shellQuote(authURL))
+	fmt.Fprintf(w, "environment for this tool (uketsuke send, bot, channel, …):\n")
 	for _, kv := range env[:9] {
 		fmt.Fprintf(w, "  export %s=%s\n", kv[0], shellQuote(kv[1]))
 	}
 	fmt.Fprintf(w, "\nor as flags:\n  uketsuke send --client-id %s --client-secret %s --service-account %s --key %s --scopes %s --bot-id %d --api-url %s --auth-url %s --channel %s --text hello\n\n",
 		sa.ClientID, sa.ClientSecret, sa.ServiceAccountID, shellQuote(seed.keyPath), shellQuote(strings.Join(granted, " ")), seed.botID, fake.APIURL, authURL, seed.channelID)
 	if a.readsCommands() {
-		fmt.Fprintf(w, "type \"invite ROOM TITLE\" and Enter to invite the bot into a new room, as a person in LINE WORKS would\n\n")
+		fmt.Fprintf(w, "type \"invite ROOM TITLE\" and Enter to invite the bot into a new room, as a person in LINE WORKS would\n")
+		fmt.Fprintf(w, "type \"tap\" (or \"tap 2\") and Enter to tap the first (second) button of the newest message, as %s\n\n", seed.admin.Email)
 	}
 	fmt.Fprintf(w, "messages received:\n")
 }
@@ -278,13 +286,17 @@ func (a *app) fakeCommand(fake *lineworkstest.Server, botID int64, line string) 
 	verb, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
 	switch verb {
 	case "":
-		return
 	case "invite":
+		a.fakeInvite(fake, botID, strings.TrimSpace(rest))
+	case "tap":
+		a.fakeTap(fake, strings.TrimSpace(rest))
 	default:
-		fmt.Fprintf(a.stdout, "unknown command %q (try: invite ROOM TITLE)\n", verb)
-		return
+		fmt.Fprintf(a.stdout, "unknown command %q (try: invite ROOM TITLE, or tap)\n", verb)
 	}
-	title := strings.TrimSpace(rest)
+}
+
+// fakeInvite invites a bot into a new room named title.
+func (a *app) fakeInvite(fake *lineworkstest.Server, botID int64, title string) {
 	// Without a bot ID, the newest bot: the one a server just created
 	// through the API (nobody should have to copy its ID), else the
 	// seeded one.
@@ -320,6 +332,59 @@ func (a *app) fakeCommand(fake *lineworkstest.Server, botID int64, line string) 
 		}
 		fmt.Fprintf(a.stdout, "invited bot %d into %q (channel %s); %s\n", botID, title, channelID, note)
 	}
+}
+
+// fakeTap taps button n (1-based; default 1, 「対応します」 on a check-in) of
+// the newest message with buttons, as the sign-in user, in the room (or
+// 1:1) it was sent to: the tap a member of staff makes in LINE WORKS.
+func (a *app) fakeTap(fake *lineworkstest.Server, arg string) {
+	n := 1
+	if arg != "" {
+		v, err := strconv.Atoi(arg)
+		if err != nil || v < 1 {
+			fmt.Fprintf(a.stdout, "tap: %q is not a button number (tap, tap 2, …)\n", arg)
+			return
+		}
+		n = v
+	}
+	msg, actions := newestWithButtons(fake.Messages())
+	if len(actions) < n {
+		fmt.Fprintf(a.stdout, "tap: no message with %d buttons received yet\n", n)
+		return
+	}
+	act := actions[n-1]
+	sender, err := fake.CallbackSenderFor(msg.BotID)
+	if err != nil || sender.URL == "" {
+		fmt.Fprintf(a.stdout, "tap: bot %d has no callback URL to tell (%v)\n", msg.BotID, err)
+		return
+	}
+	user, _ := fake.SignInUser()
+	status, err := sender.Send(a.ctx, lineworkstest.MessageTapEvent(user.UserID, msg.ChannelID, act.Label, act.Postback))
+	if err != nil {
+		fmt.Fprintf(a.stdout, "tap: %v\n", err)
+		return
+	}
+	fmt.Fprintf(a.stdout, "tapped %q as %s; %s answered %d\n", act.Label, user.Email, sender.URL, status)
+}
+
+type tapAction struct{ Label, Postback string }
+
+// newestWithButtons finds the newest message whose content has message
+// actions with a postback (button or list templates, quick replies aside).
+func newestWithButtons(msgs []lineworkstest.Message) (lineworkstest.Message, []tapAction) {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		var c struct {
+			Actions []tapAction `json:"actions"`
+		}
+		if json.Unmarshal(msgs[i].Content, &c) != nil {
+			continue
+		}
+		actions := slices.DeleteFunc(c.Actions, func(a tapAction) bool { return a.Postback == "" })
+		if len(actions) > 0 {
+			return msgs[i], actions
+		}
+	}
+	return lineworkstest.Message{}, nil
 }
 
 func printMessage(w io.Writer, m lineworkstest.Message) {

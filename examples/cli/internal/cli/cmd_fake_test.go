@@ -200,6 +200,38 @@ func TestFakeInvite(t *testing.T) {
 	}
 	out.waitFor(t, ctx, fmt.Sprintf("invited bot %s into %q", newBot, "2F 受付"))
 
+	// "tap 2" taps the second button of the newest message with buttons,
+	// as the sign-in user, in its room: the bot's callback gets the
+	// postback, signed with the bot's secret.
+	ev, err = lineworks.ParseEvent(d.body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := ev.EventSource().ChannelID
+	content := filepath.Join(dir, "buttons.json")
+	if err := os.WriteFile(content, []byte(`{"type":"button_template","contentText":"来客です","actions":[`+
+		`{"type":"message","label":"対応します","postback":"accept:v1"},{"type":"message","label":"他の人に対応を依頼","postback":"escalate:v1"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run(t, env, "", "send", "--bot-id", newBot, "--channel", room, "--json", content).want(t, ExitOK)
+	fmt.Fprintln(typed, "tap 2")
+	select {
+	case d = <-joins:
+	case <-ctx.Done():
+		t.Fatalf("no tap callback; fake printed:\n%s", out.String())
+	}
+	if err := lineworks.VerifySignature(strings.TrimSpace(string(secret)), d.body, d.sig); err != nil {
+		t.Errorf("the tap is not signed with the bot's secret: %v", err)
+	}
+	tap, err := lineworks.ParseEvent(d.body)
+	data, ok := lineworks.Tap(tap)
+	if err != nil || !ok || data != "escalate:v1" || tap.EventSource().ChannelID != room || tap.EventSource().UserID != lineworkstest.AdminUserID {
+		t.Errorf("tap callback = %s (%v), want escalate:v1 from the admin in %s", d.body, err, room)
+	}
+	out.waitFor(t, ctx, `tapped "他の人に対応を依頼" as admin@example.com`)
+	fmt.Fprintln(typed, "tap 3")
+	out.waitFor(t, ctx, "tap: no message with 3 buttons")
+
 	cancel()
 	if code := <-done; code != ExitOK {
 		t.Errorf("fake exited %d\n%s", code, errb.String())
