@@ -40,6 +40,9 @@ type buttonsData struct {
 	Form    buttonForm
 	Error   string
 	Fields  fieldMsgs
+	// HasDefaultRoom says whether "no room" falls back to the
+	// organization's default room, or reaches staff only.
+	HasDefaultRoom bool
 }
 
 var reminderChoices = []string{"1m", "3m", "5m", "10m", "15m", "30m", "1h"}
@@ -95,6 +98,12 @@ func (p *pages) renderButtons(w http.ResponseWriter, r *http.Request, s *session
 		if rm.LeftAt == nil {
 			d.Rooms = append(d.Rooms, rm)
 		}
+	}
+	d.HasDefaultRoom = org.Integration.DefaultChannelID != ""
+	// A new button starts in the room the bot joined when there is just
+	// one and nothing else to fall back to: the usual first set-up.
+	if !form.Editing && form.Room == "" && r.Method == http.MethodGet && len(d.Rooms) == 1 && !d.HasDefaultRoom {
+		d.Form.Room = d.Rooms[0].ChannelID
 	}
 	// A room the button uses but the bot left (or never reported) stays
 	// selectable, so editing does not silently change it.

@@ -376,7 +376,7 @@ func TestAdminButtonsAndStaff(t *testing.T) {
 		t.Errorf("rooms page:\n%s", page)
 	}
 	_, page, _ = h.get(c, "/admin/acme/buttons")
-	if !strings.Contains(page, `<option value="room-2f">2F 受付 — room-2f</option>`) {
+	if !regexp.MustCompile(`<option value="room-2f"( selected)?>2F 受付 — room-2f</option>`).MatchString(page) {
 		t.Errorf("the room picker does not offer the joined room:\n%s", page)
 	}
 	status, body, _ := h.post(c, "/admin/acme/buttons", url.Values{"csrf": {csrf}, "id": {"visitors"}, "label": {"来客"}, "labelEn": {"Visitors"},
@@ -539,5 +539,25 @@ func TestLineWorksSignIn(t *testing.T) {
 	// A callback without a sign-in started in this browser is refused.
 	if status, _, _ := h.get(h.client(), callback); status != http.StatusBadRequest {
 		t.Errorf("callback in another browser = %d, want 400", status)
+	}
+}
+
+// The button form of an organization whose bot is in one room, with no
+// default room, starts with that room chosen, and "no room" says it
+// reaches staff only (there is no default room to fall back to).
+func TestButtonFormPicksTheOnlyRoom(t *testing.T) {
+	t.Parallel()
+	h := newPagesHarness(t)
+	if err := h.store.PutRoom(context.Background(), &reception.Room{OrgID: "acme", ChannelID: "room-lobby", Title: "受付チーム", JoinedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	c := h.client()
+	h.signIn(c)
+	page := h.getPage(c, "/admin/acme/buttons")
+	if !regexp.MustCompile(`<option value="room-lobby" selected>受付チーム`).MatchString(page) {
+		t.Errorf("the only room is not preselected:\n%s", page)
+	}
+	if !strings.Contains(page, "ルームなし — 担当者への個別通知のみ") || strings.Contains(page, ">既定のルーム (default room)</option>") {
+		t.Errorf("the empty choice does not say it reaches staff only:\n%s", page)
 	}
 }
