@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/uketsuke/uketsuke/reception"
 )
@@ -26,6 +28,11 @@ const (
 var rotateSettings = []setting{
 	{"new-secret-key", "UKETSUKE_NEW_SECRET_KEY", "", "rotate-key: the new secret key, base64 (SQLite's generated key file: a new key is generated when unset)"},
 	{"new-secret-key-file", "UKETSUKE_NEW_SECRET_KEY_FILE", "", "rotate-key: file holding the new secret key, base64"},
+}
+
+// resetSettings are reset-secrets' settings beyond the server's.
+var resetSettings = []setting{
+	{"clear", "UKETSUKE_RESET_SECRETS", "", "reset-secrets: the organizations whose unopenable secrets to clear, comma separated, or all; without it the command only lists them"},
 }
 
 // runCommand runs a subcommand named by args[0] and reports whether args
@@ -209,7 +216,7 @@ func reseal(ctx context.Context, cfg *Config, ki *KeyInfo, newKey []byte, old []
 // that a server whose key is lost can start again and the admin can enter
 // the credentials anew. Secrets that open are kept.
 func resetSecrets(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) (err error) {
-	cfg, _, log, err := commandConfig(cmdResetSecrets, nil, args, env, stderr)
+	cfg, more, log, err := commandConfig(cmdResetSecrets, resetSettings, args, env, stderr)
 	if err != nil {
 		return err
 	}
@@ -240,6 +247,10 @@ func resetSecrets(ctx context.Context, args []string, env func(string) string, s
 		fmt.Fprintf(stdout, "%s: every stored secret opens with the key; nothing cleared\n", cmdResetSecrets)
 		return nil
 	}
+	bad, err = confirmedForReset(bad, more["UKETSUKE_RESET_SECRETS"])
+	if err != nil {
+		return err
+	}
 	for _, id := range bad {
 		o, err := st.GetOrganization(ctx, id)
 		if err != nil {
@@ -268,4 +279,25 @@ func replaceFile(from, to string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// confirmedForReset keeps the organizations of bad that the admin named in
+// clear ("all", or IDs): clearing secrets cannot be undone, so a bare
+// reset-secrets only says what it would clear.
+func confirmedForReset(bad []string, clear string) ([]string, error) {
+	if strings.TrimSpace(clear) == "" {
+		return nil, &Error{"UKETSUKE_RESET_SECRETS", fmt.Sprintf("the key does not open the stored secrets of organizations %s; to clear them (this cannot be undone), run again with -clear all (or -clear with some of those IDs)", listIDs(bad))}
+	}
+	if strings.TrimSpace(clear) == "all" {
+		return bad, nil
+	}
+	var out []string
+	for _, id := range strings.Split(clear, ",") {
+		id = strings.TrimSpace(id)
+		if !slices.Contains(bad, id) {
+			return nil, &Error{"UKETSUKE_RESET_SECRETS", fmt.Sprintf("%q is not among the organizations whose secrets do not open (%s)", id, listIDs(bad))}
+		}
+		out = append(out, id)
+	}
+	return out, nil
 }

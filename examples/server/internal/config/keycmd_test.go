@@ -141,9 +141,19 @@ func TestNoKeyForSealedDatabase(t *testing.T) {
 		t.Fatal("a key file was generated for a database holding secrets")
 	}
 
-	out, err := runCmd(t, env, cmdResetSecrets)
+	// Without -clear, it only says what it would clear, and clears nothing.
+	if out, err := runCmd(t, env, cmdResetSecrets); err == nil || !strings.Contains(err.Error(), "acme") || !strings.Contains(err.Error(), "-clear all") {
+		t.Fatalf("reset-secrets without -clear = %v\n%s; want a refusal naming acme and -clear", err, out)
+	}
+	if _, err := runCmd(t, env, cmdResetSecrets, "-clear", "beta"); err == nil {
+		t.Fatal("reset-secrets -clear beta (not an affected organization) succeeded")
+	}
+	if _, _, err := openTestStore(t, cfg); err == nil {
+		t.Fatal("the secrets were cleared without -clear")
+	}
+	out, err := runCmd(t, env, cmdResetSecrets, "-clear", "all")
 	if err != nil || !strings.Contains(out, "acme") {
-		t.Fatalf("reset-secrets = %v\n%s", err, out)
+		t.Fatalf("reset-secrets -clear all = %v\n%s", err, out)
 	}
 	st, logs, err := openTestStore(t, cfg)
 	if err != nil {

@@ -50,7 +50,7 @@ const (
 )
 
 // resetHint is the way out of a lost key, for messages.
-const resetHint = "run the reset-secrets subcommand with the same settings (go run ./examples/server reset-secrets) to clear those secrets, then enter them again at /admin"
+const resetHint = "run the reset-secrets subcommand with the same settings (go run ./examples/server reset-secrets -clear all) to clear those secrets, then enter them again at /admin"
 
 // loadKey resolves the secret key: UKETSUKE_SECRET_KEY, the file of
 // UKETSUKE_SECRET_KEY_FILE, for SQLite <db>.key (key nil when it does not
