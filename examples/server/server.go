@@ -251,6 +251,11 @@ func printBanner(w io.Writer, cfg *config.Config, local string, demo, persistent
 	browse := strings.Replace(local, "127.0.0.1", "localhost", 1)
 	var b strings.Builder
 	fmt.Fprintf(&b, "uketsuke: listening on %s\n", local)
+	if host, port, err := net.SplitHostPort(cfg.Addr); err == nil && (host == "" || host == "0.0.0.0" || host == "::") {
+		// The loopback URL above is for this machine; a reception tablet
+		// reaches the same port at this machine's own address.
+		fmt.Fprintf(&b, "  (all interfaces, port %s: from another device use this machine's address, or UKETSUKE_PUBLIC_URL)\n", port)
+	}
 	if demo {
 		fmt.Fprintf(&b, "  デモ / demo:        %s/demo\n", browse)
 	}
