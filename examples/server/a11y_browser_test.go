@@ -355,3 +355,99 @@ func waitFeedMessage(t *testing.T, ds *demoServer, visitor string) string {
 	t.Fatalf("no notification about %s\n%s", visitor, ds.stderr)
 	return ""
 }
+
+// TestBrowserKioskLanguages checks a visitor in in each kiosk language, end
+// to end: the kiosk's wording and button labels, the completion screen, the
+// return to the default language for the next visitor, and the staff
+// notification, which stays in Japanese and names the visitor's language.
+// It takes the README's screenshots of the kiosk in the four languages.
+func TestBrowserKioskLanguages(t *testing.T) {
+	ctx := newBrowser(t)
+	ds := startDemoServer(t)
+	enrolKiosk(t, ctx, ds.kiosk)
+	for _, tc := range []struct{ lang, welcome, label, done, note string }{
+		{"ja", "いらっしゃいませ", "営業部", "担当者に通知しました。少々お待ちください", ""},
+		{"en", "Welcome", "Sales", "We have notified the staff. Please wait a moment.", "※ 来訪者は受付で英語を使いました"},
+		{"zh-Hans", "欢迎光临", "销售部", "已通知工作人员，请稍候。", "※ 来訪者は受付で中国語（簡体字）を使いました"},
+		{"ko", "어서 오십시오", "영업부", "담당자에게 알려 드렸습니다. 잠시만 기다려 주세요.", "※ 来訪者は受付で韓国語を使いました"},
+	} {
+		visitor := "Visitor " + tc.lang
+		do(t, ctx, "pick "+tc.lang, chromedp.Navigate(ds.base+"/kiosk/demo"), chromedp.WaitVisible(chromedp.CSS(`button.big`)),
+			chromedp.Click(chromedp.CSS(`a.lang[lang="`+tc.lang+`"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`html[lang="`+tc.lang+`"] button.big`)))
+		if got := text(t, ctx, "h1"); got != tc.welcome {
+			t.Errorf("%s: heading = %q, want %q", tc.lang, got, tc.welcome)
+		}
+		if got := text(t, ctx, `button.big[value="sales"]`); got != tc.label {
+			t.Errorf("%s: the sales button says %q, want %q", tc.lang, got, tc.label)
+		}
+		screenshot(t, ctx, "kiosk-"+tc.lang)
+		do(t, ctx, "check in ("+tc.lang+")",
+			chromedp.Click(chromedp.CSS("#kiosk-details > summary")),
+			chromedp.SendKeys(chromedp.CSS("#visitor-name"), visitor),
+			chromedp.Click(chromedp.CSS(`button.big[value="sales"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#done-message")))
+		if got := text(t, ctx, "#done-message"); got != tc.done {
+			t.Errorf("%s: completion says %q, want %q", tc.lang, got, tc.done)
+		}
+		do(t, ctx, "back to the start", chromedp.Click(chromedp.CSS("#back-link")), chromedp.WaitVisible(chromedp.CSS(`html[lang="ja"] button.big`)))
+		msg := waitFeedMessage(t, ds, visitor)
+		if !strings.Contains(msg, "が「営業部」でお越しです") {
+			t.Errorf("%s: the notification is not in the organization's Japanese: %q", tc.lang, msg)
+		}
+		if tc.note != "" && !strings.HasSuffix(msg, "\n"+tc.note) || tc.note == "" && strings.Contains(msg, "来訪者は受付で") {
+			t.Errorf("%s: notification = %q, want the language note %q", tc.lang, msg, tc.note)
+		}
+	}
+}
+
+// TestBrowserNetworkDrop: with Chromium's network emulation offline, a
+// check-in shows the fallback at once and is kept in the browser; back
+// online it is delivered once, marked late, even though it was queued
+// twice (an answer lost in the drop), and the kiosk returns to its start
+// screen by itself.
+func TestBrowserNetworkDrop(t *testing.T) {
+	ctx := newBrowser(t)
+	ds := startInProcess(t, map[string]string{"UKETSUKE_DEMO": "1", "UKETSUKE_ADMIN_TOKEN": testAdminToken, "UKETSUKE_KIOSK_RETURN": "5"}, true)
+	ds.kiosk = strings.Replace(ds.kiosk, "localhost", "127.0.0.1", 1)
+	enrolKiosk(t, ctx, ds.kiosk)
+	const visitor = "圏外 花子"
+	const queue = `JSON.parse(localStorage.getItem("uketsuke.kiosk.queue:/kiosk/demo") || "[]")`
+	do(t, ctx, "go offline and check in",
+		chromedp.Click(chromedp.CSS("#kiosk-details > summary")),
+		chromedp.SendKeys(chromedp.CSS("#visitor-name"), visitor),
+		setOffline(true),
+		chromedp.Click(chromedp.CSS(`button.big[value="sales"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#kiosk-offline")))
+	if got := text(t, ctx, "#offline-fallback"); !strings.Contains(got, "受付の電話または近くの係員") {
+		t.Errorf("offline screen's fallback = %q", got)
+	}
+	if got := focused(t, ctx); got != "offline-message" {
+		t.Errorf("focus on the offline screen = %q, want the message", got)
+	}
+	screenshot(t, ctx, "kiosk-offline")
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](queue+`.length`))
+	if err != nil || n != 1 {
+		t.Fatalf("kept check-ins = %d, %v; want 1", n, err)
+	}
+	for _, s := range feedTexts(t, ds) {
+		if strings.Contains(s, visitor) {
+			t.Fatalf("the server heard of the check-in while offline: %q", s)
+		}
+	}
+	// The answer to a first send was lost: the same check-in is queued
+	// twice, with one idempotency key.
+	do(t, ctx, "queue it twice", evalTrue(`(() => { const q = `+queue+`; q.push(q[0]); localStorage.setItem("uketsuke.kiosk.queue:/kiosk/demo", JSON.stringify(q)); return true })()`))
+	do(t, ctx, "back online", setOffline(false))
+	waitJS(t, ctx, "the queue to empty", queue+`.length === 0`)
+	msg := waitFeedMessage(t, ds, visitor)
+	if !strings.Contains(msg, "遅れて届きました") {
+		t.Errorf("the kept check-in is not marked late: %q", msg)
+	}
+	waitJS(t, ctx, "the kiosk back at its start", `!!document.querySelector("#kiosk-start:not([hidden]) button.big") && location.pathname === "/kiosk/demo"`)
+	// Settled: still one notification (waitFeedMessage fails on two).
+	do(t, ctx, "a later check-in online", chromedp.Click(chromedp.CSS(`button.big[value="general"]`)), chromedp.WaitVisible(chromedp.CSS("#done-message")))
+	waitFeedMessage(t, ds, visitor)
+	// The completion screen returns to the start by itself too.
+	waitJS(t, ctx, "the completion screen to return", `location.pathname === "/kiosk/demo" && !!document.querySelector("button.big")`)
+}
