@@ -2,12 +2,15 @@ package notify
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/uketsuke/uketsuke/lineworks"
@@ -30,6 +33,33 @@ type CheckInRequest struct {
 	Visitor  Visitor
 	// StaffID is the staff member the visitor chose, if any.
 	StaffID string
+	// Language is the language the visitor used at the kiosk, a BCP 47 tag
+	// ("ja", "en", "zh-Hans", "ko"). The notification stays in the
+	// organization's language and, when the visitor's differs, says which
+	// one they used. Optional.
+	Language string
+	// IdempotencyKey makes a check-in that is sent again count once: a
+	// kiosk that lost its connection resends with the key it made when the
+	// visitor tapped. The visit's ID is derived from the organization and
+	// the key, so a second CheckIn with the same key stores and queues
+	// nothing and returns the first visit. Optional; at most
+	// MaxIdempotencyKey characters of A–Z, a–z, 0–9, '-', '_' and '.'.
+	IdempotencyKey string
+	// EnteredAt, when set and earlier than the call, is when the visitor
+	// checked in: the kiosk kept the check-in while it was offline. The
+	// notification shows that time and says the message comes late.
+	EnteredAt time.Time
+}
+
+// MaxIdempotencyKey is the longest CheckInRequest.IdempotencyKey.
+const MaxIdempotencyKey = 64
+
+// idempotentVisitID is the visit ID of a check-in with an idempotency key:
+// the same for the same organization and key, and never one NewID makes
+// (those are 24 characters).
+func idempotentVisitID(orgID, key string) string {
+	sum := sha256.Sum256([]byte(orgID + "\x00" + key))
+	return "k" + hex.EncodeToString(sum[:16])
 }
 
 // ErrNoRoute is returned by CheckIn when a visit would reach nobody: the
@@ -72,6 +102,14 @@ func (r *CheckInRequest) validate() error {
 			errs = append(errs, fieldErr(f.name, "is not valid UTF-8"))
 		}
 	}
+	if r.IdempotencyKey != "" && (len(r.IdempotencyKey) > MaxIdempotencyKey || !reception.ValidID(r.IdempotencyKey)) {
+		errs = append(errs, fieldErr("idempotencyKey", fmt.Sprintf("must be 1–%d characters of A–Z, a–z, 0–9, '-', '_' or '.'", MaxIdempotencyKey)))
+	}
+	if len(r.Language) > 35 || strings.ContainsFunc(r.Language, func(c rune) bool {
+		return !(c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z')
+	}) {
+		errs = append(errs, fieldErr("language", "must be a language tag such as ja, en, zh-Hans or ko"))
+	}
 	if r.Visitor.Count < 0 || r.Visitor.Count > MaxPartySize {
 		errs = append(errs, fieldErr("visitor.count", fmt.Sprintf("must be between 0 and %d", MaxPartySize)))
 	}
@@ -82,54 +120,19 @@ func (r *CheckInRequest) validate() error {
 // the button's rooms and staff; with the button's PersonalFirst switch and a
 // chosen staff member, only that person; a button with no route falls back
 // to the organization's default room; no route at all is ErrNoRoute. It never
-// waits on LINE WORKS: the dispatcher sends the messages.
+// waits on LINE WORKS: the dispatcher sends the messages. A request with an
+// IdempotencyKey already used in the organization returns that visit and
+// queues nothing.
 func (s *Service) CheckIn(ctx context.Context, orgID string, req CheckInRequest) (*reception.Visit, error) {
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
-	org, err := s.store.GetOrganization(ctx, orgID)
+	org, button, chosen, err := s.checkInSubjects(ctx, orgID, req)
 	if err != nil {
 		return nil, err
-	}
-	button, err := s.store.GetButton(ctx, orgID, req.ButtonID)
-	if err != nil {
-		if errors.Is(err, reception.ErrNotFound) {
-			return nil, fmt.Errorf("%w: buttonId: no such button", err)
-		}
-		return nil, err
-	}
-	if !button.Enabled {
-		return nil, fieldErr("buttonId", "the button is disabled")
-	}
-	var chosen *reception.Staff
-	if req.StaffID != "" {
-		chosen, err = s.store.GetStaff(ctx, orgID, req.StaffID)
-		if err != nil {
-			if errors.Is(err, reception.ErrNotFound) {
-				return nil, fieldErr("staffId", "no such staff member")
-			}
-			return nil, err
-		}
-		if !chosen.Active {
-			return nil, fieldErr("staffId", "the staff member is not active")
-		}
 	}
 	now := s.now()
-	visit := &reception.Visit{
-		ID:          reception.NewID(),
-		OrgID:       orgID,
-		VisitorName: strings.TrimSpace(req.Visitor.Name),
-		Company:     strings.TrimSpace(req.Visitor.Company),
-		PartySize:   req.Visitor.Count,
-		Note:        strings.TrimSpace(req.Visitor.Note),
-		ButtonID:    button.ID,
-		StaffID:     req.StaffID,
-		Status:      reception.StatusWaiting,
-		CreatedAt:   now,
-	}
-	if next, ok := button.Reminder.Next(now, 0); ok {
-		visit.NextReminderAt = next
-	}
+	visit := newVisit(orgID, req, button, now)
 	rooms, users, err := s.route(ctx, org, button, chosen, true)
 	if errors.Is(err, ErrNoRoute) {
 		// The visitor sees an error at the kiosk; the admin must hear of
@@ -144,7 +147,7 @@ func (s *Service) CheckIn(ctx context.Context, orgID string, req CheckInRequest)
 		staffName = chosen.Name
 	}
 	t := s.textsFor(org)
-	content, err := s.buildNotification(t, org, button, visit, staffName, s.location())
+	content, err := s.buildNotification(t, org, button, visit, staffName, s.location(), visitNotes{language: req.Language, enteredAt: req.EnteredAt})
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +162,71 @@ func (s *Service) CheckIn(ctx context.Context, orgID string, req CheckInRequest)
 	for _, u := range users {
 		entries = append(entries, s.entry(orgID, visit.ID, reception.Target{Kind: reception.TargetUser, ID: u}, raw, "visit/"+visit.ID+"/notify/user/"+u))
 	}
+	return s.storeCheckIn(ctx, visit, entries, content, req.IdempotencyKey != "")
+}
+
+// checkInSubjects reads the organization, the button and the chosen staff
+// member of a check-in, and refuses a disabled button or inactive staff.
+func (s *Service) checkInSubjects(ctx context.Context, orgID string, req CheckInRequest) (*reception.Organization, *reception.Button, *reception.Staff, error) {
+	org, err := s.store.GetOrganization(ctx, orgID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	button, err := s.store.GetButton(ctx, orgID, req.ButtonID)
+	if err != nil {
+		if errors.Is(err, reception.ErrNotFound) {
+			return nil, nil, nil, fmt.Errorf("%w: buttonId: no such button", err)
+		}
+		return nil, nil, nil, err
+	}
+	if !button.Enabled {
+		return nil, nil, nil, fieldErr("buttonId", "the button is disabled")
+	}
+	var chosen *reception.Staff
+	if req.StaffID != "" {
+		chosen, err = s.store.GetStaff(ctx, orgID, req.StaffID)
+		if err != nil {
+			if errors.Is(err, reception.ErrNotFound) {
+				return nil, nil, nil, fieldErr("staffId", "no such staff member")
+			}
+			return nil, nil, nil, err
+		}
+		if !chosen.Active {
+			return nil, nil, nil, fieldErr("staffId", "the staff member is not active")
+		}
+	}
+	return org, button, chosen, nil
+}
+
+// newVisit is the visit a check-in stores.
+func newVisit(orgID string, req CheckInRequest, button *reception.Button, now time.Time) *reception.Visit {
+	id := reception.NewID()
+	if req.IdempotencyKey != "" {
+		id = idempotentVisitID(orgID, req.IdempotencyKey)
+	}
+	visit := &reception.Visit{
+		ID:          id,
+		OrgID:       orgID,
+		VisitorName: strings.TrimSpace(req.Visitor.Name),
+		Company:     strings.TrimSpace(req.Visitor.Company),
+		PartySize:   req.Visitor.Count,
+		Note:        strings.TrimSpace(req.Visitor.Note),
+		ButtonID:    button.ID,
+		StaffID:     req.StaffID,
+		Status:      reception.StatusWaiting,
+		CreatedAt:   now,
+	}
+	if next, ok := button.Reminder.Next(now, 0); ok {
+		visit.NextReminderAt = next
+	}
+	return visit
+}
+
+// storeCheckIn stores the visit and its entries and sends them. With
+// idempotent set, a visit ID that exists means the check-in was stored
+// before: that visit is returned and nothing is sent again.
+func (s *Service) storeCheckIn(ctx context.Context, visit *reception.Visit, entries []*reception.OutboxEntry, content lineworks.Content, idempotent bool) (*reception.Visit, error) {
+	now := visit.CreatedAt
 	fast := s.beginFast()
 	if fast {
 		// Leased to us in the check-in transaction: sent below without a
@@ -172,10 +240,16 @@ func (s *Service) CheckIn(ctx context.Context, orgID string, req CheckInRequest)
 		if fast {
 			s.fast.Done()
 		}
+		if idempotent && errors.Is(err, reception.ErrConflict) {
+			if first, gerr := s.store.GetVisit(ctx, visit.OrgID, visit.ID); gerr == nil {
+				s.log.Info("check-in sent again; already stored", "org", visit.OrgID, "visit", visit.ID)
+				return first, nil
+			}
+		}
 		return nil, err
 	}
 	s.metrics.Inc(MetricCheckIns, "")
-	s.log.Info("checked in", "org", orgID, "visit", visit.ID, "button", button.ID, "rooms", len(rooms), "users", len(users))
+	s.log.Info("checked in", "org", visit.OrgID, "visit", visit.ID, "button", visit.ButtonID, "entries", len(entries))
 	if fast {
 		go s.sendNow(ctx, entries, content)
 	} else {

@@ -3,9 +3,12 @@ package notify
 import (
 	"fmt"
 	"io"
+	"maps"
+	"math"
 	"strings"
 	"text/template"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uketsuke/uketsuke/lineworks"
 	"github.com/uketsuke/uketsuke/reception"
@@ -26,6 +29,11 @@ import (
 //   - Reminder: .All (empty unless the policy mentions everyone), .Visitor,
 //     .Button, .Waiting (minutes), .Count
 //   - RoomID: .ChannelID
+//   - VisitorLanguage: .Language (the name of the visitor's language, from
+//     LanguageNames); added under the notification when the visitor used
+//     another language than the organization's
+//   - Late: .Minutes (how late), .Time (when the visitor checked in); added
+//     under the notification of a check-in the kiosk kept while offline
 type Texts struct {
 	Notification  string
 	AcceptLabel   string
@@ -41,40 +49,52 @@ type Texts struct {
 	// Honorific follows (ja) or precedes (en) the visitor's name.
 	Honorific     string
 	NamelessGuest string
+	// VisitorLanguage and Late are notes under a notification (see above).
+	VisitorLanguage string
+	Late            string
+	// LanguageNames names the kiosk's languages ("en", "zh-Hans", …) in
+	// this locale; a language not listed is named by its tag.
+	LanguageNames map[string]string
 
 	parsed map[string]*template.Template
 }
 
 var defaultTexts = map[string]*Texts{
 	"ja": mustParse(&Texts{
-		Notification:  "{{.Visitor}}{{if .PartySize}}（{{.PartySize}}名）{{end}}が「{{.Button}}」でお越しです。\n受付時刻 {{.Time}}{{if .Staff}}\nご指名: {{.Staff}}{{end}}{{if .Note}}\n{{.Note}}{{end}}",
-		AcceptLabel:   "対応します",
-		EscalateLabel: "他の人に対応を依頼",
-		Accepted:      "{{.Visitor}}\n担当: {{.Handler}}",
-		AlreadyTaken:  "{{.Tapper}} {{.Visitor}}は {{.Handler}} が対応中です。",
-		Escalated:     "{{.All}} {{.Visitor}}の対応をお願いします（{{.Requester}} より依頼）",
-		Reminder:      "{{if .All}}{{.All}} {{end}}まだ対応者がいません: {{.Visitor}}（「{{.Button}}」、{{.Waiting}}分お待ちです）",
-		RoomID:        "このトークルームのルームIDは {{.ChannelID}} です",
-		UnknownVisit:  "この受付は見つかりませんでした。",
-		ClosedVisit:   "この受付はすでに終了しています。",
-		NoRoom:        "依頼先のトークルームが設定されていません。管理者にお問い合わせください。",
-		Honorific:     " 様",
-		NamelessGuest: "お客様",
+		Notification:    "{{.Visitor}}{{if .PartySize}}（{{.PartySize}}名）{{end}}が「{{.Button}}」でお越しです。\n受付時刻 {{.Time}}{{if .Staff}}\nご指名: {{.Staff}}{{end}}{{if .Note}}\n{{.Note}}{{end}}",
+		AcceptLabel:     "対応します",
+		EscalateLabel:   "他の人に対応を依頼",
+		Accepted:        "{{.Visitor}}\n担当: {{.Handler}}",
+		AlreadyTaken:    "{{.Tapper}} {{.Visitor}}は {{.Handler}} が対応中です。",
+		Escalated:       "{{.All}} {{.Visitor}}の対応をお願いします（{{.Requester}} より依頼）",
+		Reminder:        "{{if .All}}{{.All}} {{end}}まだ対応者がいません: {{.Visitor}}（「{{.Button}}」、{{.Waiting}}分お待ちです）",
+		RoomID:          "このトークルームのルームIDは {{.ChannelID}} です",
+		UnknownVisit:    "この受付は見つかりませんでした。",
+		ClosedVisit:     "この受付はすでに終了しています。",
+		NoRoom:          "依頼先のトークルームが設定されていません。管理者にお問い合わせください。",
+		Honorific:       " 様",
+		NamelessGuest:   "お客様",
+		VisitorLanguage: "※ 来訪者は受付で{{.Language}}を使いました",
+		Late:            "※ 受付端末の通信が途切れていたため、{{.Minutes}}分遅れて届きました（受付 {{.Time}}）",
+		LanguageNames:   map[string]string{"ja": "日本語", "en": "英語", "zh-Hans": "中国語（簡体字）", "ko": "韓国語"},
 	}),
 	"en": mustParse(&Texts{
-		Notification:  "{{.Visitor}}{{if .PartySize}} (party of {{.PartySize}}){{end}} is here for \"{{.Button}}\".\nChecked in at {{.Time}}{{if .Staff}}\nAsked for: {{.Staff}}{{end}}{{if .Note}}\n{{.Note}}{{end}}",
-		AcceptLabel:   "I'll take it",
-		EscalateLabel: "Ask someone else",
-		Accepted:      "{{.Visitor}}\nHandled by {{.Handler}}",
-		AlreadyTaken:  "{{.Tapper}} {{.Handler}} is already taking care of {{.Visitor}}.",
-		Escalated:     "{{.All}} Could someone take care of {{.Visitor}}? (asked by {{.Requester}})",
-		Reminder:      "{{if .All}}{{.All}} {{end}}Nobody has answered yet: {{.Visitor}} (\"{{.Button}}\", waiting {{.Waiting}} min)",
-		RoomID:        "This talk room's room ID is {{.ChannelID}}",
-		UnknownVisit:  "This check-in could not be found.",
-		ClosedVisit:   "This check-in is already closed.",
-		NoRoom:        "No talk room is set up to ask. Please contact your administrator.",
-		Honorific:     "",
-		NamelessGuest: "A visitor",
+		Notification:    "{{.Visitor}}{{if .PartySize}} (party of {{.PartySize}}){{end}} is here for \"{{.Button}}\".\nChecked in at {{.Time}}{{if .Staff}}\nAsked for: {{.Staff}}{{end}}{{if .Note}}\n{{.Note}}{{end}}",
+		AcceptLabel:     "I'll take it",
+		EscalateLabel:   "Ask someone else",
+		Accepted:        "{{.Visitor}}\nHandled by {{.Handler}}",
+		AlreadyTaken:    "{{.Tapper}} {{.Handler}} is already taking care of {{.Visitor}}.",
+		Escalated:       "{{.All}} Could someone take care of {{.Visitor}}? (asked by {{.Requester}})",
+		Reminder:        "{{if .All}}{{.All}} {{end}}Nobody has answered yet: {{.Visitor}} (\"{{.Button}}\", waiting {{.Waiting}} min)",
+		RoomID:          "This talk room's room ID is {{.ChannelID}}",
+		UnknownVisit:    "This check-in could not be found.",
+		ClosedVisit:     "This check-in is already closed.",
+		NoRoom:          "No talk room is set up to ask. Please contact your administrator.",
+		Honorific:       "",
+		NamelessGuest:   "A visitor",
+		VisitorLanguage: "Note: the visitor used {{.Language}} at the kiosk.",
+		Late:            "Note: the kiosk was offline; this arrives {{.Minutes}} min late (checked in at {{.Time}}).",
+		LanguageNames:   map[string]string{"ja": "Japanese", "en": "English", "zh-Hans": "Chinese (Simplified)", "ko": "Korean"},
 	}),
 }
 
@@ -89,6 +109,7 @@ func (t *Texts) fields() map[string]string {
 	return map[string]string{
 		"Notification": t.Notification, "Accepted": t.Accepted, "AlreadyTaken": t.AlreadyTaken,
 		"Escalated": t.Escalated, "Reminder": t.Reminder, "RoomID": t.RoomID,
+		"VisitorLanguage": t.VisitorLanguage, "Late": t.Late,
 	}
 }
 
@@ -125,6 +146,14 @@ func (t *Texts) merge(o Texts) *Texts {
 	set(&m.NoRoom, o.NoRoom)
 	set(&m.Honorific, o.Honorific)
 	set(&m.NamelessGuest, o.NamelessGuest)
+	set(&m.VisitorLanguage, o.VisitorLanguage)
+	set(&m.Late, o.Late)
+	if len(o.LanguageNames) > 0 {
+		names := make(map[string]string, len(t.LanguageNames)+len(o.LanguageNames))
+		maps.Copy(names, t.LanguageNames)
+		maps.Copy(names, o.LanguageNames)
+		m.LanguageNames = names
+	}
 	m.parsed = nil
 	return &m
 }
@@ -254,29 +283,39 @@ func buttonLabel(org *reception.Organization, b *reception.Button) string {
 // button_template whose two buttons are message actions carrying postback
 // values, because LINE WORKS does not allow postback actions in button
 // templates. The tap then arrives as a message event with content.postback.
-func (s *Service) buildNotification(t *Texts, org *reception.Organization, b *reception.Button, v *reception.Visit, staffName string, loc *time.Location) (lineworks.Content, error) {
+func (s *Service) buildNotification(t *Texts, org *reception.Organization, b *reception.Button, v *reception.Visit, staffName string, loc *time.Location, n visitNotes) (lineworks.Content, error) {
 	label := buttonLabel(org, b)
+	entered := v.CreatedAt
+	if n.late(v.CreatedAt) {
+		entered = n.enteredAt
+	}
 	data := notificationData{
 		Visitor:   visitorLabel(t, v),
 		Name:      safe(v.VisitorName, MaxVisitorName),
 		Company:   safe(v.Company, MaxVisitorCompany),
 		Button:    lineworks.EscapeText(label),
-		Time:      v.CreatedAt.In(loc).Format("15:04"),
+		Time:      entered.In(loc).Format("15:04"),
 		Note:      safe(v.Note, MaxVisitorNote),
 		Staff:     lineworks.EscapeText(staffName),
 		PartySize: v.PartySize,
 	}
-	text, err := t.render("Notification", b.Template, data, contentTextLimit)
+	notes, err := n.render(t, org, v.CreatedAt, data.Time)
+	if err != nil {
+		return nil, err
+	}
+	limit := contentTextLimit - utf8.RuneCountInString(notes)
+	text, err := t.render("Notification", b.Template, data, limit)
 	if err != nil && b.Template != "" {
 		// A broken per-button template (saved before it was checked, or by
 		// another program) must not turn visitors away: announce them with
 		// the standard text and tell the admin.
 		s.log.Warn("the button's notification template fails; using the standard text", "org", v.OrgID, "button", b.ID, "err", err)
-		text, err = t.render("Notification", "", data, contentTextLimit)
+		text, err = t.render("Notification", "", data, limit)
 	}
 	if err != nil {
 		return nil, err
 	}
+	text += notes
 	return lineworks.ButtonTemplate{
 		ContentText: text,
 		Actions: []lineworks.Action{
@@ -284,4 +323,74 @@ func (s *Service) buildNotification(t *Texts, org *reception.Organization, b *re
 			lineworks.MessageAction{Label: t.EscalateLabel, Text: t.EscalateLabel, Postback: encodePostback(actionEscalate, v.ID)},
 		},
 	}, nil
+}
+
+// visitNotes is what the lines under a notification say: the visitor's
+// language and whether the check-in comes late.
+type visitNotes struct {
+	language  string
+	enteredAt time.Time
+}
+
+// late reports whether the visitor checked in before createdAt, when the
+// server stored the visit.
+func (n visitNotes) late(createdAt time.Time) bool {
+	return !n.enteredAt.IsZero() && n.enteredAt.Before(createdAt)
+}
+
+// render returns the notes, each on a line of its own after a line break,
+// or "". The language note appears only when the visitor's language is not
+// the organization's (compared by their first subtag: "ja-JP" is "ja").
+func (n visitNotes) render(t *Texts, org *reception.Organization, createdAt time.Time, entered string) (string, error) {
+	var b strings.Builder
+	if n.language != "" && !sameLanguage(n.language, orgLanguage(org)) {
+		name := t.LanguageNames[n.language]
+		if name == "" {
+			name = n.language
+		}
+		s, err := t.render("VisitorLanguage", "", struct{ Language string }{lineworks.EscapeText(name)}, textLimit)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString("\n" + s)
+	}
+	if n.late(createdAt) {
+		minutes := int(math.Ceil(createdAt.Sub(n.enteredAt).Minutes()))
+		s, err := t.render("Late", "", struct {
+			Minutes int
+			Time    string
+		}{minutes, entered}, textLimit)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString("\n" + s)
+	}
+	return b.String(), nil
+}
+
+// orgLanguage is the language an organization's messages are in.
+func orgLanguage(org *reception.Organization) string {
+	if org != nil && org.Locale != "" {
+		return org.Locale
+	}
+	return "ja"
+}
+
+// sameLanguage compares two language tags by their first subtag, except
+// that Chinese compares by script: "zh-Hans" is "zh-CN", not "zh-Hant".
+func sameLanguage(a, b string) bool {
+	return languageKey(a) == languageKey(b)
+}
+
+func languageKey(tag string) string {
+	tag = strings.ToLower(tag)
+	base, rest, _ := strings.Cut(tag, "-")
+	if base != "zh" {
+		return base
+	}
+	switch rest {
+	case "hant", "tw", "hk", "mo", "hant-tw", "hant-hk":
+		return "zh-hant"
+	}
+	return "zh-hans"
 }

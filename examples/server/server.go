@@ -69,7 +69,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		return err
 	}
 	secrets := config.NewSecretCheck(store, keys.Source(), persistent)
-	handler := httpserver.New(httpserver.Options{App: a, AdminToken: token.Token(), Demo: dm, Metrics: metrics, SecretCheck: secrets.Check})
+	handler := httpserver.New(httpserver.Options{App: a, AdminToken: token.Token(), Demo: dm, Metrics: metrics, SecretCheck: secrets.Check, KioskReturn: cfg.KioskReturn})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -107,7 +107,7 @@ func startDemo(ctx context.Context, cfg *config.Config, store reception.Store, l
 // configured one.
 func newApp(cfg *config.Config, store reception.Store, dm *httpserver.Demo, log *slog.Logger, metrics httpserver.Metrics) (*app.App, error) {
 	hc := &http.Client{Timeout: 15 * time.Second}
-	a := &app.App{Store: store, Log: log, HTTPClient: hc, Now: time.Now, Loc: time.Local, PublicURL: cfg.PublicURL,
+	a := &app.App{Store: store, Log: log, HTTPClient: hc, Now: time.Now, Loc: time.Local, PublicURL: cfg.PublicURL, KioskTexts: cfg.KioskTexts,
 		LineWorks: app.Endpoints{API: cfg.APIURL, Token: cfg.TokenURL, Authorize: cfg.AuthURL + "authorize"}}
 	connector := &routingConnector{real: &notify.LineWorksConnector{APIURL: cfg.APIURL, TokenURL: cfg.TokenURL, HTTPClient: hc}}
 	if dm != nil {

@@ -149,6 +149,7 @@ func TestBrowserRealSetup(t *testing.T) {
 	w.do("check a visitor in", false,
 		chromedp.Navigate(kioskURL),
 		chromedp.WaitVisible(chromedp.CSS(`button.big`)),
+		chromedp.Click(chromedp.CSS("#kiosk-details > summary")),
 		chromedp.SendKeys(chromedp.CSS("#visitor-name"), "高橋 美咲"),
 		chromedp.Click(chromedp.CSS(`button.big`)),
 		chromedp.WaitVisible(chromedp.CSS("#done-message")),

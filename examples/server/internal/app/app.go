@@ -48,6 +48,9 @@ type App struct {
 	// Demo are the in-process fake's endpoints, which the demo
 	// organization's requests go to; nil without demo mode.
 	Demo *Endpoints
+	// KioskTexts are the organizations' own kiosk texts per language
+	// (UKETSUKE_KIOSK_TEXTS); nil for none.
+	KioskTexts KioskTexts
 }
 
 // Endpoints are where one organization's requests to LINE WORKS go.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/uketsuke/uketsuke/notify"
 	"github.com/uketsuke/uketsuke/reception"
@@ -32,7 +33,23 @@ type CheckInInput struct {
 	ButtonID string  `json:"buttonId"`
 	Visitor  Visitor `json:"visitor"`
 	StaffID  string  `json:"staffId,omitempty"`
+	// Language is the kiosk language the visitor used ("ja", "en",
+	// "zh-Hans", "ko"); the notification names it when it is not the
+	// organization's.
+	Language string `json:"language,omitempty"`
+	// IdempotencyKey makes a check-in sent again (after a network drop)
+	// count once; see notify.CheckInRequest.
+	IdempotencyKey string `json:"idempotencyKey,omitempty"`
+	// QueuedMS is how long, in milliseconds, the kiosk kept the check-in
+	// before it could send it: the notification is marked late. Measured
+	// on the kiosk's own clock, so a tablet whose clock is off does not
+	// matter.
+	QueuedMS int64 `json:"queuedMs,omitempty"`
 }
+
+// maxQueued is the longest QueuedMS believed: a kiosk offline for longer
+// still delivers, marked as late by this much.
+const maxQueued = 7 * 24 * time.Hour
 
 // CheckInResult answers a check-in. The visit is stored and its
 // notifications queued in every case; Delivery says whether the kiosk may
@@ -50,8 +67,12 @@ type CheckInResult struct {
 // CheckIn stores a visit, queues its notifications and says whether they
 // can be delivered.
 func (a *App) CheckIn(ctx context.Context, orgID string, in CheckInInput) (*CheckInResult, error) {
-	v, err := a.Notify.CheckIn(ctx, orgID, notify.CheckInRequest{ButtonID: in.ButtonID, StaffID: in.StaffID,
-		Visitor: notify.Visitor{Name: in.Visitor.Name, Company: in.Visitor.Company, Count: in.Visitor.Count, Note: in.Visitor.Note}})
+	req := notify.CheckInRequest{ButtonID: in.ButtonID, StaffID: in.StaffID, Language: in.Language, IdempotencyKey: in.IdempotencyKey,
+		Visitor: notify.Visitor{Name: in.Visitor.Name, Company: in.Visitor.Company, Count: in.Visitor.Count, Note: in.Visitor.Note}}
+	if in.QueuedMS > 0 {
+		req.EnteredAt = a.Now().Add(-time.Duration(min(in.QueuedMS, maxQueued.Milliseconds())) * time.Millisecond)
+	}
+	v, err := a.Notify.CheckIn(ctx, orgID, req)
 	if err != nil {
 		return nil, checkInError(err)
 	}

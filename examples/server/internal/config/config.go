@@ -8,9 +8,12 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/uketsuke/uketsuke/examples/server/internal/app"
 	"github.com/uketsuke/uketsuke/reception"
 )
 
@@ -75,6 +78,12 @@ type Config struct {
 	// Lease is how long a dispatcher holds an outbox or inbox entry; after
 	// a crash, its entries are picked up again after this time.
 	Lease time.Duration
+	// KioskReturn is how long the kiosk's completion screen stays before
+	// it returns to the start; 0 keeps it until the visitor taps.
+	KioskReturn time.Duration
+	// KioskTexts are the organizations' own kiosk texts per language, read
+	// from the file UKETSUKE_KIOSK_TEXTS names; nil without it.
+	KioskTexts app.KioskTexts
 }
 
 // configError is an invalid setting; Setting names the environment
@@ -105,6 +114,8 @@ var settings = []setting{
 	{"lineworks-auth-url", "UKETSUKE_LINEWORKS_AUTH_URL", defaultAuthURL, "LINE WORKS auth base URL (the token endpoint is <url>token)"},
 	{"demo", "UKETSUKE_DEMO", "", "1: demo mode with a built-in fake LINE WORKS, 0: never; default: demo until an organization has an integration"},
 	{"lease", "UKETSUKE_LEASE", defaultLease.String(), "how long a delivery lease lasts; a crashed process's work is retried after it"},
+	{"kiosk-return", "UKETSUKE_KIOSK_RETURN", defaultKioskReturn.String(), "how long the kiosk's completion screen stays before it returns to the start (0: until tapped)"},
+	{"kiosk-texts", "UKETSUKE_KIOSK_TEXTS", "", `JSON file of the organizations' own kiosk texts per language: {"<org>": {"en": {"welcome": "…", "fallback": "…"}}}`},
 }
 
 // parseConfig reads flags from args (without the program name) and
@@ -229,7 +240,38 @@ func configFrom(get func(string) string) (*Config, error) {
 	if c.Lease, err = time.ParseDuration(get("UKETSUKE_LEASE")); err != nil || c.Lease < time.Second || c.Lease > time.Hour {
 		return nil, &Error{"UKETSUKE_LEASE", "must be a duration between 1s and 1h, e.g. 30s"}
 	}
+	if err := c.parseKiosk(get); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// defaultKioskReturn is how long the completion screen stays by default:
+// long enough to read the fallback instruction, short enough that the next
+// visitor does not find the last one's screen.
+const defaultKioskReturn = 30 * time.Second
+
+// parseKiosk reads the kiosk's settings.
+func (c *Config) parseKiosk(get func(string) string) error {
+	raw := get("UKETSUKE_KIOSK_RETURN")
+	if _, err := strconv.Atoi(raw); err == nil {
+		raw += "s" // plain seconds
+	}
+	d, err := time.ParseDuration(raw)
+	if err != nil || d < 0 || (d > 0 && d < 5*time.Second) || d > time.Hour {
+		return &Error{"UKETSUKE_KIOSK_RETURN", "must be 0 (stay until tapped) or a duration between 5s and 1h, e.g. 30s"}
+	}
+	c.KioskReturn = d
+	if path := get("UKETSUKE_KIOSK_TEXTS"); path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return &Error{"UKETSUKE_KIOSK_TEXTS", err.Error()}
+		}
+		if c.KioskTexts, err = app.ParseKioskTexts(data); err != nil {
+			return &Error{"UKETSUKE_KIOSK_TEXTS", path + ": " + err.Error()}
+		}
+	}
+	return nil
 }
 
 // parseSecrets reads the admin token and the secret key settings. Replicas

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/uketsuke/uketsuke/examples/server/internal/app"
 	"github.com/uketsuke/uketsuke/internal/servertest"
 )
 
@@ -25,8 +26,18 @@ func envOf(m map[string]string) func(string) string {
 func TestParseConfig(t *testing.T) {
 	t.Parallel()
 	key := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 32)))
+	kioskTexts := filepath.Join(t.TempDir(), "kiosk.json")
+	badKioskTexts := filepath.Join(t.TempDir(), "bad.json")
+	for f, data := range map[string]string{
+		kioskTexts:    `{"acme": {"en": {"welcome": "Welcome to ACME", "fallback": "Please call extension 100."}}}`,
+		badKioskTexts: `{"acme": {"fr": {"welcome": "Bienvenue"}}}`,
+	} {
+		if err := os.WriteFile(f, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	defaults := Config{Addr: ":8080", DB: "uketsuke.db", Store: StoreSQLite, APIURL: defaultAPIURL, AuthURL: defaultAuthURL,
-		TokenURL: defaultAuthURL + "token", Demo: DemoAuto, Lease: 30 * time.Second}
+		TokenURL: defaultAuthURL + "token", Demo: DemoAuto, Lease: 30 * time.Second, KioskReturn: 30 * time.Second}
 	with := func(f func(c *Config)) *Config {
 		c := defaults
 		f(&c)
@@ -44,8 +55,10 @@ func TestParseConfig(t *testing.T) {
 			"UKETSUKE_ADDR": "127.0.0.1:9000", "UKETSUKE_DB": "memory", "UKETSUKE_PUBLIC_URL": "https://uketsuke.example.com/",
 			"UKETSUKE_ADMIN_TOKEN": "0123456789abcdef", "UKETSUKE_SECRET_KEY": key, "UKETSUKE_DEMO": "0",
 			"UKETSUKE_LINEWORKS_API_URL": "http://127.0.0.1:1/v1.0", "UKETSUKE_LINEWORKS_AUTH_URL": "http://127.0.0.1:1/oauth2/v2.0",
-			"UKETSUKE_LEASE": "5s",
+			"UKETSUKE_LEASE": "5s", "UKETSUKE_KIOSK_RETURN": "0", "UKETSUKE_KIOSK_TEXTS": kioskTexts,
 		}, want: with(func(c *Config) {
+			c.KioskReturn = 0
+			c.KioskTexts = app.KioskTexts{"acme": {"en": {Welcome: "Welcome to ACME", Fallback: "Please call extension 100."}}}
 			c.Addr, c.DB, c.Store, c.PublicURL = "127.0.0.1:9000", "memory", StoreMemory, "https://uketsuke.example.com"
 			c.AdminToken, c.SecretKey, c.Demo, c.Lease = "0123456789abcdef", []byte(strings.Repeat("k", 32)), DemoOff, 5*time.Second
 			c.APIURL, c.AuthURL, c.TokenURL = "http://127.0.0.1:1/v1.0/", "http://127.0.0.1:1/oauth2/v2.0/", "http://127.0.0.1:1/oauth2/v2.0/token"
@@ -74,6 +87,10 @@ func TestParseConfig(t *testing.T) {
 		{name: "bad auth url", env: map[string]string{"UKETSUKE_LINEWORKS_AUTH_URL": "https://x/?q=1"}, wantSetting: "UKETSUKE_LINEWORKS_AUTH_URL"},
 		{name: "bad demo", env: map[string]string{"UKETSUKE_DEMO": "maybe"}, wantSetting: "UKETSUKE_DEMO"},
 		{name: "bad lease", env: map[string]string{"UKETSUKE_LEASE": "10ms"}, wantSetting: "UKETSUKE_LEASE"},
+		{name: "kiosk return in seconds", env: map[string]string{"UKETSUKE_KIOSK_RETURN": "90"}, want: with(func(c *Config) { c.KioskReturn = 90 * time.Second })},
+		{name: "bad kiosk return", env: map[string]string{"UKETSUKE_KIOSK_RETURN": "1s"}, wantSetting: "UKETSUKE_KIOSK_RETURN"},
+		{name: "missing kiosk texts", env: map[string]string{"UKETSUKE_KIOSK_TEXTS": "/nonexistent/kiosk.json"}, wantSetting: "UKETSUKE_KIOSK_TEXTS"},
+		{name: "kiosk texts in an unknown language", env: map[string]string{"UKETSUKE_KIOSK_TEXTS": badKioskTexts}, wantSetting: "UKETSUKE_KIOSK_TEXTS"},
 		{name: "unknown flag", args: []string{"--nope"}, wantSetting: "flags"},
 		{name: "stray argument", args: []string{"serve"}, wantSetting: "flags"},
 	}

@@ -48,10 +48,10 @@ var demoPeople = []demoPerson{
 }
 
 var demoButtons = []*reception.Button{
-	{ID: "sales", Label: "営業部", Labels: map[string]string{"en": "Sales"}, Order: 1, Enabled: true, ChannelIDs: []string{demoRoomID},
+	{ID: "sales", Label: "営業部", Labels: map[string]string{"en": "Sales", "zh-Hans": "销售部", "ko": "영업부"}, Order: 1, Enabled: true, ChannelIDs: []string{demoRoomID},
 		Reminder: reception.ReminderPolicy{After: 5 * time.Minute, MentionAll: true, Max: 2}},
-	{ID: "general", Label: "総務部", Labels: map[string]string{"en": "General affairs"}, Order: 2, Enabled: true, ChannelIDs: []string{demoRoomID}},
-	{ID: "delivery", Label: "配達・宅配便", Labels: map[string]string{"en": "Deliveries"}, Order: 3, Enabled: true, ChannelIDs: []string{demoRoomID}},
+	{ID: "general", Label: "総務部", Labels: map[string]string{"en": "General affairs", "zh-Hans": "总务部", "ko": "총무부"}, Order: 2, Enabled: true, ChannelIDs: []string{demoRoomID}},
+	{ID: "delivery", Label: "配達・宅配便", Labels: map[string]string{"en": "Deliveries", "zh-Hans": "快递·送货", "ko": "택배·배달"}, Order: 3, Enabled: true, ChannelIDs: []string{demoRoomID}},
 }
 
 // demo runs a fake LINE WORKS in the process, a demo organization wired to

@@ -1,10 +1,13 @@
 package httpserver
 
 import (
+	"cmp"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,53 +20,42 @@ import (
 // /kiosk/{org}?token=<kiosk token> once stores the token in an HttpOnly
 // cookie and redirects to /kiosk/{org}, which the tablet can bookmark.
 // Check-ins are a form POST to the same URL, answered with a redirect to
-// the completion screen, which returns to the start after a few seconds.
+// the completion screen (or, from kiosk.js, with JSON naming it), which
+// returns to the start after p.kioskReturn or when tapped.
+//
+// The visitor picks one of app.KioskLanguages with ?lang=; the completion
+// screen's way back drops it, so the next visitor starts in the default.
 
 const (
 	kioskCookie    = "uk_kiosk"
 	kioskCookieAge = 400 * 24 * time.Hour // the longest browsers keep a cookie
-	kioskReturn    = 8                    // seconds on the completion screen
 )
 
 var (
-	kioskTmpl     = pageTemplate("kiosk.html")
-	kioskDoneTmpl = pageTemplate("kiosk_done.html")
+	kioskTmpl     = pageTemplate("kiosk.html", "kiosk_parts.html")
+	kioskDoneTmpl = pageTemplate("kiosk_done.html", "kiosk_parts.html")
 	messageTmpl   = pageTemplate("message.html")
 )
 
-// kioskText is the kiosk's wording in Japanese and English.
-var kioskText = map[string]map[string]string{
-	"ja": {
-		"welcome": "いらっしゃいませ", "lead": "ご用件のボタンを押してください。担当者に通知します。",
-		"name": "お名前", "company": "会社名", "count": "人数", "optional": "任意",
-		"staff": "担当者を指定する", "staffSearch": "お名前で検索", "staffNone": "指定しない",
-		"staffNoMatch": "該当する担当者がいません", "done": "担当者に通知しました。少々お待ちください",
-		"doneSub": "このままお待ちください。まもなく担当者がまいります。", "back": "最初の画面に戻る",
-		"returning": "秒後に最初の画面に戻ります", "other": "English", "error": "受付できませんでした。もう一度お試しください。",
-		"details":     "お名前などをご記入ください（任意）",
-		"unavailable": "受付を記録しましたが、担当者に通知できませんでした", "unavailableLead": "ただいま担当者に通知できません",
-	},
-	"en": {
-		"welcome": "Welcome", "lead": "Please tap the reason for your visit. We will notify the staff.",
-		"name": "Name", "company": "Company", "count": "Party size", "optional": "optional",
-		"staff": "Visiting someone?", "staffSearch": "Search by name", "staffNone": "No one in particular",
-		"staffNoMatch": "No matching staff", "done": "We have notified the staff. Please wait a moment.",
-		"doneSub": "Someone will be with you shortly.", "back": "Back to start",
-		"returning": "seconds until the start screen", "other": "日本語", "error": "The check-in failed. Please try again.",
-		"details":     "Your name and company (optional)",
-		"unavailable": "Your visit is recorded, but we could not notify the staff", "unavailableLead": "We cannot notify the staff right now",
-	},
-}
-
+// kioskLang is the kiosk language a request asks for, or the kiosk's
+// default (the first of app.KioskLanguages).
 func kioskLang(r *http.Request) string {
 	l := r.FormValue("lang")
 	if l == "" {
 		l = r.URL.Query().Get("lang")
 	}
-	if l == "en" {
-		return "en"
+	if slices.Contains(app.KioskLanguages, l) {
+		return l
 	}
-	return "ja"
+	return app.KioskLanguages[0]
+}
+
+// langQuery is "?lang=<lang>", or "" for the default language.
+func langQuery(lang string) string {
+	if lang == app.KioskLanguages[0] {
+		return ""
+	}
+	return "?lang=" + url.QueryEscape(lang)
 }
 
 func (p *pages) registerKiosk(handle func(pattern string, h http.HandlerFunc)) {
@@ -102,17 +94,34 @@ type kioskButton struct{ ID, Label string }
 
 type kioskStaff struct{ ID, Name string }
 
+// kioskLink is one language in the kiosk's language switch.
+type kioskLink struct {
+	Lang, Name, Href string
+	Current          bool
+}
+
 type kioskData struct {
 	layoutData
-	Org, CSRF, Error string
-	T                map[string]string
-	Buttons          []kioskButton
-	Staff            []kioskStaff
-	OtherLang        string
-	Form             url.Values
+	Org, CSRF, Error, Welcome string
+	T                         map[string]string
+	Buttons                   []kioskButton
+	Staff                     []kioskStaff
+	Langs                     []kioskLink
+	Form                      url.Values
 	// Fallback, when set, replaces the promise to notify staff: the
 	// organization cannot deliver now.
 	Fallback string
+	// OfflineFallback is what kiosk.js shows when it cannot reach the
+	// server: the organization's fallback instruction in this language.
+	OfflineFallback string
+	// Back is the start screen in the default language, where kiosk.js
+	// returns after a check-in it kept offline; Return is how many
+	// seconds it waits first (0: until tapped).
+	Back   string
+	Return int
+	// DetailsOpen unfolds the optional fields: the form came back with
+	// some of them filled.
+	DetailsOpen bool
 }
 
 func (p *pages) kiosk(w http.ResponseWriter, r *http.Request) {
@@ -127,8 +136,6 @@ func (p *pages) kiosk(w http.ResponseWriter, r *http.Request) {
 	p.kioskPage(w, r, http.StatusOK, org, token, "", nil)
 }
 
-// kioskEnroll checks ?token= and keeps it in the cookie, then redirects to
-// the URL without it so it stays out of the address bar.
 func (p *pages) kioskEnroll(w http.ResponseWriter, r *http.Request, tok string) {
 	id := r.PathValue("org")
 	org, err := p.app.Store.GetOrganization(r.Context(), id)
@@ -138,11 +145,29 @@ func (p *pages) kioskEnroll(w http.ResponseWriter, r *http.Request, tok string) 
 		return
 	}
 	setCookie(w, r, kioskCookie, org.KioskToken, "/kiosk/"+org.ID, kioskCookieAge, http.SameSiteLaxMode)
-	target := "/kiosk/" + url.PathEscape(org.ID)
-	if kioskLang(r) == "en" {
-		target += "?lang=en"
+	http.Redirect(w, r, "/kiosk/"+url.PathEscape(org.ID)+langQuery(kioskLang(r)), http.StatusSeeOther)
+}
+
+// kioskFallback is the fallback instruction of org in lang.
+func (p *pages) kioskFallback(org *reception.Organization, lang string) string {
+	def := reception.DefaultKioskFallback // Japanese and English
+	if lang != "ja" && lang != "en" {
+		def = kioskText[lang]["fallbackDefault"]
 	}
-	http.Redirect(w, r, target, http.StatusSeeOther)
+	return p.app.KioskFallback(org, lang, def)
+}
+
+// kioskLangs is the language switch of a kiosk page in lang.
+func kioskLangs(lang string) []kioskLink {
+	var links []kioskLink
+	for _, l := range app.KioskLanguages {
+		href := langQuery(l)
+		if href == "" {
+			href = "?lang=" + l
+		}
+		links = append(links, kioskLink{Lang: l, Name: kioskText[l]["langName"], Href: href, Current: l == lang})
+	}
+	return links
 }
 
 func (p *pages) kioskPage(w http.ResponseWriter, r *http.Request, status int, org *reception.Organization, token, errMsg string, form url.Values) {
@@ -154,19 +179,21 @@ func (p *pages) kioskPage(w http.ResponseWriter, r *http.Request, status int, or
 		p.message(w, http.StatusServiceUnavailable, "ただいま受付できません", "The reception is unavailable; please call the staff.", "")
 		return
 	}
+	t := kioskText[lang]
 	d := kioskData{
 		layoutData: layoutData{Title: org.Name, Lang: lang, BodyClass: "kiosk", Scripts: []string{"/static/kiosk.js"}, OrgID: org.ID},
-		Org:        org.Name, CSRF: kioskCSRF(org.ID, token), Error: errMsg, T: kioskText[lang], Form: form,
+		Org:        org.Name, CSRF: kioskCSRF(org.ID, token), Error: errMsg, T: t, Form: form, Langs: kioskLangs(lang),
+		Welcome: cmp.Or(p.app.KioskWelcome(org.ID, lang), t["welcome"]), OfflineFallback: p.kioskFallback(org, lang),
+		Back: "/kiosk/" + url.PathEscape(org.ID), Return: int(p.kioskReturn / time.Second),
 	}
 	if d.Form == nil {
 		d.Form = url.Values{}
 	}
-	if h, err := p.app.Notify.Health(ctx, org.ID); err != nil || !h.CanDeliver() {
-		d.Fallback = org.KioskFallbackText()
+	for _, f := range []string{"name", "company", "count", "staffId"} {
+		d.DetailsOpen = d.DetailsOpen || d.Form.Get(f) != ""
 	}
-	d.OtherLang = "?lang=en"
-	if lang == "en" {
-		d.OtherLang = "?lang=ja"
+	if h, err := p.app.Notify.Health(ctx, org.ID); err != nil || !h.CanDeliver() {
+		d.Fallback = d.OfflineFallback
 	}
 	for _, b := range buttons {
 		if !b.Enabled {
@@ -188,6 +215,16 @@ func (p *pages) kioskPage(w http.ResponseWriter, r *http.Request, status int, or
 	p.render(w, status, kioskTmpl, d)
 }
 
+// kioskJSON answers kiosk.js (wantsJSON): where to go next, or why the
+// check-in was refused. kiosk.js reads the answer itself, so that a
+// network drop never leaves the visitor on a browser error page.
+func kioskJSON(w http.ResponseWriter, status int, v map[string]string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
 func (p *pages) kioskCheckIn(w http.ResponseWriter, r *http.Request) {
 	if err := limitForm(w, r, 16<<10); err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
@@ -202,27 +239,27 @@ func (p *pages) kioskCheckIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := kioskLang(r)
-	count := 0
-	if c := strings.TrimSpace(r.PostFormValue("count")); c != "" {
-		n, err := strconv.Atoi(c)
-		if err != nil || n < 0 {
-			p.kioskPage(w, r, http.StatusBadRequest, org, token, kioskText[lang]["count"]+": "+c, r.PostForm)
+	in, errMsg := kioskInput(r, lang)
+	var out *app.CheckInResult
+	if errMsg == "" {
+		var err error
+		if out, err = p.app.CheckIn(r.Context(), org.ID, in); err != nil {
+			msg, _ := formError(r, err)
+			p.log.Warn("kiosk: check-in refused", "org", org.ID, "err", msg)
+			errMsg = kioskText[lang]["error"] + " (" + msg + ")"
+		}
+	}
+	if errMsg != "" {
+		if wantsJSON(r) {
+			kioskJSON(w, http.StatusBadRequest, map[string]string{"error": errMsg})
 			return
 		}
-		count = n
-	}
-	in := app.CheckInInput{ButtonID: r.PostFormValue("buttonId"), StaffID: r.PostFormValue("staffId"),
-		Visitor: app.Visitor{Name: strings.TrimSpace(r.PostFormValue("name")), Company: strings.TrimSpace(r.PostFormValue("company")), Count: count}}
-	out, err := p.app.CheckIn(r.Context(), org.ID, in)
-	if err != nil {
-		msg, _ := formError(r, err)
-		p.log.Warn("kiosk: check-in refused", "org", org.ID, "err", msg)
-		p.kioskPage(w, r, http.StatusBadRequest, org, token, kioskText[lang]["error"]+" ("+msg+")", r.PostForm)
+		p.kioskPage(w, r, http.StatusBadRequest, org, token, errMsg, r.PostForm)
 		return
 	}
 	q := url.Values{}
-	if lang == "en" {
-		q.Set("lang", "en")
+	if lang != app.KioskLanguages[0] {
+		q.Set("lang", lang)
 	}
 	if out.Delivery != app.DeliveryQueued {
 		// Anything but a clear "queued" shows the fallback: the kiosk never
@@ -233,14 +270,37 @@ func (p *pages) kioskCheckIn(w http.ResponseWriter, r *http.Request) {
 	if len(q) > 0 {
 		target += "?" + q.Encode()
 	}
+	if wantsJSON(r) {
+		kioskJSON(w, http.StatusOK, map[string]string{"done": target, "visitId": out.VisitID})
+		return
+	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// kioskInput reads the kiosk form, or says what is wrong with it.
+func kioskInput(r *http.Request, lang string) (app.CheckInInput, string) {
+	count := 0
+	if c := strings.TrimSpace(r.PostFormValue("count")); c != "" {
+		n, err := strconv.Atoi(c)
+		if err != nil || n < 0 {
+			return app.CheckInInput{}, kioskText[lang]["count"] + ": " + c
+		}
+		count = n
+	}
+	// queuedMs is set by kiosk.js on a check-in it kept while offline.
+	queued, _ := strconv.ParseInt(r.PostFormValue("queuedMs"), 10, 64)
+	return app.CheckInInput{ButtonID: r.PostFormValue("buttonId"), StaffID: r.PostFormValue("staffId"),
+		Language: lang, IdempotencyKey: r.PostFormValue("idempotencyKey"), QueuedMS: max(queued, 0),
+		Visitor: app.Visitor{Name: strings.TrimSpace(r.PostFormValue("name")), Company: strings.TrimSpace(r.PostFormValue("company")), Count: count}}, ""
 }
 
 type kioskDoneData struct {
 	layoutData
 	Org, Back string
 	T         map[string]string
-	Seconds   int
+	// Seconds until the screen returns to the start; 0 keeps it until
+	// the visitor taps.
+	Seconds int
 	// Fallback is set when the check-in was stored but staff cannot be
 	// notified: the page shows it instead of 「担当者に通知しました」.
 	Fallback string
@@ -252,19 +312,18 @@ func (p *pages) kioskDone(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := kioskLang(r)
+	t := kioskText[lang]
+	// Back to the start in the default language: the next visitor picks
+	// their own.
 	back := "/kiosk/" + url.PathEscape(org.ID)
-	if lang == "en" {
-		back += "?lang=en"
-	}
 	d := kioskDoneData{
-		layoutData: layoutData{Title: org.Name, Lang: lang, BodyClass: "kiosk", Refresh: strconv.Itoa(kioskReturn) + ";url=" + back, Scripts: []string{"/static/kiosk.js"}},
-		Org:        org.Name, Back: back, T: kioskText[lang], Seconds: kioskReturn,
+		layoutData: layoutData{Title: t["doneTitle"] + " — " + org.Name, Lang: lang, BodyClass: "kiosk", Scripts: []string{"/static/kiosk.js"}},
+		Org:        org.Name, Back: back, T: t, Seconds: int(p.kioskReturn / time.Second),
 	}
 	if r.URL.Query().Get("delivery") == app.DeliveryUnavailable {
-		d.Fallback = org.KioskFallbackText()
+		d.Fallback = p.kioskFallback(org, lang)
 		// The visitor needs time to read the fallback and act on it.
-		d.Seconds *= 3
-		d.Refresh = strconv.Itoa(d.Seconds) + ";url=" + back
+		d.Seconds *= 2
 	}
 	p.render(w, http.StatusOK, kioskDoneTmpl, d)
 }

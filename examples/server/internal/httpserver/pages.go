@@ -29,6 +29,9 @@ type pages struct {
 	sessions *sessionStore
 	// oauthCookies seals LINE WORKS sign-ins in progress (see oauth.go).
 	oauthCookies sealer
+	// kioskReturn is how long the kiosk's completion screen stays; 0
+	// keeps it until the visitor taps.
+	kioskReturn time.Duration
 }
 
 func newPages(a *app.App, adminToken []byte) *pages {

@@ -32,6 +32,8 @@ type pagesHarness struct {
 	fake  *lineworkstest.Server
 	sa    *lineworks.ServiceAccount
 	kiosk string
+	// kioskTexts are given to replicas made after they are set.
+	kioskTexts app.KioskTexts
 }
 
 func newPagesHarness(t *testing.T) *pagesHarness {
@@ -69,6 +71,7 @@ func (h *pagesHarness) replica(adminToken string) *httptest.Server {
 	h.t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a := testApp(h.t, h.store, h.fake, log)
+	a.KioskTexts = h.kioskTexts
 	mux := http.NewServeMux()
 	(&api{app: a, adminToken: []byte(adminToken), log: log}).register(mux)
 	newPages(a, []byte(adminToken)).register(mux)
@@ -258,7 +261,9 @@ func TestKioskCheckIn(t *testing.T) {
 		t.Fatalf("check-in = %d:\n%s", status, body)
 	}
 	_, done, _ := h.get(c, "/kiosk/acme/done")
-	if !strings.Contains(done, "担当者に通知しました。少々お待ちください") || !strings.Contains(done, `http-equiv="refresh"`) {
+	// The completion screen stays until tapped or for a set time (kiosk.js),
+	// never by a meta refresh, which a visitor cannot stop.
+	if !strings.Contains(done, "担当者に通知しました。少々お待ちください") || strings.Contains(done, `http-equiv="refresh"`) || !strings.Contains(done, `role="status"`) {
 		t.Errorf("completion page:\n%s", done)
 	}
 	visits, err := h.store.ListVisits(context.Background(), "acme", reception.VisitFilter{})

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/uketsuke/uketsuke/examples/server/internal/app"
 	"github.com/uketsuke/uketsuke/lineworks"
@@ -31,6 +32,9 @@ type Options struct {
 	// SecretCheck is /readyz's check that the server's key opens the
 	// stored secrets: "" when it does, else what /readyz answers.
 	SecretCheck func(ctx context.Context, log *slog.Logger) string
+	// KioskReturn is how long the kiosk's completion screen stays; 0 keeps
+	// it until the visitor taps.
+	KioskReturn time.Duration
 }
 
 // New returns the server's handler, every request counted in o.Metrics.
@@ -40,7 +44,9 @@ func New(o Options) http.Handler {
 	watchDelivery(o.Metrics, a.Notify, log)
 	mux := http.NewServeMux()
 	(&api{app: a, adminToken: token, log: log}).register(mux)
-	newPages(a, token).register(mux)
+	pg := newPages(a, token)
+	pg.kioskReturn = o.KioskReturn
+	pg.register(mux)
 	mux.Handle("POST "+app.CallbackPath, a.Notify.CallbackHandler(lineworks.WithCallbackLogger(log)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
