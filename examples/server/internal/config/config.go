@@ -75,6 +75,8 @@ type Config struct {
 	// Lease is how long a dispatcher holds an outbox or inbox entry; after
 	// a crash, its entries are picked up again after this time.
 	Lease time.Duration
+	// Limits bound check-ins made with kiosk tokens (limits.go).
+	Limits Limits
 }
 
 // configError is an invalid setting; Setting names the environment
@@ -105,6 +107,12 @@ var settings = []setting{
 	{"lineworks-auth-url", "UKETSUKE_LINEWORKS_AUTH_URL", defaultAuthURL, "LINE WORKS auth base URL (the token endpoint is <url>token)"},
 	{"demo", "UKETSUKE_DEMO", "", "1: demo mode with a built-in fake LINE WORKS, 0: never; default: demo until an organization has an integration"},
 	{"lease", "UKETSUKE_LEASE", defaultLease.String(), "how long a delivery lease lasts; a crashed process's work is retried after it"},
+	{"kiosk-rate", "UKETSUKE_KIOSK_RATE", defaultKioskRate, "check-ins per kiosk token, sustained: N/s, N/m, N/h or N/d (0: no limit)"},
+	{"kiosk-burst", "UKETSUKE_KIOSK_BURST", defaultKioskBurst, "check-ins per kiosk token at once, before the rate applies"},
+	{"address-rate", "UKETSUKE_ADDRESS_RATE", defaultAddressRate, "kiosk check-ins per client address, sustained: N/s, N/m, N/h or N/d (0: no limit)"},
+	{"address-burst", "UKETSUKE_ADDRESS_BURST", defaultAddressBurst, "kiosk check-ins per client address at once, before the rate applies"},
+	{"org-daily-checkins", "UKETSUKE_ORG_DAILY_CHECKINS", defaultOrgDaily, "kiosk check-ins per organization per day (0: no cap)"},
+	{"trusted-proxies", "UKETSUKE_TRUSTED_PROXIES", "", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client (limits count by client address)"},
 }
 
 // parseConfig reads flags from args (without the program name) and
@@ -228,6 +236,9 @@ func configFrom(get func(string) string) (*Config, error) {
 
 	if c.Lease, err = time.ParseDuration(get("UKETSUKE_LEASE")); err != nil || c.Lease < time.Second || c.Lease > time.Hour {
 		return nil, &Error{"UKETSUKE_LEASE", "must be a duration between 1s and 1h, e.g. 30s"}
+	}
+	if c.Limits, err = parseLimits(get); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
