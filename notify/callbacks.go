@@ -20,12 +20,28 @@ import (
 // the X-WORKS-BotId header selects the organization and its bot secret. A
 // verified callback is stored in the inbox and answered 200 at once — LINE
 // WORKS never redelivers, so nothing slow or fallible happens before the
-// event is durable. Identical bodies are stored once.
+// event is durable. Identical bodies are stored once. Bot secrets are
+// cached (secretcache.go).
 func (s *Service) CallbackHandler(opts ...lineworks.CallbackOption) http.Handler {
-	return lineworks.NewCallbackHandler(s.botSecret, s.storeCallback, opts...)
+	h := lineworks.NewCallbackHandler(s.botSecret, s.storeCallback, opts...)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, withPeek(r)) })
 }
 
+// botSecret is the cached secret of botID, or the stored one.
 func (s *Service) botSecret(ctx context.Context, botID int64) (string, error) {
+	now := s.now()
+	if secret, ok := s.secrets.get(botID, now, func(secret string) bool { return signedWith(ctx, secret) }); ok {
+		return secret, nil
+	}
+	secret, err := s.storedBotSecret(ctx, botID)
+	if err != nil {
+		return "", err
+	}
+	s.secrets.put(botID, secret, now)
+	return secret, nil
+}
+
+func (s *Service) storedBotSecret(ctx context.Context, botID int64) (string, error) {
 	org, err := s.store.GetOrganizationByBotID(ctx, botID)
 	if err != nil {
 		return "", err
