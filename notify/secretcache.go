@@ -32,7 +32,10 @@ type secretCache struct {
 type cachedSecret struct {
 	secret  string
 	loaded  time.Time
-	checked time.Time // the last re-read after a mismatch
+	// checked is the last re-read after a mismatch; it outlives reloads,
+	// so that the first mismatch after a load re-reads (a secret changed
+	// moments ago) and later ones wait for secretRecheck.
+	checked time.Time
 }
 
 // get returns botID's cached secret unless it expired, or it does not sign
@@ -62,7 +65,11 @@ func (c *secretCache) put(botID int64, secret string, now time.Time) {
 	if c.m == nil {
 		c.m = map[int64]*cachedSecret{}
 	}
-	c.m[botID] = &cachedSecret{secret: secret, loaded: now, checked: now}
+	e := &cachedSecret{secret: secret, loaded: now}
+	if old := c.m[botID]; old != nil {
+		e.checked = old.checked
+	}
+	c.m[botID] = e
 }
 
 // peekKey carries the request's peekBody to the secret lookup.

@@ -333,7 +333,9 @@ func TestCheckInLimits(t *testing.T) {
 // friendly bilingual page, 429 and Retry-After, and stores nothing.
 func TestKioskPageLimit(t *testing.T) {
 	h := newPagesHarness(t)
-	h.full(func(o *Options, _ *app.App) { o.Limits = CheckInLimits{KioskRate: rate.Limit(1.0 / 3600), KioskBurst: 1} })
+	h.full(func(o *Options, _ *app.App) {
+		o.Limits = CheckInLimits{KioskRate: rate.Limit(1.0 / 3600), KioskBurst: 1}
+	})
 	c := h.client()
 	h.get(c, "/kiosk/acme?token="+h.kiosk)
 	_, page, _ := h.get(c, "/kiosk/acme")
@@ -457,5 +459,9 @@ type syncBuffer struct {
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
