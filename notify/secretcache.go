@@ -30,8 +30,8 @@ type secretCache struct {
 }
 
 type cachedSecret struct {
-	secret  string
-	loaded  time.Time
+	secret string
+	loaded time.Time
 	// checked is the last re-read after a mismatch; it outlives reloads,
 	// so that the first mismatch after a load re-reads (a secret changed
 	// moments ago) and later ones wait for secretRecheck.
