@@ -486,12 +486,14 @@ func (u UserAuth) AuthCodeURL(opts ...oauth2.AuthCodeOption) (authURL, state str
 // parameter) and exchanges its code for a token.
 func (u UserAuth) Exchange(ctx context.Context, r *http.Request, wantState string) (*oauth2.Token, error) {
 	q := r.URL.Query()
-	if e := q.Get("error"); e != "" {
-		return nil, &TokenError{ErrorCode: e, Description: q.Get("error_description"), Cause: CauseUnknown, StatusCode: http.StatusBadRequest}
-	}
+	// The state first: an error redirect is as forgeable as any other, and
+	// one that does not belong to this sign-in must not end it.
 	got := q.Get("state")
 	if wantState == "" || subtle.ConstantTimeCompare([]byte(got), []byte(wantState)) != 1 {
 		return nil, ErrStateMismatch
+	}
+	if e := q.Get("error"); e != "" {
+		return nil, &TokenError{ErrorCode: e, Description: q.Get("error_description"), Cause: CauseUnknown, StatusCode: http.StatusBadRequest}
 	}
 	code := q.Get("code")
 	if code == "" {

@@ -720,3 +720,24 @@ func TestWaitingForATokenEndsWithTheContext(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestUserAuthExchangeStateBeforeError: an error redirect that does not
+// carry this sign-in's state is a forgery (a crafted link that would cancel
+// an admin's sign-in and show its text); it is refused as a state mismatch
+// before its error is read. With the right state, the error is the provider's.
+func TestUserAuthExchangeStateBeforeError(t *testing.T) {
+	ua := lineworks.UserAuth{Config: &oauth2.Config{ClientID: "c", ClientSecret: "s"}}
+	forged := &http.Request{URL: &url.URL{RawQuery: url.Values{"error": {"access_denied"}, "error_description": {"Your account is locked; call +1 555"}, "state": {"guess"}}.Encode()}}
+	if _, err := ua.Exchange(context.Background(), forged, "the-real-state"); !errors.Is(err, lineworks.ErrStateMismatch) {
+		t.Errorf("forged error redirect: err = %v, want ErrStateMismatch", err)
+	}
+	stateless := &http.Request{URL: &url.URL{RawQuery: "error=access_denied"}}
+	if _, err := ua.Exchange(context.Background(), stateless, "the-real-state"); !errors.Is(err, lineworks.ErrStateMismatch) {
+		t.Errorf("error redirect without state: err = %v, want ErrStateMismatch", err)
+	}
+	real := &http.Request{URL: &url.URL{RawQuery: "error=access_denied&state=the-real-state"}}
+	var te *lineworks.TokenError
+	if _, err := ua.Exchange(context.Background(), real, "the-real-state"); !errors.As(err, &te) || te.ErrorCode != "access_denied" {
+		t.Errorf("provider error with the right state: err = %v, want a TokenError access_denied", err)
+	}
+}

@@ -20,7 +20,8 @@ import (
 // the X-WORKS-BotId header selects the organization and its bot secret. A
 // verified callback is stored in the inbox and answered 200 at once — LINE
 // WORKS never redelivers, so nothing slow or fallible happens before the
-// event is durable. Identical bodies are stored once.
+// event is durable. Identical bodies are stored once. Bot secrets are
+// cached (secretcache.go).
 //
 // It panics when an option is invalid (a negative body limit, say): that is
 // a programming error of the caller, found at start-up, like a bad regexp
@@ -30,10 +31,24 @@ func (s *Service) CallbackHandler(opts ...lineworks.CallbackOption) http.Handler
 	if err != nil {
 		panic("notify: CallbackHandler: " + err.Error())
 	}
-	return h
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, withPeek(r)) })
 }
 
+// botSecret is the cached secret of botID, or the stored one.
 func (s *Service) botSecret(ctx context.Context, botID int64) (string, error) {
+	now := s.now()
+	if secret, ok := s.secrets.get(botID, now, func(secret string) bool { return signedWith(ctx, secret) }); ok {
+		return secret, nil
+	}
+	secret, err := s.storedBotSecret(ctx, botID)
+	if err != nil {
+		return "", err
+	}
+	s.secrets.put(botID, secret, now)
+	return secret, nil
+}
+
+func (s *Service) storedBotSecret(ctx context.Context, botID int64) (string, error) {
 	org, err := s.store.GetOrganizationByBotID(ctx, botID)
 	if err != nil {
 		return "", err

@@ -110,6 +110,13 @@ func (r *CheckInRequest) validate() error {
 	}) {
 		errs = append(errs, fieldErr("language", "must be a language tag such as ja, en, zh-Hans or ko"))
 	}
+	// Names show on one line in the talk room and on the admin pages; a
+	// note may have line breaks, so only names are held to this.
+	for _, f := range []struct{ name, v string }{{"visitor.name", r.Visitor.Name}, {"visitor.company", r.Visitor.Company}} {
+		if msg := reception.NameProblem(strings.TrimSpace(f.v)); msg != "" {
+			errs = append(errs, fieldErr(f.name, msg))
+		}
+	}
 	if r.Visitor.Count < 0 || r.Visitor.Count > MaxPartySize {
 		errs = append(errs, fieldErr("visitor.count", fmt.Sprintf("must be between 0 and %d", MaxPartySize)))
 	}

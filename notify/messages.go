@@ -2,7 +2,6 @@ package notify
 
 import (
 	"fmt"
-	"io"
 	"maps"
 	"math"
 	"strings"
@@ -230,16 +229,31 @@ func visitorLabel(t *Texts, v *reception.Visit) string {
 func (t *Texts) render(name string, override string, data any, limit int) (string, error) {
 	tpl := t.parsed[name]
 	if override != "" {
+		// An override may have been stored before the limits existed, or
+		// by another program: it is checked at every use.
 		var err error
-		if tpl, err = template.New(name).Option("missingkey=zero").Parse(override); err != nil {
+		if tpl, err = parseOverride(name, override); err != nil {
 			return "", fmt.Errorf("notify: template override: %w", err)
 		}
 	}
-	var b strings.Builder
-	if err := tpl.Execute(&b, data); err != nil {
+	b := &cappedWriter{n: maxTemplateOutput}
+	if err := tpl.Execute(b, data); err != nil {
 		return "", fmt.Errorf("notify: rendering %s: %w", name, err)
 	}
-	return lineworks.TruncateText(b.String(), limit), nil
+	return lineworks.TruncateText(b.b.String(), limit), nil
+}
+
+// parseOverride parses a per-button template and checks its limits
+// (templatelimits.go).
+func parseOverride(name, text string) (*template.Template, error) {
+	tpl, err := template.New(name).Option("missingkey=zero").Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTemplateLimits(tpl); err != nil {
+		return nil, err
+	}
+	return tpl, nil
 }
 
 // notificationData is what the Notification template sees.
@@ -258,10 +272,10 @@ func ValidateNotificationTemplate(text string) error {
 	if text == "" {
 		return nil
 	}
-	tpl, err := template.New("Notification").Option("missingkey=zero").Parse(text)
+	tpl, err := parseOverride("Notification", text)
 	if err == nil {
 		sample := notificationData{Visitor: "ACME 山田 太郎 様", Name: "山田 太郎", Company: "ACME", Button: "営業部", Time: "09:30", Note: "10時の打ち合わせ", Staff: "鈴木 花子", PartySize: 2}
-		err = tpl.Execute(io.Discard, sample)
+		err = tpl.Execute(&cappedWriter{n: maxTemplateOutput}, sample)
 	}
 	if err != nil {
 		return &reception.FieldError{Field: "Template", Msg: "is not a valid notification template: " + strings.TrimPrefix(err.Error(), "template: ")}

@@ -123,6 +123,9 @@ type Service struct {
 
 	// health remembers send results per organization; see Health.
 	health sendHealth
+
+	// secrets caches bot secrets for the callback endpoint (secretcache.go).
+	secrets secretCache
 }
 
 type cachedOrg struct {

@@ -84,6 +84,8 @@ func (b *Button) Validate() error {
 			f.add(field, "is required")
 		case n > MaxLabelLen:
 			f.addf(field, "is %d characters long; at most %d fit a LINE WORKS button", n, MaxLabelLen)
+		default:
+			f.name(field, s)
 		}
 	}
 	label("Label", b.Label)
@@ -152,6 +154,7 @@ func (s *Staff) Validate() error {
 	if strings.TrimSpace(s.Name) == "" {
 		f.add("Name", "is required")
 	}
+	f.name("Name", s.Name)
 	f.token("UserID", s.UserID, true)
 	for i, b := range s.ButtonIDs {
 		f.id("ButtonIDs["+itoa(i)+"]", b)

@@ -160,6 +160,7 @@ func (o *Organization) Validate() error {
 	if strings.TrimSpace(o.Name) == "" {
 		f.add("Name", "is required")
 	}
+	f.name("Name", o.Name)
 	if len(o.Locale) > 35 || strings.ContainsAny(o.Locale, " \t\r\n") {
 		f.add("Locale", "must be a BCP 47 language tag such as \"ja\"")
 	}

@@ -125,6 +125,8 @@ func (v *Visit) Validate() error {
 	if len([]rune(v.Company)) > 100 {
 		f.add("Company", "is longer than 100 characters")
 	}
+	f.name("VisitorName", v.VisitorName)
+	f.name("Company", v.Company)
 	if v.PartySize < 0 || v.PartySize > 1000 {
 		f.add("PartySize", "must be between 0 and 1000")
 	}

@@ -69,7 +69,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		return err
 	}
 	secrets := config.NewSecretCheck(store, keys.Source(), persistent)
-	handler := httpserver.New(httpserver.Options{App: a, AdminToken: token.Token(), Demo: dm, Metrics: metrics, SecretCheck: secrets.Check, KioskReturn: cfg.KioskReturn})
+	handler := httpserver.New(httpserver.Options{App: a, AdminToken: token.Token(), Demo: dm, Metrics: metrics, SecretCheck: secrets.Check,
+		KioskReturn: cfg.KioskReturn, Limits: httpserver.CheckInLimits(cfg.Limits)})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -95,7 +96,7 @@ func startDemo(ctx context.Context, cfg *config.Config, store reception.Store, l
 	if !on {
 		return nil, nil
 	}
-	dm, err := httpserver.StartDemo(ctx, store, log, time.Now())
+	dm, err := httpserver.StartDemo(ctx, store, log, time.Now(), cfg.Demo == config.DemoAuto)
 	if err != nil {
 		return nil, fmt.Errorf("starting demo mode: %w", err)
 	}

@@ -84,6 +84,8 @@ type Config struct {
 	// KioskTexts are the organizations' own kiosk texts per language, read
 	// from the file UKETSUKE_KIOSK_TEXTS names; nil without it.
 	KioskTexts app.KioskTexts
+	// Limits bound check-ins made with kiosk tokens (limits.go).
+	Limits Limits
 }
 
 // configError is an invalid setting; Setting names the environment
@@ -116,6 +118,12 @@ var settings = []setting{
 	{"lease", "UKETSUKE_LEASE", defaultLease.String(), "how long a delivery lease lasts; a crashed process's work is retried after it"},
 	{"kiosk-return", "UKETSUKE_KIOSK_RETURN", defaultKioskReturn.String(), "how long the kiosk's completion screen stays before it returns to the start (0: until tapped)"},
 	{"kiosk-texts", "UKETSUKE_KIOSK_TEXTS", "", `JSON file of the organizations' own kiosk texts per language: {"<org>": {"en": {"welcome": "…", "fallback": "…"}}}`},
+	{"kiosk-rate", "UKETSUKE_KIOSK_RATE", defaultKioskRate, "check-ins per kiosk token, sustained: N/s, N/m, N/h or N/d (0: no limit)"},
+	{"kiosk-burst", "UKETSUKE_KIOSK_BURST", defaultKioskBurst, "check-ins per kiosk token at once, before the rate applies"},
+	{"address-rate", "UKETSUKE_ADDRESS_RATE", defaultAddressRate, "kiosk check-ins per client address, sustained: N/s, N/m, N/h or N/d (0: no limit)"},
+	{"address-burst", "UKETSUKE_ADDRESS_BURST", defaultAddressBurst, "kiosk check-ins per client address at once, before the rate applies"},
+	{"org-daily-checkins", "UKETSUKE_ORG_DAILY_CHECKINS", defaultOrgDaily, "kiosk check-ins per organization per day (0: no cap)"},
+	{"trusted-proxies", "UKETSUKE_TRUSTED_PROXIES", "", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client (limits count by client address)"},
 }
 
 // parseConfig reads flags from args (without the program name) and
@@ -241,6 +249,9 @@ func configFrom(get func(string) string) (*Config, error) {
 		return nil, &Error{"UKETSUKE_LEASE", "must be a duration between 1s and 1h, e.g. 30s"}
 	}
 	if err := c.parseKiosk(get); err != nil {
+		return nil, err
+	}
+	if c.Limits, err = parseLimits(get); err != nil {
 		return nil, err
 	}
 	return c, nil

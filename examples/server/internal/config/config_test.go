@@ -7,6 +7,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/time/rate"
 
 	"github.com/uketsuke/uketsuke/examples/server/internal/app"
 	"github.com/uketsuke/uketsuke/internal/servertest"
@@ -37,7 +39,8 @@ func TestParseConfig(t *testing.T) {
 		}
 	}
 	defaults := Config{Addr: ":8080", DB: "uketsuke.db", Store: StoreSQLite, APIURL: defaultAPIURL, AuthURL: defaultAuthURL,
-		TokenURL: defaultAuthURL + "token", Demo: DemoAuto, Lease: 30 * time.Second, KioskReturn: 30 * time.Second}
+		TokenURL: defaultAuthURL + "token", Demo: DemoAuto, Lease: 30 * time.Second, KioskReturn: 30 * time.Second,
+		Limits: Limits{KioskRate: rate.Limit(60.0 / 3600), KioskBurst: 10, AddressRate: rate.Limit(180.0 / 3600), AddressBurst: 30, OrgDaily: 1000}}
 	with := func(f func(c *Config)) *Config {
 		c := defaults
 		f(&c)
@@ -91,6 +94,19 @@ func TestParseConfig(t *testing.T) {
 		{name: "bad kiosk return", env: map[string]string{"UKETSUKE_KIOSK_RETURN": "1s"}, wantSetting: "UKETSUKE_KIOSK_RETURN"},
 		{name: "missing kiosk texts", env: map[string]string{"UKETSUKE_KIOSK_TEXTS": "/nonexistent/kiosk.json"}, wantSetting: "UKETSUKE_KIOSK_TEXTS"},
 		{name: "kiosk texts in an unknown language", env: map[string]string{"UKETSUKE_KIOSK_TEXTS": badKioskTexts}, wantSetting: "UKETSUKE_KIOSK_TEXTS"},
+		{name: "limits", env: map[string]string{"UKETSUKE_KIOSK_RATE": "2/m", "UKETSUKE_KIOSK_BURST": "3", "UKETSUKE_ADDRESS_RATE": "0",
+			"UKETSUKE_ADDRESS_BURST": "1", "UKETSUKE_ORG_DAILY_CHECKINS": "0", "UKETSUKE_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1,::1"},
+			want: with(func(c *Config) {
+				c.Limits = Limits{KioskRate: rate.Limit(2.0 / 60), KioskBurst: 3, AddressBurst: 1, TrustedProxies: []netip.Prefix{
+					netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}}
+			})},
+		{name: "bad kiosk rate", env: map[string]string{"UKETSUKE_KIOSK_RATE": "60"}, wantSetting: "UKETSUKE_KIOSK_RATE"},
+		{name: "bad kiosk rate unit", env: map[string]string{"UKETSUKE_KIOSK_RATE": "60/week"}, wantSetting: "UKETSUKE_KIOSK_RATE"},
+		{name: "zero kiosk burst", env: map[string]string{"UKETSUKE_KIOSK_BURST": "0"}, wantSetting: "UKETSUKE_KIOSK_BURST"},
+		{name: "bad address rate", env: map[string]string{"UKETSUKE_ADDRESS_RATE": "-1/h"}, wantSetting: "UKETSUKE_ADDRESS_RATE"},
+		{name: "bad address burst", env: map[string]string{"UKETSUKE_ADDRESS_BURST": "x"}, wantSetting: "UKETSUKE_ADDRESS_BURST"},
+		{name: "bad daily cap", env: map[string]string{"UKETSUKE_ORG_DAILY_CHECKINS": "-5"}, wantSetting: "UKETSUKE_ORG_DAILY_CHECKINS"},
+		{name: "bad trusted proxy", env: map[string]string{"UKETSUKE_TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, wantSetting: "UKETSUKE_TRUSTED_PROXIES"},
 		{name: "unknown flag", args: []string{"--nope"}, wantSetting: "flags"},
 		{name: "stray argument", args: []string{"serve"}, wantSetting: "flags"},
 	}
@@ -114,7 +130,7 @@ func TestParseConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(Config{})); diff != "" {
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(Config{}), cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
 				t.Errorf("config (-want +got):\n%s", diff)
 			}
 		})

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/uketsuke/uketsuke/examples/server/internal/app"
 	"github.com/uketsuke/uketsuke/reception"
@@ -21,6 +22,7 @@ type api struct {
 	app        *app.App
 	adminToken []byte
 	log        *slog.Logger
+	guard      *guard
 }
 
 // APIPrefix is the JSON API's path prefix.
@@ -214,15 +216,22 @@ func (a *api) auth(kiosk bool, h apiFunc) http.Handler {
 		if !ok {
 			return &apiError{Status: http.StatusUnauthorized, Msg: "missing bearer token (Authorization: Bearer <token>)"}
 		}
+		if !a.guard.waitTurn(w, r, tooManyGuesses) {
+			return nil
+		}
 		if subtle.ConstantTimeCompare([]byte(token), a.adminToken) == 1 {
+			a.guard.guessed(r, true)
 			return h(w, r)
 		}
 		if kiosk {
 			org, err := a.app.Store.GetOrganization(r.Context(), r.PathValue("org"))
-			if err == nil && org.KioskToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(org.KioskToken)) == 1 {
-				return h(w, r)
+			if err == nil && org.KioskToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(org.KioskToken)) == 1 &&
+				a.guard.kioskAllowed(r.Context(), org.ID) {
+				a.guard.guessed(r, true)
+				return h(w, r.WithContext(context.WithValue(r.Context(), kioskAuthKey{}, org.ID)))
 			}
 		}
+		a.guard.guessed(r, false)
 		return &apiError{Status: http.StatusUnauthorized, Msg: "invalid token"}
 	})
 	// The logger goes into the request that apiFunc answers errors for,
@@ -300,4 +309,13 @@ func jsonType(kind string) string {
 		return "an object"
 	}
 	return "a number"
+}
+
+// kioskAuthKey marks a request authorized by a kiosk token (not the admin
+// token); the value is the organization's ID.
+type kioskAuthKey struct{}
+
+// tooManyGuesses answers a token check refused by the back-off.
+func tooManyGuesses(w http.ResponseWriter, r *http.Request, _ time.Duration) {
+	writeJSON(w, http.StatusTooManyRequests, errorJSON{Error: "too many wrong tokens from this address; retry after the time in Retry-After"})
 }

@@ -4,8 +4,10 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/uketsuke/uketsuke/examples/server/internal/app"
 )
@@ -186,7 +188,12 @@ func (p *pages) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, _ := trimmedForm(r, "token")
-	if subtle.ConstantTimeCompare([]byte(token), p.adminToken) != 1 {
+	if !p.guard.waitTurn(w, r, p.tooManyGuesses) {
+		return
+	}
+	ok := subtle.ConstantTimeCompare([]byte(token), p.adminToken) == 1
+	p.guard.guessed(r, ok)
+	if !ok {
 		p.log.Warn("admin sign-in with a wrong token", "remote", r.RemoteAddr)
 		p.loginPage(w, r, http.StatusUnauthorized, "管理者トークンが正しくありません (wrong admin token)")
 		return
@@ -209,6 +216,8 @@ func (p *pages) logout(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 // localPath accepts only same-site absolute paths as redirect targets.
+// Control characters are refused anywhere: browsers drop tabs and line
+// breaks from URLs, so "/\t/evil.example" would become "//evil.example".
 func localPath(s string) bool {
-	return len(s) > 1 && s[0] == '/' && s[1] != '/' && s[1] != '\\'
+	return len(s) > 1 && s[0] == '/' && s[1] != '/' && s[1] != '\\' && !strings.ContainsFunc(s, unicode.IsControl)
 }

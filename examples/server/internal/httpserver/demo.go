@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/uketsuke/uketsuke/examples/server/internal/app"
@@ -72,13 +73,29 @@ type Demo struct {
 	// draining is closed when the server shuts down, ending long polls at
 	// once instead of holding the shutdown for their full wait.
 	draining chan struct{}
+	// auto: the demo runs only until an organization other than the demo
+	// one has a LINE WORKS integration (UKETSUKE_DEMO unset); then it ends
+	// for good in this process (live).
+	auto  bool
+	ended atomic.Bool
+	// checked is when live last read the organizations (UnixNano), so that
+	// a flood of demo requests costs one store read per liveCheck.
+	checked atomic.Int64
 }
+
+// liveCheck is how often an auto demo looks for a real integration.
+const liveCheck = 5 * time.Second
 
 // startDemo starts the fake and seeds it and the store. The fake gets fresh
 // credentials on every start; the organization is updated to match.
-func StartDemo(ctx context.Context, store reception.Store, log *slog.Logger, now time.Time) (*Demo, error) {
+//
+// With auto, the demo ends once an organization other than the demo one has
+// a LINE WORKS integration: its pages answer 404 and the demo
+// organization's kiosk token stops working (it is shown on the open /demo
+// page, so anyone may have it).
+func StartDemo(ctx context.Context, store reception.Store, log *slog.Logger, now time.Time, auto bool) (*Demo, error) {
 	fake := lineworkstest.NewServer()
-	d := &Demo{fake: fake, store: store, log: log, hc: &http.Client{Timeout: 10 * time.Second}, draining: make(chan struct{})}
+	d := &Demo{fake: fake, store: store, log: log, hc: &http.Client{Timeout: 10 * time.Second}, draining: make(chan struct{}), auto: auto}
 	if err := d.seed(ctx, now); err != nil {
 		fake.Close()
 		return nil, err
@@ -188,10 +205,48 @@ func (d *Demo) deliver(ctx context.Context, body []byte) (int, error) {
 }
 
 func (d *Demo) register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /demo", d.page)
-	mux.HandleFunc("GET /demo/messages", d.messages)
-	mux.HandleFunc("POST /demo/tap", d.tap)
-	mux.HandleFunc("POST /demo/checkin", d.checkIn)
+	live := func(h http.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if !d.Live(r.Context()) {
+				http.NotFound(w, r)
+				return
+			}
+			h(w, r)
+		}
+	}
+	mux.HandleFunc("GET /demo", live(d.page))
+	mux.HandleFunc("GET /demo/messages", live(d.messages))
+	mux.HandleFunc("POST /demo/tap", live(d.tap))
+	mux.HandleFunc("POST /demo/checkin", live(d.checkIn))
+}
+
+// Live reports whether demo mode is on. A nil Demo is off. An auto demo
+// ends, for the rest of the process, once another organization has a LINE
+// WORKS integration; a store error keeps it as it was.
+func (d *Demo) Live(ctx context.Context) bool {
+	if d == nil || d.ended.Load() {
+		return false
+	}
+	if !d.auto {
+		return true
+	}
+	now := time.Now().UnixNano()
+	last := d.checked.Load()
+	if now-last < int64(liveCheck) || !d.checked.CompareAndSwap(last, now) {
+		return true
+	}
+	orgs, err := d.store.ListOrganizations(ctx)
+	if err != nil {
+		return true
+	}
+	for _, o := range orgs {
+		if o.ID != app.DemoOrgID && o.Integration.Configured() {
+			d.ended.Store(true)
+			d.log.Info("demo mode ended: an organization has a LINE WORKS integration; /demo and the demo kiosk token are off until a restart in demo mode", "org", o.ID)
+			return false
+		}
+	}
+	return true
 }
 
 type FeedAction struct {

@@ -82,7 +82,8 @@ func (p *pages) kioskOrg(w http.ResponseWriter, r *http.Request) (*reception.Org
 		return nil, "", false
 	}
 	c, cerr := r.Cookie(kioskCookie)
-	if err != nil || cerr != nil || org.KioskToken == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(org.KioskToken)) != 1 {
+	if err != nil || cerr != nil || org.KioskToken == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(org.KioskToken)) != 1 ||
+		!p.guard.kioskAllowed(r.Context(), org.ID) {
 		p.message(w, http.StatusUnauthorized, "このタブレットは受付用に設定されていません",
 			"管理画面に表示されるキオスクURLをこのタブレットで一度開いてください。 / Open the kiosk URL shown on the admin page on this tablet once; it remembers the kiosk token.", "")
 		return nil, "", false
@@ -138,8 +139,13 @@ func (p *pages) kiosk(w http.ResponseWriter, r *http.Request) {
 
 func (p *pages) kioskEnroll(w http.ResponseWriter, r *http.Request, tok string) {
 	id := r.PathValue("org")
+	if !p.guard.waitTurn(w, r, p.tooManyGuesses) {
+		return
+	}
 	org, err := p.app.Store.GetOrganization(r.Context(), id)
-	if err != nil || org.KioskToken == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(org.KioskToken)) != 1 {
+	ok := err == nil && org.KioskToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(org.KioskToken)) == 1
+	p.guard.guessed(r, ok)
+	if !ok || !p.guard.kioskAllowed(r.Context(), org.ID) {
 		p.message(w, http.StatusForbidden, "キオスクトークンが正しくありません",
 			"The kiosk token in this URL is wrong or was replaced. Copy the current kiosk URL from the admin page.", "")
 		return
@@ -238,12 +244,27 @@ func (p *pages) kioskCheckIn(w http.ResponseWriter, r *http.Request) {
 		p.message(w, http.StatusForbidden, "操作を受け付けられませんでした", "CSRF check failed; reload the kiosk page.", "/kiosk/"+org.ID)
 		return
 	}
+	done, wait, ok := p.guard.admitCheckIn(r, org.ID)
+	if !ok {
+		retryAfter(w, wait)
+		const busy = "少し時間をおいてから、もう一度お試しください。お急ぎの方は、お近くの係員にお声がけください。 / " +
+			"The reception is busy right now. Please try again in a moment, or ask a member of staff nearby."
+		if wantsJSON(r) {
+			// kiosk.js shows the error on the start screen; nothing was stored.
+			kioskJSON(w, http.StatusTooManyRequests, map[string]string{"error": "ただいま受付が混み合っています。" + busy})
+			return
+		}
+		p.message(w, http.StatusTooManyRequests, "ただいま受付が混み合っています", busy, "/kiosk/"+url.PathEscape(org.ID))
+		return
+	}
 	lang := kioskLang(r)
 	in, errMsg := kioskInput(r, lang)
 	var out *app.CheckInResult
 	if errMsg == "" {
 		var err error
-		if out, err = p.app.CheckIn(r.Context(), org.ID, in); err != nil {
+		out, err = p.app.CheckIn(r.Context(), org.ID, in)
+		done(err == nil)
+		if err != nil {
 			msg, _ := formError(r, err)
 			p.log.Warn("kiosk: check-in refused", "org", org.ID, "err", msg)
 			errMsg = kioskText[lang]["error"] + " (" + msg + ")"
@@ -350,4 +371,10 @@ type messageData struct {
 // message is a page with one message, for errors and refusals.
 func (p *pages) message(w http.ResponseWriter, status int, heading, detail, link string) {
 	p.render(w, status, messageTmpl, messageData{layoutData: layoutData{Title: heading}, Heading: heading, Detail: detail, Link: link})
+}
+
+// tooManyGuesses answers a token check refused by the back-off.
+func (p *pages) tooManyGuesses(w http.ResponseWriter, r *http.Request, _ time.Duration) {
+	p.message(w, http.StatusTooManyRequests, "しばらくしてからもう一度お試しください",
+		"Too many wrong tokens came from this address. Wait for the time in Retry-After and try again.", "")
 }

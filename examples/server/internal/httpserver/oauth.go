@@ -128,9 +128,12 @@ func (p *pages) oauthCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	setCookie(w, r, oauthStateCookie, "", "/auth/", -1, http.SameSiteLaxMode)
 	if err != nil {
+		// A fixed text: the provider's error and description come from the
+		// redirect URL, which anyone can write; they go to the log only.
 		p.log.Warn("LINE WORKS sign-in failed", "org", org.ID, "err", err)
-		p.message(w, http.StatusBadGateway, "LINE WORKS でサインインできませんでした", err.Error()+
-			" — check that the app's Redirect URL is "+p.baseURL(r)+oauthCallbackPath, adminURL(org.ID, "", ""))
+		p.message(w, http.StatusBadGateway, "LINE WORKS でサインインできませんでした",
+			"LINE WORKS did not complete the sign-in (canceled, refused, or the code could not be exchanged; the server log has the reason). "+
+				"Check that the app's Redirect URL is "+p.baseURL(r)+oauthCallbackPath+" and try again.", adminURL(org.ID, "", ""))
 		return
 	}
 	client, err := lineworks.NewClient(oauth2.StaticTokenSource(tok), lineworks.WithBaseURL(p.app.EndpointsFor(org.ID).API), lineworks.WithHTTPClient(p.app.HTTPClient))

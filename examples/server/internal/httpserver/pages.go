@@ -27,6 +27,7 @@ type pages struct {
 	now        func() time.Time
 
 	sessions *sessionStore
+	guard    *guard
 	// oauthCookies seals LINE WORKS sign-ins in progress (see oauth.go).
 	oauthCookies sealer
 	// kioskReturn is how long the kiosk's completion screen stays; 0
@@ -86,9 +87,6 @@ func (p *pages) render(w http.ResponseWriter, status int, t *template.Template, 
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
 }

@@ -12,7 +12,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/uketsuke/uketsuke/examples/server/internal/app"
@@ -35,6 +34,9 @@ type Options struct {
 	// KioskReturn is how long the kiosk's completion screen stays; 0 keeps
 	// it until the visitor taps.
 	KioskReturn time.Duration
+	// Limits bound check-ins made with kiosk tokens; the zero value
+	// limits nothing.
+	Limits CheckInLimits
 }
 
 // New returns the server's handler, every request counted in o.Metrics.
@@ -43,11 +45,14 @@ func New(o Options) http.Handler {
 	token := []byte(o.AdminToken)
 	watchDelivery(o.Metrics, a.Notify, log)
 	mux := http.NewServeMux()
-	(&api{app: a, adminToken: token, log: log}).register(mux)
+	g := &guard{limiter: newCheckInLimiter(o.Limits, a.Store, a.Now, a.Loc), backoff: newAuthBackoff(a.Now),
+		trusted: o.Limits.TrustedProxies, demo: o.Demo}
+	(&api{app: a, adminToken: token, log: log, guard: g}).register(mux)
 	pg := newPages(a, token)
+	pg.guard = g
 	pg.kioskReturn = o.KioskReturn
 	pg.register(mux)
-	mux.Handle("POST "+app.CallbackPath, a.Notify.CallbackHandler(lineworks.WithCallbackLogger(log)))
+	mux.Handle("POST "+app.CallbackPath, a.Notify.CallbackHandler(lineworks.WithCallbackLogger(slog.New(newSampledHandler(log.Handler(), a.Now)))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
@@ -56,7 +61,7 @@ func New(o Options) http.Handler {
 	mux.Handle("GET /metrics", o.Metrics.Handler())
 	registerStatic(mux)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		if o.Demo != nil {
+		if o.Demo.Live(r.Context()) {
 			http.Redirect(w, r, "/demo", http.StatusFound)
 			return
 		}
@@ -67,7 +72,7 @@ func New(o Options) http.Handler {
 		o.Demo.svc = a.Notify
 		o.Demo.register(mux)
 	}
-	return instrument(o.Metrics, mux)
+	return securityHeaders(instrument(o.Metrics, mux), httpsURL(a.PublicURL))
 }
 
 // readyz answers 503 while the store does not answer or the key does not
@@ -88,10 +93,4 @@ func readyz(a *app.App, secrets func(context.Context, *slog.Logger) string) http
 		_, _ = io.WriteString(w, "ok\n")
 		readyBody(r.Context(), w, a.Notify)
 	}
-}
-
-// secureRequest reports whether the browser talks https to us (directly or
-// through a proxy that says so); cookies are then marked Secure.
-func secureRequest(r *http.Request) bool {
-	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }

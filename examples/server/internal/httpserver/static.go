@@ -15,7 +15,10 @@ func registerStatic(mux *http.ServeMux) {
 	sub, _ := fs.Sub(webFS, "web")
 	files := http.FileServerFS(sub)
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, ".html") {
+		// Only files: a directory would be listed (the templates' names and
+		// what else is embedded), and pages are served by their handlers.
+		name := strings.TrimSuffix(r.URL.Path, "/")
+		if st, err := fs.Stat(sub, name); err != nil || st.IsDir() || strings.HasSuffix(name, ".html") {
 			http.NotFound(w, r)
 			return
 		}
