@@ -84,6 +84,9 @@ type OutboxEntry struct {
 	CreatedAt time.Time
 	// SentAt is when it was delivered; zero until then.
 	SentAt time.Time
+	// DeadAt is when the entry was given up on (DeadOutbox); zero unless
+	// State is OutboxDead.
+	DeadAt time.Time
 }
 
 // NewOutboxEntry returns a pending entry with a new ID, due at now.
@@ -148,6 +151,9 @@ func (e *OutboxEntry) ValidateNew() error {
 	}
 	if !e.SentAt.IsZero() {
 		f.add("SentAt", "must be zero when enqueued")
+	}
+	if !e.DeadAt.IsZero() {
+		f.add("DeadAt", "must be zero when enqueued")
 	}
 	return f.err()
 }

@@ -1,0 +1,221 @@
+package reception
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// queued is an entry of either queue, as the lease rules need to see it.
+type queued interface {
+	*OutboxEntry | *InboxEntry
+}
+
+// queueFields returns what the lease rules read of an entry: its state, its
+// lease owner, and the two times it is ordered by after its ID.
+func queueFields[E queued](e E) (state, owner string, due, born time.Time, id string) {
+	switch x := any(e).(type) {
+	case *OutboxEntry:
+		return string(x.State), x.LeaseOwner, x.NextAttemptAt, x.CreatedAt, x.ID
+	case *InboxEntry:
+		return string(x.State), x.LeaseOwner, x.NextAttemptAt, x.ReceivedAt, x.ID
+	}
+	panic("unreachable")
+}
+
+// lease validates a lease, asks the driver for it, and orders what it got
+// (a driver may return leased entries in any order, as SQL's RETURNING
+// does): oldest due first, then oldest, then by ID.
+func lease[E queued](ctx context.Context, s *store, q QueueDriver[E], owner string, n int, leaseFor time.Duration, now time.Time) ([]E, error) {
+	if err := ValidateLease(owner, n, leaseFor, now); err != nil {
+		return nil, err
+	}
+	if err := s.live(ctx); err != nil {
+		return nil, err
+	}
+	out, err := q.Lease(ctx, owner, n, normTime(now.Add(leaseFor)), normTime(now))
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b E) int {
+		_, _, ad, ab, aid := queueFields(a)
+		_, _, bd, bb, bid := queueFields(b)
+		return cmp.Or(ad.Compare(bd), ab.Compare(bb), cmp.Compare(aid, bid))
+	})
+	return out, nil
+}
+
+// settle ends owner's lease of entry id, and when the driver finds no such
+// lease, explains why from the entry as it stands: none (ErrNotFound), not
+// pending, or another owner's (ErrConflict). An empty owner never holds a
+// lease: it is what an unleased entry has.
+func settle[E queued](ctx context.Context, s *store, q QueueDriver[E], kind, id, owner string, st Settlement) error {
+	if err := s.live(ctx); err != nil {
+		return err
+	}
+	if owner != "" {
+		if ok, err := q.Settle(ctx, id, owner, st); err != nil || ok {
+			return err
+		}
+	}
+	e, err := q.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if state, _, _, _, _ := queueFields(e); state != "pending" {
+		return s.conflict("%s %q is %s", kind, id, state)
+	}
+	return s.conflict("%s %q is not leased by %q", kind, id, owner)
+}
+
+func release[E queued](ctx context.Context, s *store, q QueueDriver[E], owner string) (int, error) {
+	if owner == "" {
+		return 0, required("Owner")
+	}
+	if err := s.live(ctx); err != nil {
+		return 0, err
+	}
+	return q.Release(ctx, owner)
+}
+
+// ---- outbox
+
+// EnqueueOutbox implements Store.
+func (s *store) EnqueueOutbox(ctx context.Context, e *OutboxEntry) error {
+	if e == nil {
+		return required("Entry")
+	}
+	if err := e.ValidateNew(); err != nil {
+		return err
+	}
+	if err := s.live(ctx); err != nil {
+		return err
+	}
+	return s.out.Enqueue(ctx, newEntries([]*OutboxEntry{e})[0])
+}
+
+// LeaseOutbox implements Store.
+func (s *store) LeaseOutbox(ctx context.Context, owner string, n int, leaseFor time.Duration, now time.Time) ([]*OutboxEntry, error) {
+	return lease(ctx, s, s.out, owner, n, leaseFor, now)
+}
+
+// CompleteOutbox implements Store. The notified event goes to the driver
+// only if Visit.Apply accepts it: Apply refuses a notified event only for
+// faults of the event itself (no At, a bad ActorUserID), never for the
+// visit's state, so any visit tells, and the driver need not load one.
+func (s *store) CompleteOutbox(ctx context.Context, id, owner string, sentAt time.Time, notified *VisitEvent) error {
+	if sentAt.IsZero() {
+		return required("SentAt")
+	}
+	st := Settlement{Outcome: Done, At: normTime(sentAt)}
+	if notified != nil {
+		if notified.Kind != EventNotified {
+			return &FieldError{Field: "Notified.Kind", Msg: fmt.Sprintf("must be %q, not %q", EventNotified, notified.Kind)}
+		}
+		if (&Visit{Status: StatusWaiting}).Apply(*notified) == nil {
+			ev := *notified
+			ev.At = normTime(ev.At)
+			st.Notified = &ev
+		}
+	}
+	return settle(ctx, s, s.out, "outbox entry", id, owner, st)
+}
+
+// RetryOutbox implements Store.
+func (s *store) RetryOutbox(ctx context.Context, id, owner string, nextAttempt time.Time, lastErr string) error {
+	if nextAttempt.IsZero() {
+		return required("NextAttempt")
+	}
+	return settle(ctx, s, s.out, "outbox entry", id, owner, Settlement{Outcome: Retry, At: normTime(nextAttempt), LastError: lastErr})
+}
+
+// PostponeOutbox implements Store.
+func (s *store) PostponeOutbox(ctx context.Context, id, owner string, until time.Time, reason string) error {
+	if until.IsZero() {
+		return required("Until")
+	}
+	return settle(ctx, s, s.out, "outbox entry", id, owner, Settlement{Outcome: Postpone, At: normTime(until), LastError: reason})
+}
+
+// DeadOutbox implements Store.
+func (s *store) DeadOutbox(ctx context.Context, id, owner string, at time.Time, lastErr string) error {
+	if at.IsZero() {
+		return required("At")
+	}
+	return settle(ctx, s, s.out, "outbox entry", id, owner, Settlement{Outcome: Dead, At: normTime(at), LastError: lastErr})
+}
+
+// ReleaseOutbox implements Store.
+func (s *store) ReleaseOutbox(ctx context.Context, owner string) (int, error) {
+	return release(ctx, s, s.out, owner)
+}
+
+// ListOutbox implements Store.
+func (s *store) ListOutbox(ctx context.Context, orgID string, f OutboxFilter) ([]*OutboxEntry, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	return get(ctx, s, func() ([]*OutboxEntry, error) { return s.out.List(ctx, orgID, f) })
+}
+
+// ---- inbox
+
+// InsertInbox implements Store.
+func (s *store) InsertInbox(ctx context.Context, e *InboxEntry) (bool, error) {
+	if e == nil {
+		return false, required("Entry")
+	}
+	if err := e.ValidateNew(); err != nil {
+		return false, err
+	}
+	if err := s.live(ctx); err != nil {
+		return false, err
+	}
+	c := e.Clone()
+	if c.NextAttemptAt.IsZero() {
+		c.NextAttemptAt = c.ReceivedAt
+	}
+	c.NextAttemptAt, c.ReceivedAt = normTime(c.NextAttemptAt), normTime(c.ReceivedAt)
+	return s.in.Insert(ctx, c)
+}
+
+// GetInbox implements Store.
+func (s *store) GetInbox(ctx context.Context, id string) (*InboxEntry, error) {
+	return get(ctx, s, func() (*InboxEntry, error) { return s.in.Get(ctx, id) })
+}
+
+// LeaseInbox implements Store.
+func (s *store) LeaseInbox(ctx context.Context, owner string, n int, leaseFor time.Duration, now time.Time) ([]*InboxEntry, error) {
+	return lease(ctx, s, s.in, owner, n, leaseFor, now)
+}
+
+// CompleteInbox implements Store.
+func (s *store) CompleteInbox(ctx context.Context, id, owner string, at time.Time) error {
+	if at.IsZero() {
+		return required("At")
+	}
+	return settle(ctx, s, s.in, "inbox entry", id, owner, Settlement{Outcome: Done, At: normTime(at)})
+}
+
+// RetryInbox implements Store.
+func (s *store) RetryInbox(ctx context.Context, id, owner string, nextAttempt time.Time, lastErr string) error {
+	if nextAttempt.IsZero() {
+		return required("NextAttempt")
+	}
+	return settle(ctx, s, s.in, "inbox entry", id, owner, Settlement{Outcome: Retry, At: normTime(nextAttempt), LastError: lastErr})
+}
+
+// DeadInbox implements Store.
+func (s *store) DeadInbox(ctx context.Context, id, owner string, at time.Time, lastErr string) error {
+	if at.IsZero() {
+		return required("At")
+	}
+	return settle(ctx, s, s.in, "inbox entry", id, owner, Settlement{Outcome: Dead, At: normTime(at), LastError: lastErr})
+}
+
+// ReleaseInbox implements Store.
+func (s *store) ReleaseInbox(ctx context.Context, owner string) (int, error) {
+	return release(ctx, s, s.in, owner)
+}
