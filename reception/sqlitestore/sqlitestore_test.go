@@ -58,7 +58,7 @@ func mustOpen(t testing.TB, path string, box *reception.SecretBox, opts ...Optio
 // it can from the log into the file.
 func rawContains(t *testing.T, s *Store, path string, needle []byte) bool {
 	t.Helper()
-	if _, err := s.w.ExecContext(t.Context(), "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+	if _, err := s.d.w.ExecContext(t.Context(), "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
 		t.Fatal(err)
 	}
 	found := false
@@ -117,7 +117,7 @@ func allVersions(t *testing.T) []int {
 	}
 	var vs []int
 	for _, m := range ms {
-		vs = append(vs, m.version)
+		vs = append(vs, m.Version)
 	}
 	return vs
 }
@@ -192,7 +192,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.w.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 0)"); err != nil {
+	if _, err := s.d.w.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 0)"); err != nil {
 		t.Fatal(err)
 	}
 	_ = s.Close()
@@ -212,14 +212,14 @@ func TestPragmas(t *testing.T) {
 		name string
 		want string
 	}{
-		{s.w, "journal_mode", "wal"},
-		{s.w, "foreign_keys", "1"},
-		{s.w, "busy_timeout", "2000"},
-		{s.w, "synchronous", "1"}, // NORMAL
-		{s.w, "wal_autocheckpoint", "4000"},
-		{s.r, "journal_mode", "wal"},
-		{s.r, "foreign_keys", "1"},
-		{s.r, "query_only", "1"},
+		{s.d.w, "journal_mode", "wal"},
+		{s.d.w, "foreign_keys", "1"},
+		{s.d.w, "busy_timeout", "2000"},
+		{s.d.w, "synchronous", "1"}, // NORMAL
+		{s.d.w, "wal_autocheckpoint", "4000"},
+		{s.d.r, "journal_mode", "wal"},
+		{s.d.r, "foreign_keys", "1"},
+		{s.d.r, "query_only", "1"},
 	} {
 		var got string
 		if err := tc.db.QueryRow("PRAGMA " + tc.name).Scan(&got); err != nil {
@@ -243,7 +243,7 @@ func TestRelaxedCommitsRestoreDurability(t *testing.T) {
 		synchronous := func(after string) {
 			t.Helper()
 			var got string
-			if err := s.w.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&got); err != nil {
+			if err := s.d.w.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&got); err != nil {
 				t.Fatal(err)
 			}
 			if got != mode.want {
@@ -338,7 +338,7 @@ func TestRelaxedCommitEndedAnywhereStaysDurable(t *testing.T) {
 		_ = s.CompleteOutbox(newEndingCtx(n), e.ID, "me", now, &reception.VisitEvent{Kind: reception.EventNotified, At: now})
 		_, _ = s.LeaseOutbox(newEndingCtx(n), "other", 1, time.Minute, now.Add(2*time.Hour))
 		var got string
-		if err := s.w.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&got); err != nil {
+		if err := s.d.w.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&got); err != nil {
 			t.Fatal(err)
 		}
 		if got != "2" {
