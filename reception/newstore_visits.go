@@ -2,6 +2,7 @@ package reception
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -67,7 +68,7 @@ func (s *store) ListDueReminders(ctx context.Context, now time.Time, limit int) 
 
 // ClaimVisit implements Store.
 func (s *store) ClaimVisit(ctx context.Context, orgID, visitID, userID string, at time.Time) (*Visit, error) {
-	return s.update(ctx, orgID, visitID, nil, func(v *Visit) error {
+	return s.update(ctx, "claim", orgID, visitID, nil, func(v *Visit) error {
 		_, err := v.Claim(userID, at)
 		return err
 	})
@@ -75,7 +76,7 @@ func (s *store) ClaimVisit(ctx context.Context, orgID, visitID, userID string, a
 
 // AppendVisitEvent implements Store.
 func (s *store) AppendVisitEvent(ctx context.Context, orgID, visitID string, e VisitEvent) (*Visit, error) {
-	return s.update(ctx, orgID, visitID, nil, func(v *Visit) error { return v.Apply(e) })
+	return s.update(ctx, "record event of", orgID, visitID, nil, func(v *Visit) error { return v.Apply(e) })
 }
 
 // RecordReminder implements Store.
@@ -86,23 +87,26 @@ func (s *store) RecordReminder(ctx context.Context, orgID, visitID string, r *Re
 	if err := r.Validate(orgID, visitID); err != nil {
 		return nil, err
 	}
-	return s.update(ctx, orgID, visitID, newEntries(r.Entries), func(v *Visit) error { return v.Remind(r) })
+	return s.update(ctx, "record reminder of", orgID, visitID, newEntries(r.Entries), func(v *Visit) error { return v.Remind(r) })
 }
 
 // update runs one state-machine method (apply) on the stored visit under
 // the driver's lock, and hands the driver what changed: the visit's state,
 // the events apply inserted (found by a diff, since apply may insert an
 // event before others of a later time), and entries to enqueue with it. A
-// visit apply left as it was is not written.
-func (s *store) update(ctx context.Context, orgID, visitID string, entries []*OutboxEntry, apply func(v *Visit) error) (*Visit, error) {
+// visit apply left as it was is not written. The errors of apply (a
+// *ClaimConflictError, say) come back as they are; the driver's are
+// wrapped with what was being done (op, e.g. "claim").
+func (s *store) update(ctx context.Context, op, orgID, visitID string, entries []*OutboxEntry, apply func(v *Visit) error) (*Visit, error) {
 	if err := s.live(ctx); err != nil {
 		return nil, err
 	}
 	var out *Visit
+	var refused error
 	err := s.d.UpdateVisit(ctx, orgID, visitID, func(v *Visit) (*VisitChange, error) {
 		before := v.Clone()
-		if err := apply(v); err != nil {
-			return nil, err
+		if refused = apply(v); refused != nil {
+			return nil, refused
 		}
 		normVisit(v)
 		out = v.Clone()
@@ -112,8 +116,11 @@ func (s *store) update(ctx context.Context, orgID, visitID string, entries []*Ou
 		}
 		return &VisitChange{Visit: v, Events: added, Entries: entries}, nil
 	})
-	if err != nil {
+	switch {
+	case err != nil && err == refused:
 		return nil, err
+	case err != nil:
+		return nil, fmt.Errorf("%s: %s visit %s: %w", s.name, op, visitID, err)
 	}
 	return out, nil
 }

@@ -47,7 +47,7 @@ func BenchmarkFloorInsert(b *testing.B) {
 	url := testURL(b)
 	s := openStore(b, url, newSchema(b, url), newBox(b))
 	ctx := context.Background()
-	if _, err := s.pool.Exec(ctx, "CREATE TABLE floor (id text PRIMARY KEY, created_at timestamptz NOT NULL)"); err != nil {
+	if _, err := s.d.pool.Exec(ctx, "CREATE TABLE floor (id text PRIMARY KEY, created_at timestamptz NOT NULL)"); err != nil {
 		b.Fatal(err)
 	}
 	const insert = "INSERT INTO floor (id, created_at) VALUES ($1, $2)"
@@ -55,7 +55,7 @@ func BenchmarkFloorInsert(b *testing.B) {
 	b.Run("autocommit", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := s.pool.Exec(ctx, insert, reception.NewID(), now); err != nil {
+			if _, err := s.d.pool.Exec(ctx, insert, reception.NewID(), now); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -63,7 +63,7 @@ func BenchmarkFloorInsert(b *testing.B) {
 	b.Run("begin-commit", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			tx, err := s.pool.Begin(ctx)
+			tx, err := s.d.pool.Begin(ctx)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -94,7 +94,7 @@ func TestConformance(t *testing.T) {
 func rawContains(t *testing.T, s *Store, schema string, needle []byte) bool {
 	t.Helper()
 	ctx := context.Background()
-	rows, err := s.pool.Query(ctx, `SELECT table_name, column_name, data_type FROM information_schema.columns
+	rows, err := s.d.pool.Query(ctx, `SELECT table_name, column_name, data_type FROM information_schema.columns
 		WHERE table_schema = $1 ORDER BY table_name, ordinal_position`, schema)
 	if err != nil {
 		t.Fatalf("RawContains: listing columns: %v", err)
@@ -115,7 +115,7 @@ func rawContains(t *testing.T, s *Store, schema string, needle []byte) bool {
 		if c.typ != "bytea" {
 			expr += "::text"
 		}
-		rows, err := s.pool.Query(ctx, "SELECT "+expr+" FROM "+pgx.Identifier{schema, c.table}.Sanitize())
+		rows, err := s.d.pool.Query(ctx, "SELECT "+expr+" FROM "+pgx.Identifier{schema, c.table}.Sanitize())
 		if err != nil {
 			t.Fatalf("RawContains: reading %s.%s: %v", c.table, c.name, err)
 		}
@@ -179,7 +179,7 @@ func TestConcurrentMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := s.pool.Query(t.Context(), "SELECT version, name FROM schema_migrations ORDER BY version")
+	rows, err := s.d.pool.Query(t.Context(), "SELECT version, name FROM schema_migrations ORDER BY version")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestConcurrentMigrations(t *testing.T) {
 	}
 	var want []string
 	for _, m := range ms {
-		want = append(want, fmt.Sprintf("%d %s", m.version, m.name))
+		want = append(want, fmt.Sprintf("%d %s", m.Version, m.Name))
 	}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("schema_migrations = %q, want %q", got, want)
@@ -362,11 +362,11 @@ func TestNewAndClose(t *testing.T) {
 	schema := newSchema(t, url)
 	box := newBox(t)
 	own := openStore(t, url, schema, box) // creates the schema
-	s, err := New(t.Context(), own.pool, box)
+	s, err := New(t.Context(), own.d.pool, box)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	if _, err := New(t.Context(), own.pool, box, WithSchema("x")); err == nil {
+	if _, err := New(t.Context(), own.d.pool, box, WithSchema("x")); err == nil {
 		t.Error("New accepted WithSchema")
 	}
 	if err := s.PutOrganization(t.Context(), &reception.Organization{ID: "org", Name: "Org"}); err != nil {
