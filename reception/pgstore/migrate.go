@@ -3,7 +3,6 @@ package pgstore
 import (
 	"context"
 	"embed"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -25,10 +24,6 @@ func migrations() ([]sqlschema.Migration, error) {
 // so that processes starting at once take turns: the first applies them,
 // the others find them applied. schema, if set, is created first (under
 // the same lock: concurrent CREATE SCHEMA IF NOT EXISTS can fail).
-//
-// A database with migrations this build does not know (a newer replica ran
-// first) is left alone: migrations only add, so older code keeps working
-// during a rolling upgrade.
 func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	ms, err := migrations()
 	if err != nil {
@@ -64,14 +59,16 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	if err != nil {
 		return wrapErr(ctx, err, "migrating: reading schema_migrations")
 	}
-	applied, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	applied, err := pgx.CollectRows(rows, pgx.RowTo[int])
 	if err != nil {
 		return wrapErr(ctx, err, "migrating: reading schema_migrations")
 	}
+	// A newer replica may have migrated further: older code keeps
+	// working, as migrations only add.
+	if ms, err = sqlschema.Pending(ms, applied, "pgstore", true); err != nil {
+		return err
+	}
 	for _, m := range ms {
-		if slices.Contains(applied, int32(m.Version)) {
-			continue
-		}
 		// No arguments: pgx sends it with the simple protocol, which runs
 		// a file of several statements.
 		if _, err := tx.Exec(ctx, m.SQL); err != nil {

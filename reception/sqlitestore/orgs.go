@@ -81,11 +81,11 @@ func (s *db) PutOrganization(ctx context.Context, r *reception.SealedOrganizatio
 }
 
 func (s *db) GetOrganization(ctx context.Context, id string) (*reception.SealedOrganization, error) {
-	return one(ctx, s, rGetOrg, "organization", id, scanOrg, id)
+	return one(ctx, s, s.rs[rGetOrg], "organization", id, scanOrg, id)
 }
 
 func (s *db) GetOrganizationByBotID(ctx context.Context, botID int64) (*reception.SealedOrganization, error) {
-	return one(ctx, s, rGetOrgByBot, "organization", fmt.Sprintf("with bot %d", botID), scanOrg, botID)
+	return one(ctx, s, s.rs[rGetOrgByBot], "organization", fmt.Sprintf("with bot %d", botID), scanOrg, botID)
 }
 
 func (s *db) ListOrganizations(ctx context.Context) ([]*reception.SealedOrganization, error) {
@@ -135,10 +135,10 @@ func (s *db) putChild(ctx context.Context, k wstmt, kind, orgID, id string, args
 	return s.failIf(ctx, fmt.Sprintf("put %s %q of organization %q", kind, id, orgID), err)
 }
 
-// one runs the read statement k for one row; none means the kind id does
+// one runs the read statement st for one row; none means the kind id does
 // not exist.
-func one[T any](ctx context.Context, s *db, k rstmt, kind, id string, scan func(scanner) (T, error), args ...any) (T, error) {
-	v, err := scan(s.rs[k].QueryRowContext(ctx, args...))
+func one[T any](ctx context.Context, s *db, st *sql.Stmt, kind, id string, scan func(scanner) (T, error), args ...any) (T, error) {
+	v, err := scan(st.QueryRowContext(ctx, args...))
 	if errors.Is(err, sql.ErrNoRows) && ctx.Err() == nil {
 		return v, notFound(kind, id)
 	}
@@ -151,16 +151,22 @@ func list[T any](ctx context.Context, s *db, k rstmt, op string, scan func(scann
 	if err != nil {
 		return nil, s.fail(ctx, op, err)
 	}
+	out, err := collect(rows, scan)
+	return out, s.failIf(ctx, op, err)
+}
+
+// collect scans every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
 	defer rows.Close()
 	var out []T
 	for rows.Next() {
 		x, err := scan(rows)
 		if err != nil {
-			return nil, s.fail(ctx, op, err)
+			return nil, err
 		}
 		out = append(out, x)
 	}
-	return out, s.failIf(ctx, op, rows.Err())
+	return out, rows.Err()
 }
 
 // ---- buttons
@@ -190,7 +196,7 @@ func (s *db) PutButton(ctx context.Context, b *reception.Button) error {
 }
 
 func (s *db) GetButton(ctx context.Context, orgID, id string) (*reception.Button, error) {
-	return one(ctx, s, rGetButton, "button", id, scanButton, orgID, id)
+	return one(ctx, s, s.rs[rGetButton], "button", id, scanButton, orgID, id)
 }
 
 func (s *db) ListButtons(ctx context.Context, orgID string) ([]*reception.Button, error) {
@@ -225,7 +231,7 @@ func (s *db) PutStaff(ctx context.Context, st *reception.Staff) error {
 }
 
 func (s *db) GetStaff(ctx context.Context, orgID, id string) (*reception.Staff, error) {
-	return one(ctx, s, rGetStaff, "staff", id, scanStaff, orgID, id)
+	return one(ctx, s, s.rs[rGetStaff], "staff", id, scanStaff, orgID, id)
 }
 
 func (s *db) ListStaff(ctx context.Context, orgID string) ([]*reception.Staff, error) {
@@ -264,7 +270,7 @@ func (s *db) PutRoom(ctx context.Context, r *reception.Room) error {
 }
 
 func (s *db) GetRoom(ctx context.Context, orgID, channelID string) (*reception.Room, error) {
-	return one(ctx, s, rGetRoom, "room", channelID, scanRoom, orgID, channelID)
+	return one(ctx, s, s.rs[rGetRoom], "room", channelID, scanRoom, orgID, channelID)
 }
 
 func (s *db) ListRooms(ctx context.Context, orgID string) ([]*reception.Room, error) {

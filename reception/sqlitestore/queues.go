@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/uketsuke/uketsuke/reception"
@@ -107,11 +106,7 @@ func (q *queue[E]) exec(ctx context.Context, relaxed bool, op string, st *sql.St
 }
 
 func (q *queue[E]) Get(ctx context.Context, id string) (E, error) {
-	v, err := q.scan(q.get.QueryRowContext(ctx, id))
-	if errors.Is(err, sql.ErrNoRows) && ctx.Err() == nil {
-		return v, notFound(q.kind, id)
-	}
-	return v, q.s.failIf(ctx, fmt.Sprintf("get %s %q", q.kind, id), err)
+	return one(ctx, q.s, q.get, q.kind, id, q.scan, id)
 }
 
 func (q *queue[E]) Lease(ctx context.Context, owner string, n int, until, now time.Time) ([]E, error) {
@@ -119,18 +114,10 @@ func (q *queue[E]) Lease(ctx context.Context, owner string, n int, until, now ti
 	op := "lease " + q.kind
 	err := q.run(ctx, true, op, q.lease, func(st *sql.Stmt) error {
 		rows, err := st.QueryContext(ctx, owner, micros(until), micros(now), n)
-		if err != nil {
-			return q.s.fail(ctx, op, err)
+		if err == nil {
+			out, err = collect(rows, q.scan)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			e, err := q.scan(rows)
-			if err != nil {
-				return q.s.fail(ctx, op, err)
-			}
-			out = append(out, e)
-		}
-		return q.s.failIf(ctx, op, rows.Err())
+		return q.s.failIf(ctx, op, err)
 	})
 	return out, err
 }
@@ -256,7 +243,7 @@ func (in inbox) Insert(ctx context.Context, e *reception.InboxEntry) (bool, erro
 
 // openQueues prepares the statements of both queues.
 func (s *db) openQueues(ctx context.Context) error {
-	out, err := newQueue(ctx, s, table{"outbox", strings.ReplaceAll(outboxCols, "\n\t", " "), "id", "created_at", "sent", "sent_at", "dead_at"},
+	out, err := newQueue(ctx, s, table{"outbox", outboxCols, "id", "created_at", "sent", "sent_at", "dead_at"},
 		"outbox entry", scanOutbox, func(o reception.Outcome) bool { return o != reception.Dead })
 	if err != nil {
 		return err

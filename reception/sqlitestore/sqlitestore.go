@@ -28,10 +28,10 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -259,41 +259,26 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("sqlitestore: migrate: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	var applied string
+	_, err = tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 	version    INTEGER NOT NULL PRIMARY KEY,
 	name       TEXT    NOT NULL,
 	applied_at INTEGER NOT NULL
-) STRICT`); err != nil {
-		return fmt.Errorf("sqlitestore: migrate: %w", err)
+) STRICT`)
+	if err == nil {
+		err = tx.QueryRowContext(ctx, `SELECT json_group_array(version) FROM schema_migrations`).Scan(&applied)
 	}
-	applied := map[int]bool{}
-	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	var versions []int
+	if err == nil {
+		err = json.Unmarshal([]byte(applied), &versions)
+	}
 	if err != nil {
 		return fmt.Errorf("sqlitestore: migrate: %w", err)
 	}
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return fmt.Errorf("sqlitestore: migrate: %w", err)
-		}
-		applied[v] = true
-	}
-	if err := rows.Close(); err != nil {
-		return fmt.Errorf("sqlitestore: migrate: %w", err)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("sqlitestore: migrate: %w", err)
-	}
-	for v := range applied {
-		if !slices.ContainsFunc(ms, func(m sqlschema.Migration) bool { return m.Version == v }) {
-			return fmt.Errorf("sqlitestore: the database has schema version %d, unknown to this version of sqlitestore", v)
-		}
+	if ms, err = sqlschema.Pending(ms, versions, "sqlitestore", false); err != nil {
+		return err
 	}
 	for _, m := range ms {
-		if applied[m.Version] {
-			continue
-		}
 		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 			return fmt.Errorf("sqlitestore: migration %s: %w", m.Name, err)
 		}
@@ -313,9 +298,6 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // write runs fn in a write transaction (BEGIN IMMEDIATE) and commits it if
 // fn succeeds.
 func (s *db) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("sqlitestore: %s: %w", op, err)
-	}
 	return s.inTx(ctx, s.w, op, fn)
 }
 
@@ -329,9 +311,6 @@ func (s *db) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) er
 // twice. A crash of the process loses nothing either way: SQLite has the
 // commit in the log.
 func (s *db) relaxed(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("sqlitestore: %s: %w", op, err)
-	}
 	if s.durable == "" {
 		return s.inTx(ctx, s.w, op, fn)
 	}
@@ -441,14 +420,6 @@ func fromNullMicros(v sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return fromMicros(v.Int64)
-}
-
-// trunc is t as the database returns it.
-func trunc(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Time{}
-	}
-	return fromMicros(t.UnixMicro())
 }
 
 func boolInt(b bool) int64 {

@@ -129,34 +129,10 @@ var rstmtSQL = [...]string{
 	rListOutbox:   `SELECT outboxCols FROM outbox WHERE org_id = ?1 AND (?2 = '' OR state = ?2) AND (?3 = '' OR visit_id = ?3) ORDER BY created_at, id LIMIT ?4`,
 }
 
-// expand replaces the names of the column-list constants in a statement.
-func expand(q string) string {
-	for _, p := range [][2]string{
-		{"orgCols", orgCols}, {"buttonCols", buttonCols}, {"staffCols", staffCols}, {"roomCols", roomCols},
-		{"visitCols", visitCols}, {"visitJoin", visitJoin}, {"outboxCols", outboxCols}, {"inboxCols", inboxCols},
-	} {
-		q = replaceWord(q, p[0], p[1])
-	}
-	return q
-}
-
-// replaceWord replaces whole-word occurrences of old in s.
-func replaceWord(s, old, new string) string {
-	isWord := func(c byte) bool {
-		return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-	}
-	var b []byte
-	for i := 0; i < len(s); {
-		if strings.HasPrefix(s[i:], old) && (i == 0 || !isWord(s[i-1])) && (i+len(old) == len(s) || !isWord(s[i+len(old)])) {
-			b = append(b, new...)
-			i += len(old)
-			continue
-		}
-		b = append(b, s[i])
-		i++
-	}
-	return string(b)
-}
+// expand replaces the names of the column-list constants in a statement;
+// none of the names is part of another, or of anything else in the SQL.
+var expand = strings.NewReplacer("orgCols", orgCols, "buttonCols", buttonCols, "staffCols", staffCols, "roomCols", roomCols,
+	"visitCols", visitCols, "visitJoin", visitJoin, "outboxCols", outboxCols, "inboxCols", inboxCols).Replace
 
 // prepare prepares queries on db, in order.
 func prepare(ctx context.Context, db *sql.DB, queries []string) ([]*sql.Stmt, error) {

@@ -54,10 +54,7 @@ func (s *db) queryVisits(ctx context.Context, st *sql.Stmt, op string, args ...a
 	}
 	defer rows.Close()
 	vs, err := scanVisits(rows)
-	if err != nil {
-		return nil, s.fail(ctx, op, err)
-	}
-	return vs, nil
+	return vs, s.failIf(ctx, op, err)
 }
 
 // insertEvents records events of v numbered from seq on.

@@ -53,3 +53,16 @@ func Load(fsys fs.FS, dir, pkg string) ([]Migration, error) {
 	}
 	return out, nil
 }
+
+// Pending returns the migrations of ms whose versions are not in applied,
+// in order. A version in applied that ms lacks means a newer build
+// migrated the database: an error unless allowNewer (migrations only add,
+// so older code may keep working during a rolling upgrade).
+func Pending(ms []Migration, applied []int, pkg string, allowNewer bool) ([]Migration, error) {
+	for _, v := range applied {
+		if !allowNewer && !slices.ContainsFunc(ms, func(m Migration) bool { return m.Version == v }) {
+			return nil, fmt.Errorf("%s: the database has schema version %d, unknown to this version of %s", pkg, v, pkg)
+		}
+	}
+	return slices.DeleteFunc(slices.Clone(ms), func(m Migration) bool { return slices.Contains(applied, m.Version) }), nil
+}
