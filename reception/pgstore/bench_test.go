@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/uketsuke/uketsuke/reception"
+	"github.com/uketsuke/uketsuke/reception/storetest"
 )
 
 // BenchmarkCheckIn measures Store.CheckIn of a visit with two outbox
@@ -15,7 +16,7 @@ import (
 // and their indexes.
 func BenchmarkCheckIn(b *testing.B) {
 	url := testURL(b)
-	s := openStore(b, url, newSchema(b, url), newBox(b))
+	s := openStore(b, url, newSchema(b, url), storetest.NewBox(b))
 	ctx := context.Background()
 	if err := s.PutOrganization(ctx, &reception.Organization{ID: "acme", Name: "Acme"}); err != nil {
 		b.Fatal(err)
@@ -45,7 +46,7 @@ func BenchmarkCheckIn(b *testing.B) {
 // is the same insert in an explicit BEGIN … COMMIT, three round trips.
 func BenchmarkFloorInsert(b *testing.B) {
 	url := testURL(b)
-	s := openStore(b, url, newSchema(b, url), newBox(b))
+	s := openStore(b, url, newSchema(b, url), storetest.NewBox(b))
 	ctx := context.Background()
 	if _, err := s.d.pool.Exec(ctx, "CREATE TABLE floor (id text PRIMARY KEY, created_at timestamptz NOT NULL)"); err != nil {
 		b.Fatal(err)

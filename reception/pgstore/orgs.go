@@ -238,30 +238,22 @@ func (s *db) DeleteStaff(ctx context.Context, orgID, id string) error {
 const roomCols = "org_id, channel_id, title, joined_at, left_at"
 
 func scanRoom(r rowScanner) (*reception.Room, error) {
-	var (
-		rm             reception.Room
-		joined, leftAt pgtype.Timestamptz
-	)
-	if err := r.Scan(&rm.OrgID, &rm.ChannelID, &rm.Title, &joined, &leftAt); err != nil {
+	var rm reception.Room
+	if err := r.Scan(&rm.OrgID, &rm.ChannelID, &rm.Title, &rm.JoinedAt, &rm.LeftAt); err != nil {
 		return nil, err
 	}
-	rm.JoinedAt = fromTS(joined)
-	if leftAt.Valid {
-		t := fromTS(leftAt)
-		rm.LeftAt = &t
+	rm.JoinedAt = rm.JoinedAt.UTC()
+	if rm.LeftAt != nil { // pgx leaves it nil for NULL
+		*rm.LeftAt = rm.LeftAt.UTC()
 	}
 	return &rm, nil
 }
 
 func (s *db) PutRoom(ctx context.Context, r *reception.Room) error {
-	var left any
-	if r.LeftAt != nil {
-		left = nullTime(*r.LeftAt)
-	}
 	return s.exec(ctx, "put room "+r.ChannelID, `INSERT INTO rooms (`+roomCols+`) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (org_id, channel_id) DO UPDATE SET
 			title = EXCLUDED.title, joined_at = EXCLUDED.joined_at, left_at = EXCLUDED.left_at`,
-		r.OrgID, r.ChannelID, r.Title, r.JoinedAt, left)
+		r.OrgID, r.ChannelID, r.Title, r.JoinedAt, r.LeftAt)
 }
 
 func (s *db) GetRoom(ctx context.Context, orgID, channelID string) (*reception.Room, error) {

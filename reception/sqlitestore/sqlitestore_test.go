@@ -3,7 +3,6 @@ package sqlitestore
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/pem"
 	"errors"
@@ -72,17 +71,6 @@ func rawContains(t *testing.T, s *Store, path string, needle []byte) bool {
 	return found
 }
 
-func newBox(t testing.TB) *reception.SecretBox {
-	t.Helper()
-	key := make([]byte, reception.SecretKeySize)
-	_, _ = rand.Read(key)
-	box, err := reception.NewSecretBox(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return box
-}
-
 func appliedVersions(t *testing.T, path string) []int {
 	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
@@ -125,7 +113,7 @@ func allVersions(t *testing.T) []int {
 func TestMigrateTwice(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "twice.db")
-	box := newBox(t)
+	box := storetest.NewBox(t)
 	ctx := t.Context()
 	s, err := Open(ctx, path, box)
 	if err != nil {
@@ -149,7 +137,7 @@ func TestMigrateTwice(t *testing.T) {
 func TestMigrateConcurrently(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "concurrent.db")
-	box := newBox(t)
+	box := storetest.NewBox(t)
 	const n = 8
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -187,7 +175,7 @@ func TestMigrateConcurrently(t *testing.T) {
 func TestNewerSchemaRefused(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "newer.db")
-	box := newBox(t)
+	box := storetest.NewBox(t)
 	s, err := Open(t.Context(), path, box)
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +194,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 
 func TestPragmas(t *testing.T) {
 	t.Parallel()
-	s := mustOpen(t, filepath.Join(t.TempDir(), "p.db"), newBox(t), WithSynchronous("normal"), WithBusyTimeout(2*time.Second))
+	s := mustOpen(t, filepath.Join(t.TempDir(), "p.db"), storetest.NewBox(t), WithSynchronous("normal"), WithBusyTimeout(2*time.Second))
 	for _, tc := range []struct {
 		db   *sql.DB
 		name string
@@ -239,7 +227,7 @@ func TestRelaxedCommitsRestoreDurability(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	for _, mode := range []struct{ name, want string }{{"FULL", "2"}, {"EXTRA", "3"}} {
-		s := mustOpen(t, filepath.Join(t.TempDir(), mode.name+".db"), newBox(t), WithSynchronous(mode.name))
+		s := mustOpen(t, filepath.Join(t.TempDir(), mode.name+".db"), storetest.NewBox(t), WithSynchronous(mode.name))
 		synchronous := func(after string) {
 			t.Helper()
 			var got string
@@ -322,7 +310,7 @@ func (c *endingCtx) Err() error {
 func TestRelaxedCommitEndedAnywhereStaysDurable(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := mustOpen(t, filepath.Join(t.TempDir(), "end.db"), newBox(t))
+	s := mustOpen(t, filepath.Join(t.TempDir(), "end.db"), storetest.NewBox(t))
 	if err := s.PutOrganization(ctx, &reception.Organization{ID: "org-a", Name: "A"}); err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +337,7 @@ func TestRelaxedCommitEndedAnywhereStaysDurable(t *testing.T) {
 
 func TestOpenRefuses(t *testing.T) {
 	t.Parallel()
-	box := newBox(t)
+	box := storetest.NewBox(t)
 	ctx := t.Context()
 	for _, tc := range []struct {
 		name string
@@ -377,7 +365,7 @@ func TestOpenRefuses(t *testing.T) {
 func TestErrorsTranslated(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s := mustOpen(t, filepath.Join(t.TempDir(), "e.db"), newBox(t))
+	s := mustOpen(t, filepath.Join(t.TempDir(), "e.db"), storetest.NewBox(t))
 	key := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte("very secret key")})
 	org := func(id string, bot int64) *reception.Organization {
 		return &reception.Organization{ID: id, Name: id, Integration: reception.Integration{
@@ -448,7 +436,7 @@ func TestErrorsTranslated(t *testing.T) {
 func TestTimesAndContent(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s := mustOpen(t, filepath.Join(t.TempDir(), "t.db"), newBox(t))
+	s := mustOpen(t, filepath.Join(t.TempDir(), "t.db"), storetest.NewBox(t))
 	tokyo := time.FixedZone("JST", 9*3600)
 	created := time.Date(2026, 4, 1, 18, 0, 0, 123456789, tokyo)
 	if err := s.PutOrganization(ctx, &reception.Organization{ID: "org-a", Name: "A", CreatedAt: created}); err != nil {
@@ -481,7 +469,7 @@ func TestTimesAndContent(t *testing.T) {
 
 func TestClosed(t *testing.T) {
 	t.Parallel()
-	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "c.db"), newBox(t))
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "c.db"), storetest.NewBox(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -513,7 +501,7 @@ func BenchmarkCheckIn(b *testing.B) {
 
 func benchCheckIn(b *testing.B, opt Option) {
 	ctx := context.Background()
-	s := mustOpen(b, filepath.Join(b.TempDir(), "bench.db"), newBox(b), opt)
+	s := mustOpen(b, filepath.Join(b.TempDir(), "bench.db"), storetest.NewBox(b), opt)
 	if err := s.PutOrganization(ctx, &reception.Organization{ID: "org-a", Name: "A"}); err != nil {
 		b.Fatal(err)
 	}
