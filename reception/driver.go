@@ -64,12 +64,11 @@ type SealedOrganization struct {
 	KeepSecrets bool
 }
 
-// DirectoryDriver stores organizations and their buttons, staff and rooms.
-// The methods mean what the Store methods of the same names mean, with
-// these differences: organizations travel sealed; GetOrganizationByBotID is
-// never asked for bot 0; orders are those documented on Store (ListButtons
-// by Order then ID, ListStaff by ID, ListRooms by JoinedAt then ChannelID,
-// ListOrganizations by ID).
+// DirectoryDriver stores organizations, and their buttons, staff and rooms
+// in tables of one shape. The methods mean what the Store methods of the
+// same names mean, with these differences: organizations travel sealed;
+// GetOrganizationByBotID is never asked for bot 0; ListOrganizations
+// returns them ordered by ID.
 type DirectoryDriver interface {
 	// PutOrganization creates or replaces o.Organization.ID. A BotID other
 	// than 0 already used by another organization is ErrConflict.
@@ -81,21 +80,42 @@ type DirectoryDriver interface {
 	// rooms, visits (and events) and outbox entries, not its inbox entries.
 	DeleteOrganization(ctx context.Context, id string) error
 
-	PutButton(ctx context.Context, b *Button) error
-	GetButton(ctx context.Context, orgID, id string) (*Button, error)
-	ListButtons(ctx context.Context, orgID string) ([]*Button, error)
-	DeleteButton(ctx context.Context, orgID, id string) error
+	// Buttons, Staff and Rooms return the tables of the organizations'
+	// buttons (keyed by Button.ID), staff (Staff.ID) and rooms
+	// (Room.ChannelID). Each is called once, by NewStore.
+	Buttons() TableDriver[*Button]
+	Staff() TableDriver[*Staff]
+	Rooms() RoomDriver
+}
 
-	PutStaff(ctx context.Context, s *Staff) error
-	GetStaff(ctx context.Context, orgID, id string) (*Staff, error)
-	ListStaff(ctx context.Context, orgID string) ([]*Staff, error)
-	DeleteStaff(ctx context.Context, orgID, id string) error
+// KeyedDriver stores values of one kind that belong to an organization,
+// each under a key unique within it: orgID and id.
+type KeyedDriver[T any] interface {
+	// Put creates or replaces the value (orgID, id). An organization that
+	// does not exist is ErrNotFound.
+	Put(ctx context.Context, orgID, id string, v T) error
+	// Get returns the value (orgID, id).
+	Get(ctx context.Context, orgID, id string) (T, error)
+	// List returns the organization's values in any order; reception
+	// sorts them.
+	List(ctx context.Context, orgID string) ([]T, error)
+}
 
-	PutRoom(ctx context.Context, r *Room) error
-	GetRoom(ctx context.Context, orgID, channelID string) (*Room, error)
-	ListRooms(ctx context.Context, orgID string) ([]*Room, error)
-	// MarkRoomLeft sets LeftAt of an existing room to at.
-	MarkRoomLeft(ctx context.Context, orgID, channelID string, at time.Time) error
+// TableDriver is a KeyedDriver whose values are also deleted one by one:
+// buttons and staff.
+type TableDriver[T any] interface {
+	KeyedDriver[T]
+	// Delete deletes the value (orgID, id); a missing one is ErrNotFound.
+	Delete(ctx context.Context, orgID, id string) error
+}
+
+// RoomDriver stores rooms, which go only with their organization.
+type RoomDriver interface {
+	KeyedDriver[*Room]
+	// MarkLeft sets LeftAt of the existing room (orgID, channelID) to at,
+	// changing nothing else, in one atomic write: a join recorded
+	// meanwhile must not be undone.
+	MarkLeft(ctx context.Context, orgID, channelID string, at time.Time) error
 }
 
 // VisitDriver stores visits with their timelines. A visit's Events are

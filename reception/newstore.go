@@ -1,8 +1,10 @@
 package reception
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -16,16 +18,19 @@ func NewStore(name string, d Driver, box *SecretBox) Store {
 	if d == nil || box == nil {
 		panic("reception: NewStore needs a driver and a SecretBox")
 	}
-	return &store{name: name, d: d, out: d.Outbox(), in: d.Inbox(), box: box}
+	return &store{name: name, d: d, box: box, buttons: d.Buttons(), staff: d.Staff(), rooms: d.Rooms(), out: d.Outbox(), in: d.Inbox()}
 }
 
 // store is NewStore's Store.
 type store struct {
-	name string
-	d    Driver
-	out  OutboxDriver
-	in   InboxDriver
-	box  *SecretBox
+	name    string
+	d       Driver
+	box     *SecretBox
+	buttons TableDriver[*Button]
+	staff   TableDriver[*Staff]
+	rooms   RoomDriver
+	out     OutboxDriver
+	in      InboxDriver
 }
 
 func required(field string) error { return &FieldError{Field: field, Msg: "is required"} }
@@ -152,8 +157,9 @@ func (s *store) DeleteOrganization(ctx context.Context, id string) error {
 
 // ---- buttons, staff, rooms
 
-// put validates v and hands the driver a copy of it.
-func put[T interface{ Validate() error }](ctx context.Context, s *store, field string, v T, isNil bool, clone func(T) T, write func(context.Context, T) error) error {
+// put validates v, a value of an organization keyed by key(v), and hands
+// the table a copy of it.
+func put[T interface{ Validate() error }](ctx context.Context, s *store, t KeyedDriver[T], field string, v T, isNil bool, clone func(T) T, key func(T) (string, string)) error {
 	if isNil {
 		return required(field)
 	}
@@ -163,7 +169,9 @@ func put[T interface{ Validate() error }](ctx context.Context, s *store, field s
 	if err := s.live(ctx); err != nil {
 		return err
 	}
-	return write(ctx, clone(v))
+	c := clone(v)
+	orgID, id := key(c)
+	return t.Put(ctx, orgID, id, c)
 }
 
 // get calls the driver after checking the context.
@@ -175,68 +183,83 @@ func get[T any](ctx context.Context, s *store, read func() (T, error)) (T, error
 	return read()
 }
 
+// list returns an organization's values of t ordered by order.
+func list[T any](ctx context.Context, s *store, t KeyedDriver[T], orgID string, order func(a, b T) int) ([]T, error) {
+	out, err := get(ctx, s, func() ([]T, error) { return t.List(ctx, orgID) })
+	slices.SortFunc(out, order)
+	return out, err
+}
+
+// do calls fn with the key (orgID, id) after checking the context.
+func do(ctx context.Context, s *store, orgID, id string, fn func(ctx context.Context, orgID, id string) error) error {
+	if err := s.live(ctx); err != nil {
+		return err
+	}
+	return fn(ctx, orgID, id)
+}
+
 // PutButton implements Store.
 func (s *store) PutButton(ctx context.Context, b *Button) error {
-	return put(ctx, s, "Button", b, b == nil, (*Button).Clone, s.d.PutButton)
+	return put(ctx, s, s.buttons, "Button", b, b == nil, (*Button).Clone, func(b *Button) (string, string) { return b.OrgID, b.ID })
 }
 
 // GetButton implements Store.
 func (s *store) GetButton(ctx context.Context, orgID, id string) (*Button, error) {
-	return get(ctx, s, func() (*Button, error) { return s.d.GetButton(ctx, orgID, id) })
+	return get(ctx, s, func() (*Button, error) { return s.buttons.Get(ctx, orgID, id) })
 }
 
-// ListButtons implements Store.
+// ListButtons implements Store: by Order, then ID.
 func (s *store) ListButtons(ctx context.Context, orgID string) ([]*Button, error) {
-	return get(ctx, s, func() ([]*Button, error) { return s.d.ListButtons(ctx, orgID) })
+	return list(ctx, s, s.buttons, orgID, func(a, b *Button) int { return cmp.Or(cmp.Compare(a.Order, b.Order), cmp.Compare(a.ID, b.ID)) })
 }
 
 // DeleteButton implements Store.
 func (s *store) DeleteButton(ctx context.Context, orgID, id string) error {
-	_, err := get(ctx, s, func() (struct{}, error) { return struct{}{}, s.d.DeleteButton(ctx, orgID, id) })
-	return err
+	return do(ctx, s, orgID, id, s.buttons.Delete)
 }
 
 // PutStaff implements Store.
 func (s *store) PutStaff(ctx context.Context, st *Staff) error {
-	return put(ctx, s, "Staff", st, st == nil, (*Staff).Clone, s.d.PutStaff)
+	return put(ctx, s, s.staff, "Staff", st, st == nil, (*Staff).Clone, func(st *Staff) (string, string) { return st.OrgID, st.ID })
 }
 
 // GetStaff implements Store.
 func (s *store) GetStaff(ctx context.Context, orgID, id string) (*Staff, error) {
-	return get(ctx, s, func() (*Staff, error) { return s.d.GetStaff(ctx, orgID, id) })
+	return get(ctx, s, func() (*Staff, error) { return s.staff.Get(ctx, orgID, id) })
 }
 
-// ListStaff implements Store.
+// ListStaff implements Store: by ID.
 func (s *store) ListStaff(ctx context.Context, orgID string) ([]*Staff, error) {
-	return get(ctx, s, func() ([]*Staff, error) { return s.d.ListStaff(ctx, orgID) })
+	return list(ctx, s, s.staff, orgID, func(a, b *Staff) int { return cmp.Compare(a.ID, b.ID) })
 }
 
 // DeleteStaff implements Store.
 func (s *store) DeleteStaff(ctx context.Context, orgID, id string) error {
-	_, err := get(ctx, s, func() (struct{}, error) { return struct{}{}, s.d.DeleteStaff(ctx, orgID, id) })
-	return err
+	return do(ctx, s, orgID, id, s.staff.Delete)
 }
 
 // PutRoom implements Store.
 func (s *store) PutRoom(ctx context.Context, r *Room) error {
-	return put(ctx, s, "Room", r, r == nil, func(r *Room) *Room {
+	return put(ctx, s, s.rooms, "Room", r, r == nil, func(r *Room) *Room {
 		c := r.Clone()
 		c.JoinedAt = normTime(c.JoinedAt)
 		if c.LeftAt != nil {
 			*c.LeftAt = normTime(*c.LeftAt)
 		}
 		return c
-	}, s.d.PutRoom)
+	}, func(r *Room) (string, string) { return r.OrgID, r.ChannelID })
 }
 
 // GetRoom implements Store.
 func (s *store) GetRoom(ctx context.Context, orgID, channelID string) (*Room, error) {
-	return get(ctx, s, func() (*Room, error) { return s.d.GetRoom(ctx, orgID, channelID) })
+	return get(ctx, s, func() (*Room, error) { return s.rooms.Get(ctx, orgID, channelID) })
 }
 
-// ListRooms implements Store.
+// ListRooms implements Store: by JoinedAt, then ChannelID.
 func (s *store) ListRooms(ctx context.Context, orgID string) ([]*Room, error) {
-	return get(ctx, s, func() ([]*Room, error) { return s.d.ListRooms(ctx, orgID) })
+	return list(ctx, s, s.rooms, orgID, func(a, b *Room) int {
+		return cmp.Or(a.JoinedAt.Compare(b.JoinedAt), cmp.Compare(a.ChannelID, b.ChannelID))
+	})
 }
 
 // MarkRoomLeft implements Store.
@@ -244,10 +267,9 @@ func (s *store) MarkRoomLeft(ctx context.Context, orgID, channelID string, at ti
 	if at.IsZero() {
 		return required("At")
 	}
-	_, err := get(ctx, s, func() (struct{}, error) {
-		return struct{}{}, s.d.MarkRoomLeft(ctx, orgID, channelID, normTime(at))
+	return do(ctx, s, orgID, channelID, func(ctx context.Context, orgID, channelID string) error {
+		return s.rooms.MarkLeft(ctx, orgID, channelID, normTime(at))
 	})
-	return err
 }
 
 // Close implements Store.

@@ -92,7 +92,7 @@ func (s *db) DeleteOrganization(ctx context.Context, id string) error {
 	return s.del(ctx, "organization", id, "DELETE FROM organizations WHERE id = $1", id)
 }
 
-// ---- children: buttons, staff, rooms
+// ---- helpers, and the tables of buttons, staff and rooms
 
 // exec runs one write; the foreign key on org_id makes a write for a
 // missing organization ErrNotFound.
@@ -148,8 +148,63 @@ func one[T any](ctx context.Context, s *db, kind, id string, scan func(rowScanne
 	return v, nil
 }
 
+// table is reception.TableDriver on one table of an organization's values:
+// kind names them in errors, key is the column of the ID, upsert the put
+// statement (whose arguments args makes) and scan reads a row of cols.
+type table[T any] struct {
+	s                     *db
+	kind, name, key, cols string
+	upsert                string
+	scan                  func(rowScanner) (T, error)
+	args                  func(T) ([]any, error)
+}
+
+// Put runs the upsert; the foreign key on org_id makes a put for a missing
+// organization ErrNotFound.
+func (t table[T]) Put(ctx context.Context, _, id string, v T) error {
+	args, err := t.args(v)
+	if err != nil {
+		return err
+	}
+	return t.s.exec(ctx, "put "+t.kind+" "+id, t.upsert, args...)
+}
+
+func (t table[T]) Get(ctx context.Context, orgID, id string) (T, error) {
+	return one(ctx, t.s, t.kind, id, t.scan, "SELECT "+t.cols+" FROM "+t.name+" WHERE org_id = $1 AND "+t.key+" = $2", orgID, id)
+}
+
+func (t table[T]) List(ctx context.Context, orgID string) ([]T, error) {
+	return list(ctx, t.s, "list "+t.kind, t.scan, "SELECT "+t.cols+" FROM "+t.name+" WHERE org_id = $1", orgID)
+}
+
+func (t table[T]) Delete(ctx context.Context, orgID, id string) error {
+	return t.s.del(ctx, t.kind, id, "DELETE FROM "+t.name+" WHERE org_id = $1 AND "+t.key+" = $2", orgID, id)
+}
+
 const buttonCols = `org_id, id, label, labels, sort_order, enabled, channel_ids, staff_ids,
 	personal_first, template, reminder_after_ns, reminder_mention_all, reminder_max`
+
+func (s *db) Buttons() reception.TableDriver[*reception.Button] {
+	return table[*reception.Button]{s, "button", "buttons", "id", buttonCols, `INSERT INTO buttons (` + buttonCols + `)
+		VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		ON CONFLICT (org_id, id) DO UPDATE SET
+			label = EXCLUDED.label, labels = EXCLUDED.labels, sort_order = EXCLUDED.sort_order,
+			enabled = EXCLUDED.enabled, channel_ids = EXCLUDED.channel_ids, staff_ids = EXCLUDED.staff_ids,
+			personal_first = EXCLUDED.personal_first, template = EXCLUDED.template,
+			reminder_after_ns = EXCLUDED.reminder_after_ns,
+			reminder_mention_all = EXCLUDED.reminder_mention_all, reminder_max = EXCLUDED.reminder_max`,
+		scanButton, func(b *reception.Button) ([]any, error) {
+			labels := []byte("{}")
+			if b.Labels != nil {
+				var err error
+				if labels, err = json.Marshal(b.Labels); err != nil {
+					return nil, fmt.Errorf("pgstore: button %s: labels: %w", b.ID, err)
+				}
+			}
+			return []any{b.OrgID, b.ID, b.Label, string(labels), b.Order, b.Enabled, strs(b.ChannelIDs), strs(b.StaffIDs),
+				b.PersonalFirst, b.Template, int64(b.Reminder.After), b.Reminder.MentionAll, b.Reminder.Max}, nil
+		}}
+}
 
 func scanButton(r rowScanner) (*reception.Button, error) {
 	var (
@@ -174,68 +229,33 @@ func scanButton(r rowScanner) (*reception.Button, error) {
 	return &b, nil
 }
 
-func (s *db) PutButton(ctx context.Context, b *reception.Button) error {
-	labels, err := json.Marshal(b.Labels)
-	if err != nil {
-		return fmt.Errorf("pgstore: button %s: labels: %w", b.ID, err)
-	}
-	if b.Labels == nil {
-		labels = []byte("{}")
-	}
-	return s.exec(ctx, "put button "+b.ID, `INSERT INTO buttons (`+buttonCols+`)
-		VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-		ON CONFLICT (org_id, id) DO UPDATE SET
-			label = EXCLUDED.label, labels = EXCLUDED.labels, sort_order = EXCLUDED.sort_order,
-			enabled = EXCLUDED.enabled, channel_ids = EXCLUDED.channel_ids, staff_ids = EXCLUDED.staff_ids,
-			personal_first = EXCLUDED.personal_first, template = EXCLUDED.template,
-			reminder_after_ns = EXCLUDED.reminder_after_ns,
-			reminder_mention_all = EXCLUDED.reminder_mention_all, reminder_max = EXCLUDED.reminder_max`,
-		b.OrgID, b.ID, b.Label, string(labels), b.Order, b.Enabled, strs(b.ChannelIDs), strs(b.StaffIDs),
-		b.PersonalFirst, b.Template, int64(b.Reminder.After), b.Reminder.MentionAll, b.Reminder.Max)
-}
-
-func (s *db) GetButton(ctx context.Context, orgID, id string) (*reception.Button, error) {
-	return one(ctx, s, "button", id, scanButton, "SELECT "+buttonCols+" FROM buttons WHERE org_id = $1 AND id = $2", orgID, id)
-}
-
-func (s *db) ListButtons(ctx context.Context, orgID string) ([]*reception.Button, error) {
-	return list(ctx, s, "list buttons", scanButton, "SELECT "+buttonCols+" FROM buttons WHERE org_id = $1 ORDER BY sort_order, id", orgID)
-}
-
-func (s *db) DeleteButton(ctx context.Context, orgID, id string) error {
-	return s.del(ctx, "button", id, "DELETE FROM buttons WHERE org_id = $1 AND id = $2", orgID, id)
-}
-
 const staffCols = "org_id, id, name, user_id, button_ids, active"
 
-func scanStaff(r rowScanner) (*reception.Staff, error) {
-	var st reception.Staff
-	if err := r.Scan(&st.OrgID, &st.ID, &st.Name, &st.UserID, &st.ButtonIDs, &st.Active); err != nil {
-		return nil, err
-	}
-	return &st, nil
-}
-
-func (s *db) PutStaff(ctx context.Context, st *reception.Staff) error {
-	return s.exec(ctx, "put staff "+st.ID, `INSERT INTO staff (`+staffCols+`) VALUES ($1, $2, $3, $4, $5, $6)
+func (s *db) Staff() reception.TableDriver[*reception.Staff] {
+	return table[*reception.Staff]{s, "staff", "staff", "id", staffCols, `INSERT INTO staff (` + staffCols + `) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (org_id, id) DO UPDATE SET
 			name = EXCLUDED.name, user_id = EXCLUDED.user_id, button_ids = EXCLUDED.button_ids, active = EXCLUDED.active`,
-		st.OrgID, st.ID, st.Name, st.UserID, strs(st.ButtonIDs), st.Active)
-}
-
-func (s *db) GetStaff(ctx context.Context, orgID, id string) (*reception.Staff, error) {
-	return one(ctx, s, "staff", id, scanStaff, "SELECT "+staffCols+" FROM staff WHERE org_id = $1 AND id = $2", orgID, id)
-}
-
-func (s *db) ListStaff(ctx context.Context, orgID string) ([]*reception.Staff, error) {
-	return list(ctx, s, "list staff", scanStaff, "SELECT "+staffCols+" FROM staff WHERE org_id = $1 ORDER BY id", orgID)
-}
-
-func (s *db) DeleteStaff(ctx context.Context, orgID, id string) error {
-	return s.del(ctx, "staff", id, "DELETE FROM staff WHERE org_id = $1 AND id = $2", orgID, id)
+		func(r rowScanner) (*reception.Staff, error) {
+			var st reception.Staff
+			return &st, r.Scan(&st.OrgID, &st.ID, &st.Name, &st.UserID, &st.ButtonIDs, &st.Active)
+		}, func(st *reception.Staff) ([]any, error) {
+			return []any{st.OrgID, st.ID, st.Name, st.UserID, strs(st.ButtonIDs), st.Active}, nil
+		}}
 }
 
 const roomCols = "org_id, channel_id, title, joined_at, left_at"
+
+// rooms adds MarkLeft to the table of rooms.
+type rooms struct{ table[*reception.Room] }
+
+func (s *db) Rooms() reception.RoomDriver {
+	return rooms{table[*reception.Room]{s, "room", "rooms", "channel_id", roomCols, `INSERT INTO rooms (` + roomCols + `) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (org_id, channel_id) DO UPDATE SET
+			title = EXCLUDED.title, joined_at = EXCLUDED.joined_at, left_at = EXCLUDED.left_at`,
+		scanRoom, func(r *reception.Room) ([]any, error) {
+			return []any{r.OrgID, r.ChannelID, r.Title, r.JoinedAt, r.LeftAt}, nil
+		}}}
+}
 
 func scanRoom(r rowScanner) (*reception.Room, error) {
 	var rm reception.Room
@@ -249,21 +269,6 @@ func scanRoom(r rowScanner) (*reception.Room, error) {
 	return &rm, nil
 }
 
-func (s *db) PutRoom(ctx context.Context, r *reception.Room) error {
-	return s.exec(ctx, "put room "+r.ChannelID, `INSERT INTO rooms (`+roomCols+`) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (org_id, channel_id) DO UPDATE SET
-			title = EXCLUDED.title, joined_at = EXCLUDED.joined_at, left_at = EXCLUDED.left_at`,
-		r.OrgID, r.ChannelID, r.Title, r.JoinedAt, r.LeftAt)
-}
-
-func (s *db) GetRoom(ctx context.Context, orgID, channelID string) (*reception.Room, error) {
-	return one(ctx, s, "room", channelID, scanRoom, "SELECT "+roomCols+" FROM rooms WHERE org_id = $1 AND channel_id = $2", orgID, channelID)
-}
-
-func (s *db) ListRooms(ctx context.Context, orgID string) ([]*reception.Room, error) {
-	return list(ctx, s, "list rooms", scanRoom, "SELECT "+roomCols+" FROM rooms WHERE org_id = $1 ORDER BY joined_at, channel_id", orgID)
-}
-
-func (s *db) MarkRoomLeft(ctx context.Context, orgID, channelID string, at time.Time) error {
-	return s.del(ctx, "room", channelID, "UPDATE rooms SET left_at = $3 WHERE org_id = $1 AND channel_id = $2", orgID, channelID, at)
+func (r rooms) MarkLeft(ctx context.Context, orgID, channelID string, at time.Time) error {
+	return r.s.del(ctx, "room", channelID, "UPDATE rooms SET left_at = $3 WHERE org_id = $1 AND channel_id = $2", orgID, channelID, at)
 }

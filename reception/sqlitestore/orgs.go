@@ -21,13 +21,14 @@ func blobOrNull(b []byte) any {
 	return b
 }
 
-// jsonText encodes the lists and maps kept in TEXT columns.
+// jsonText encodes the lists and maps kept in TEXT columns. The result has
+// one element per value even with an error, so callers can index it.
 func jsonText(vs ...any) ([]any, error) {
 	out := make([]any, len(vs))
 	for i, v := range vs {
 		b, err := json.Marshal(v)
 		if err != nil {
-			return nil, fmt.Errorf("sqlitestore: encoding %T: %w", v, err)
+			return out, fmt.Errorf("sqlitestore: encoding %T: %w", v, err)
 		}
 		out[i] = string(b)
 	}
@@ -125,16 +126,6 @@ func (s *db) execOne(ctx context.Context, k wstmt, kind, id string, args ...any)
 	return nil
 }
 
-// putChild runs an upsert of a child of organization orgID; a missing
-// organization breaks the foreign key.
-func (s *db) putChild(ctx context.Context, k wstmt, kind, orgID, id string, args ...any) error {
-	_, err := s.ws[k].ExecContext(ctx, args...)
-	if isForeignKey(err) {
-		return notFound("organization", orgID)
-	}
-	return s.failIf(ctx, fmt.Sprintf("put %s %q of organization %q", kind, id, orgID), err)
-}
-
 // one runs the read statement st for one row; none means the kind id does
 // not exist.
 func one[T any](ctx context.Context, s *db, st *sql.Stmt, kind, id string, scan func(scanner) (T, error), args ...any) (T, error) {
@@ -169,7 +160,52 @@ func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) 
 	return out, rows.Err()
 }
 
-// ---- buttons
+// table is reception.TableDriver on one table of an organization's
+// values: its statements, how to scan a row and how to make the upsert's
+// arguments (the key first).
+type table[T any] struct {
+	s         *db
+	kind      string
+	put, del  wstmt
+	get, list rstmt
+	scan      func(scanner) (T, error)
+	args      func(T) ([]any, error)
+}
+
+// Put runs the upsert; a missing organization breaks the foreign key.
+func (t table[T]) Put(ctx context.Context, orgID, id string, v T) error {
+	args, err := t.args(v)
+	if err == nil {
+		_, err = t.s.ws[t.put].ExecContext(ctx, args...)
+	}
+	if isForeignKey(err) {
+		return notFound("organization", orgID)
+	}
+	return t.s.failIf(ctx, fmt.Sprintf("put %s %q of organization %q", t.kind, id, orgID), err)
+}
+
+func (t table[T]) Get(ctx context.Context, orgID, id string) (T, error) {
+	return one(ctx, t.s, t.s.rs[t.get], t.kind, id, t.scan, orgID, id)
+}
+
+func (t table[T]) List(ctx context.Context, orgID string) ([]T, error) {
+	return list(ctx, t.s, t.list, "list "+t.kind, t.scan, orgID)
+}
+
+func (t table[T]) Delete(ctx context.Context, orgID, id string) error {
+	return t.s.execOne(ctx, t.del, t.kind, id, orgID, id)
+}
+
+// Buttons implements reception.DirectoryDriver. Visits keep the ButtonID
+// of a deleted button: no foreign key points at buttons.
+func (s *db) Buttons() reception.TableDriver[*reception.Button] {
+	return table[*reception.Button]{s, "button", wUpsertButton, wDeleteButton, rGetButton, rListButtons, scanButton,
+		func(b *reception.Button) ([]any, error) {
+			j, err := jsonText(b.Labels, b.ChannelIDs, b.StaffIDs)
+			return []any{b.OrgID, b.ID, b.Label, j[0], b.Order, boolInt(b.Enabled), j[1], j[2], boolInt(b.PersonalFirst),
+				b.Template, int64(b.Reminder.After), boolInt(b.Reminder.MentionAll), b.Reminder.Max}, err
+		}}
+}
 
 func scanButton(sc scanner) (*reception.Button, error) {
 	var (
@@ -185,31 +221,13 @@ func scanButton(sc scanner) (*reception.Button, error) {
 	return &b, errors.Join(fromJSON(labels, &b.Labels), fromJSON(channels, &b.ChannelIDs), fromJSON(staffIDs, &b.StaffIDs))
 }
 
-func (s *db) PutButton(ctx context.Context, b *reception.Button) error {
-	j, err := jsonText(b.Labels, b.ChannelIDs, b.StaffIDs)
-	if err != nil {
-		return err
-	}
-	return s.putChild(ctx, wUpsertButton, "button", b.OrgID, b.ID,
-		b.OrgID, b.ID, b.Label, j[0], b.Order, boolInt(b.Enabled), j[1], j[2], boolInt(b.PersonalFirst),
-		b.Template, int64(b.Reminder.After), boolInt(b.Reminder.MentionAll), b.Reminder.Max)
+func (s *db) Staff() reception.TableDriver[*reception.Staff] {
+	return table[*reception.Staff]{s, "staff", wUpsertStaff, wDeleteStaff, rGetStaff, rListStaff, scanStaff,
+		func(st *reception.Staff) ([]any, error) {
+			j, err := jsonText(st.ButtonIDs)
+			return []any{st.OrgID, st.ID, st.Name, st.UserID, j[0], boolInt(st.Active)}, err
+		}}
 }
-
-func (s *db) GetButton(ctx context.Context, orgID, id string) (*reception.Button, error) {
-	return one(ctx, s, s.rs[rGetButton], "button", id, scanButton, orgID, id)
-}
-
-func (s *db) ListButtons(ctx context.Context, orgID string) ([]*reception.Button, error) {
-	return list(ctx, s, rListButtons, "list buttons", scanButton, orgID)
-}
-
-// DeleteButton implements reception.DirectoryDriver. Visits keep their
-// ButtonID: no foreign key points at buttons.
-func (s *db) DeleteButton(ctx context.Context, orgID, id string) error {
-	return s.execOne(ctx, wDeleteButton, "button", id, orgID, id)
-}
-
-// ---- staff
 
 func scanStaff(sc scanner) (*reception.Staff, error) {
 	var (
@@ -222,27 +240,19 @@ func scanStaff(sc scanner) (*reception.Staff, error) {
 	return &st, fromJSON(buttons, &st.ButtonIDs)
 }
 
-func (s *db) PutStaff(ctx context.Context, st *reception.Staff) error {
-	j, err := jsonText(st.ButtonIDs)
-	if err != nil {
-		return err
-	}
-	return s.putChild(ctx, wUpsertStaff, "staff", st.OrgID, st.ID, st.OrgID, st.ID, st.Name, st.UserID, j[0], boolInt(st.Active))
-}
+// rooms adds MarkLeft to the table of rooms.
+type rooms struct{ table[*reception.Room] }
 
-func (s *db) GetStaff(ctx context.Context, orgID, id string) (*reception.Staff, error) {
-	return one(ctx, s, s.rs[rGetStaff], "staff", id, scanStaff, orgID, id)
+func (s *db) Rooms() reception.RoomDriver {
+	return rooms{table[*reception.Room]{s, "room", wUpsertRoom, wDeleteRoom, rGetRoom, rListRooms, scanRoom,
+		func(r *reception.Room) ([]any, error) {
+			var left any
+			if r.LeftAt != nil {
+				left = micros(*r.LeftAt)
+			}
+			return []any{r.OrgID, r.ChannelID, r.Title, micros(r.JoinedAt), left}, nil
+		}}}
 }
-
-func (s *db) ListStaff(ctx context.Context, orgID string) ([]*reception.Staff, error) {
-	return list(ctx, s, rListStaff, "list staff", scanStaff, orgID)
-}
-
-func (s *db) DeleteStaff(ctx context.Context, orgID, id string) error {
-	return s.execOne(ctx, wDeleteStaff, "staff", id, orgID, id)
-}
-
-// ---- rooms
 
 func scanRoom(sc scanner) (*reception.Room, error) {
 	var (
@@ -261,22 +271,6 @@ func scanRoom(sc scanner) (*reception.Room, error) {
 	return &r, nil
 }
 
-func (s *db) PutRoom(ctx context.Context, r *reception.Room) error {
-	var left any
-	if r.LeftAt != nil {
-		left = micros(*r.LeftAt)
-	}
-	return s.putChild(ctx, wUpsertRoom, "room", r.OrgID, r.ChannelID, r.OrgID, r.ChannelID, r.Title, micros(r.JoinedAt), left)
-}
-
-func (s *db) GetRoom(ctx context.Context, orgID, channelID string) (*reception.Room, error) {
-	return one(ctx, s, s.rs[rGetRoom], "room", channelID, scanRoom, orgID, channelID)
-}
-
-func (s *db) ListRooms(ctx context.Context, orgID string) ([]*reception.Room, error) {
-	return list(ctx, s, rListRooms, "list rooms", scanRoom, orgID)
-}
-
-func (s *db) MarkRoomLeft(ctx context.Context, orgID, channelID string, at time.Time) error {
-	return s.execOne(ctx, wMarkRoomLeft, "room", channelID, micros(at), orgID, channelID)
+func (r rooms) MarkLeft(ctx context.Context, orgID, channelID string, at time.Time) error {
+	return r.s.execOne(ctx, wMarkRoomLeft, "room", channelID, micros(at), orgID, channelID)
 }

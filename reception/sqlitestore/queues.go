@@ -21,8 +21,8 @@ import (
 // postponement's schedule. Burying an entry and recording a callback's
 // outcome stay durable.
 
-// table describes the table of one queue to queueSQL.
-type table struct {
+// queueTable describes the table of one queue to queueSQL.
+type queueTable struct {
 	name, cols string
 	key        string // what the lease's subquery selects rows by
 	born       string // the order after next_attempt_at
@@ -34,7 +34,7 @@ type table struct {
 // queueSQL returns the statements of a queue: lease (?1 owner, ?2 until,
 // ?3 now, ?4 n), settle by outcome (?1 id, ?2 owner, ?3 at, ?4 last error),
 // release (?1 owner) and get (?1 id).
-func queueSQL(t table) (lease string, settle [reception.Dead + 1]string, release, get string) {
+func queueSQL(t queueTable) (lease string, settle [reception.Dead + 1]string, release, get string) {
 	lease = `UPDATE ` + t.name + ` SET attempts = attempts + 1, lease_owner = ?1, lease_expires_at = ?2 WHERE ` + t.key +
 		` IN (SELECT ` + t.key + ` FROM ` + t.name + ` WHERE state = 'pending' AND next_attempt_at <= ?3` +
 		` AND (lease_owner = '' OR lease_expires_at <= ?3) ORDER BY next_attempt_at, ` + t.born + `, id LIMIT ?4) RETURNING ` + t.cols
@@ -67,7 +67,7 @@ type queue[E any] struct {
 }
 
 // newQueue prepares the statements of table t.
-func newQueue[E any](ctx context.Context, s *db, t table, kind string, scan func(scanner) (E, error), relaxed func(reception.Outcome) bool) (*queue[E], error) {
+func newQueue[E any](ctx context.Context, s *db, t queueTable, kind string, scan func(scanner) (E, error), relaxed func(reception.Outcome) bool) (*queue[E], error) {
 	lease, settle, release, get := queueSQL(t)
 	q := &queue[E]{s: s, kind: kind, scan: scan, relaxed: relaxed}
 	w, err := prepare(ctx, s.w, append([]string{lease, release}, settle[1:]...))
@@ -243,12 +243,12 @@ func (in inbox) Insert(ctx context.Context, e *reception.InboxEntry) (bool, erro
 
 // openQueues prepares the statements of both queues.
 func (s *db) openQueues(ctx context.Context) error {
-	out, err := newQueue(ctx, s, table{"outbox", outboxCols, "id", "created_at", "sent", "sent_at", "dead_at"},
+	out, err := newQueue(ctx, s, queueTable{"outbox", outboxCols, "id", "created_at", "sent", "sent_at", "dead_at"},
 		"outbox entry", scanOutbox, func(o reception.Outcome) bool { return o != reception.Dead })
 	if err != nil {
 		return err
 	}
-	in, err := newQueue(ctx, s, table{"inbox", inboxCols, "rowid", "received_at", "done", "processed_at", "processed_at"},
+	in, err := newQueue(ctx, s, queueTable{"inbox", inboxCols, "rowid", "received_at", "done", "processed_at", "processed_at"},
 		"inbox entry", scanInbox, func(reception.Outcome) bool { return false })
 	s.out, s.in = outbox{out}, inbox{in}
 	return err

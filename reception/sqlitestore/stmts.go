@@ -53,6 +53,7 @@ const (
 	wUpsertStaff
 	wDeleteStaff
 	wUpsertRoom
+	wDeleteRoom
 	wMarkRoomLeft
 	wInsertVisit
 	wInsertEvent
