@@ -36,8 +36,8 @@ func newMini() *mini {
 	d.buttons = miniTable[*reception.Button]{d, "button", map[[2]string]*reception.Button{}}
 	d.staff = miniTable[*reception.Staff]{d, "staff", map[[2]string]*reception.Staff{}}
 	d.rooms = miniRooms{miniTable[*reception.Room]{d, "room", map[[2]string]*reception.Room{}}}
-	d.out = miniQueue[*reception.OutboxEntry]{d, "outbox entry", map[string]*reception.OutboxEntry{}, outboxFields}
-	d.in = miniQueue[*reception.InboxEntry]{d, "inbox entry", map[string]*reception.InboxEntry{}, inboxFields}
+	d.out = miniQueue[*reception.OutboxEntry]{d, "outbox entry", map[string]*reception.OutboxEntry{}}
+	d.in = miniQueue[*reception.InboxEntry]{d, "inbox entry", map[string]*reception.InboxEntry{}}
 	return d
 }
 
@@ -288,39 +288,12 @@ func (d *mini) UpdateVisit(_ context.Context, orgID, id string, change func(*rec
 func (d *mini) Outbox() reception.OutboxDriver { return miniOutbox{d.out} }
 func (d *mini) Inbox() reception.InboxDriver   { return miniInbox{d.in} }
 
-// fields are pointers to the queue fields of one entry.
-type fields struct {
-	state              func() string
-	due, expires, born *time.Time
-	owner, lastErr     *string
-	attempts           *int
-	finish             func(o reception.Outcome, at time.Time)
-}
-
-func outboxFields(e *reception.OutboxEntry) fields {
-	return fields{func() string { return string(e.State) }, &e.NextAttemptAt, &e.LeaseExpiresAt, &e.CreatedAt,
-		&e.LeaseOwner, &e.LastError, &e.Attempts, func(o reception.Outcome, at time.Time) {
-			if o == reception.Done {
-				e.State, e.SentAt = reception.OutboxSent, at
-			} else {
-				e.State, e.DeadAt = reception.OutboxDead, at
-			}
-		}}
-}
-
-func inboxFields(e *reception.InboxEntry) fields {
-	return fields{func() string { return string(e.State) }, &e.NextAttemptAt, &e.LeaseExpiresAt, &e.ReceivedAt,
-		&e.LeaseOwner, &e.LastError, &e.Attempts, func(o reception.Outcome, at time.Time) {
-			e.State, e.ProcessedAt = map[reception.Outcome]reception.InboxState{reception.Done: reception.InboxDone, reception.Dead: reception.InboxDead}[o], at
-		}}
-}
-
-// miniQueue is both queues.
-type miniQueue[E interface{ Clone() E }] struct {
-	d      *mini
-	kind   string
-	items  map[string]E
-	fields func(E) fields
+// miniQueue is both queues; what leasing and settling change in an entry
+// is reception's (reception.QueueEntry).
+type miniQueue[E reception.QueueEntry[E]] struct {
+	d     *mini
+	kind  string
+	items map[string]E
 }
 
 func (q miniQueue[E]) Get(_ context.Context, id string) (E, error) {
@@ -334,23 +307,12 @@ func (q miniQueue[E]) Get(_ context.Context, id string) (E, error) {
 }
 
 func (q miniQueue[E]) Lease(_ context.Context, owner string, n int, until, now time.Time) ([]E, error) {
-	return locked(q.d, func() ([]E, error) {
-		var out []E
-		for _, id := range slices.Sorted(maps.Keys(q.items)) {
-			f := q.fields(q.items[id])
-			if f.state() == "pending" && reception.Leasable(*f.due, *f.owner, *f.expires, now) {
-				out = append(out, q.items[id])
+	return locked(q.d, func() (out []E, _ error) {
+		for _, e := range slices.SortedFunc(maps.Values(q.items), func(a, b E) int { return a.LeaseOrder(b) }) {
+			if e.LeasableAt(now) && len(out) < n {
+				e.Lease(owner, until)
+				out = append(out, e.Clone())
 			}
-		}
-		slices.SortStableFunc(out, func(a, b E) int {
-			fa, fb := q.fields(a), q.fields(b)
-			return cmp.Or(fa.due.Compare(*fb.due), fa.born.Compare(*fb.born))
-		})
-		out = out[:min(n, len(out))]
-		for i, e := range out {
-			f := q.fields(e)
-			*f.attempts, *f.owner, *f.expires = *f.attempts+1, owner, until
-			out[i] = e.Clone()
 		}
 		return out, nil
 	})
@@ -359,23 +321,10 @@ func (q miniQueue[E]) Lease(_ context.Context, owner string, n int, until, now t
 func (q miniQueue[E]) Settle(_ context.Context, id, owner string, s reception.Settlement) (bool, error) {
 	return locked(q.d, func() (bool, error) {
 		e, ok := q.items[id]
-		if !ok || q.fields(e).state() != "pending" || *q.fields(e).owner != owner {
+		if !ok || !e.LeasedBy(owner) {
 			return false, nil
 		}
-		f := q.fields(e)
-		switch s.Outcome {
-		case reception.Done, reception.Dead:
-			f.finish(s.Outcome, s.At)
-		case reception.Retry, reception.Postpone:
-			*f.due = s.At
-		}
-		if s.Outcome == reception.Postpone {
-			*f.attempts = max(*f.attempts-1, 0)
-		}
-		if s.Outcome != reception.Done {
-			*f.lastErr = s.LastError
-		}
-		*f.owner, *f.expires = "", time.Time{}
+		e.Settle(s)
 		if o, ok := any(e).(*reception.OutboxEntry); ok && s.Notified != nil {
 			if v := q.d.visits[[2]string{o.OrgID, o.VisitID}]; v != nil {
 				_ = v.Apply(*s.Notified) // a notified event only joins the timeline
@@ -388,8 +337,8 @@ func (q miniQueue[E]) Settle(_ context.Context, id, owner string, s reception.Se
 func (q miniQueue[E]) Release(_ context.Context, owner string) (int, error) {
 	return locked(q.d, func() (n int, _ error) {
 		for _, e := range q.items {
-			if f := q.fields(e); f.state() == "pending" && *f.owner == owner {
-				*f.owner, *f.expires, *f.attempts = "", time.Time{}, max(*f.attempts-1, 0)
+			if e.LeasedBy(owner) {
+				e.Release()
 				n++
 			}
 		}

@@ -1,34 +1,28 @@
 package reception
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
 	"time"
 )
 
-// queued is an entry of either queue, as the lease rules need to see it.
-type queued interface {
-	*OutboxEntry | *InboxEntry
-}
-
-// queueFields returns what the lease rules read of an entry: its state, its
-// lease owner, and the two times it is ordered by after its ID.
-func queueFields[E queued](e E) (state, owner string, due, born time.Time, id string) {
-	switch x := any(e).(type) {
+// stateOf returns an entry's State, for explaining a lease that was not
+// the caller's.
+func stateOf(e any) string {
+	switch x := e.(type) {
 	case *OutboxEntry:
-		return string(x.State), x.LeaseOwner, x.NextAttemptAt, x.CreatedAt, x.ID
+		return string(x.State)
 	case *InboxEntry:
-		return string(x.State), x.LeaseOwner, x.NextAttemptAt, x.ReceivedAt, x.ID
+		return string(x.State)
 	}
-	panic("unreachable")
+	return ""
 }
 
 // lease validates a lease, asks the driver for it, and orders what it got
 // (a driver may return leased entries in any order, as SQL's RETURNING
 // does): oldest due first, then oldest, then by ID.
-func lease[E queued](ctx context.Context, s *store, q QueueDriver[E], owner string, n int, leaseFor time.Duration, now time.Time) ([]E, error) {
+func lease[E QueueEntry[E]](ctx context.Context, s *store, q QueueDriver[E], owner string, n int, leaseFor time.Duration, now time.Time) ([]E, error) {
 	if err := ValidateLease(owner, n, leaseFor, now); err != nil {
 		return nil, err
 	}
@@ -39,11 +33,7 @@ func lease[E queued](ctx context.Context, s *store, q QueueDriver[E], owner stri
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(out, func(a, b E) int {
-		_, _, ad, ab, aid := queueFields(a)
-		_, _, bd, bb, bid := queueFields(b)
-		return cmp.Or(ad.Compare(bd), ab.Compare(bb), cmp.Compare(aid, bid))
-	})
+	slices.SortFunc(out, func(a, b E) int { return a.LeaseOrder(b) })
 	return out, nil
 }
 
@@ -51,7 +41,7 @@ func lease[E queued](ctx context.Context, s *store, q QueueDriver[E], owner stri
 // lease, explains why from the entry as it stands: none (ErrNotFound), not
 // pending, or another owner's (ErrConflict). An empty owner never holds a
 // lease: it is what an unleased entry has.
-func settle[E queued](ctx context.Context, s *store, q QueueDriver[E], kind, id, owner string, st Settlement) error {
+func settle[E any](ctx context.Context, s *store, q QueueDriver[E], kind, id, owner string, st Settlement) error {
 	if err := s.live(ctx); err != nil {
 		return err
 	}
@@ -64,13 +54,13 @@ func settle[E queued](ctx context.Context, s *store, q QueueDriver[E], kind, id,
 	if err != nil {
 		return err
 	}
-	if state, _, _, _, _ := queueFields(e); state != "pending" {
+	if state := stateOf(e); state != "pending" {
 		return s.conflict("%s %q is %s", kind, id, state)
 	}
 	return s.conflict("%s %q is not leased by %q", kind, id, owner)
 }
 
-func release[E queued](ctx context.Context, s *store, q QueueDriver[E], owner string) (int, error) {
+func release[E any](ctx context.Context, s *store, q QueueDriver[E], owner string) (int, error) {
 	if owner == "" {
 		return 0, required("Owner")
 	}

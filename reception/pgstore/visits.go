@@ -64,29 +64,25 @@ func scanVisitWithEvents(r rowScanner) (*reception.Visit, error) {
 	return x.finish(), nil
 }
 
-// eventsSQL appends events ($3 kinds, $4 times, $5 actors, $6 notes, in
-// order) to the visit $1/$2, in one statement; the identity column seq
-// numbers them in the order given.
-const eventsSQL = `INSERT INTO visit_events (org_id, visit_id, kind, at, actor_user_id, note)
-	SELECT $1, $2, e.kind, e.at, e.actor, e.note
-	FROM unnest($3::text[], $4::timestamptz[], $5::text[], $6::text[]) WITH ORDINALITY AS e(kind, at, actor, note, n)
-	ORDER BY e.n`
+// insertVisitSQL inserts a new visit and, in the same statement, its first
+// event ($15 kind, $16 at, $17 actor, $18 note): a check-in is one
+// statement before its outbox entries.
+const insertVisitSQL = `WITH v AS (
+	INSERT INTO visits (org_id, id, visitor_name, company, party_size, note, button_id, staff_id,
+		status, handler_user_id, handled_at, reminders, next_reminder_at, created_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+	RETURNING org_id, id)
+	INSERT INTO visit_events (org_id, visit_id, kind, at, actor_user_id, note) SELECT org_id, id, $15, $16, $17, $18 FROM v`
 
-// queueEvents queues the insert of events of the visit orgID/visitID.
+const insertEventSQL = `INSERT INTO visit_events (org_id, visit_id, kind, at, actor_user_id, note) VALUES ($1, $2, $3, $4, $5, $6)`
+
+// queueEvents queues the inserts of events of the visit orgID/visitID, in
+// order: the identity column seq numbers them so.
 func queueEvents(b *pgx.Batch, orgID, visitID string, events []reception.VisitEvent) {
-	if len(events) == 0 {
-		return
+	for _, e := range events {
+		b.Queue(insertEventSQL, orgID, visitID, string(e.Kind), e.At, e.ActorUserID, e.Note)
 	}
-	kinds, ats, actors, notes := make([]string, len(events)), make([]time.Time, len(events)), make([]string, len(events)), make([]string, len(events))
-	for i, e := range events {
-		kinds[i], ats[i], actors[i], notes[i] = string(e.Kind), e.At, e.ActorUserID, e.Note
-	}
-	b.Queue(eventsSQL, orgID, visitID, kinds, ats, actors, notes)
 }
-
-const insertVisitSQL = `INSERT INTO visits (org_id, id, visitor_name, company, party_size, note, button_id, staff_id,
-	status, handler_user_id, handled_at, reminders, next_reminder_at, created_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
 
 const insertOutboxSQL = `INSERT INTO outbox (id, org_id, target_kind, target_id, content, dedupe_key, visit_id,
 	next_attempt_at, created_at, attempts, lease_owner, lease_expires_at, last_error, state)
@@ -114,10 +110,12 @@ func (s *db) CreateVisit(ctx context.Context, v *reception.Visit, entries []*rec
 	if err := s.ready(ctx); err != nil {
 		return err
 	}
-	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 2+len(entries))}
+	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(v.Events)+len(entries))}
+	first := v.Events[0] // reception gives a new visit its checked_in event
 	b.Queue(insertVisitSQL, v.OrgID, v.ID, v.VisitorName, v.Company, v.PartySize, v.Note, v.ButtonID, v.StaffID,
-		string(v.Status), v.HandlerUserID, nullTime(v.HandledAt), v.Reminders, nullTime(v.NextReminderAt), v.CreatedAt)
-	queueEvents(b, v.OrgID, v.ID, v.Events)
+		string(v.Status), v.HandlerUserID, nullTime(v.HandledAt), v.Reminders, nullTime(v.NextReminderAt), v.CreatedAt,
+		string(first.Kind), first.At, first.ActorUserID, first.Note)
+	queueEvents(b, v.OrgID, v.ID, v.Events[1:])
 	queueOutbox(b, entries)
 	return wrapErr(ctx, s.pool.SendBatch(ctx, b).Close(), "check in visit %s", v.ID)
 }
