@@ -78,7 +78,7 @@ func (s *db) PutOrganization(ctx context.Context, r *reception.SealedOrganizatio
 		// The only unique constraint an upsert by ID can break.
 		return conflict("organization %q: bot %d belongs to another organization", o.ID, in.BotID)
 	}
-	return s.failIf(ctx, fmt.Sprintf("put organization %q", o.ID), err)
+	return s.fail(ctx, fmt.Sprintf("put organization %q", o.ID), err)
 }
 
 func (s *db) GetOrganization(ctx context.Context, id string) (*reception.SealedOrganization, error) {
@@ -100,25 +100,16 @@ func (s *db) DeleteOrganization(ctx context.Context, id string) error {
 	return s.execOne(ctx, wDeleteOrg, "organization", id, id)
 }
 
-// failIf translates err, if any.
-func (s *db) failIf(ctx context.Context, op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return s.fail(ctx, op, err)
-}
-
 // execOne runs a write statement that must change one row; none means the
 // kind id does not exist.
 func (s *db) execOne(ctx context.Context, k wstmt, kind, id string, args ...any) error {
-	op := fmt.Sprintf("write %s %q", kind, id)
+	var n int64
 	res, err := s.ws[k].ExecContext(ctx, args...)
-	if err != nil {
-		return s.fail(ctx, op, err)
+	if err == nil {
+		n, err = res.RowsAffected()
 	}
-	n, err := res.RowsAffected()
 	if err != nil {
-		return s.fail(ctx, op, err)
+		return s.fail(ctx, fmt.Sprintf("write %s %q", kind, id), err)
 	}
 	if n == 0 {
 		return notFound(kind, id)
@@ -133,7 +124,7 @@ func one[T any](ctx context.Context, s *db, st *sql.Stmt, kind, id string, scan 
 	if errors.Is(err, sql.ErrNoRows) && ctx.Err() == nil {
 		return v, notFound(kind, id)
 	}
-	return v, s.failIf(ctx, fmt.Sprintf("get %s %q", kind, id), err)
+	return v, s.fail(ctx, fmt.Sprintf("get %s %q", kind, id), err)
 }
 
 // list runs the read statement k and scans every row.
@@ -143,7 +134,7 @@ func list[T any](ctx context.Context, s *db, k rstmt, op string, scan func(scann
 		return nil, s.fail(ctx, op, err)
 	}
 	out, err := collect(rows, scan)
-	return out, s.failIf(ctx, op, err)
+	return out, s.fail(ctx, op, err)
 }
 
 // collect scans every row with scan and closes rows.
@@ -181,7 +172,7 @@ func (t table[T]) Put(ctx context.Context, orgID, id string, v T) error {
 	if isForeignKey(err) {
 		return notFound("organization", orgID)
 	}
-	return t.s.failIf(ctx, fmt.Sprintf("put %s %q of organization %q", t.kind, id, orgID), err)
+	return t.s.fail(ctx, fmt.Sprintf("put %s %q of organization %q", t.kind, id, orgID), err)
 }
 
 func (t table[T]) Get(ctx context.Context, orgID, id string) (T, error) {

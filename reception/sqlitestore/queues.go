@@ -100,7 +100,7 @@ func (q *queue[E]) exec(ctx context.Context, relaxed bool, op string, st *sql.St
 		if err == nil {
 			n, err = res.RowsAffected()
 		}
-		return q.s.failIf(ctx, op, err)
+		return q.s.fail(ctx, op, err)
 	})
 	return n, err
 }
@@ -117,7 +117,7 @@ func (q *queue[E]) Lease(ctx context.Context, owner string, n int, until, now ti
 		if err == nil {
 			out, err = collect(rows, q.scan)
 		}
-		return q.s.failIf(ctx, op, err)
+		return q.s.fail(ctx, op, err)
 	})
 	return out, err
 }
@@ -184,13 +184,13 @@ func (o outbox) Settle(ctx context.Context, id, owner string, s reception.Settle
 		case errors.Is(err, sql.ErrNoRows) && ctx.Err() == nil:
 			return errNoLease
 		case err != nil || visitID == "":
-			return o.s.failIf(ctx, op, err)
+			return o.s.fail(ctx, op, err)
 		}
 		// The write lock is held, so the visit cannot go between the
 		// INSERT's check that it exists and the INSERT.
 		ev := s.Notified
 		_, err = o.s.stmt(ctx, tx, wInsertNotified).ExecContext(ctx, orgID, visitID, string(ev.Kind), micros(ev.At), ev.ActorUserID, ev.Note)
-		return o.s.failIf(ctx, fmt.Sprintf("record %s event of visit %q", ev.Kind, visitID), err)
+		return o.s.fail(ctx, fmt.Sprintf("record %s event of visit %q", ev.Kind, visitID), err)
 	})
 	if errors.Is(err, errNoLease) {
 		return false, nil
@@ -238,7 +238,7 @@ func (in inbox) Insert(ctx context.Context, e *reception.InboxEntry) (bool, erro
 		return false, in.s.fail(ctx, op, err)
 	}
 	n, err := res.RowsAffected()
-	return n == 1, in.s.failIf(ctx, op, err)
+	return n == 1, in.s.fail(ctx, op, err)
 }
 
 // openQueues prepares the statements of both queues.

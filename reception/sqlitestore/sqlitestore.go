@@ -295,13 +295,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 
 // ---- transactions
 
-// write runs fn in a write transaction (BEGIN IMMEDIATE) and commits it if
-// fn succeeds.
-func (s *db) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	return s.inTx(ctx, s.w, op, fn)
-}
-
-// relaxed is write for a transaction whose loss in a power cut costs a
+// relaxed is inTx on the write pool for a transaction whose loss in a power cut costs a
 // repetition, never an acknowledged fact: it commits with synchronous=NORMAL
 // (the write-ahead log is not synced for it; the next durable commit or
 // checkpoint syncs it along). Outbox leases and completions are such
@@ -338,6 +332,8 @@ func (s *db) relaxed(ctx context.Context, op string, fn func(tx *sql.Tx) error) 
 }
 
 // inTx runs fn in a transaction begun on db and commits it if fn succeeds.
+// On the write pool (s.w) BEGIN is IMMEDIATE: see the package
+// documentation.
 func (s *db) inTx(ctx context.Context, db interface {
 	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
 }, op string, fn func(tx *sql.Tx) error) error {
@@ -349,10 +345,7 @@ func (s *db) inTx(ctx context.Context, db interface {
 		_ = tx.Rollback()
 		return err
 	}
-	if err := tx.Commit(); err != nil {
-		return s.fail(ctx, op, err)
-	}
-	return nil
+	return s.fail(ctx, op, tx.Commit())
 }
 
 // ---- errors
@@ -374,12 +367,16 @@ func isForeignKey(err error) bool {
 	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }
 
-// fail wraps an unexpected error with the operation's name, and with the
-// context's error when the context ended (the driver reports an interrupted
-// statement in its own words). Constraint violations the caller did not
-// translate still come out as ErrConflict, never as a driver error type.
-// Messages name IDs and columns only, never values that could be secrets.
+// fail wraps an unexpected error, if any, with the operation's name, and
+// with the context's error when the context ended (the driver reports an
+// interrupted statement in its own words). Constraint violations the
+// caller did not translate still come out as ErrConflict, never as a
+// driver error type. Messages name IDs and columns only, never values that
+// could be secrets.
 func (s *db) fail(ctx context.Context, op string, err error) error {
+	if err == nil {
+		return nil
+	}
 	if cerr := ctx.Err(); cerr != nil {
 		return fmt.Errorf("sqlitestore: %s: %w", op, cerr)
 	}

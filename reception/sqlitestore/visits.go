@@ -54,7 +54,7 @@ func (s *db) queryVisits(ctx context.Context, st *sql.Stmt, op string, args ...a
 	}
 	defer rows.Close()
 	vs, err := scanVisits(rows)
-	return vs, s.failIf(ctx, op, err)
+	return vs, s.fail(ctx, op, err)
 }
 
 // insertEvents records events of v numbered from seq on.
@@ -116,7 +116,7 @@ func (s *db) outboxErr(ctx context.Context, e *reception.OutboxEntry, err error)
 // prepared inserts — the visit, its events, the entries — and no reads. A
 // missing organization shows as the visits foreign key failing.
 func (s *db) CreateVisit(ctx context.Context, v *reception.Visit, entries []*reception.OutboxEntry) error {
-	return s.write(ctx, "check in", func(tx *sql.Tx) error {
+	return s.inTx(ctx, s.w, "check in", func(tx *sql.Tx) error {
 		_, err := s.stmt(ctx, tx, wInsertVisit).ExecContext(ctx, v.OrgID, v.ID, v.VisitorName, v.Company, v.PartySize,
 			v.Note, v.ButtonID, v.StaffID, string(v.Status), v.HandlerUserID, microsOrNull(v.HandledAt), v.Reminders,
 			microsOrNull(v.NextReminderAt), micros(v.CreatedAt))
@@ -172,7 +172,7 @@ func (s *db) ListDueReminders(ctx context.Context, now time.Time, limit int) ([]
 // reception.Visit puts a new event too, after those of equal time.
 func (s *db) UpdateVisit(ctx context.Context, orgID, id string, change func(*reception.Visit) (*reception.VisitChange, error)) error {
 	op := fmt.Sprintf("update visit %q", id)
-	return s.write(ctx, op, func(tx *sql.Tx) error {
+	return s.inTx(ctx, s.w, op, func(tx *sql.Tx) error {
 		vs, err := s.queryVisits(ctx, s.stmt(ctx, tx, wVisitForUpd), op, orgID, id)
 		if err != nil {
 			return err
