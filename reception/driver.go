@@ -133,12 +133,13 @@ type VisitDriver interface {
 	// GetVisit returns a visit with its Events.
 	GetVisit(ctx context.Context, orgID, id string) (*Visit, error)
 	// ListVisits returns an organization's visits passing f, which is
-	// valid (see VisitFilter.Match and Limit), newest first: CreatedAt
-	// descending, then ID descending.
+	// valid (see VisitFilter.Match and Limit), ordered as by
+	// NewestVisitFirst: CreatedAt descending, then ID descending.
 	ListVisits(ctx context.Context, orgID string, f VisitFilter) ([]*Visit, error)
 	// ListDueReminders returns up to limit (> 0) visits of any organization
-	// that are waiting or escalated and whose NextReminderAt is set and not
-	// after now, by NextReminderAt, then OrgID, then ID.
+	// that are due at now (Visit.ReminderDue: waiting or escalated, with
+	// NextReminderAt set and not after now), ordered as by
+	// EarliestReminderFirst: NextReminderAt, then OrgID, then ID.
 	ListDueReminders(ctx context.Context, now time.Time, limit int) ([]*Visit, error)
 	// UpdateVisit is the one way a stored visit changes: it loads the visit
 	// with its Events so that no other writer of it (in any process) can
@@ -175,9 +176,10 @@ type QueueDriver[E any] interface {
 	Get(ctx context.Context, id string) (E, error)
 	// Lease leases to owner up to n pending entries that are due
 	// (NextAttemptAt not after now) and not leased, or whose lease lapsed
-	// (LeaseExpiresAt not after now), choosing the oldest NextAttemptAt
-	// first, then the oldest CreatedAt (outbox) or ReceivedAt (inbox), then
-	// the smallest ID. Each leased entry's Attempts grows by one, its
+	// (LeaseExpiresAt not after now) — QueueEntry.LeasableAt — choosing
+	// them in QueueEntry.LeaseOrder: the oldest NextAttemptAt first, then
+	// the oldest CreatedAt (outbox) or ReceivedAt (inbox), then the
+	// smallest ID. Each leased entry's Attempts grows by one, its
 	// LeaseOwner becomes owner and its LeaseExpiresAt until. No entry is
 	// leased to two owners at once, even by drivers in several processes.
 	// The result, the entries after the change, may be in any order.
@@ -234,7 +236,8 @@ type OutboxDriver interface {
 	// organization ErrNotFound.
 	Enqueue(ctx context.Context, e *OutboxEntry) error
 	// List returns an organization's entries passing f (valid; see
-	// OutboxFilter.Match and Limit) by CreatedAt, then ID.
+	// OutboxFilter.Match and Limit) ordered as by OldestEntryFirst:
+	// CreatedAt, then ID.
 	List(ctx context.Context, orgID string, f OutboxFilter) ([]*OutboxEntry, error)
 }
 

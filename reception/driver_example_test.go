@@ -259,11 +259,7 @@ func (d *mini) ListVisits(_ context.Context, orgID string, f reception.VisitFilt
 }
 
 func (d *mini) ListDueReminders(_ context.Context, now time.Time, limit int) ([]*reception.Visit, error) {
-	return d.visitsWhere(func(v *reception.Visit) bool {
-		return v.Status.Unhandled() && !v.NextReminderAt.IsZero() && !v.NextReminderAt.After(now)
-	}, func(a, b *reception.Visit) int {
-		return cmp.Or(a.NextReminderAt.Compare(b.NextReminderAt), cmp.Compare(a.OrgID, b.OrgID), cmp.Compare(a.ID, b.ID))
-	}, limit)
+	return d.visitsWhere(func(v *reception.Visit) bool { return v.ReminderDue(now) }, reception.EarliestReminderFirst, limit)
 }
 
 func (d *mini) UpdateVisit(_ context.Context, orgID, id string, change func(*reception.Visit) (*reception.VisitChange, error)) error {
@@ -362,9 +358,7 @@ func (o miniOutbox) Enqueue(_ context.Context, e *reception.OutboxEntry) error {
 
 func (o miniOutbox) List(_ context.Context, orgID string, f reception.OutboxFilter) ([]*reception.OutboxEntry, error) {
 	return locked(o.d, func() (out []*reception.OutboxEntry, _ error) {
-		for _, e := range slices.SortedFunc(maps.Values(o.items), func(a, b *reception.OutboxEntry) int {
-			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
-		}) {
+		for _, e := range slices.SortedFunc(maps.Values(o.items), reception.OldestEntryFirst) {
 			if e.OrgID == orgID && f.Match(e) && (f.Limit == 0 || len(out) < f.Limit) {
 				out = append(out, e.Clone())
 			}

@@ -37,11 +37,16 @@ func lease[E QueueEntry[E]](ctx context.Context, s *store, q QueueDriver[E], own
 	return out, nil
 }
 
-// settle ends owner's lease of entry id, and when the driver finds no such
-// lease, explains why from the entry as it stands: none (ErrNotFound), not
-// pending, or another owner's (ErrConflict). An empty owner never holds a
-// lease: it is what an unleased entry has.
-func settle[E any](ctx context.Context, s *store, q QueueDriver[E], kind, id, owner string, st Settlement) error {
+// settle ends owner's lease of entry id as st says, st.At being the
+// argument named field, and when the driver finds no such lease, explains
+// why from the entry as it stands: none (ErrNotFound), not pending, or
+// another owner's (ErrConflict). An empty owner never holds a lease: it is
+// what an unleased entry has.
+func settle[E any](ctx context.Context, s *store, q QueueDriver[E], kind, id, owner, field string, st Settlement) error {
+	if st.At.IsZero() {
+		return required(field)
+	}
+	st.At = normTime(st.At)
 	if err := s.live(ctx); err != nil {
 		return err
 	}
@@ -96,10 +101,7 @@ func (s *store) LeaseOutbox(ctx context.Context, owner string, n int, leaseFor t
 // faults of the event itself (no At, a bad ActorUserID), never for the
 // visit's state, so any visit tells, and the driver need not load one.
 func (s *store) CompleteOutbox(ctx context.Context, id, owner string, sentAt time.Time, notified *VisitEvent) error {
-	if sentAt.IsZero() {
-		return required("SentAt")
-	}
-	st := Settlement{Outcome: Done, At: normTime(sentAt)}
+	st := Settlement{Outcome: Done, At: sentAt}
 	if notified != nil {
 		if notified.Kind != EventNotified {
 			return &FieldError{Field: "Notified.Kind", Msg: fmt.Sprintf("must be %q, not %q", EventNotified, notified.Kind)}
@@ -110,31 +112,22 @@ func (s *store) CompleteOutbox(ctx context.Context, id, owner string, sentAt tim
 			st.Notified = &ev
 		}
 	}
-	return settle(ctx, s, s.out, "outbox entry", id, owner, st)
+	return settle(ctx, s, s.out, "outbox entry", id, owner, "SentAt", st)
 }
 
 // RetryOutbox implements Store.
 func (s *store) RetryOutbox(ctx context.Context, id, owner string, nextAttempt time.Time, lastErr string) error {
-	if nextAttempt.IsZero() {
-		return required("NextAttempt")
-	}
-	return settle(ctx, s, s.out, "outbox entry", id, owner, Settlement{Outcome: Retry, At: normTime(nextAttempt), LastError: lastErr})
+	return settle(ctx, s, s.out, "outbox entry", id, owner, "NextAttempt", Settlement{Outcome: Retry, At: nextAttempt, LastError: lastErr})
 }
 
 // PostponeOutbox implements Store.
 func (s *store) PostponeOutbox(ctx context.Context, id, owner string, until time.Time, reason string) error {
-	if until.IsZero() {
-		return required("Until")
-	}
-	return settle(ctx, s, s.out, "outbox entry", id, owner, Settlement{Outcome: Postpone, At: normTime(until), LastError: reason})
+	return settle(ctx, s, s.out, "outbox entry", id, owner, "Until", Settlement{Outcome: Postpone, At: until, LastError: reason})
 }
 
 // DeadOutbox implements Store.
 func (s *store) DeadOutbox(ctx context.Context, id, owner string, at time.Time, lastErr string) error {
-	if at.IsZero() {
-		return required("At")
-	}
-	return settle(ctx, s, s.out, "outbox entry", id, owner, Settlement{Outcome: Dead, At: normTime(at), LastError: lastErr})
+	return settle(ctx, s, s.out, "outbox entry", id, owner, "At", Settlement{Outcome: Dead, At: at, LastError: lastErr})
 }
 
 // ReleaseOutbox implements Store.
@@ -183,26 +176,17 @@ func (s *store) LeaseInbox(ctx context.Context, owner string, n int, leaseFor ti
 
 // CompleteInbox implements Store.
 func (s *store) CompleteInbox(ctx context.Context, id, owner string, at time.Time) error {
-	if at.IsZero() {
-		return required("At")
-	}
-	return settle(ctx, s, s.in, "inbox entry", id, owner, Settlement{Outcome: Done, At: normTime(at)})
+	return settle(ctx, s, s.in, "inbox entry", id, owner, "At", Settlement{Outcome: Done, At: at})
 }
 
 // RetryInbox implements Store.
 func (s *store) RetryInbox(ctx context.Context, id, owner string, nextAttempt time.Time, lastErr string) error {
-	if nextAttempt.IsZero() {
-		return required("NextAttempt")
-	}
-	return settle(ctx, s, s.in, "inbox entry", id, owner, Settlement{Outcome: Retry, At: normTime(nextAttempt), LastError: lastErr})
+	return settle(ctx, s, s.in, "inbox entry", id, owner, "NextAttempt", Settlement{Outcome: Retry, At: nextAttempt, LastError: lastErr})
 }
 
 // DeadInbox implements Store.
 func (s *store) DeadInbox(ctx context.Context, id, owner string, at time.Time, lastErr string) error {
-	if at.IsZero() {
-		return required("At")
-	}
-	return settle(ctx, s, s.in, "inbox entry", id, owner, Settlement{Outcome: Dead, At: normTime(at), LastError: lastErr})
+	return settle(ctx, s, s.in, "inbox entry", id, owner, "At", Settlement{Outcome: Dead, At: at, LastError: lastErr})
 }
 
 // ReleaseInbox implements Store.

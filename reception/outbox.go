@@ -2,6 +2,7 @@ package reception
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"time"
 )
@@ -236,4 +237,10 @@ func ValidateLease(owner string, n int, leaseFor time.Duration, now time.Time) e
 // may be leased at now: it is due and its lease is absent or lapsed.
 func Leasable(nextAttempt time.Time, leaseOwner string, leaseExpires, now time.Time) bool {
 	return !nextAttempt.After(now) && (leaseOwner == "" || !leaseExpires.After(now))
+}
+
+// OldestEntryFirst orders entries as ListOutbox returns them: CreatedAt,
+// then ID.
+func OldestEntryFirst(a, b *OutboxEntry) int {
+	return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
 }

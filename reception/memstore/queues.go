@@ -1,7 +1,6 @@
 package memstore
 
 import (
-	"cmp"
 	"context"
 	"slices"
 	"time"
@@ -114,9 +113,7 @@ func (o *outbox) List(_ context.Context, orgID string, f reception.OutboxFilter)
 				out = append(out, e)
 			}
 		}
-		slices.SortFunc(out, func(a, b *reception.OutboxEntry) int {
-			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
-		})
+		slices.SortFunc(out, reception.OldestEntryFirst)
 		if f.Limit > 0 {
 			out = out[:min(f.Limit, len(out))]
 		}

@@ -90,11 +90,7 @@ func (d *driver) ListVisits(_ context.Context, orgID string, f reception.VisitFi
 }
 
 func (d *driver) ListDueReminders(_ context.Context, now time.Time, limit int) ([]*reception.Visit, error) {
-	return d.pick(func(v *reception.Visit) bool {
-		return v.Status.Unhandled() && !v.NextReminderAt.IsZero() && !v.NextReminderAt.After(now)
-	}, func(a, b *reception.Visit) int {
-		return cmp.Or(a.NextReminderAt.Compare(b.NextReminderAt), cmp.Compare(a.OrgID, b.OrgID), cmp.Compare(a.ID, b.ID))
-	}, limit)
+	return d.pick(func(v *reception.Visit) bool { return v.ReminderDue(now) }, reception.EarliestReminderFirst, limit)
 }
 
 // UpdateVisit implements reception.VisitDriver: the lock is held from the
