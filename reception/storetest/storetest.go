@@ -1,6 +1,7 @@
 // Package storetest is the conformance suite of [reception.Store]: the
 // executable form of the contract described in package reception. Every
-// store runs it from its own tests:
+// store — reception.NewStore over a [reception.Driver] — runs it from its
+// own tests:
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, storetest.Harness{Open: open, Parallel: true})
