@@ -14,7 +14,9 @@ import (
 // it answered, so that every driver behaves alike (go-cloud's portable type
 // over a driver, in one package).
 //
-// A new driver is proven by storetest.Run, run on NewStore(driver).
+// A new driver is proven by storetest.Run on NewStore(name, driver, box);
+// driver_example_test.go in this package holds a complete minimal one, in
+// memory, that passes it.
 //
 // What reception guarantees a driver:
 //   - Values passed in are valid (checked with their Validate methods), are
@@ -169,8 +171,9 @@ type VisitChange struct {
 // QueueDriver is one durable work queue: the outbox (E = *OutboxEntry) and
 // the inbox (E = *InboxEntry) are the same queue with different entries. An
 // entry's queue fields are State, NextAttemptAt, Attempts, LeaseOwner,
-// LeaseExpiresAt and LastError; "pending", and "done" for the outbox's
-// OutboxSent and the inbox's InboxDone, and "dead" are its states.
+// LeaseExpiresAt and LastError, and its states pending, done (the outbox's
+// OutboxSent "sent", the inbox's InboxDone "done") and dead. What each
+// method changes in an entry is also written as Go, in QueueEntry.
 type QueueDriver[E any] interface {
 	// Get returns one entry by ID (IDs are unique across organizations).
 	Get(ctx context.Context, id string) (E, error)
@@ -216,8 +219,12 @@ const (
 
 // Settlement is what QueueDriver.Settle writes.
 type Settlement struct {
-	Outcome   Outcome
-	At        time.Time
+	// Outcome is how the lease ends.
+	Outcome Outcome
+	// At is when the entry was done or given up on (Done, Dead), or when
+	// it is due again (Retry, Postpone). Never zero.
+	At time.Time
+	// LastError is the entry's new LastError, except with Done.
 	LastError string
 	// Notified, only with Done on the outbox, is an event to append to the
 	// timeline of the entry's visit (VisitID) in the same transaction, if
