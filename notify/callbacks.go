@@ -143,7 +143,7 @@ func (s *Service) processInbox(ctx context.Context, e *reception.InboxEntry) {
 		}
 	default:
 		log.Warn("callback will be retried", "attempts", e.Attempts, "err", errorText(err))
-		if ferr := s.store.FailInbox(ctx, e.ID, s.owner, now.Add(s.backoff(e.Attempts, err)), errorText(err)); ferr != nil {
+		if ferr := s.store.RetryInbox(ctx, e.ID, s.owner, now.Add(s.backoff(e.Attempts, err)), errorText(err)); ferr != nil {
 			log.Error("scheduling a callback retry", "err", ferr)
 		}
 	}

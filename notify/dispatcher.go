@@ -114,7 +114,7 @@ func (s *Service) deliver(ctx context.Context, e *reception.OutboxEntry, typed l
 		log.Warn("message waits for the organization's LINE WORKS integration", "next", next)
 	case permanent(err) || e.Attempts >= s.maxAttempts:
 		msg := errorText(err)
-		if derr := s.store.DeadOutbox(ctx, e.ID, s.owner, msg); derr != nil {
+		if derr := s.store.DeadOutbox(ctx, e.ID, s.owner, now, msg); derr != nil {
 			log.Error("dead-lettering a message", "err", derr)
 			return
 		}

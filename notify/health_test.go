@@ -209,14 +209,20 @@ func TestHealthNoteCredentialCheck(t *testing.T) {
 	refused := &lineworks.TokenError{StatusCode: 400, ErrorCode: "invalid_grant", Cause: lineworks.CauseServiceAccount}
 	network := &lineworks.TokenError{Cause: lineworks.CauseNetwork, Err: context.DeadlineExceeded}
 
-	h.svc.NoteCredentialCheck(h.org, network)
-	h.svc.NoteCredentialCheck(h.org, nil)
+	// As the server passes it: the organization as stored (times as the
+	// store keeps them), not the value the harness put.
+	stored, err := h.store.GetOrganization(ctx, h.org.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.svc.NoteCredentialCheck(stored, network)
+	h.svc.NoteCredentialCheck(stored, nil)
 	wantHealth(t, "after a network failure and a success", mustHealth(t, h.svc, h.org.ID), notify.DeliveryOK, "", "")
 
-	h.svc.NoteCredentialCheck(h.org, refused)
+	h.svc.NoteCredentialCheck(stored, refused)
 	wantHealth(t, "after a refused verification", mustHealth(t, h.svc, h.org.ID), notify.DeliveryUnavailable, notify.CauseCredentials, "invalid_grant")
 
-	org := h.org.Clone()
+	org := stored.Clone()
 	org.UpdatedAt = org.UpdatedAt.Add(time.Minute)
 	if err := h.store.PutOrganization(ctx, org); err != nil {
 		t.Fatal(err)

@@ -1,16 +1,32 @@
 // Package reception is uketsuke's domain: organizations (tenants) and their
 // LINE WORKS integration, reception buttons, staff, talk rooms, visits with
 // their timelines, and the outbox and inbox that connect them to LINE WORKS
-// durably. It defines the [Store] contract that every storage backend
-// implements, and the error kinds they all return. It uses the standard
-// library only and knows nothing of LINE WORKS' API or of SQL.
+// durably. It defines the [Store] contract the rest of uketsuke uses, its
+// one implementation, [NewStore], the smaller [Driver] contract a storage
+// backend implements, and the error kinds they all return. It uses the
+// standard library only and knows nothing of LINE WORKS' API or of SQL.
 //
-// # Implementations
+// # Store and drivers
 //
-// The memstore, sqlitestore and pgstore packages implement Store; all three
-// pass the same conformance suite, storetest.Run, which is the executable
-// form of the rules below. Where this documentation and the suite disagree,
-// fix one of them.
+// A Store is NewStore(name, driver, box). NewStore's Store applies every
+// domain rule once, for every backend: validation, sealing secrets with the
+// [SecretBox] and redacting them, the visit state machine ([Visit.Claim],
+// [Visit.Apply], [Visit.Remind]) and the diff of events it leaves, the
+// checked_in event of a check-in, lease ownership and its explanations,
+// default and normalized times, the order of buttons, staff and rooms. A
+// [Driver] only stores: an organization directory with [KeyedDriver]
+// tables of buttons, staff and rooms, a [VisitDriver], and one
+// [QueueDriver] shape for both the outbox and the inbox, whose leases end
+// with one verb, Settle, and an [Outcome] (Done, Retry, Postpone, Dead) —
+// so the outbox and inbox Store verbs match (Complete…, Retry…, Dead… with
+// a time, Release…). Driver's documentation lists what reception
+// guarantees a driver and what a driver must do.
+//
+// The memstore, sqlitestore and pgstore packages are drivers wrapped by
+// NewStore; a minimal driver in this package's tests shows how little one
+// needs. All pass the same conformance suite, storetest.Run, which is the
+// executable form of the rules below. Where this documentation and the
+// suite disagree, fix one of them.
 //
 // # The contract
 //
@@ -22,10 +38,10 @@
 // or [FieldErrors]. A canceled context makes a call fail with an error
 // wrapping the context's error. Error strings never contain secrets.
 //
-// Validation. Stores validate every value before writing it, with the
-// entity's Validate method (or [ValidateCheckIn], [OutboxEntry.ValidateNew],
-// [InboxEntry.ValidateNew], [ValidateLease]), so all stores accept and
-// reject exactly the same values.
+// Validation. The Store validates every value before a driver sees it,
+// with the entity's Validate method (or [ValidateCheckIn],
+// [OutboxEntry.ValidateNew], [InboxEntry.ValidateNew], [ValidateLease]), so
+// all stores accept and reject exactly the same values.
 //
 // Tenant isolation. Every method about one organization's data takes the
 // organization's ID, and an ID of another organization behaves exactly like
@@ -42,16 +58,18 @@
 // Atomicity. CheckIn, ClaimVisit, AppendVisitEvent and RecordReminder each
 // read and write in one transaction, and the visit state machine they
 // follow is defined once, by [Visit.Claim], [Visit.Apply] and
-// [Visit.Remind]: stores load the visit under a lock (or in a transaction
-// that serializes writers), apply the method and write the result. Several
+// [Visit.Remind]: the driver loads the visit under a lock (or in a
+// transaction that serializes writers, [VisitDriver.UpdateVisit]), the
+// Store applies the method, and the driver writes the [VisitChange]. Several
 // Store values on one database (replicas) must still see a claim won once,
 // a reminder recorded once, and an outbox or inbox entry leased to one
 // owner at a time.
 //
 // Times. Callers supply every time (check-in, claim, lease "now"), which
-// keeps stores free of clocks and tests free of sleeps. Stores keep times to
-// the microsecond at least (PostgreSQL's precision) and may return them in
-// any location: compare with time.Time.Equal. Empty slices and maps may come
+// keeps stores free of clocks and tests free of sleeps. The Store keeps
+// times to the microsecond (PostgreSQL's precision: it truncates them, in
+// UTC, before a driver sees them), and drivers may return them in any
+// location: compare with time.Time.Equal. Empty slices and maps may come
 // back nil.
 //
 // Secrets. The Client Secret, private key and bot secret of an

@@ -2,6 +2,7 @@ package reception
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"time"
 )
@@ -84,6 +85,9 @@ type OutboxEntry struct {
 	CreatedAt time.Time
 	// SentAt is when it was delivered; zero until then.
 	SentAt time.Time
+	// DeadAt is when the entry was given up on (DeadOutbox); zero unless
+	// State is OutboxDead.
+	DeadAt time.Time
 }
 
 // NewOutboxEntry returns a pending entry with a new ID, due at now.
@@ -148,6 +152,9 @@ func (e *OutboxEntry) ValidateNew() error {
 	}
 	if !e.SentAt.IsZero() {
 		f.add("SentAt", "must be zero when enqueued")
+	}
+	if !e.DeadAt.IsZero() {
+		f.add("DeadAt", "must be zero when enqueued")
 	}
 	return f.err()
 }
@@ -230,4 +237,10 @@ func ValidateLease(owner string, n int, leaseFor time.Duration, now time.Time) e
 // may be leased at now: it is due and its lease is absent or lapsed.
 func Leasable(nextAttempt time.Time, leaseOwner string, leaseExpires, now time.Time) bool {
 	return !nextAttempt.After(now) && (leaseOwner == "" || !leaseExpires.After(now))
+}
+
+// OldestEntryFirst orders entries as ListOutbox returns them: CreatedAt,
+// then ID.
+func OldestEntryFirst(a, b *OutboxEntry) int {
+	return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
 }

@@ -5,10 +5,12 @@ import (
 	"time"
 )
 
-// Store is the persistence contract of uketsuke. memstore, sqlitestore and
-// pgstore implement it and all pass storetest.Run; see the package
-// documentation for the rules every method follows (errors, tenant
-// isolation, copies, times, secrets).
+// Store is the persistence contract of uketsuke, as its callers see it.
+// It has one implementation, [NewStore], over a [Driver] that only stores:
+// memstore, sqlitestore and pgstore are drivers wrapped by NewStore, and
+// all pass storetest.Run; see the package documentation for the rules
+// every method follows (errors, tenant isolation, copies, times, secrets).
+// Tests may wrap a Store to inject faults.
 //
 // A Store is safe for concurrent use, including by several Store values (in
 // several processes) on one database where the implementation supports it.
@@ -150,9 +152,10 @@ type Store interface {
 	// so waiting never uses up the attempts a delivery gets. Ownership as
 	// CompleteOutbox.
 	PostponeOutbox(ctx context.Context, id, owner string, until time.Time, reason string) error
-	// DeadOutbox gives up on an entry leased by owner: it becomes dead,
-	// keeps lastErr and is never leased again. Ownership as CompleteOutbox.
-	DeadOutbox(ctx context.Context, id, owner, lastErr string) error
+	// DeadOutbox gives up on an entry leased by owner at at: it becomes
+	// dead (DeadAt at), keeps lastErr and is never leased again. Ownership
+	// as CompleteOutbox.
+	DeadOutbox(ctx context.Context, id, owner string, at time.Time, lastErr string) error
 	// ReleaseOutbox ends every lease held by owner, as a dispatcher does on
 	// graceful shutdown once its in-flight sends finished, so another
 	// replica need not wait for the leases to lapse. The released attempts
@@ -175,9 +178,10 @@ type Store interface {
 	// CompleteInbox marks an entry leased by owner as done at at.
 	// Ownership as CompleteOutbox.
 	CompleteInbox(ctx context.Context, id, owner string, at time.Time) error
-	// FailInbox ends owner's lease of an entry, keeping it pending until
-	// nextAttempt, and records lastErr. Ownership as CompleteOutbox.
-	FailInbox(ctx context.Context, id, owner string, nextAttempt time.Time, lastErr string) error
+	// RetryInbox ends owner's lease of an entry, keeping it pending until
+	// nextAttempt, and records lastErr, like RetryOutbox. Ownership as
+	// CompleteOutbox.
+	RetryInbox(ctx context.Context, id, owner string, nextAttempt time.Time, lastErr string) error
 	// DeadInbox gives up on an entry leased by owner at at: it becomes
 	// dead and keeps lastErr. Ownership as CompleteOutbox.
 	DeadInbox(ctx context.Context, id, owner string, at time.Time, lastErr string) error

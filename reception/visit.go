@@ -1,6 +1,7 @@
 package reception
 
 import (
+	"cmp"
 	"slices"
 	"time"
 )
@@ -391,4 +392,25 @@ func (fl *VisitFilter) Match(v *Visit) bool {
 	return (fl.From.IsZero() || !v.CreatedAt.Before(fl.From)) &&
 		(fl.To.IsZero() || v.CreatedAt.Before(fl.To)) &&
 		(fl.Status == "" || v.Status == fl.Status)
+}
+
+// The orders below are those the Store's lists promise, for drivers that
+// sort Go values; SQL drivers say the same in ORDER BY.
+
+// NewestVisitFirst orders visits as ListVisits returns them: CreatedAt
+// descending, then ID descending.
+func NewestVisitFirst(a, b *Visit) int {
+	return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(b.ID, a.ID))
+}
+
+// EarliestReminderFirst orders visits as ListDueReminders returns them:
+// NextReminderAt, then OrgID, then ID.
+func EarliestReminderFirst(a, b *Visit) int {
+	return cmp.Or(a.NextReminderAt.Compare(b.NextReminderAt), cmp.Compare(a.OrgID, b.OrgID), cmp.Compare(a.ID, b.ID))
+}
+
+// ReminderDue reports whether ListDueReminders returns v at now: it is
+// unhandled and its NextReminderAt is set and not after now.
+func (v *Visit) ReminderDue(now time.Time) bool {
+	return v.Status.Unhandled() && !v.NextReminderAt.IsZero() && !v.NextReminderAt.After(now)
 }

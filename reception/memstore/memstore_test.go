@@ -21,14 +21,14 @@ func open(t *testing.T, box *reception.SecretBox) *storetest.Database {
 		// A second Store on the same state stands in for a second replica
 		// on the same database.
 		OpenAnother: func(t *testing.T) reception.Store {
-			other := &Store{box: box, st: s.st}
+			other := openOn(box, s.d.st)
 			t.Cleanup(func() { _ = other.Close() })
 			return other
 		},
 		RawContains: func(t *testing.T, needle []byte) bool {
-			s.st.mu.Lock()
-			defer s.st.mu.Unlock()
-			return rawContains(reflect.ValueOf(s.st).Elem(), needle)
+			s.d.st.mu.Lock()
+			defer s.d.st.mu.Unlock()
+			return rawContains(reflect.ValueOf(s.d.st).Elem(), needle)
 		},
 	}
 }

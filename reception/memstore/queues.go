@@ -1,235 +1,146 @@
 package memstore
 
 import (
-	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"time"
 
 	"github.com/uketsuke/uketsuke/reception"
 )
 
-// EnqueueOutbox implements reception.Store.
-func (s *Store) EnqueueOutbox(ctx context.Context, e *reception.OutboxEntry) error {
-	if e == nil {
-		return &reception.FieldError{Field: "Entry", Msg: "is required"}
-	}
-	if err := e.ValidateNew(); err != nil {
-		return err
-	}
-	if err := s.lock(ctx); err != nil {
-		return err
-	}
-	defer s.st.mu.Unlock()
-	if err := s.needOrg(e.OrgID); err != nil {
-		return err
-	}
-	out, err := s.newOutbox([]*reception.OutboxEntry{e})
-	if err != nil {
-		return err
-	}
-	s.addOutbox(out)
-	return nil
+// queue is reception.QueueDriver over one map of entries; the changes to an
+// entry are reception's (reception.QueueEntry).
+type queue[E reception.QueueEntry[E]] struct {
+	d     *driver
+	kind  string
+	items func(*state) map[string]E
+	// done is called with a completed entry's notified event, if any.
+	done func(st *state, e E, ev *reception.VisitEvent)
 }
 
-// LeaseOutbox implements reception.Store.
-func (s *Store) LeaseOutbox(ctx context.Context, owner string, n int, leaseFor time.Duration, now time.Time) ([]*reception.OutboxEntry, error) {
-	if err := reception.ValidateLease(owner, n, leaseFor, now); err != nil {
-		return nil, err
-	}
-	if err := s.lock(ctx); err != nil {
-		return nil, err
-	}
-	defer s.st.mu.Unlock()
-	return lease(s.st.outbox, outboxSlot, (*reception.OutboxEntry).Clone, owner, n, leaseFor, now), nil
-}
-
-func (s *Store) outboxOp(ctx context.Context, id, owner string, fn func(e *reception.OutboxEntry)) error {
-	return leasedOp(ctx, s, s.st.outbox, outboxSlot, "outbox entry", id, owner, fn)
-}
-
-// CompleteOutbox implements reception.Store. The notified event is applied
-// to a copy of the visit under the same lock, and the copy kept only if
-// Apply accepts it.
-func (s *Store) CompleteOutbox(ctx context.Context, id, owner string, sentAt time.Time, notified *reception.VisitEvent) error {
-	if sentAt.IsZero() {
-		return &reception.FieldError{Field: "SentAt", Msg: "is required"}
-	}
-	if notified != nil && notified.Kind != reception.EventNotified {
-		return &reception.FieldError{Field: "Notified.Kind", Msg: fmt.Sprintf("must be %q, not %q", reception.EventNotified, notified.Kind)}
-	}
-	return s.outboxOp(ctx, id, owner, func(e *reception.OutboxEntry) {
-		e.State, e.SentAt = reception.OutboxSent, utc(sentAt)
-		if notified == nil || e.VisitID == "" {
-			return
+func (q *queue[E]) Get(_ context.Context, id string) (E, error) {
+	return locked(q.d, func(st *state) (E, error) {
+		e, ok := q.items(st)[id]
+		if !ok {
+			return e, notFound(q.kind, id)
 		}
-		k := key{e.OrgID, e.VisitID}
-		if cur := s.st.visits[k]; cur != nil {
-			v := cur.Clone()
-			if v.Apply(*notified) == nil {
-				normVisit(v)
-				s.st.visits[k] = v
+		return e.Clone(), nil
+	})
+}
+
+func (q *queue[E]) Lease(_ context.Context, owner string, n int, until, now time.Time) ([]E, error) {
+	return locked(q.d, func(st *state) ([]E, error) {
+		var due []E
+		for _, e := range q.items(st) {
+			if e.LeasableAt(now) {
+				due = append(due, e)
 			}
 		}
+		slices.SortFunc(due, func(a, b E) int { return a.LeaseOrder(b) })
+		due = due[:min(n, len(due))]
+		for i, e := range due {
+			e.Lease(owner, until)
+			due[i] = e.Clone()
+		}
+		return due, nil
 	})
 }
 
-// RetryOutbox implements reception.Store.
-func (s *Store) RetryOutbox(ctx context.Context, id, owner string, nextAttempt time.Time, lastErr string) error {
-	if nextAttempt.IsZero() {
-		return &reception.FieldError{Field: "NextAttempt", Msg: "is required"}
-	}
-	return s.outboxOp(ctx, id, owner, func(e *reception.OutboxEntry) {
-		e.NextAttemptAt, e.LastError = utc(nextAttempt), lastErr
+func (q *queue[E]) Settle(_ context.Context, id, owner string, s reception.Settlement) (bool, error) {
+	return locked(q.d, func(st *state) (bool, error) {
+		e, ok := q.items(st)[id]
+		if !ok || !e.LeasedBy(owner) {
+			return false, nil
+		}
+		e.Settle(s)
+		if s.Notified != nil && q.done != nil {
+			q.done(st, e, s.Notified)
+		}
+		return true, nil
 	})
 }
 
-// PostponeOutbox implements reception.Store.
-func (s *Store) PostponeOutbox(ctx context.Context, id, owner string, until time.Time, reason string) error {
-	if until.IsZero() {
-		return &reception.FieldError{Field: "Until", Msg: "is required"}
-	}
-	return s.outboxOp(ctx, id, owner, func(e *reception.OutboxEntry) {
-		e.NextAttemptAt, e.LastError, e.Attempts = utc(until), reason, max(e.Attempts-1, 0)
+func (q *queue[E]) Release(_ context.Context, owner string) (int, error) {
+	return locked(q.d, func(st *state) (int, error) {
+		n := 0
+		for _, e := range q.items(st) {
+			if e.LeasedBy(owner) {
+				e.Release()
+				n++
+			}
+		}
+		return n, nil
 	})
 }
 
-// DeadOutbox implements reception.Store.
-func (s *Store) DeadOutbox(ctx context.Context, id, owner, lastErr string) error {
-	return s.outboxOp(ctx, id, owner, func(e *reception.OutboxEntry) {
-		e.State, e.LastError = reception.OutboxDead, lastErr
-	})
+// outbox is the outbox queue.
+type outbox struct{ queue[*reception.OutboxEntry] }
+
+func (d *driver) Outbox() reception.OutboxDriver {
+	return &outbox{queue[*reception.OutboxEntry]{d, "outbox entry", func(st *state) map[string]*reception.OutboxEntry { return st.outbox }, notified}}
 }
 
-// ReleaseOutbox implements reception.Store.
-func (s *Store) ReleaseOutbox(ctx context.Context, owner string) (int, error) {
-	return release(ctx, s, s.st.outbox, outboxSlot, owner)
-}
-
-// ListOutbox implements reception.Store.
-func (s *Store) ListOutbox(ctx context.Context, orgID string, f reception.OutboxFilter) ([]*reception.OutboxEntry, error) {
-	if err := f.Validate(); err != nil {
-		return nil, err
-	}
-	if err := s.lock(ctx); err != nil {
-		return nil, err
-	}
-	defer s.st.mu.Unlock()
-	var out []*reception.OutboxEntry
-	for _, e := range s.st.outbox {
-		if e.OrgID == orgID && f.Match(e) {
-			out = append(out, e)
+// notified appends a completed entry's event to its visit, if it exists.
+func notified(st *state, e *reception.OutboxEntry, ev *reception.VisitEvent) {
+	k := key{e.OrgID, e.VisitID}
+	if v := st.visits[k]; v != nil && e.VisitID != "" {
+		c := v.Clone()
+		if c.Apply(*ev) == nil {
+			st.visits[k] = c
 		}
 	}
-	slices.SortFunc(out, func(a, b *reception.OutboxEntry) int {
-		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+}
+
+func (o *outbox) Enqueue(_ context.Context, e *reception.OutboxEntry) error {
+	_, err := locked(o.d, func(st *state) (any, error) {
+		if err := st.needOrg(e.OrgID); err != nil {
+			return nil, err
+		}
+		if err := st.checkOutbox([]*reception.OutboxEntry{e}); err != nil {
+			return nil, err
+		}
+		st.addOutbox([]*reception.OutboxEntry{e})
+		return nil, nil
 	})
-	if f.Limit > 0 && len(out) > f.Limit {
-		out = out[:f.Limit]
-	}
-	for i, e := range out {
-		out[i] = e.Clone()
-	}
-	return out, nil
+	return err
 }
 
-// InsertInbox implements reception.Store.
-func (s *Store) InsertInbox(ctx context.Context, e *reception.InboxEntry) (bool, error) {
-	if e == nil {
-		return false, &reception.FieldError{Field: "Entry", Msg: "is required"}
-	}
-	if err := e.ValidateNew(); err != nil {
-		return false, err
-	}
-	if err := s.lock(ctx); err != nil {
-		return false, err
-	}
-	defer s.st.mu.Unlock()
-	k := inboxKey{e.BotID, e.Hash}
-	if _, dup := s.st.inboxBy[k]; dup {
-		return false, nil
-	}
-	if _, dup := s.st.inbox[e.ID]; dup {
-		return false, conflict("inbox entry %q exists", e.ID)
-	}
-	c := e.Clone()
-	if c.NextAttemptAt.IsZero() {
-		c.NextAttemptAt = c.ReceivedAt
-	}
-	c.NextAttemptAt, c.ReceivedAt = utc(c.NextAttemptAt), utc(c.ReceivedAt)
-	s.st.inbox[e.ID] = c
-	s.st.inboxBy[k] = e.ID
-	return true, nil
-}
-
-// GetInbox implements reception.Store.
-func (s *Store) GetInbox(ctx context.Context, id string) (*reception.InboxEntry, error) {
-	if err := s.lock(ctx); err != nil {
-		return nil, err
-	}
-	defer s.st.mu.Unlock()
-	e := s.st.inbox[id]
-	if e == nil {
-		return nil, notFound("inbox entry", id)
-	}
-	return e.Clone(), nil
-}
-
-// LeaseInbox implements reception.Store.
-func (s *Store) LeaseInbox(ctx context.Context, owner string, n int, leaseFor time.Duration, now time.Time) ([]*reception.InboxEntry, error) {
-	if err := reception.ValidateLease(owner, n, leaseFor, now); err != nil {
-		return nil, err
-	}
-	if err := s.lock(ctx); err != nil {
-		return nil, err
-	}
-	defer s.st.mu.Unlock()
-	return lease(s.st.inbox, inboxSlot, (*reception.InboxEntry).Clone, owner, n, leaseFor, now), nil
-}
-
-func (s *Store) inboxOp(ctx context.Context, id, owner string, fn func(e *reception.InboxEntry)) error {
-	return leasedOp(ctx, s, s.st.inbox, inboxSlot, "inbox entry", id, owner, fn)
-}
-
-// CompleteInbox implements reception.Store.
-func (s *Store) CompleteInbox(ctx context.Context, id, owner string, at time.Time) error {
-	if at.IsZero() {
-		return &reception.FieldError{Field: "At", Msg: "is required"}
-	}
-	return s.inboxOp(ctx, id, owner, func(e *reception.InboxEntry) {
-		e.State, e.ProcessedAt = reception.InboxDone, utc(at)
+func (o *outbox) List(_ context.Context, orgID string, f reception.OutboxFilter) ([]*reception.OutboxEntry, error) {
+	return locked(o.d, func(st *state) ([]*reception.OutboxEntry, error) {
+		var out []*reception.OutboxEntry
+		for _, e := range st.outbox {
+			if e.OrgID == orgID && f.Match(e) {
+				out = append(out, e)
+			}
+		}
+		slices.SortFunc(out, reception.OldestEntryFirst)
+		if f.Limit > 0 {
+			out = out[:min(f.Limit, len(out))]
+		}
+		for i, e := range out {
+			out[i] = e.Clone()
+		}
+		return out, nil
 	})
 }
 
-// FailInbox implements reception.Store.
-func (s *Store) FailInbox(ctx context.Context, id, owner string, nextAttempt time.Time, lastErr string) error {
-	if nextAttempt.IsZero() {
-		return &reception.FieldError{Field: "NextAttempt", Msg: "is required"}
-	}
-	return s.inboxOp(ctx, id, owner, func(e *reception.InboxEntry) {
-		e.NextAttemptAt, e.LastError = utc(nextAttempt), lastErr
+// inbox is the inbox queue.
+type inbox struct{ queue[*reception.InboxEntry] }
+
+func (d *driver) Inbox() reception.InboxDriver {
+	return &inbox{queue[*reception.InboxEntry]{d, "inbox entry", func(st *state) map[string]*reception.InboxEntry { return st.inbox }, nil}}
+}
+
+func (in *inbox) Insert(_ context.Context, e *reception.InboxEntry) (bool, error) {
+	return locked(in.d, func(st *state) (bool, error) {
+		k := inboxKey{e.BotID, e.Hash}
+		if _, dup := st.inboxBy[k]; dup {
+			return false, nil
+		}
+		if _, dup := st.inbox[e.ID]; dup {
+			return false, conflict("inbox entry %q exists", e.ID)
+		}
+		st.inbox[e.ID], st.inboxBy[k] = e, e.ID
+		return true, nil
 	})
-}
-
-// DeadInbox implements reception.Store.
-func (s *Store) DeadInbox(ctx context.Context, id, owner string, at time.Time, lastErr string) error {
-	if at.IsZero() {
-		return &reception.FieldError{Field: "At", Msg: "is required"}
-	}
-	return s.inboxOp(ctx, id, owner, func(e *reception.InboxEntry) {
-		e.State, e.ProcessedAt, e.LastError = reception.InboxDead, utc(at), lastErr
-	})
-}
-
-// ReleaseInbox implements reception.Store.
-func (s *Store) ReleaseInbox(ctx context.Context, owner string) (int, error) {
-	return release(ctx, s, s.st.inbox, inboxSlot, owner)
-}
-
-// Close implements reception.Store. The data stays with any other Store
-// sharing it (see the tests), as a database outlives one connection pool.
-func (s *Store) Close() error {
-	s.closed.Store(true)
-	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/uketsuke/uketsuke/reception"
+	"github.com/uketsuke/uketsuke/reception/storetest"
 )
 
 // BenchmarkCheckIn measures Store.CheckIn of a visit with two outbox
@@ -15,7 +16,7 @@ import (
 // and their indexes.
 func BenchmarkCheckIn(b *testing.B) {
 	url := testURL(b)
-	s := openStore(b, url, newSchema(b, url), newBox(b))
+	s := openStore(b, url, newSchema(b, url), storetest.NewBox(b))
 	ctx := context.Background()
 	if err := s.PutOrganization(ctx, &reception.Organization{ID: "acme", Name: "Acme"}); err != nil {
 		b.Fatal(err)
@@ -45,9 +46,9 @@ func BenchmarkCheckIn(b *testing.B) {
 // is the same insert in an explicit BEGIN … COMMIT, three round trips.
 func BenchmarkFloorInsert(b *testing.B) {
 	url := testURL(b)
-	s := openStore(b, url, newSchema(b, url), newBox(b))
+	s := openStore(b, url, newSchema(b, url), storetest.NewBox(b))
 	ctx := context.Background()
-	if _, err := s.pool.Exec(ctx, "CREATE TABLE floor (id text PRIMARY KEY, created_at timestamptz NOT NULL)"); err != nil {
+	if _, err := s.d.pool.Exec(ctx, "CREATE TABLE floor (id text PRIMARY KEY, created_at timestamptz NOT NULL)"); err != nil {
 		b.Fatal(err)
 	}
 	const insert = "INSERT INTO floor (id, created_at) VALUES ($1, $2)"
@@ -55,7 +56,7 @@ func BenchmarkFloorInsert(b *testing.B) {
 	b.Run("autocommit", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := s.pool.Exec(ctx, insert, reception.NewID(), now); err != nil {
+			if _, err := s.d.pool.Exec(ctx, insert, reception.NewID(), now); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -63,7 +64,7 @@ func BenchmarkFloorInsert(b *testing.B) {
 	b.Run("begin-commit", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			tx, err := s.pool.Begin(ctx)
+			tx, err := s.d.pool.Begin(ctx)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -3,57 +3,20 @@ package pgstore
 import (
 	"context"
 	"embed"
-	"fmt"
-	"io/fs"
-	"path"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/uketsuke/uketsuke/reception/internal/sqlschema"
 )
 
-// migrationFiles are the schema's migrations, applied in order of their
-// number: NNNN_name.sql. A released file is never edited; a change is a
-// new file.
+// migrationFiles are the schema's migrations (see package sqlschema).
 //
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations ordered by version.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("pgstore: migration file %s is not named NNNN_name.sql", base)
-		}
-		data, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: strings.TrimSuffix(base, ".sql"), sql: string(data)})
-	}
-	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
-	for i := 1; i < len(out); i++ {
-		if out[i].version == out[i-1].version {
-			return nil, fmt.Errorf("pgstore: two migrations numbered %d", out[i].version)
-		}
-	}
-	return out, nil
+func migrations() ([]sqlschema.Migration, error) {
+	return sqlschema.Load(migrationFiles, "migrations", "pgstore")
 }
 
 // migrate applies the migrations the database lacks, all in one
@@ -61,10 +24,6 @@ func migrations() ([]migration, error) {
 // so that processes starting at once take turns: the first applies them,
 // the others find them applied. schema, if set, is created first (under
 // the same lock: concurrent CREATE SCHEMA IF NOT EXISTS can fail).
-//
-// A database with migrations this build does not know (a newer replica ran
-// first) is left alone: migrations only add, so older code keeps working
-// during a rolling upgrade.
 func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	ms, err := migrations()
 	if err != nil {
@@ -100,21 +59,23 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	if err != nil {
 		return wrapErr(ctx, err, "migrating: reading schema_migrations")
 	}
-	applied, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	applied, err := pgx.CollectRows(rows, pgx.RowTo[int])
 	if err != nil {
 		return wrapErr(ctx, err, "migrating: reading schema_migrations")
 	}
+	// A newer replica may have migrated further: older code keeps
+	// working, as migrations only add.
+	if ms, err = sqlschema.Pending(ms, applied, "pgstore", true); err != nil {
+		return err
+	}
 	for _, m := range ms {
-		if slices.Contains(applied, int32(m.version)) {
-			continue
-		}
 		// No arguments: pgx sends it with the simple protocol, which runs
 		// a file of several statements.
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return wrapErr(ctx, err, "migrating: applying %s", m.name)
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			return wrapErr(ctx, err, "migrating: applying %s", m.Name)
 		}
-		if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name); err != nil {
-			return wrapErr(ctx, err, "migrating: recording %s", m.name)
+		if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name); err != nil {
+			return wrapErr(ctx, err, "migrating: recording %s", m.Name)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {

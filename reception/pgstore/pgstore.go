@@ -35,17 +35,25 @@ import (
 	"github.com/uketsuke/uketsuke/reception"
 )
 
-// Store is a reception.Store on PostgreSQL. It is safe for concurrent use,
-// and any number of Stores, in any number of processes, may share one
-// database (and schema).
+// Store is a reception.Store on PostgreSQL: reception.NewStore over this
+// package's driver. It is safe for concurrent use, and any number of
+// Stores, in any number of processes, may share one database (and schema).
 type Store struct {
+	reception.Store
+	d *db
+}
+
+// db is the reception.Driver on one pool.
+type db struct {
 	pool     *pgxpool.Pool
-	box      *reception.SecretBox
 	ownsPool bool
 	closed   atomic.Bool
 }
 
-var _ reception.Store = (*Store)(nil)
+func newStore(pool *pgxpool.Pool, owns bool, box *reception.SecretBox) *Store {
+	d := &db{pool: pool, ownsPool: owns}
+	return &Store{Store: reception.NewStore("pgstore", d, box), d: d}
+}
 
 // Option configures Open or New.
 type Option func(*options) error
@@ -139,12 +147,11 @@ func Open(ctx context.Context, dsn string, box *reception.SecretBox, opts ...Opt
 	if err != nil {
 		return nil, wrapErr(ctx, err, "opening the connection pool")
 	}
-	s := &Store{pool: pool, box: box, ownsPool: true}
 	if err := migrate(ctx, pool, o.schema); err != nil {
 		pool.Close()
 		return nil, err
 	}
-	return s, nil
+	return newStore(pool, true, box), nil
 }
 
 // New returns a Store on a pool the caller made (and closes: Close of the
@@ -168,11 +175,11 @@ func New(ctx context.Context, pool *pgxpool.Pool, box *reception.SecretBox, opts
 	if err := migrate(ctx, pool, ""); err != nil {
 		return nil, err
 	}
-	return &Store{pool: pool, box: box}, nil
+	return newStore(pool, false, box), nil
 }
 
 // Close closes the pool if Open made it. Calls after Close fail.
-func (s *Store) Close() error {
+func (s *db) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
@@ -187,7 +194,7 @@ var errClosed = errors.New("pgstore: store is closed")
 
 // ready checks the store is open and the context alive, so that a call
 // that cannot succeed does not take a connection.
-func (s *Store) ready(ctx context.Context) error {
+func (s *db) ready(ctx context.Context) error {
 	if s.closed.Load() {
 		return errClosed
 	}
@@ -276,20 +283,7 @@ func notFound(kind, id string) error {
 	return fmt.Errorf("pgstore: %s %q: %w", kind, id, reception.ErrNotFound)
 }
 
-func conflict(format string, args ...any) error {
-	return fmt.Errorf("pgstore: "+format+": %w", append(args, reception.ErrConflict)...)
-}
-
 // ---- values
-
-// norm makes a time what the database returns for it: UTC, to the
-// microsecond (pgx truncates when encoding), zero for zero.
-func norm(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Time{}
-	}
-	return t.UTC().Truncate(time.Microsecond)
-}
 
 // nullTime is the argument for a nullable timestamptz: NULL for the zero
 // time.
@@ -314,12 +308,4 @@ func strs(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// limitArg is the argument for LIMIT: NULL (no limit) for 0.
-func limitArg(n int) any {
-	if n <= 0 {
-		return nil
-	}
-	return n
 }

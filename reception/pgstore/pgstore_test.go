@@ -94,7 +94,7 @@ func TestConformance(t *testing.T) {
 func rawContains(t *testing.T, s *Store, schema string, needle []byte) bool {
 	t.Helper()
 	ctx := context.Background()
-	rows, err := s.pool.Query(ctx, `SELECT table_name, column_name, data_type FROM information_schema.columns
+	rows, err := s.d.pool.Query(ctx, `SELECT table_name, column_name, data_type FROM information_schema.columns
 		WHERE table_schema = $1 ORDER BY table_name, ordinal_position`, schema)
 	if err != nil {
 		t.Fatalf("RawContains: listing columns: %v", err)
@@ -115,7 +115,7 @@ func rawContains(t *testing.T, s *Store, schema string, needle []byte) bool {
 		if c.typ != "bytea" {
 			expr += "::text"
 		}
-		rows, err := s.pool.Query(ctx, "SELECT "+expr+" FROM "+pgx.Identifier{schema, c.table}.Sanitize())
+		rows, err := s.d.pool.Query(ctx, "SELECT "+expr+" FROM "+pgx.Identifier{schema, c.table}.Sanitize())
 		if err != nil {
 			t.Fatalf("RawContains: reading %s.%s: %v", c.table, c.name, err)
 		}
@@ -132,17 +132,6 @@ func rawContains(t *testing.T, s *Store, schema string, needle []byte) bool {
 	return false
 }
 
-func newBox(t testing.TB) *reception.SecretBox {
-	t.Helper()
-	key := make([]byte, reception.SecretKeySize)
-	_, _ = rand.Read(key)
-	box, err := reception.NewSecretBox(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return box
-}
-
 // TestConcurrentMigrations starts several stores on one fresh schema at
 // once, as replicas starting together do: all must open, and each
 // migration must be recorded once.
@@ -150,7 +139,7 @@ func TestConcurrentMigrations(t *testing.T) {
 	url := testURL(t)
 	t.Parallel()
 	schema := newSchema(t, url)
-	box := newBox(t)
+	box := storetest.NewBox(t)
 	const n = 8
 	var (
 		wg   sync.WaitGroup
@@ -179,7 +168,7 @@ func TestConcurrentMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := s.pool.Query(t.Context(), "SELECT version, name FROM schema_migrations ORDER BY version")
+	rows, err := s.d.pool.Query(t.Context(), "SELECT version, name FROM schema_migrations ORDER BY version")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +185,7 @@ func TestConcurrentMigrations(t *testing.T) {
 	}
 	var want []string
 	for _, m := range ms {
-		want = append(want, fmt.Sprintf("%d %s", m.version, m.name))
+		want = append(want, fmt.Sprintf("%d %s", m.Version, m.Name))
 	}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("schema_migrations = %q, want %q", got, want)
@@ -258,7 +247,7 @@ func TestErrorTranslation(t *testing.T) {
 func TestErrorTranslationLive(t *testing.T) {
 	url := testURL(t)
 	t.Parallel()
-	s := openStore(t, url, newSchema(t, url), newBox(t))
+	s := openStore(t, url, newSchema(t, url), storetest.NewBox(t))
 	ctx := t.Context()
 	at := time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
 	org := func(id string, bot int64) *reception.Organization {
@@ -312,7 +301,7 @@ func TestErrorTranslationLive(t *testing.T) {
 func TestDSNNotInErrors(t *testing.T) {
 	t.Parallel()
 	const password = "s3cret-Pa55word"
-	box := newBox(t)
+	box := storetest.NewBox(t)
 	for _, dsn := range []string{
 		"postgres://someone:" + password + "@127.0.0.1:notaport/db",
 		"postgres://someone:" + password + "@127.0.0.1:1/db?sslmode=disable&connect_timeout=2",
@@ -341,7 +330,7 @@ func TestDSNNotInErrors(t *testing.T) {
 }
 
 func TestOptions(t *testing.T) {
-	box := newBox(t)
+	box := storetest.NewBox(t)
 	for _, name := range []string{"", "has space", "1abc", "a-b", strings.Repeat("a", 64), `x"; DROP`} {
 		if _, err := Open(t.Context(), "postgres://127.0.0.1:1/x", box, WithSchema(name)); err == nil || !strings.Contains(err.Error(), "schema name") {
 			t.Errorf("WithSchema(%q): Open error %v, want a schema name error", name, err)
@@ -360,13 +349,13 @@ func TestNewAndClose(t *testing.T) {
 	url := testURL(t)
 	t.Parallel()
 	schema := newSchema(t, url)
-	box := newBox(t)
+	box := storetest.NewBox(t)
 	own := openStore(t, url, schema, box) // creates the schema
-	s, err := New(t.Context(), own.pool, box)
+	s, err := New(t.Context(), own.d.pool, box)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	if _, err := New(t.Context(), own.pool, box, WithSchema("x")); err == nil {
+	if _, err := New(t.Context(), own.d.pool, box, WithSchema("x")); err == nil {
 		t.Error("New accepted WithSchema")
 	}
 	if err := s.PutOrganization(t.Context(), &reception.Organization{ID: "org", Name: "Org"}); err != nil {

@@ -3,7 +3,6 @@ package pgstore
 import (
 	"context"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -65,126 +64,103 @@ func scanVisitWithEvents(r rowScanner) (*reception.Visit, error) {
 	return x.finish(), nil
 }
 
-// insertVisitSQL inserts a new visit and its checked_in event.
+// insertVisitSQL inserts a new visit and, in the same statement, its first
+// event ($15 kind, $16 at, $17 actor, $18 note): a check-in is one
+// statement before its outbox entries.
 const insertVisitSQL = `WITH v AS (
 	INSERT INTO visits (org_id, id, visitor_name, company, party_size, note, button_id, staff_id,
 		status, handler_user_id, handled_at, reminders, next_reminder_at, created_at)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-	RETURNING org_id, id, created_at)
-	INSERT INTO visit_events (org_id, visit_id, kind, at) SELECT org_id, id, 'checked_in', created_at FROM v`
+	RETURNING org_id, id)
+	INSERT INTO visit_events (org_id, visit_id, kind, at, actor_user_id, note) SELECT org_id, id, $15, $16, $17, $18 FROM v`
 
 const insertEventSQL = `INSERT INTO visit_events (org_id, visit_id, kind, at, actor_user_id, note) VALUES ($1, $2, $3, $4, $5, $6)`
 
-const insertOutboxSQL = `INSERT INTO outbox (id, org_id, target_kind, target_id, content, dedupe_key, visit_id,
-	next_attempt_at, last_error, state, created_at, attempts, lease_owner, lease_expires_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
-
-// queueOutbox queues the insert of a new outbox entry (checked with
-// ValidateNew); a zero NextAttemptAt means CreatedAt.
-func queueOutbox(b *pgx.Batch, e *reception.OutboxEntry) {
-	next := e.NextAttemptAt
-	if next.IsZero() {
-		next = e.CreatedAt
+// queueEvents queues the inserts of events of the visit orgID/visitID, in
+// order: the identity column seq numbers them so.
+func queueEvents(b *pgx.Batch, orgID, visitID string, events []reception.VisitEvent) {
+	for _, e := range events {
+		b.Queue(insertEventSQL, orgID, visitID, string(e.Kind), e.At, e.ActorUserID, e.Note)
 	}
-	b.Queue(insertOutboxSQL, e.ID, e.OrgID, string(e.Target.Kind), e.Target.ID, []byte(e.Content), e.DedupeKey, e.VisitID,
-		next, e.LastError, string(e.State), e.CreatedAt, e.Attempts, e.LeaseOwner, nullTime(e.LeaseExpiresAt))
 }
 
-// CheckIn implements reception.Store. The visit, its checked_in event and
+const insertOutboxSQL = `INSERT INTO outbox (id, org_id, target_kind, target_id, content, dedupe_key, visit_id,
+	next_attempt_at, created_at, attempts, lease_owner, lease_expires_at, last_error, state)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'pending')`
+
+func outboxArgs(e *reception.OutboxEntry) []any {
+	return []any{e.ID, e.OrgID, string(e.Target.Kind), e.Target.ID, []byte(e.Content), e.DedupeKey, e.VisitID,
+		e.NextAttemptAt, e.CreatedAt, e.Attempts, e.LeaseOwner, nullTime(e.LeaseExpiresAt), e.LastError}
+}
+
+// queueOutbox queues the inserts of new outbox entries.
+func queueOutbox(b *pgx.Batch, entries []*reception.OutboxEntry) {
+	for _, e := range entries {
+		b.Queue(insertOutboxSQL, outboxArgs(e)...)
+	}
+}
+
+// CreateVisit implements reception.VisitDriver. The visit, its events and
 // the entries go in one batch: one round trip, which PostgreSQL runs as one
 // implicit transaction (everything up to the batch's single Sync message),
 // so a conflict anywhere stores nothing. A missing organization fails the
 // visit's foreign key (ErrNotFound); a used visit ID, entry ID or dedupe
 // key fails a unique constraint (ErrConflict).
-func (s *Store) CheckIn(ctx context.Context, v *reception.Visit, entries []*reception.OutboxEntry) error {
-	if err := reception.ValidateCheckIn(v, entries); err != nil {
-		return err
-	}
+func (s *db) CreateVisit(ctx context.Context, v *reception.Visit, entries []*reception.OutboxEntry) error {
 	if err := s.ready(ctx); err != nil {
 		return err
 	}
-	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 2+len(entries))}
+	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(v.Events)+len(entries))}
+	first := v.Events[0] // reception gives a new visit its checked_in event
 	b.Queue(insertVisitSQL, v.OrgID, v.ID, v.VisitorName, v.Company, v.PartySize, v.Note, v.ButtonID, v.StaffID,
-		string(v.Status), v.HandlerUserID, nullTime(v.HandledAt), v.Reminders, nullTime(v.NextReminderAt), v.CreatedAt)
-	for _, e := range entries {
-		queueOutbox(b, e)
-	}
-	err := s.pool.SendBatch(ctx, b).Close()
-	return wrapErr(ctx, err, "check in visit %s", v.ID)
+		string(v.Status), v.HandlerUserID, nullTime(v.HandledAt), v.Reminders, nullTime(v.NextReminderAt), v.CreatedAt,
+		string(first.Kind), first.At, first.ActorUserID, first.Note)
+	queueEvents(b, v.OrgID, v.ID, v.Events[1:])
+	queueOutbox(b, entries)
+	return wrapErr(ctx, s.pool.SendBatch(ctx, b).Close(), "check in visit %s", v.ID)
 }
 
-// GetVisit implements reception.Store.
-func (s *Store) GetVisit(ctx context.Context, orgID, id string) (*reception.Visit, error) {
+func (s *db) GetVisit(ctx context.Context, orgID, id string) (*reception.Visit, error) {
 	return one(ctx, s, "visit", id, scanVisitWithEvents, visitWithEvents+" WHERE v.org_id = $1 AND v.id = $2", orgID, id)
 }
 
-// ListVisits implements reception.Store.
-func (s *Store) ListVisits(ctx context.Context, orgID string, f reception.VisitFilter) ([]*reception.Visit, error) {
-	if err := f.Validate(); err != nil {
-		return nil, err
-	}
+func (s *db) ListVisits(ctx context.Context, orgID string, f reception.VisitFilter) ([]*reception.Visit, error) {
 	// Only the conditions in use, so that each combination gets a plan of
 	// its own on the (org_id, created_at) index.
-	var q strings.Builder
-	q.WriteString(visitWithEvents + " WHERE v.org_id = $1")
-	args := []any{orgID}
-	arg := func(cond string, v any) {
-		args = append(args, v)
-		q.WriteString(" AND " + cond + " $" + strconv.Itoa(len(args)))
-	}
-	if !f.From.IsZero() {
-		arg("v.created_at >=", f.From)
-	}
-	if !f.To.IsZero() {
-		arg("v.created_at <", f.To)
-	}
-	if f.Status != "" {
-		arg("v.status =", string(f.Status))
-	}
-	q.WriteString(" ORDER BY v.created_at DESC, v.id DESC")
-	if f.Limit > 0 {
-		args = append(args, f.Limit)
-		q.WriteString(" LIMIT $" + strconv.Itoa(len(args)))
-	}
-	return list(ctx, s, "list visits", scanVisitWithEvents, q.String(), args...)
+	q := where{sql: visitWithEvents + " WHERE v.org_id = $1", args: []any{orgID}}
+	q.and(!f.From.IsZero(), "v.created_at >=", f.From)
+	q.and(!f.To.IsZero(), "v.created_at <", f.To)
+	q.and(f.Status != "", "v.status =", string(f.Status))
+	return list(ctx, s, "list visits", scanVisitWithEvents, q.end(" ORDER BY v.created_at DESC, v.id DESC", f.Limit), q.args...)
 }
 
-// ListDueReminders implements reception.Store.
-func (s *Store) ListDueReminders(ctx context.Context, now time.Time, limit int) ([]*reception.Visit, error) {
-	if limit <= 0 {
-		return nil, &reception.FieldError{Field: "Limit", Msg: "must be positive"}
+// where builds a query with optional conditions.
+type where struct {
+	sql  string
+	args []any
+}
+
+// and adds "AND cond $n" with v for $n, if use.
+func (w *where) and(use bool, cond string, v any) {
+	if use {
+		w.args = append(w.args, v)
+		w.sql += " AND " + cond + " $" + strconv.Itoa(len(w.args))
 	}
+}
+
+// end returns the query with order and, for a positive limit, a LIMIT.
+func (w *where) end(order string, limit int) string {
+	if limit > 0 {
+		w.args = append(w.args, limit)
+		return w.sql + order + " LIMIT $" + strconv.Itoa(len(w.args))
+	}
+	return w.sql + order
+}
+
+func (s *db) ListDueReminders(ctx context.Context, now time.Time, limit int) ([]*reception.Visit, error) {
 	return list(ctx, s, "list due reminders", scanVisitWithEvents, visitWithEvents+`
 		WHERE v.status IN ('waiting', 'escalated') AND v.next_reminder_at IS NOT NULL AND v.next_reminder_at <= $1
 		ORDER BY v.next_reminder_at, v.org_id, v.id LIMIT $2`, now, limit)
-}
-
-// ClaimVisit implements reception.Store.
-func (s *Store) ClaimVisit(ctx context.Context, orgID, visitID, userID string, at time.Time) (*reception.Visit, error) {
-	return s.updateVisit(ctx, "claim visit", orgID, visitID, func(v *reception.Visit) (bool, []*reception.OutboxEntry, error) {
-		changed, err := v.Claim(userID, at)
-		return changed, nil, err
-	})
-}
-
-// AppendVisitEvent implements reception.Store.
-func (s *Store) AppendVisitEvent(ctx context.Context, orgID, visitID string, e reception.VisitEvent) (*reception.Visit, error) {
-	return s.updateVisit(ctx, "append visit event", orgID, visitID, func(v *reception.Visit) (bool, []*reception.OutboxEntry, error) {
-		return true, nil, v.Apply(e)
-	})
-}
-
-// RecordReminder implements reception.Store.
-func (s *Store) RecordReminder(ctx context.Context, orgID, visitID string, r *reception.Reminder) (*reception.Visit, error) {
-	if r == nil {
-		return nil, &reception.FieldError{Field: "Reminder", Msg: "is required"}
-	}
-	if err := r.Validate(orgID, visitID); err != nil {
-		return nil, err
-	}
-	return s.updateVisit(ctx, "record reminder", orgID, visitID, func(v *reception.Visit) (bool, []*reception.OutboxEntry, error) {
-		return true, r.Entries, v.Remind(r)
-	})
 }
 
 const lockVisitSQL = `SELECT ` + visitCols + ` FROM visits v WHERE v.org_id = $1 AND v.id = $2 FOR NO KEY UPDATE`
@@ -195,17 +171,16 @@ const visitEventsSQL = `SELECT kind, at, actor_user_id, note FROM visit_events
 const updateVisitSQL = `UPDATE visits SET status = $3, handler_user_id = $4, handled_at = $5, reminders = $6,
 	next_reminder_at = $7 WHERE org_id = $1 AND id = $2`
 
-// updateVisit is the one way a visit changes after CheckIn: in a
-// transaction, lock the visit's row, read its timeline (in a statement of
-// its own, after the lock is held, so it includes the events of the writer
-// that held the lock before), apply fn — one of the state machine's methods
-// — and write back the visit's state, the events fn added and the outbox
-// entries it returns. The lock and the read share a round trip with BEGIN;
-// the writes share one. When fn changes nothing, nothing is written; when
-// it fails, its error is returned as is.
-func (s *Store) updateVisit(ctx context.Context, what, orgID, visitID string, fn func(v *reception.Visit) (changed bool, entries []*reception.OutboxEntry, err error)) (*reception.Visit, error) {
+// UpdateVisit implements reception.VisitDriver: in a transaction, lock the
+// visit's row, read its timeline (in a statement of its own, after the lock
+// is held, so it includes the events of the writer that held the lock
+// before), apply change, and write back the visit's state, its new events
+// and outbox entries. The lock and the read share a round trip with BEGIN;
+// the writes share one. When change writes nothing, the deferred rollback
+// ends the read and the lock.
+func (s *db) UpdateVisit(ctx context.Context, orgID, visitID string, change func(*reception.Visit) (*reception.VisitChange, error)) error {
 	if err := s.ready(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	b := &pgx.Batch{}
 	b.BeginTx(pgx.TxOptions{})
@@ -220,38 +195,24 @@ func (s *Store) updateVisit(ctx context.Context, what, orgID, visitID string, fn
 		err = cerr
 	}
 	if err != nil {
-		return nil, wrapErr(ctx, err, "%s %s", what, visitID)
+		return wrapErr(ctx, err, "visit %s", visitID)
 	}
-
-	old := v.Events
-	v.Events = append([]reception.VisitEvent(nil), old...)
-	changed, entries, err := fn(v)
-	if err != nil {
-		return nil, err
+	c, err := change(v)
+	if err != nil || c == nil {
+		return err
 	}
-	if !changed {
-		return v, nil // the deferred rollback ends the read and the lock
-	}
-	normVisit(v)
-
 	w := &pgx.Batch{}
+	v = c.Visit
 	w.Queue(updateVisitSQL, orgID, visitID, string(v.Status), v.HandlerUserID, nullTime(v.HandledAt), v.Reminders, nullTime(v.NextReminderAt))
-	for _, e := range added(old, v.Events) {
-		w.Queue(insertEventSQL, orgID, visitID, string(e.Kind), e.At, e.ActorUserID, e.Note)
-	}
-	for _, e := range entries {
-		queueOutbox(w, e)
-	}
+	queueEvents(w, orgID, visitID, c.Events)
+	queueOutbox(w, c.Entries)
 	if err := tx.SendBatch(ctx, w).Close(); err != nil {
-		return nil, wrapErr(ctx, err, "%s %s", what, visitID)
+		return wrapErr(ctx, err, "visit %s", visitID)
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, wrapErr(ctx, err, "%s %s", what, visitID)
-	}
-	return v, nil
+	return wrapErr(ctx, tx.Commit(ctx), "visit %s", visitID)
 }
 
-// readLockedVisit reads the results of updateVisit's first batch: BEGIN,
+// readLockedVisit reads the results of UpdateVisit's first batch: BEGIN,
 // the locked visit row, its events.
 func readLockedVisit(br pgx.BatchResults) (*reception.Visit, error) {
 	if _, err := br.Exec(); err != nil {
@@ -275,37 +236,5 @@ func readLockedVisit(br pgx.BatchResults) (*reception.Visit, error) {
 		e.Kind, e.At = reception.EventKind(kind), e.At.UTC()
 		return e, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return v, nil
-}
-
-// added returns the events of now that are not in old. The state machine
-// only inserts events (keeping the others in order), so one merge walk
-// finds them.
-func added(old, now []reception.VisitEvent) []reception.VisitEvent {
-	var out []reception.VisitEvent
-	i := 0
-	for _, e := range now {
-		if i < len(old) && sameEvent(old[i], e) {
-			i++
-			continue
-		}
-		out = append(out, e)
-	}
-	return out
-}
-
-func sameEvent(a, b reception.VisitEvent) bool {
-	return a.Kind == b.Kind && a.At.Equal(b.At) && a.ActorUserID == b.ActorUserID && a.Note == b.Note
-}
-
-// normVisit makes the times of a visit about to be written what reading it
-// back would give.
-func normVisit(v *reception.Visit) {
-	v.HandledAt, v.NextReminderAt, v.CreatedAt = norm(v.HandledAt), norm(v.NextReminderAt), norm(v.CreatedAt)
-	for i := range v.Events {
-		v.Events[i].At = norm(v.Events[i].At)
-	}
+	return v, err
 }

@@ -21,12 +21,18 @@ func blobOrNull(b []byte) any {
 	return b
 }
 
-func jsonText(v any) (string, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", fmt.Errorf("sqlitestore: encoding %T: %w", v, err)
+// jsonText encodes the lists and maps kept in TEXT columns. The result has
+// one element per value even with an error, so callers can index it.
+func jsonText(vs ...any) ([]any, error) {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return out, fmt.Errorf("sqlitestore: encoding %T: %w", v, err)
+		}
+		out[i] = string(b)
 	}
-	return string(b), nil
+	return out, nil
 }
 
 func fromJSON(s string, v any) error {
@@ -38,261 +44,101 @@ func fromJSON(s string, v any) error {
 
 // ---- organizations
 
-func scanOrg(sc scanner) (*reception.Organization, reception.SealedSecrets, error) {
+func scanOrg(sc scanner) (*reception.SealedOrganization, error) {
 	var (
 		o                reception.Organization
-		sealed           reception.SealedSecrets
+		r                = &reception.SealedOrganization{Organization: &o}
 		scopes           string
 		created, updated sql.NullInt64
 	)
 	in := &o.Integration
-	if err := sc.Scan(&o.ID, &o.Name, &o.Locale, &o.KioskToken, &in.ClientID, &sealed.ClientSecret,
-		&in.ServiceAccountID, &sealed.PrivateKey, &in.BotID, &sealed.BotSecret, &in.DomainID,
+	if err := sc.Scan(&o.ID, &o.Name, &o.Locale, &o.KioskToken, &in.ClientID, &r.Secrets.ClientSecret,
+		&in.ServiceAccountID, &r.Secrets.PrivateKey, &in.BotID, &r.Secrets.BotSecret, &in.DomainID,
 		&in.AdminUserID, &scopes, &in.RateLimit, &in.DefaultChannelID, &created, &updated, &o.KioskFallback); err != nil {
-		return nil, sealed, err
-	}
-	if err := fromJSON(scopes, &in.Scopes); err != nil {
-		return nil, sealed, err
+		return nil, err
 	}
 	o.CreatedAt, o.UpdatedAt = fromNullMicros(created), fromNullMicros(updated)
-	return &o, sealed, nil
+	return r, fromJSON(scopes, &in.Scopes)
 }
 
-// scanRedactedOrg scans an organization and redacts it.
-func scanRedactedOrg(sc scanner) (*reception.Organization, error) {
-	o, sealed, err := scanOrg(sc)
-	if err != nil {
-		return nil, err
-	}
-	return redacted(o, sealed), nil
-}
-
-// redacted marks o, read without its secrets, as redacted.
-func redacted(o *reception.Organization, sealed reception.SealedSecrets) *reception.Organization {
-	o.Integration.Redacted = true
-	o.Integration.Stored = sealed.Present()
-	return o
-}
-
-// PutOrganization implements reception.Store.
-func (s *Store) PutOrganization(ctx context.Context, o *reception.Organization) error {
-	if o == nil {
-		return &reception.FieldError{Field: "Organization", Msg: "is required"}
-	}
-	if err := o.Validate(); err != nil {
-		return err
-	}
-	scopes, err := jsonText(o.Integration.Scopes)
+// PutOrganization implements reception.DirectoryDriver: one upsert, whose
+// coalesce keeps the stored secrets r.KeepSecrets asks to keep.
+func (s *db) PutOrganization(ctx context.Context, r *reception.SealedOrganization) error {
+	o, in, sealed := r.Organization, &r.Organization.Integration, r.Secrets
+	scopes, err := jsonText(in.Scopes)
 	if err != nil {
 		return err
 	}
-	op := fmt.Sprintf("put organization %q", o.ID)
-	return s.write(ctx, op, func(tx *sql.Tx) error {
-		var old reception.SealedSecrets
-		if o.Integration.Redacted {
-			// Empty secret fields keep what is stored.
-			err := s.stmt(ctx, tx, wOrgSecrets).QueryRowContext(ctx, o.ID).Scan(&old.ClientSecret, &old.PrivateKey, &old.BotSecret)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return s.fail(ctx, op, err)
-			}
-		}
-		sealed, err := s.box.SealSecrets(o.ID, &o.Integration, old)
-		if err != nil {
-			return err
-		}
-		in := &o.Integration
-		_, err = s.stmt(ctx, tx, wUpsertOrg).ExecContext(ctx,
-			o.ID, o.Name, o.Locale, o.KioskToken, in.ClientID, blobOrNull(sealed.ClientSecret),
-			in.ServiceAccountID, blobOrNull(sealed.PrivateKey), in.BotID, blobOrNull(sealed.BotSecret), in.DomainID,
-			in.AdminUserID, scopes, in.RateLimit, in.DefaultChannelID, microsOrNull(o.CreatedAt), microsOrNull(o.UpdatedAt), o.KioskFallback)
-		switch {
-		case isUnique(err):
-			// The only unique constraint an upsert by ID can break.
-			return conflict("organization %q: bot %d belongs to another organization", o.ID, in.BotID)
-		case err != nil:
-			return s.fail(ctx, op, err)
-		}
-		return nil
-	})
+	_, err = s.ws[wUpsertOrg].ExecContext(ctx,
+		o.ID, o.Name, o.Locale, o.KioskToken, in.ClientID, blobOrNull(sealed.ClientSecret),
+		in.ServiceAccountID, blobOrNull(sealed.PrivateKey), in.BotID, blobOrNull(sealed.BotSecret), in.DomainID,
+		in.AdminUserID, scopes[0], in.RateLimit, in.DefaultChannelID, microsOrNull(o.CreatedAt), microsOrNull(o.UpdatedAt),
+		o.KioskFallback, boolInt(r.KeepSecrets))
+	if isUnique(err) {
+		// The only unique constraint an upsert by ID can break.
+		return conflict("organization %q: bot %d belongs to another organization", o.ID, in.BotID)
+	}
+	return s.fail(ctx, fmt.Sprintf("put organization %q", o.ID), err)
 }
 
-func (s *Store) getOrg(ctx context.Context, k rstmt, arg any, what string) (*reception.Organization, reception.SealedSecrets, error) {
-	o, sealed, err := scanOrg(s.rs[k].QueryRowContext(ctx, arg))
-	if errors.Is(err, sql.ErrNoRows) && ctx.Err() == nil {
-		return nil, sealed, notFound("organization", what)
-	}
-	if err != nil {
-		return nil, sealed, s.fail(ctx, "get organization "+what, err)
-	}
-	return o, sealed, nil
+func (s *db) GetOrganization(ctx context.Context, id string) (*reception.SealedOrganization, error) {
+	return one(ctx, s, s.rs[rGetOrg], "organization", id, scanOrg, id)
 }
 
-// GetOrganization implements reception.Store.
-func (s *Store) GetOrganization(ctx context.Context, id string) (*reception.Organization, error) {
-	o, sealed, err := s.getOrg(ctx, rGetOrg, id, id)
-	if err != nil {
-		return nil, err
-	}
-	return redacted(o, sealed), nil
+func (s *db) GetOrganizationByBotID(ctx context.Context, botID int64) (*reception.SealedOrganization, error) {
+	return one(ctx, s, s.rs[rGetOrgByBot], "organization", fmt.Sprintf("with bot %d", botID), scanOrg, botID)
 }
 
-// GetOrganizationWithSecrets implements reception.Store.
-func (s *Store) GetOrganizationWithSecrets(ctx context.Context, id string) (*reception.Organization, error) {
-	o, sealed, err := s.getOrg(ctx, rGetOrg, id, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.box.OpenSecrets(id, sealed, &o.Integration); err != nil {
-		return nil, err
-	}
-	return o, nil
+func (s *db) ListOrganizations(ctx context.Context) ([]*reception.SealedOrganization, error) {
+	return list(ctx, s, rListOrgs, "list organizations", scanOrg)
 }
 
-// GetOrganizationByBotID implements reception.Store.
-func (s *Store) GetOrganizationByBotID(ctx context.Context, botID int64) (*reception.Organization, error) {
-	what := fmt.Sprintf("with bot %d", botID)
-	if botID == 0 {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("sqlitestore: get organization %s: %w", what, err)
-		}
-		return nil, notFound("organization", what)
-	}
-	o, sealed, err := s.getOrg(ctx, rGetOrgByBot, botID, what)
-	if err != nil {
-		return nil, err
-	}
-	return redacted(o, sealed), nil
+// DeleteOrganization implements reception.DirectoryDriver. Foreign keys
+// with ON DELETE CASCADE remove its buttons, staff, rooms, visits with
+// their events, and outbox entries in the same statement.
+func (s *db) DeleteOrganization(ctx context.Context, id string) error {
+	return s.execOne(ctx, wDeleteOrg, "organization", id, id)
 }
 
-// ListOrganizations implements reception.Store.
-func (s *Store) ListOrganizations(ctx context.Context) ([]*reception.Organization, error) {
-	return list(ctx, s, rListOrgs, "list organizations", scanRedactedOrg)
-}
-
-// DeleteOrganization implements reception.Store. Foreign keys with ON
-// DELETE CASCADE remove its buttons, staff, rooms, visits with their events,
-// and outbox entries in the same statement.
-func (s *Store) DeleteOrganization(ctx context.Context, id string) error {
-	return s.execOne(ctx, wDeleteOrg, "delete organization "+id, notFound("organization", id), id)
-}
-
-// execOne runs a write statement that must change one row, returning
-// missing when it changes none.
-func (s *Store) execOne(ctx context.Context, k wstmt, op string, missing error, args ...any) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("sqlitestore: %s: %w", op, err)
-	}
+// execOne runs a write statement that must change one row; none means the
+// kind id does not exist.
+func (s *db) execOne(ctx context.Context, k wstmt, kind, id string, args ...any) error {
+	var n int64
 	res, err := s.ws[k].ExecContext(ctx, args...)
-	if err != nil {
-		return s.fail(ctx, op, err)
+	if err == nil {
+		n, err = res.RowsAffected()
 	}
-	n, err := res.RowsAffected()
 	if err != nil {
-		return s.fail(ctx, op, err)
+		return s.fail(ctx, fmt.Sprintf("write %s %q", kind, id), err)
 	}
 	if n == 0 {
-		return missing
-	}
-	return nil
-}
-
-// putChild runs an upsert of a child of organization orgID; a missing
-// organization breaks the foreign key.
-func (s *Store) putChild(ctx context.Context, k wstmt, op, orgID string, args ...any) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("sqlitestore: %s: %w", op, err)
-	}
-	_, err := s.ws[k].ExecContext(ctx, args...)
-	switch {
-	case isForeignKey(err):
-		return notFound("organization", orgID)
-	case err != nil:
-		return s.fail(ctx, op, err)
-	}
-	return nil
-}
-
-// ---- buttons
-
-func scanButton(sc scanner) (*reception.Button, error) {
-	var (
-		b                          reception.Button
-		labels, channels, staffIDs string
-		after                      int64
-	)
-	if err := sc.Scan(&b.OrgID, &b.ID, &b.Label, &labels, &b.Order, &b.Enabled, &channels, &staffIDs,
-		&b.PersonalFirst, &b.Template, &after, &b.Reminder.MentionAll, &b.Reminder.Max); err != nil {
-		return nil, err
-	}
-	b.Reminder.After = time.Duration(after)
-	if err := errors.Join(fromJSON(labels, &b.Labels), fromJSON(channels, &b.ChannelIDs), fromJSON(staffIDs, &b.StaffIDs)); err != nil {
-		return nil, err
-	}
-	return &b, nil
-}
-
-// PutButton implements reception.Store.
-func (s *Store) PutButton(ctx context.Context, b *reception.Button) error {
-	if b == nil {
-		return &reception.FieldError{Field: "Button", Msg: "is required"}
-	}
-	if err := b.Validate(); err != nil {
-		return err
-	}
-	labels, err := jsonText(b.Labels)
-	if err != nil {
-		return err
-	}
-	channels, err := jsonText(b.ChannelIDs)
-	if err != nil {
-		return err
-	}
-	staffIDs, err := jsonText(b.StaffIDs)
-	if err != nil {
-		return err
-	}
-	return s.putChild(ctx, wUpsertButton, fmt.Sprintf("put button %q of organization %q", b.ID, b.OrgID), b.OrgID,
-		b.OrgID, b.ID, b.Label, labels, b.Order, boolInt(b.Enabled), channels, staffIDs, boolInt(b.PersonalFirst),
-		b.Template, int64(b.Reminder.After), boolInt(b.Reminder.MentionAll), b.Reminder.Max)
-}
-
-// GetButton implements reception.Store.
-func (s *Store) GetButton(ctx context.Context, orgID, id string) (*reception.Button, error) {
-	b, err := scanButton(s.rs[rGetButton].QueryRowContext(ctx, orgID, id))
-	if err != nil {
-		return nil, s.getErr(ctx, err, "button", id)
-	}
-	return b, nil
-}
-
-// getErr translates the error of reading one row.
-func (s *Store) getErr(ctx context.Context, err error, kind, id string) error {
-	if errors.Is(err, sql.ErrNoRows) && ctx.Err() == nil {
 		return notFound(kind, id)
 	}
-	return s.fail(ctx, fmt.Sprintf("get %s %q", kind, id), err)
+	return nil
 }
 
-// ListButtons implements reception.Store.
-func (s *Store) ListButtons(ctx context.Context, orgID string) ([]*reception.Button, error) {
-	return list(ctx, s, rListButtons, "list buttons", scanButton, orgID)
+// one runs the read statement st for one row; none means the kind id does
+// not exist.
+func one[T any](ctx context.Context, s *db, st *sql.Stmt, kind, id string, scan func(scanner) (T, error), args ...any) (T, error) {
+	v, err := scan(st.QueryRowContext(ctx, args...))
+	if errors.Is(err, sql.ErrNoRows) && ctx.Err() == nil {
+		return v, notFound(kind, id)
+	}
+	return v, s.fail(ctx, fmt.Sprintf("get %s %q", kind, id), err)
 }
 
 // list runs the read statement k and scans every row.
-func list[T any](ctx context.Context, s *Store, k rstmt, op string, scan func(scanner) (T, error), args ...any) ([]T, error) {
+func list[T any](ctx context.Context, s *db, k rstmt, op string, scan func(scanner) (T, error), args ...any) ([]T, error) {
 	rows, err := s.rs[k].QueryContext(ctx, args...)
 	if err != nil {
 		return nil, s.fail(ctx, op, err)
 	}
-	out, err := scanAll(rows, scan)
-	if err != nil {
-		return nil, s.fail(ctx, op, err)
-	}
-	return out, nil
+	out, err := collect(rows, scan)
+	return out, s.fail(ctx, op, err)
 }
 
-// scanAll scans every row with scan and closes rows.
-func scanAll[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+// collect scans every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
 	defer rows.Close()
 	var out []T
 	for rows.Next() {
@@ -305,13 +151,74 @@ func scanAll[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) 
 	return out, rows.Err()
 }
 
-// DeleteButton implements reception.Store. Visits keep their ButtonID: no
-// foreign key points at buttons.
-func (s *Store) DeleteButton(ctx context.Context, orgID, id string) error {
-	return s.execOne(ctx, wDeleteButton, fmt.Sprintf("delete button %q", id), notFound("button", id), orgID, id)
+// table is reception.TableDriver on one table of an organization's
+// values: its statements, how to scan a row and how to make the upsert's
+// arguments (the key first).
+type table[T any] struct {
+	s         *db
+	kind      string
+	put, del  wstmt
+	get, list rstmt
+	scan      func(scanner) (T, error)
+	args      func(T) ([]any, error)
 }
 
-// ---- staff
+// Put runs the upsert; a missing organization breaks the foreign key.
+func (t table[T]) Put(ctx context.Context, orgID, id string, v T) error {
+	args, err := t.args(v)
+	if err == nil {
+		_, err = t.s.ws[t.put].ExecContext(ctx, args...)
+	}
+	if isForeignKey(err) {
+		return notFound("organization", orgID)
+	}
+	return t.s.fail(ctx, fmt.Sprintf("put %s %q of organization %q", t.kind, id, orgID), err)
+}
+
+func (t table[T]) Get(ctx context.Context, orgID, id string) (T, error) {
+	return one(ctx, t.s, t.s.rs[t.get], t.kind, id, t.scan, orgID, id)
+}
+
+func (t table[T]) List(ctx context.Context, orgID string) ([]T, error) {
+	return list(ctx, t.s, t.list, "list "+t.kind, t.scan, orgID)
+}
+
+func (t table[T]) Delete(ctx context.Context, orgID, id string) error {
+	return t.s.execOne(ctx, t.del, t.kind, id, orgID, id)
+}
+
+// Buttons implements reception.DirectoryDriver. Visits keep the ButtonID
+// of a deleted button: no foreign key points at buttons.
+func (s *db) Buttons() reception.TableDriver[*reception.Button] {
+	return table[*reception.Button]{s, "button", wUpsertButton, wDeleteButton, rGetButton, rListButtons, scanButton,
+		func(b *reception.Button) ([]any, error) {
+			j, err := jsonText(b.Labels, b.ChannelIDs, b.StaffIDs)
+			return []any{b.OrgID, b.ID, b.Label, j[0], b.Order, boolInt(b.Enabled), j[1], j[2], boolInt(b.PersonalFirst),
+				b.Template, int64(b.Reminder.After), boolInt(b.Reminder.MentionAll), b.Reminder.Max}, err
+		}}
+}
+
+func scanButton(sc scanner) (*reception.Button, error) {
+	var (
+		b                          reception.Button
+		labels, channels, staffIDs string
+		after                      int64
+	)
+	if err := sc.Scan(&b.OrgID, &b.ID, &b.Label, &labels, &b.Order, &b.Enabled, &channels, &staffIDs,
+		&b.PersonalFirst, &b.Template, &after, &b.Reminder.MentionAll, &b.Reminder.Max); err != nil {
+		return nil, err
+	}
+	b.Reminder.After = time.Duration(after)
+	return &b, errors.Join(fromJSON(labels, &b.Labels), fromJSON(channels, &b.ChannelIDs), fromJSON(staffIDs, &b.StaffIDs))
+}
+
+func (s *db) Staff() reception.TableDriver[*reception.Staff] {
+	return table[*reception.Staff]{s, "staff", wUpsertStaff, wDeleteStaff, rGetStaff, rListStaff, scanStaff,
+		func(st *reception.Staff) ([]any, error) {
+			j, err := jsonText(st.ButtonIDs)
+			return []any{st.OrgID, st.ID, st.Name, st.UserID, j[0], boolInt(st.Active)}, err
+		}}
+}
 
 func scanStaff(sc scanner) (*reception.Staff, error) {
 	var (
@@ -321,48 +228,22 @@ func scanStaff(sc scanner) (*reception.Staff, error) {
 	if err := sc.Scan(&st.OrgID, &st.ID, &st.Name, &st.UserID, &buttons, &st.Active); err != nil {
 		return nil, err
 	}
-	if err := fromJSON(buttons, &st.ButtonIDs); err != nil {
-		return nil, err
-	}
-	return &st, nil
+	return &st, fromJSON(buttons, &st.ButtonIDs)
 }
 
-// PutStaff implements reception.Store.
-func (s *Store) PutStaff(ctx context.Context, st *reception.Staff) error {
-	if st == nil {
-		return &reception.FieldError{Field: "Staff", Msg: "is required"}
-	}
-	if err := st.Validate(); err != nil {
-		return err
-	}
-	buttons, err := jsonText(st.ButtonIDs)
-	if err != nil {
-		return err
-	}
-	return s.putChild(ctx, wUpsertStaff, fmt.Sprintf("put staff %q of organization %q", st.ID, st.OrgID), st.OrgID,
-		st.OrgID, st.ID, st.Name, st.UserID, buttons, boolInt(st.Active))
-}
+// rooms adds MarkLeft to the table of rooms.
+type rooms struct{ table[*reception.Room] }
 
-// GetStaff implements reception.Store.
-func (s *Store) GetStaff(ctx context.Context, orgID, id string) (*reception.Staff, error) {
-	st, err := scanStaff(s.rs[rGetStaff].QueryRowContext(ctx, orgID, id))
-	if err != nil {
-		return nil, s.getErr(ctx, err, "staff", id)
-	}
-	return st, nil
+func (s *db) Rooms() reception.RoomDriver {
+	return rooms{table[*reception.Room]{s, "room", wUpsertRoom, wDeleteRoom, rGetRoom, rListRooms, scanRoom,
+		func(r *reception.Room) ([]any, error) {
+			var left any
+			if r.LeftAt != nil {
+				left = micros(*r.LeftAt)
+			}
+			return []any{r.OrgID, r.ChannelID, r.Title, micros(r.JoinedAt), left}, nil
+		}}}
 }
-
-// ListStaff implements reception.Store.
-func (s *Store) ListStaff(ctx context.Context, orgID string) ([]*reception.Staff, error) {
-	return list(ctx, s, rListStaff, "list staff", scanStaff, orgID)
-}
-
-// DeleteStaff implements reception.Store.
-func (s *Store) DeleteStaff(ctx context.Context, orgID, id string) error {
-	return s.execOne(ctx, wDeleteStaff, fmt.Sprintf("delete staff %q", id), notFound("staff", id), orgID, id)
-}
-
-// ---- rooms
 
 func scanRoom(sc scanner) (*reception.Room, error) {
 	var (
@@ -381,41 +262,6 @@ func scanRoom(sc scanner) (*reception.Room, error) {
 	return &r, nil
 }
 
-// PutRoom implements reception.Store.
-func (s *Store) PutRoom(ctx context.Context, r *reception.Room) error {
-	if r == nil {
-		return &reception.FieldError{Field: "Room", Msg: "is required"}
-	}
-	if err := r.Validate(); err != nil {
-		return err
-	}
-	var left any
-	if r.LeftAt != nil {
-		left = micros(*r.LeftAt)
-	}
-	return s.putChild(ctx, wUpsertRoom, fmt.Sprintf("put room %q of organization %q", r.ChannelID, r.OrgID), r.OrgID,
-		r.OrgID, r.ChannelID, r.Title, micros(r.JoinedAt), left)
-}
-
-// GetRoom implements reception.Store.
-func (s *Store) GetRoom(ctx context.Context, orgID, channelID string) (*reception.Room, error) {
-	r, err := scanRoom(s.rs[rGetRoom].QueryRowContext(ctx, orgID, channelID))
-	if err != nil {
-		return nil, s.getErr(ctx, err, "room", channelID)
-	}
-	return r, nil
-}
-
-// ListRooms implements reception.Store.
-func (s *Store) ListRooms(ctx context.Context, orgID string) ([]*reception.Room, error) {
-	return list(ctx, s, rListRooms, "list rooms", scanRoom, orgID)
-}
-
-// MarkRoomLeft implements reception.Store.
-func (s *Store) MarkRoomLeft(ctx context.Context, orgID, channelID string, at time.Time) error {
-	if at.IsZero() {
-		return &reception.FieldError{Field: "At", Msg: "is required"}
-	}
-	return s.execOne(ctx, wMarkRoomLeft, fmt.Sprintf("mark room %q left", channelID), notFound("room", channelID),
-		micros(at), orgID, channelID)
+func (r rooms) MarkLeft(ctx context.Context, orgID, channelID string, at time.Time) error {
+	return r.s.execOne(ctx, wMarkRoomLeft, "room", channelID, micros(at), orgID, channelID)
 }

@@ -1,12 +1,10 @@
 package sqlitestore
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/uketsuke/uketsuke/reception"
@@ -15,63 +13,200 @@ import (
 // Each queue operation is one statement on the write connection. A writing
 // statement takes SQLite's write lock before it reads anything, so a lease's
 // choice of rows and its update are atomic across every Store on the file.
-// The statements in relaxedStmts commit without syncing the disk (see
-// Store.relaxed); the others run in autocommit mode with the configured
-// synchronous setting.
+//
+// Some commit without syncing the disk (see db.relaxed): those whose
+// loss in a power cut repeats work instead of losing it — a lease (leased
+// again), a release (the lease lapses instead), and for the outbox a
+// completion (sent again when its lease lapses), a retry's or
+// postponement's schedule. Burying an entry and recording a callback's
+// outcome stay durable.
 
-// relaxedStmts are the queue statements whose loss in a power cut repeats
-// work instead of losing it: a lease (leased again), a completion (sent
-// again when its lease lapses), a retry's or postponement's schedule and a
-// release (the lease lapses instead). Burying an entry and recording a
-// callback's outcome stay durable.
-var relaxedStmts = [nWstmt]bool{
-	wLeaseOutbox: true, wCompleteOutbox: true, wRetryOutbox: true, wPostponeOutbox: true, wReleaseOutbox: true,
-	wLeaseInbox: true, wReleaseInbox: true,
+// queueTable describes the table of one queue to queueSQL.
+type queueTable struct {
+	name, cols string
+	key        string // what the lease's subquery selects rows by
+	born       string // the order after next_attempt_at
+	done       string // the done state
+	doneAt     string // the column of Settlement.At for Done
+	deadAt     string // the column of Settlement.At for Dead
 }
 
-// queueStmt runs fn with the write statement k: on its own for a durable
-// statement, in a relaxed transaction for one of relaxedStmts.
-func (s *Store) queueStmt(ctx context.Context, k wstmt, op string, fn func(st *sql.Stmt) error) error {
-	if !relaxedStmts[k] {
-		return fn(s.ws[k])
+// queueSQL returns the statements of a queue: lease (?1 owner, ?2 until,
+// ?3 now, ?4 n), settle by outcome (?1 id, ?2 owner, ?3 at, ?4 last error),
+// release (?1 owner) and get (?1 id).
+func queueSQL(t queueTable) (lease string, settle [reception.Dead + 1]string, release, get string) {
+	lease = `UPDATE ` + t.name + ` SET attempts = attempts + 1, lease_owner = ?1, lease_expires_at = ?2 WHERE ` + t.key +
+		` IN (SELECT ` + t.key + ` FROM ` + t.name + ` WHERE state = 'pending' AND next_attempt_at <= ?3` +
+		` AND (lease_owner = '' OR lease_expires_at <= ?3) ORDER BY next_attempt_at, ` + t.born + `, id LIMIT ?4) RETURNING ` + t.cols
+	sets := [...]string{
+		reception.Done:     `state = '` + t.done + `', ` + t.doneAt + ` = ?3`,
+		reception.Retry:    `next_attempt_at = ?3, last_error = ?4`,
+		reception.Postpone: `next_attempt_at = ?3, last_error = ?4, attempts = max(attempts - 1, 0)`,
+		reception.Dead:     `state = 'dead', ` + t.deadAt + ` = ?3, last_error = ?4`,
 	}
-	return s.relaxed(ctx, op, func(tx *sql.Tx) error { return fn(s.stmt(ctx, tx, k)) })
+	for o, set := range sets {
+		if set != "" {
+			settle[o] = `UPDATE ` + t.name + ` SET ` + set + `, lease_owner = '', lease_expires_at = NULL WHERE id = ?1 AND state = 'pending' AND lease_owner = ?2`
+		}
+	}
+	release = `UPDATE ` + t.name + ` SET lease_owner = '', lease_expires_at = NULL, attempts = max(attempts - 1, 0) WHERE state = 'pending' AND lease_owner = ?1`
+	return lease, settle, release, `SELECT ` + t.cols + ` FROM ` + t.name + ` WHERE id = ?1`
 }
 
-// queueExec runs the write statement k with args (see queueStmt) and
-// returns the number of rows it changed.
-func (s *Store) queueExec(ctx context.Context, k wstmt, op string, args ...any) (int64, error) {
+// queue is reception.QueueDriver on one table.
+type queue[E any] struct {
+	s       *db
+	kind    string
+	scan    func(scanner) (E, error)
+	lease   *sql.Stmt
+	settle  [reception.Dead + 1]*sql.Stmt
+	release *sql.Stmt
+	get     *sql.Stmt // on the read pool
+	// relaxed reports which outcomes commit without syncing.
+	relaxed func(reception.Outcome) bool
+}
+
+// newQueue prepares the statements of table t.
+func newQueue[E any](ctx context.Context, s *db, t queueTable, kind string, scan func(scanner) (E, error), relaxed func(reception.Outcome) bool) (*queue[E], error) {
+	lease, settle, release, get := queueSQL(t)
+	q := &queue[E]{s: s, kind: kind, scan: scan, relaxed: relaxed}
+	w, err := prepare(ctx, s.w, append([]string{lease, release}, settle[1:]...))
+	if err != nil {
+		return nil, err
+	}
+	q.lease, q.release = w[0], w[1]
+	copy(q.settle[1:], w[2:])
+	r, err := prepare(ctx, s.r, []string{get})
+	if err != nil {
+		return nil, err
+	}
+	q.get = r[0]
+	return q, nil
+}
+
+// run runs fn with st: on its own, or in a relaxed transaction.
+func (q *queue[E]) run(ctx context.Context, relaxed bool, op string, st *sql.Stmt, fn func(*sql.Stmt) error) error {
+	if !relaxed {
+		return fn(st)
+	}
+	return q.s.relaxed(ctx, op, func(tx *sql.Tx) error { return fn(tx.StmtContext(ctx, st)) })
+}
+
+// exec runs st (see run) and returns the number of rows it changed.
+func (q *queue[E]) exec(ctx context.Context, relaxed bool, op string, st *sql.Stmt, args ...any) (int64, error) {
 	var n int64
-	err := s.queueStmt(ctx, k, op, func(st *sql.Stmt) error {
+	err := q.run(ctx, relaxed, op, st, func(st *sql.Stmt) error {
 		res, err := st.ExecContext(ctx, args...)
-		if err != nil {
-			return s.fail(ctx, op, err)
+		if err == nil {
+			n, err = res.RowsAffected()
 		}
-		if n, err = res.RowsAffected(); err != nil {
-			return s.fail(ctx, op, err)
-		}
-		return nil
+		return q.s.fail(ctx, op, err)
 	})
 	return n, err
 }
 
+func (q *queue[E]) Get(ctx context.Context, id string) (E, error) {
+	return one(ctx, q.s, q.get, q.kind, id, q.scan, id)
+}
+
+func (q *queue[E]) Lease(ctx context.Context, owner string, n int, until, now time.Time) ([]E, error) {
+	var out []E
+	op := "lease " + q.kind
+	err := q.run(ctx, true, op, q.lease, func(st *sql.Stmt) error {
+		rows, err := st.QueryContext(ctx, owner, micros(until), micros(now), n)
+		if err == nil {
+			out, err = collect(rows, q.scan)
+		}
+		return q.s.fail(ctx, op, err)
+	})
+	return out, err
+}
+
+func (q *queue[E]) Settle(ctx context.Context, id, owner string, s reception.Settlement) (bool, error) {
+	args := []any{id, owner, micros(s.At)}
+	if s.Outcome != reception.Done {
+		args = append(args, s.LastError)
+	}
+	n, err := q.exec(ctx, q.relaxed(s.Outcome), fmt.Sprintf("settle %s %q", q.kind, id), q.settle[s.Outcome], args...)
+	return n == 1, err
+}
+
+func (q *queue[E]) Release(ctx context.Context, owner string) (int, error) {
+	n, err := q.exec(ctx, true, "release "+q.kind+"s", q.release, owner)
+	return int(n), err
+}
+
+// ---- outbox
+
+// outbox adds to the queue what only the outbox has.
+type outbox struct{ *queue[*reception.OutboxEntry] }
+
+func (s *db) Outbox() reception.OutboxDriver { return s.out }
+
 func scanOutbox(sc scanner) (*reception.OutboxEntry, error) {
 	var (
-		e                  reception.OutboxEntry
-		kind, state        string
-		content            []byte
-		next, created      int64
-		leaseExpires, sent sql.NullInt64
+		e                        reception.OutboxEntry
+		kind, state              string
+		content                  []byte
+		next, created            int64
+		leaseExpires, sent, dead sql.NullInt64
 	)
 	if err := sc.Scan(&e.ID, &e.OrgID, &kind, &e.Target.ID, &content, &e.DedupeKey, &e.VisitID, &e.Attempts,
-		&next, &e.LeaseOwner, &leaseExpires, &e.LastError, &state, &created, &sent); err != nil {
+		&next, &e.LeaseOwner, &leaseExpires, &e.LastError, &state, &created, &sent, &dead); err != nil {
 		return nil, err
 	}
 	e.Target.Kind, e.State, e.Content = reception.TargetKind(kind), reception.OutboxState(state), content
 	e.NextAttemptAt, e.CreatedAt = fromMicros(next), fromMicros(created)
-	e.LeaseExpiresAt, e.SentAt = fromNullMicros(leaseExpires), fromNullMicros(sent)
+	e.LeaseExpiresAt, e.SentAt, e.DeadAt = fromNullMicros(leaseExpires), fromNullMicros(sent), fromNullMicros(dead)
 	return &e, nil
 }
+
+func (o outbox) Enqueue(ctx context.Context, e *reception.OutboxEntry) error {
+	return o.s.insertOutbox(ctx, nil, []*reception.OutboxEntry{e})
+}
+
+func (o outbox) List(ctx context.Context, orgID string, f reception.OutboxFilter) ([]*reception.OutboxEntry, error) {
+	return list(ctx, o.s, rListOutbox, "list outbox", scanOutbox, orgID, string(f.State), f.VisitID, limitArg(f.Limit))
+}
+
+// Settle implements reception.QueueDriver. With an event to record, the
+// entry's UPDATE and the event's INSERT share one relaxed transaction, so
+// one commit: a lost event is recorded again with the repeated send.
+func (o outbox) Settle(ctx context.Context, id, owner string, s reception.Settlement) (bool, error) {
+	if s.Notified == nil {
+		return o.queue.Settle(ctx, id, owner, s)
+	}
+	op := fmt.Sprintf("complete outbox entry %q", id)
+	err := o.s.relaxed(ctx, op, func(tx *sql.Tx) error {
+		var orgID, visitID string
+		err := o.s.stmt(ctx, tx, wCompleteOutboxRet).QueryRowContext(ctx, id, owner, micros(s.At)).Scan(&orgID, &visitID)
+		switch {
+		case errors.Is(err, sql.ErrNoRows) && ctx.Err() == nil:
+			return errNoLease
+		case err != nil || visitID == "":
+			return o.s.fail(ctx, op, err)
+		}
+		// The write lock is held, so the visit cannot go between the
+		// INSERT's check that it exists and the INSERT.
+		ev := s.Notified
+		_, err = o.s.stmt(ctx, tx, wInsertNotified).ExecContext(ctx, orgID, visitID, string(ev.Kind), micros(ev.At), ev.ActorUserID, ev.Note)
+		return o.s.fail(ctx, fmt.Sprintf("record %s event of visit %q", ev.Kind, visitID), err)
+	})
+	if errors.Is(err, errNoLease) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// errNoLease rolls back a transaction whose lease operation matched no row.
+var errNoLease = errors.New("sqlitestore: no leased entry matched")
+
+// ---- inbox
+
+// inbox adds to the queue what only the inbox has.
+type inbox struct{ *queue[*reception.InboxEntry] }
+
+func (s *db) Inbox() reception.InboxDriver { return s.in }
 
 func scanInbox(sc scanner) (*reception.InboxEntry, error) {
 	var (
@@ -90,266 +225,31 @@ func scanInbox(sc scanner) (*reception.InboxEntry, error) {
 	return &e, nil
 }
 
-// lease runs a lease statement (?1 owner, ?2 expiry, ?3 now, ?4 n), which
-// returns the rows it leased in no particular order.
-func lease[T any](ctx context.Context, s *Store, k wstmt, op string, scan func(scanner) (T, error), owner string, n int, leaseFor time.Duration, now time.Time) ([]T, error) {
-	if err := reception.ValidateLease(owner, n, leaseFor, now); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("sqlitestore: %s: %w", op, err)
-	}
-	var out []T
-	err := s.queueStmt(ctx, k, op, func(st *sql.Stmt) error {
-		rows, err := st.QueryContext(ctx, owner, micros(now.Add(leaseFor)), micros(now), n)
-		if err != nil {
-			return s.fail(ctx, op, err)
-		}
-		if out, err = scanAll(rows, scan); err != nil {
-			return s.fail(ctx, op, err)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// leaseOp runs a statement (?1 id, ?2 owner, …) that changes the pending
-// entry id only if owner leases it, and explains a miss with a read.
-func (s *Store) leaseOp(ctx context.Context, k wstmt, check rstmt, kind, op, id, owner string, args ...any) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("sqlitestore: %s: %w", op, err)
-	}
-	if owner != "" { // '' is the owner of unleased entries
-		n, err := s.queueExec(ctx, k, op, append([]any{id, owner}, args...)...)
-		if err != nil {
-			return err
-		}
-		if n == 1 {
-			return nil
-		}
-	}
-	return s.leaseMiss(ctx, check, kind, op, id, owner)
-}
-
-// leaseMiss explains why an operation on the entry id leased by owner
-// matched nothing: no entry, an entry not pending, or another owner's.
-func (s *Store) leaseMiss(ctx context.Context, check rstmt, kind, op, id, owner string) error {
-	var state, holder string
-	err := s.rs[check].QueryRowContext(ctx, id).Scan(&state, &holder)
-	switch {
-	case errors.Is(err, sql.ErrNoRows) && ctx.Err() == nil:
-		return notFound(kind, id)
-	case err != nil:
-		return s.fail(ctx, op, err)
-	case state != "pending":
-		return conflict("%s %q is %s", kind, id, state)
-	}
-	return conflict("%s %q is not leased by %q", kind, id, owner)
-}
-
-func (s *Store) release(ctx context.Context, k wstmt, op, owner string) (int, error) {
-	if owner == "" {
-		return 0, &reception.FieldError{Field: "Owner", Msg: "is required"}
-	}
-	if err := ctx.Err(); err != nil {
-		return 0, fmt.Errorf("sqlitestore: %s: %w", op, err)
-	}
-	n, err := s.queueExec(ctx, k, op, owner)
-	return int(n), err
-}
-
-// ---- outbox
-
-// EnqueueOutbox implements reception.Store.
-func (s *Store) EnqueueOutbox(ctx context.Context, e *reception.OutboxEntry) error {
-	if e == nil {
-		return &reception.FieldError{Field: "Entry", Msg: "is required"}
-	}
-	if err := e.ValidateNew(); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("sqlitestore: enqueue outbox entry: %w", err)
-	}
-	return s.insertOutbox(ctx, nil, []*reception.OutboxEntry{e})
-}
-
-// LeaseOutbox implements reception.Store.
-func (s *Store) LeaseOutbox(ctx context.Context, owner string, n int, leaseFor time.Duration, now time.Time) ([]*reception.OutboxEntry, error) {
-	out, err := lease(ctx, s, wLeaseOutbox, "lease outbox", scanOutbox, owner, n, leaseFor, now)
-	slices.SortFunc(out, func(a, b *reception.OutboxEntry) int {
-		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
-	})
-	return out, err
-}
-
-// CompleteOutbox implements reception.Store. A lapsed lease that nobody
-// took over still matches its owner. Without an event to record it is one
-// autocommit statement; with one, the entry's UPDATE and the event's INSERT
-// share one write transaction, so one commit.
-func (s *Store) CompleteOutbox(ctx context.Context, id, owner string, sentAt time.Time, notified *reception.VisitEvent) error {
-	if sentAt.IsZero() {
-		return &reception.FieldError{Field: "SentAt", Msg: "is required"}
-	}
-	if notified != nil && notified.Kind != reception.EventNotified {
-		return &reception.FieldError{Field: "Notified.Kind", Msg: fmt.Sprintf("must be %q, not %q", reception.EventNotified, notified.Kind)}
-	}
-	const kind, op = "outbox entry", "complete outbox entry"
-	if notified == nil || owner == "" || !notifiedApplies(*notified) {
-		return s.leaseOp(ctx, wCompleteOutbox, rOutboxLease, kind, op, id, owner, micros(sentAt))
-	}
-	// Relaxed like the completion alone (see relaxedStmts): a lost event
-	// is recorded again with the repeated send.
-	err := s.relaxed(ctx, op, func(tx *sql.Tx) error {
-		var orgID, visitID string
-		err := s.stmt(ctx, tx, wCompleteOutboxRet).QueryRowContext(ctx, id, owner, micros(sentAt)).Scan(&orgID, &visitID)
-		switch {
-		case errors.Is(err, sql.ErrNoRows) && ctx.Err() == nil:
-			return errNoLease
-		case err != nil:
-			return s.fail(ctx, op, err)
-		case visitID == "":
-			return nil
-		}
-		// The write lock is held, so the visit cannot go between the
-		// INSERT's check that it exists and the INSERT.
-		if _, err := s.stmt(ctx, tx, wInsertNotified).ExecContext(ctx, orgID, visitID, string(notified.Kind),
-			micros(notified.At), notified.ActorUserID, notified.Note); err != nil {
-			return s.fail(ctx, fmt.Sprintf("record %s event of visit %q", notified.Kind, visitID), err)
-		}
-		return nil
-	})
-	if errors.Is(err, errNoLease) {
-		return s.leaseMiss(ctx, rOutboxLease, kind, op, id, owner)
-	}
-	return err
-}
-
-// errNoLease rolls back a transaction whose lease operation matched no row.
-var errNoLease = errors.New("sqlitestore: no leased entry matched")
-
-// notifiedApplies reports whether Visit.Apply accepts e, a notified event.
-// Apply refuses a notified event only for faults of the event itself (no
-// At, a bad ActorUserID), never for the visit's state, so any visit tells.
-func notifiedApplies(e reception.VisitEvent) bool {
-	return (&reception.Visit{Status: reception.StatusWaiting}).Apply(e) == nil
-}
-
-// RetryOutbox implements reception.Store.
-func (s *Store) RetryOutbox(ctx context.Context, id, owner string, nextAttempt time.Time, lastErr string) error {
-	if nextAttempt.IsZero() {
-		return &reception.FieldError{Field: "NextAttempt", Msg: "is required"}
-	}
-	return s.leaseOp(ctx, wRetryOutbox, rOutboxLease, "outbox entry", "retry outbox entry", id, owner, micros(nextAttempt), lastErr)
-}
-
-// PostponeOutbox implements reception.Store.
-func (s *Store) PostponeOutbox(ctx context.Context, id, owner string, until time.Time, reason string) error {
-	if until.IsZero() {
-		return &reception.FieldError{Field: "Until", Msg: "is required"}
-	}
-	return s.leaseOp(ctx, wPostponeOutbox, rOutboxLease, "outbox entry", "postpone outbox entry", id, owner, micros(until), reason)
-}
-
-// DeadOutbox implements reception.Store.
-func (s *Store) DeadOutbox(ctx context.Context, id, owner, lastErr string) error {
-	return s.leaseOp(ctx, wDeadOutbox, rOutboxLease, "outbox entry", "bury outbox entry", id, owner, lastErr)
-}
-
-// ReleaseOutbox implements reception.Store.
-func (s *Store) ReleaseOutbox(ctx context.Context, owner string) (int, error) {
-	return s.release(ctx, wReleaseOutbox, "release outbox", owner)
-}
-
-// ListOutbox implements reception.Store.
-func (s *Store) ListOutbox(ctx context.Context, orgID string, f reception.OutboxFilter) ([]*reception.OutboxEntry, error) {
-	if err := f.Validate(); err != nil {
-		return nil, err
-	}
-	return list(ctx, s, rListOutbox, "list outbox", scanOutbox, orgID, string(f.State), f.VisitID, limitArg(f.Limit))
-}
-
-// ---- inbox
-
-// InsertInbox implements reception.Store.
-func (s *Store) InsertInbox(ctx context.Context, e *reception.InboxEntry) (bool, error) {
-	if e == nil {
-		return false, &reception.FieldError{Field: "Entry", Msg: "is required"}
-	}
-	if err := e.ValidateNew(); err != nil {
-		return false, err
-	}
-	if err := ctx.Err(); err != nil {
-		return false, fmt.Errorf("sqlitestore: insert inbox entry: %w", err)
-	}
-	next := e.NextAttemptAt
-	if next.IsZero() {
-		next = e.ReceivedAt
-	}
+// Insert implements reception.InboxDriver: ON CONFLICT (bot_id, hash) DO
+// NOTHING, so a replay inserts no row. SQLite checks the upsert's target
+// first, so a replay with a used ID is a replay too.
+func (in inbox) Insert(ctx context.Context, e *reception.InboxEntry) (bool, error) {
 	op := fmt.Sprintf("insert inbox entry %q", e.ID)
-	// ON CONFLICT (bot_id, hash) DO NOTHING: a replay inserts no row. SQLite
-	// checks the upsert's target first, so a replay with a used ID is a
-	// replay too, as in memstore.
-	res, err := s.ws[wInsertInbox].ExecContext(ctx, e.ID, e.OrgID, e.BotID, e.Body, e.Hash, micros(e.ReceivedAt), micros(next))
+	res, err := in.s.ws[wInsertInbox].ExecContext(ctx, e.ID, e.OrgID, e.BotID, e.Body, e.Hash, micros(e.ReceivedAt), micros(e.NextAttemptAt))
 	switch {
 	case isUnique(err):
 		return false, conflict("inbox entry %q exists", e.ID)
 	case err != nil:
-		return false, s.fail(ctx, op, err)
+		return false, in.s.fail(ctx, op, err)
 	}
 	n, err := res.RowsAffected()
+	return n == 1, in.s.fail(ctx, op, err)
+}
+
+// openQueues prepares the statements of both queues.
+func (s *db) openQueues(ctx context.Context) error {
+	out, err := newQueue(ctx, s, queueTable{"outbox", outboxCols, "id", "created_at", "sent", "sent_at", "dead_at"},
+		"outbox entry", scanOutbox, func(o reception.Outcome) bool { return o != reception.Dead })
 	if err != nil {
-		return false, s.fail(ctx, op, err)
+		return err
 	}
-	return n == 1, nil
-}
-
-// GetInbox implements reception.Store.
-func (s *Store) GetInbox(ctx context.Context, id string) (*reception.InboxEntry, error) {
-	e, err := scanInbox(s.rs[rGetInbox].QueryRowContext(ctx, id))
-	if err != nil {
-		return nil, s.getErr(ctx, err, "inbox entry", id)
-	}
-	return e, nil
-}
-
-// LeaseInbox implements reception.Store.
-func (s *Store) LeaseInbox(ctx context.Context, owner string, n int, leaseFor time.Duration, now time.Time) ([]*reception.InboxEntry, error) {
-	out, err := lease(ctx, s, wLeaseInbox, "lease inbox", scanInbox, owner, n, leaseFor, now)
-	slices.SortFunc(out, func(a, b *reception.InboxEntry) int {
-		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), a.ReceivedAt.Compare(b.ReceivedAt), cmp.Compare(a.ID, b.ID))
-	})
-	return out, err
-}
-
-// CompleteInbox implements reception.Store.
-func (s *Store) CompleteInbox(ctx context.Context, id, owner string, at time.Time) error {
-	if at.IsZero() {
-		return &reception.FieldError{Field: "At", Msg: "is required"}
-	}
-	return s.leaseOp(ctx, wCompleteInbox, rInboxLease, "inbox entry", "complete inbox entry", id, owner, micros(at))
-}
-
-// FailInbox implements reception.Store.
-func (s *Store) FailInbox(ctx context.Context, id, owner string, nextAttempt time.Time, lastErr string) error {
-	if nextAttempt.IsZero() {
-		return &reception.FieldError{Field: "NextAttempt", Msg: "is required"}
-	}
-	return s.leaseOp(ctx, wFailInbox, rInboxLease, "inbox entry", "fail inbox entry", id, owner, micros(nextAttempt), lastErr)
-}
-
-// DeadInbox implements reception.Store.
-func (s *Store) DeadInbox(ctx context.Context, id, owner string, at time.Time, lastErr string) error {
-	if at.IsZero() {
-		return &reception.FieldError{Field: "At", Msg: "is required"}
-	}
-	return s.leaseOp(ctx, wDeadInbox, rInboxLease, "inbox entry", "bury inbox entry", id, owner, micros(at), lastErr)
-}
-
-// ReleaseInbox implements reception.Store.
-func (s *Store) ReleaseInbox(ctx context.Context, owner string) (int, error) {
-	return s.release(ctx, wReleaseInbox, "release inbox", owner)
+	in, err := newQueue(ctx, s, queueTable{"inbox", inboxCols, "rowid", "received_at", "done", "processed_at", "processed_at"},
+		"inbox entry", scanInbox, func(reception.Outcome) bool { return false })
+	s.out, s.in = outbox{out}, inbox{in}
+	return err
 }

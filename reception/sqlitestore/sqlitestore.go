@@ -28,12 +28,10 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
-	"path"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,23 +40,29 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/uketsuke/uketsuke/reception"
+	"github.com/uketsuke/uketsuke/reception/internal/sqlschema"
 )
 
-// Store is a reception.Store backed by a SQLite file. It is safe for
-// concurrent use.
+// Store is a reception.Store backed by a SQLite file: reception.NewStore
+// over this package's driver. It is safe for concurrent use.
 type Store struct {
-	w   *sql.DB // the single write connection; transactions BEGIN IMMEDIATE
-	r   *sql.DB // read-only connections
-	box *reception.SecretBox
-	ws  []*sql.Stmt // indexed by wstmt, prepared on w
-	rs  []*sql.Stmt // indexed by rstmt, prepared on r
+	reception.Store
+	d *db
+}
+
+// db is the reception.Driver on one SQLite file.
+type db struct {
+	w  *sql.DB     // the single write connection; transactions BEGIN IMMEDIATE
+	r  *sql.DB     // read-only connections
+	ws []*sql.Stmt // indexed by wstmt, prepared on w
+	rs []*sql.Stmt // indexed by rstmt, prepared on r
 	// durable is the configured synchronous pragma, restored on the write
 	// connection after a relaxed commit; "" when writes are not synced
 	// per commit anyway (NORMAL), so that relaxing changes nothing.
 	durable string
+	out     outbox
+	in      inbox
 }
-
-var _ reception.Store = (*Store)(nil)
 
 // Option configures Open.
 type Option func(*config) error
@@ -189,7 +193,7 @@ func Open(ctx context.Context, path string, box *reception.SecretBox, opts ...Op
 	r.SetMaxIdleConns(c.readers)
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
-	s := &Store{w: w, r: r, box: box}
+	s := &db{w: w, r: r}
 	if c.synchronous != "NORMAL" {
 		s.durable = "PRAGMA synchronous = " + c.synchronous
 	}
@@ -197,10 +201,10 @@ func Open(ctx context.Context, path string, box *reception.SecretBox, opts ...Op
 		_ = s.Close()
 		return nil, err
 	}
-	return s, nil
+	return &Store{Store: reception.NewStore("sqlitestore", s, box), d: s}, nil
 }
 
-func (s *Store) init(ctx context.Context) error {
+func (s *db) init(ctx context.Context) error {
 	if err := s.w.PingContext(ctx); err != nil {
 		return fmt.Errorf("sqlitestore: open: %w", err)
 	}
@@ -214,12 +218,14 @@ func (s *Store) init(ctx context.Context) error {
 	if err := s.r.PingContext(ctx); err != nil {
 		return fmt.Errorf("sqlitestore: open: %w", err)
 	}
-	s.rs, err = prepare(ctx, s.r, rstmtSQL[:])
-	return err
+	if s.rs, err = prepare(ctx, s.r, rstmtSQL[:]); err != nil {
+		return err
+	}
+	return s.openQueues(ctx)
 }
 
 // stmt returns the write statement k, bound to tx if tx is not nil.
-func (s *Store) stmt(ctx context.Context, tx *sql.Tx, k wstmt) *sql.Stmt {
+func (s *db) stmt(ctx context.Context, tx *sql.Tx, k wstmt) *sql.Stmt {
 	if tx == nil {
 		return s.ws[k]
 	}
@@ -227,7 +233,7 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, k wstmt) *sql.Stmt {
 }
 
 // Close closes the Store's connections. Calls after Close fail.
-func (s *Store) Close() error {
+func (s *db) Close() error {
 	return errors.Join(s.w.Close(), s.r.Close())
 }
 
@@ -236,40 +242,8 @@ func (s *Store) Close() error {
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations in order. Their file names are
-// NNNN_name.sql, NNNN the version.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: migrations: %w", err)
-	}
-	var out []migration
-	for _, e := range entries {
-		name := e.Name()
-		num, _, ok := strings.Cut(strings.TrimSuffix(name, ".sql"), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("sqlitestore: migration %s is not named NNNN_name.sql", name)
-		}
-		b, err := migrationFS.ReadFile(path.Join("migrations", name))
-		if err != nil {
-			return nil, fmt.Errorf("sqlitestore: migration %s: %w", name, err)
-		}
-		out = append(out, migration{version: v, name: name, sql: string(b)})
-	}
-	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
-	for i := 1; i < len(out); i++ {
-		if out[i].version == out[i-1].version {
-			return nil, fmt.Errorf("sqlitestore: migrations %s and %s have the same version", out[i-1].name, out[i].name)
-		}
-	}
-	return out, nil
+func migrations() ([]sqlschema.Migration, error) {
+	return sqlschema.Load(migrationFS, "migrations", "sqlitestore")
 }
 
 // migrate applies the migrations db lacks, in one transaction. The
@@ -285,47 +259,32 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("sqlitestore: migrate: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	var applied string
+	_, err = tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 	version    INTEGER NOT NULL PRIMARY KEY,
 	name       TEXT    NOT NULL,
 	applied_at INTEGER NOT NULL
-) STRICT`); err != nil {
-		return fmt.Errorf("sqlitestore: migrate: %w", err)
+) STRICT`)
+	if err == nil {
+		err = tx.QueryRowContext(ctx, `SELECT json_group_array(version) FROM schema_migrations`).Scan(&applied)
 	}
-	applied := map[int]bool{}
-	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	var versions []int
+	if err == nil {
+		err = json.Unmarshal([]byte(applied), &versions)
+	}
 	if err != nil {
 		return fmt.Errorf("sqlitestore: migrate: %w", err)
 	}
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return fmt.Errorf("sqlitestore: migrate: %w", err)
-		}
-		applied[v] = true
-	}
-	if err := rows.Close(); err != nil {
-		return fmt.Errorf("sqlitestore: migrate: %w", err)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("sqlitestore: migrate: %w", err)
-	}
-	for v := range applied {
-		if !slices.ContainsFunc(ms, func(m migration) bool { return m.version == v }) {
-			return fmt.Errorf("sqlitestore: the database has schema version %d, unknown to this version of sqlitestore", v)
-		}
+	if ms, err = sqlschema.Pending(ms, versions, "sqlitestore", false); err != nil {
+		return err
 	}
 	for _, m := range ms {
-		if applied[m.version] {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("sqlitestore: migration %s: %w", m.name, err)
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("sqlitestore: migration %s: %w", m.Name, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-			m.version, m.name, time.Now().UnixMicro()); err != nil {
-			return fmt.Errorf("sqlitestore: migration %s: %w", m.name, err)
+			m.Version, m.Name+".sql", time.Now().UnixMicro()); err != nil {
+			return fmt.Errorf("sqlitestore: migration %s: %w", m.Name, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -336,16 +295,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 
 // ---- transactions
 
-// write runs fn in a write transaction (BEGIN IMMEDIATE) and commits it if
-// fn succeeds.
-func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("sqlitestore: %s: %w", op, err)
-	}
-	return s.inTx(ctx, s.w, op, fn)
-}
-
-// relaxed is write for a transaction whose loss in a power cut costs a
+// relaxed is inTx on the write pool for a transaction whose loss in a power cut costs a
 // repetition, never an acknowledged fact: it commits with synchronous=NORMAL
 // (the write-ahead log is not synced for it; the next durable commit or
 // checkpoint syncs it along). Outbox leases and completions are such
@@ -354,10 +304,7 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error)
 // commits, so a delivery waits for the disk once (its check-in) instead of
 // twice. A crash of the process loses nothing either way: SQLite has the
 // commit in the log.
-func (s *Store) relaxed(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("sqlitestore: %s: %w", op, err)
-	}
+func (s *db) relaxed(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
 	if s.durable == "" {
 		return s.inTx(ctx, s.w, op, fn)
 	}
@@ -385,7 +332,9 @@ func (s *Store) relaxed(ctx context.Context, op string, fn func(tx *sql.Tx) erro
 }
 
 // inTx runs fn in a transaction begun on db and commits it if fn succeeds.
-func (s *Store) inTx(ctx context.Context, db interface {
+// On the write pool (s.w) BEGIN is IMMEDIATE: see the package
+// documentation.
+func (s *db) inTx(ctx context.Context, db interface {
 	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
 }, op string, fn func(tx *sql.Tx) error) error {
 	tx, err := db.BeginTx(ctx, nil)
@@ -396,10 +345,7 @@ func (s *Store) inTx(ctx context.Context, db interface {
 		_ = tx.Rollback()
 		return err
 	}
-	if err := tx.Commit(); err != nil {
-		return s.fail(ctx, op, err)
-	}
-	return nil
+	return s.fail(ctx, op, tx.Commit())
 }
 
 // ---- errors
@@ -421,12 +367,16 @@ func isForeignKey(err error) bool {
 	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }
 
-// fail wraps an unexpected error with the operation's name, and with the
-// context's error when the context ended (the driver reports an interrupted
-// statement in its own words). Constraint violations the caller did not
-// translate still come out as ErrConflict, never as a driver error type.
-// Messages name IDs and columns only, never values that could be secrets.
-func (s *Store) fail(ctx context.Context, op string, err error) error {
+// fail wraps an unexpected error, if any, with the operation's name, and
+// with the context's error when the context ended (the driver reports an
+// interrupted statement in its own words). Constraint violations the
+// caller did not translate still come out as ErrConflict, never as a
+// driver error type. Messages name IDs and columns only, never values that
+// could be secrets.
+func (s *db) fail(ctx context.Context, op string, err error) error {
+	if err == nil {
+		return nil
+	}
 	if cerr := ctx.Err(); cerr != nil {
 		return fmt.Errorf("sqlitestore: %s: %w", op, cerr)
 	}
@@ -467,14 +417,6 @@ func fromNullMicros(v sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return fromMicros(v.Int64)
-}
-
-// trunc is t as the database returns it.
-func trunc(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Time{}
-	}
-	return fromMicros(t.UnixMicro())
 }
 
 func boolInt(b bool) int64 {

@@ -3,7 +3,6 @@ package sqlitestore
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/pem"
 	"errors"
@@ -58,7 +57,7 @@ func mustOpen(t testing.TB, path string, box *reception.SecretBox, opts ...Optio
 // it can from the log into the file.
 func rawContains(t *testing.T, s *Store, path string, needle []byte) bool {
 	t.Helper()
-	if _, err := s.w.ExecContext(t.Context(), "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+	if _, err := s.d.w.ExecContext(t.Context(), "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
 		t.Fatal(err)
 	}
 	found := false
@@ -70,17 +69,6 @@ func rawContains(t *testing.T, s *Store, path string, needle []byte) bool {
 		found = found || bytes.Contains(b, needle)
 	}
 	return found
-}
-
-func newBox(t testing.TB) *reception.SecretBox {
-	t.Helper()
-	key := make([]byte, reception.SecretKeySize)
-	_, _ = rand.Read(key)
-	box, err := reception.NewSecretBox(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return box
 }
 
 func appliedVersions(t *testing.T, path string) []int {
@@ -117,7 +105,7 @@ func allVersions(t *testing.T) []int {
 	}
 	var vs []int
 	for _, m := range ms {
-		vs = append(vs, m.version)
+		vs = append(vs, m.Version)
 	}
 	return vs
 }
@@ -125,7 +113,7 @@ func allVersions(t *testing.T) []int {
 func TestMigrateTwice(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "twice.db")
-	box := newBox(t)
+	box := storetest.NewBox(t)
 	ctx := t.Context()
 	s, err := Open(ctx, path, box)
 	if err != nil {
@@ -149,7 +137,7 @@ func TestMigrateTwice(t *testing.T) {
 func TestMigrateConcurrently(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "concurrent.db")
-	box := newBox(t)
+	box := storetest.NewBox(t)
 	const n = 8
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -187,12 +175,12 @@ func TestMigrateConcurrently(t *testing.T) {
 func TestNewerSchemaRefused(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "newer.db")
-	box := newBox(t)
+	box := storetest.NewBox(t)
 	s, err := Open(t.Context(), path, box)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.w.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 0)"); err != nil {
+	if _, err := s.d.w.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 0)"); err != nil {
 		t.Fatal(err)
 	}
 	_ = s.Close()
@@ -206,20 +194,20 @@ func TestNewerSchemaRefused(t *testing.T) {
 
 func TestPragmas(t *testing.T) {
 	t.Parallel()
-	s := mustOpen(t, filepath.Join(t.TempDir(), "p.db"), newBox(t), WithSynchronous("normal"), WithBusyTimeout(2*time.Second))
+	s := mustOpen(t, filepath.Join(t.TempDir(), "p.db"), storetest.NewBox(t), WithSynchronous("normal"), WithBusyTimeout(2*time.Second))
 	for _, tc := range []struct {
 		db   *sql.DB
 		name string
 		want string
 	}{
-		{s.w, "journal_mode", "wal"},
-		{s.w, "foreign_keys", "1"},
-		{s.w, "busy_timeout", "2000"},
-		{s.w, "synchronous", "1"}, // NORMAL
-		{s.w, "wal_autocheckpoint", "4000"},
-		{s.r, "journal_mode", "wal"},
-		{s.r, "foreign_keys", "1"},
-		{s.r, "query_only", "1"},
+		{s.d.w, "journal_mode", "wal"},
+		{s.d.w, "foreign_keys", "1"},
+		{s.d.w, "busy_timeout", "2000"},
+		{s.d.w, "synchronous", "1"}, // NORMAL
+		{s.d.w, "wal_autocheckpoint", "4000"},
+		{s.d.r, "journal_mode", "wal"},
+		{s.d.r, "foreign_keys", "1"},
+		{s.d.r, "query_only", "1"},
 	} {
 		var got string
 		if err := tc.db.QueryRow("PRAGMA " + tc.name).Scan(&got); err != nil {
@@ -239,11 +227,11 @@ func TestRelaxedCommitsRestoreDurability(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	for _, mode := range []struct{ name, want string }{{"FULL", "2"}, {"EXTRA", "3"}} {
-		s := mustOpen(t, filepath.Join(t.TempDir(), mode.name+".db"), newBox(t), WithSynchronous(mode.name))
+		s := mustOpen(t, filepath.Join(t.TempDir(), mode.name+".db"), storetest.NewBox(t), WithSynchronous(mode.name))
 		synchronous := func(after string) {
 			t.Helper()
 			var got string
-			if err := s.w.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&got); err != nil {
+			if err := s.d.w.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&got); err != nil {
 				t.Fatal(err)
 			}
 			if got != mode.want {
@@ -322,7 +310,7 @@ func (c *endingCtx) Err() error {
 func TestRelaxedCommitEndedAnywhereStaysDurable(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := mustOpen(t, filepath.Join(t.TempDir(), "end.db"), newBox(t))
+	s := mustOpen(t, filepath.Join(t.TempDir(), "end.db"), storetest.NewBox(t))
 	if err := s.PutOrganization(ctx, &reception.Organization{ID: "org-a", Name: "A"}); err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +326,7 @@ func TestRelaxedCommitEndedAnywhereStaysDurable(t *testing.T) {
 		_ = s.CompleteOutbox(newEndingCtx(n), e.ID, "me", now, &reception.VisitEvent{Kind: reception.EventNotified, At: now})
 		_, _ = s.LeaseOutbox(newEndingCtx(n), "other", 1, time.Minute, now.Add(2*time.Hour))
 		var got string
-		if err := s.w.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&got); err != nil {
+		if err := s.d.w.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&got); err != nil {
 			t.Fatal(err)
 		}
 		if got != "2" {
@@ -349,7 +337,7 @@ func TestRelaxedCommitEndedAnywhereStaysDurable(t *testing.T) {
 
 func TestOpenRefuses(t *testing.T) {
 	t.Parallel()
-	box := newBox(t)
+	box := storetest.NewBox(t)
 	ctx := t.Context()
 	for _, tc := range []struct {
 		name string
@@ -377,7 +365,7 @@ func TestOpenRefuses(t *testing.T) {
 func TestErrorsTranslated(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s := mustOpen(t, filepath.Join(t.TempDir(), "e.db"), newBox(t))
+	s := mustOpen(t, filepath.Join(t.TempDir(), "e.db"), storetest.NewBox(t))
 	key := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte("very secret key")})
 	org := func(id string, bot int64) *reception.Organization {
 		return &reception.Organization{ID: id, Name: id, Integration: reception.Integration{
@@ -448,7 +436,7 @@ func TestErrorsTranslated(t *testing.T) {
 func TestTimesAndContent(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s := mustOpen(t, filepath.Join(t.TempDir(), "t.db"), newBox(t))
+	s := mustOpen(t, filepath.Join(t.TempDir(), "t.db"), storetest.NewBox(t))
 	tokyo := time.FixedZone("JST", 9*3600)
 	created := time.Date(2026, 4, 1, 18, 0, 0, 123456789, tokyo)
 	if err := s.PutOrganization(ctx, &reception.Organization{ID: "org-a", Name: "A", CreatedAt: created}); err != nil {
@@ -481,7 +469,7 @@ func TestTimesAndContent(t *testing.T) {
 
 func TestClosed(t *testing.T) {
 	t.Parallel()
-	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "c.db"), newBox(t))
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "c.db"), storetest.NewBox(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -513,7 +501,7 @@ func BenchmarkCheckIn(b *testing.B) {
 
 func benchCheckIn(b *testing.B, opt Option) {
 	ctx := context.Background()
-	s := mustOpen(b, filepath.Join(b.TempDir(), "bench.db"), newBox(b), opt)
+	s := mustOpen(b, filepath.Join(b.TempDir(), "bench.db"), storetest.NewBox(b), opt)
 	if err := s.PutOrganization(ctx, &reception.Organization{ID: "org-a", Name: "A"}); err != nil {
 		b.Fatal(err)
 	}

@@ -32,14 +32,10 @@ const visitCols = `v.org_id, v.id, v.visitor_name, v.company, v.party_size, v.no
 const visitJoin = ` LEFT JOIN visit_events e ON e.org_id = v.org_id AND e.visit_id = v.id`
 
 const outboxCols = `id, org_id, target_kind, target_id, content, dedupe_key, visit_id, attempts, next_attempt_at,
-	lease_owner, lease_expires_at, last_error, state, created_at, sent_at`
+	lease_owner, lease_expires_at, last_error, state, created_at, sent_at, dead_at`
 
 const inboxCols = `id, org_id, bot_id, body, hash, received_at, attempts, next_attempt_at, lease_owner,
 	lease_expires_at, last_error, state, processed_at`
-
-// leasable is reception.Leasable in SQL, for pending rows: due at ?3 and not
-// leased, or leased until ?3 at the latest (a lease lapses at its expiry).
-const leasable = `state = 'pending' AND next_attempt_at <= ?3 AND (lease_owner = '' OR lease_expires_at <= ?3)`
 
 // wstmt names a statement prepared on the write pool.
 type wstmt int
@@ -47,17 +43,17 @@ type wstmt int
 // outboxValues are the values of one new outbox entry: ID, OrgID,
 // Target.Kind, Target.ID, Content, DedupeKey, VisitID, NextAttemptAt,
 // CreatedAt.
-const outboxValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 'pending', ?, NULL)`
+const outboxValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 'pending', ?, NULL, NULL)`
 
 const (
-	wOrgSecrets wstmt = iota
-	wUpsertOrg
+	wUpsertOrg wstmt = iota
 	wDeleteOrg
 	wUpsertButton
 	wDeleteButton
 	wUpsertStaff
 	wDeleteStaff
 	wUpsertRoom
+	wDeleteRoom
 	wMarkRoomLeft
 	wInsertVisit
 	wInsertEvent
@@ -65,53 +61,30 @@ const (
 	wUpdateVisit
 	wInsertOutbox
 	wInsertOutbox2
-	wLeaseOutbox
-	wCompleteOutbox
 	wCompleteOutboxRet
 	wInsertNotified
-	wRetryOutbox
-	wPostponeOutbox
-	wDeadOutbox
-	wReleaseOutbox
 	wInsertInbox
-	wLeaseInbox
-	wCompleteInbox
-	wFailInbox
-	wDeadInbox
-	wReleaseInbox
 	nWstmt
 )
 
 var wstmtSQL = [...]string{
-	wOrgSecrets:     `SELECT client_secret, private_key, bot_secret FROM organizations WHERE id = ?`,
-	wUpsertOrg:      `INSERT INTO organizations (orgCols) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, locale = excluded.locale, kiosk_token = excluded.kiosk_token, client_id = excluded.client_id, client_secret = excluded.client_secret, service_account_id = excluded.service_account_id, private_key = excluded.private_key, bot_id = excluded.bot_id, bot_secret = excluded.bot_secret, domain_id = excluded.domain_id, admin_user_id = excluded.admin_user_id, scopes = excluded.scopes, rate_limit = excluded.rate_limit, default_channel_id = excluded.default_channel_id, created_at = excluded.created_at, updated_at = excluded.updated_at, kiosk_fallback = excluded.kiosk_fallback`,
-	wDeleteOrg:      `DELETE FROM organizations WHERE id = ?`,
-	wUpsertButton:   `INSERT INTO buttons (buttonCols) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, id) DO UPDATE SET label = excluded.label, labels = excluded.labels, sort_order = excluded.sort_order, enabled = excluded.enabled, channel_ids = excluded.channel_ids, staff_ids = excluded.staff_ids, personal_first = excluded.personal_first, template = excluded.template, reminder_after = excluded.reminder_after, reminder_mention_all = excluded.reminder_mention_all, reminder_max = excluded.reminder_max`,
-	wDeleteButton:   `DELETE FROM buttons WHERE org_id = ? AND id = ?`,
-	wUpsertStaff:    `INSERT INTO staff (staffCols) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, id) DO UPDATE SET name = excluded.name, user_id = excluded.user_id, button_ids = excluded.button_ids, active = excluded.active`,
-	wDeleteStaff:    `DELETE FROM staff WHERE org_id = ? AND id = ?`,
-	wUpsertRoom:     `INSERT INTO rooms (roomCols) VALUES (?, ?, ?, ?, ?) ON CONFLICT (org_id, channel_id) DO UPDATE SET title = excluded.title, joined_at = excluded.joined_at, left_at = excluded.left_at`,
-	wMarkRoomLeft:   `UPDATE rooms SET left_at = ? WHERE org_id = ? AND channel_id = ?`,
-	wInsertVisit:    `INSERT INTO visits (org_id, id, visitor_name, company, party_size, note, button_id, staff_id, status, handler_user_id, handled_at, reminders, next_reminder_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-	wInsertEvent:    `INSERT INTO visit_events (org_id, visit_id, seq, kind, at, actor_user_id, note) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-	wVisitForUpd:    `SELECT visitCols FROM visits v visitJoin WHERE v.org_id = ? AND v.id = ? ORDER BY e.at, e.seq`,
-	wUpdateVisit:    `UPDATE visits SET status = ?, handler_user_id = ?, handled_at = ?, reminders = ?, next_reminder_at = ? WHERE org_id = ? AND id = ?`,
-	wInsertOutbox:   `INSERT INTO outbox (outboxCols) VALUES ` + outboxValues,
-	wInsertOutbox2:  `INSERT INTO outbox (outboxCols) VALUES ` + outboxValues + `, ` + outboxValues,
-	wLeaseOutbox:    `UPDATE outbox SET attempts = attempts + 1, lease_owner = ?1, lease_expires_at = ?2 WHERE id IN (SELECT id FROM outbox WHERE leasable ORDER BY next_attempt_at, created_at, id LIMIT ?4) RETURNING outboxCols`,
-	wCompleteOutbox: `UPDATE outbox SET state = 'sent', sent_at = ?3, lease_owner = '', lease_expires_at = NULL WHERE id = ?1 AND state = 'pending' AND lease_owner = ?2`,
-	wRetryOutbox:    `UPDATE outbox SET next_attempt_at = ?3, last_error = ?4, lease_owner = '', lease_expires_at = NULL WHERE id = ?1 AND state = 'pending' AND lease_owner = ?2`,
-	wPostponeOutbox: `UPDATE outbox SET next_attempt_at = ?3, last_error = ?4, lease_owner = '', lease_expires_at = NULL, attempts = max(attempts - 1, 0) WHERE id = ?1 AND state = 'pending' AND lease_owner = ?2`,
-	wDeadOutbox:     `UPDATE outbox SET state = 'dead', last_error = ?3, lease_owner = '', lease_expires_at = NULL WHERE id = ?1 AND state = 'pending' AND lease_owner = ?2`,
-	wReleaseOutbox:  `UPDATE outbox SET lease_owner = '', lease_expires_at = NULL, attempts = max(attempts - 1, 0) WHERE state = 'pending' AND lease_owner = ?`,
-	wInsertInbox:    `INSERT INTO inbox (inboxCols) VALUES (?, ?, ?, ?, ?, ?, 0, ?, '', NULL, '', 'pending', NULL) ON CONFLICT (bot_id, hash) DO NOTHING`,
-	wLeaseInbox:     `UPDATE inbox SET attempts = attempts + 1, lease_owner = ?1, lease_expires_at = ?2 WHERE rowid IN (SELECT rowid FROM inbox WHERE leasable ORDER BY next_attempt_at, received_at, id LIMIT ?4) RETURNING inboxCols`,
-	wCompleteInbox:  `UPDATE inbox SET state = 'done', processed_at = ?3, lease_owner = '', lease_expires_at = NULL WHERE id = ?1 AND state = 'pending' AND lease_owner = ?2`,
-	wFailInbox:      `UPDATE inbox SET next_attempt_at = ?3, last_error = ?4, lease_owner = '', lease_expires_at = NULL WHERE id = ?1 AND state = 'pending' AND lease_owner = ?2`,
-	wDeadInbox:      `UPDATE inbox SET state = 'dead', processed_at = ?3, last_error = ?4, lease_owner = '', lease_expires_at = NULL WHERE id = ?1 AND state = 'pending' AND lease_owner = ?2`,
-	wReleaseInbox:   `UPDATE inbox SET lease_owner = '', lease_expires_at = NULL, attempts = max(attempts - 1, 0) WHERE state = 'pending' AND lease_owner = ?`,
+	wUpsertOrg:     `INSERT INTO organizations (orgCols) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, locale = excluded.locale, kiosk_token = excluded.kiosk_token, client_id = excluded.client_id, client_secret = coalesce(excluded.client_secret, CASE WHEN ?19 THEN organizations.client_secret END), service_account_id = excluded.service_account_id, private_key = coalesce(excluded.private_key, CASE WHEN ?19 THEN organizations.private_key END), bot_id = excluded.bot_id, bot_secret = coalesce(excluded.bot_secret, CASE WHEN ?19 THEN organizations.bot_secret END), domain_id = excluded.domain_id, admin_user_id = excluded.admin_user_id, scopes = excluded.scopes, rate_limit = excluded.rate_limit, default_channel_id = excluded.default_channel_id, created_at = excluded.created_at, updated_at = excluded.updated_at, kiosk_fallback = excluded.kiosk_fallback`,
+	wDeleteOrg:     `DELETE FROM organizations WHERE id = ?`,
+	wUpsertButton:  `INSERT INTO buttons (buttonCols) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, id) DO UPDATE SET label = excluded.label, labels = excluded.labels, sort_order = excluded.sort_order, enabled = excluded.enabled, channel_ids = excluded.channel_ids, staff_ids = excluded.staff_ids, personal_first = excluded.personal_first, template = excluded.template, reminder_after = excluded.reminder_after, reminder_mention_all = excluded.reminder_mention_all, reminder_max = excluded.reminder_max`,
+	wDeleteButton:  `DELETE FROM buttons WHERE org_id = ? AND id = ?`,
+	wUpsertStaff:   `INSERT INTO staff (staffCols) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, id) DO UPDATE SET name = excluded.name, user_id = excluded.user_id, button_ids = excluded.button_ids, active = excluded.active`,
+	wDeleteStaff:   `DELETE FROM staff WHERE org_id = ? AND id = ?`,
+	wUpsertRoom:    `INSERT INTO rooms (roomCols) VALUES (?, ?, ?, ?, ?) ON CONFLICT (org_id, channel_id) DO UPDATE SET title = excluded.title, joined_at = excluded.joined_at, left_at = excluded.left_at`,
+	wMarkRoomLeft:  `UPDATE rooms SET left_at = ? WHERE org_id = ? AND channel_id = ?`,
+	wInsertVisit:   `INSERT INTO visits (org_id, id, visitor_name, company, party_size, note, button_id, staff_id, status, handler_user_id, handled_at, reminders, next_reminder_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	wInsertEvent:   `INSERT INTO visit_events (org_id, visit_id, seq, kind, at, actor_user_id, note) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	wVisitForUpd:   `SELECT visitCols FROM visits v visitJoin WHERE v.org_id = ? AND v.id = ? ORDER BY e.at, e.seq`,
+	wUpdateVisit:   `UPDATE visits SET status = ?, handler_user_id = ?, handled_at = ?, reminders = ?, next_reminder_at = ? WHERE org_id = ? AND id = ?`,
+	wInsertOutbox:  `INSERT INTO outbox (outboxCols) VALUES ` + outboxValues,
+	wInsertOutbox2: `INSERT INTO outbox (outboxCols) VALUES ` + outboxValues + `, ` + outboxValues,
+	wInsertInbox:   `INSERT INTO inbox (inboxCols) VALUES (?, ?, ?, ?, ?, ?, 0, ?, '', NULL, '', 'pending', NULL) ON CONFLICT (bot_id, hash) DO NOTHING`,
 
-	// wCompleteOutboxRet is wCompleteOutbox returning the entry's visit,
+	// wCompleteOutboxRet completes an outbox entry returning its visit,
 	// and wInsertNotified appends a notified event to that visit, if it
 	// exists, with the next sequence number (the count of its events, as
 	// update numbers them): CompleteOutbox runs both in one transaction.
@@ -136,9 +109,6 @@ const (
 	rListVisits
 	rDueReminders
 	rListOutbox
-	rOutboxLease
-	rGetInbox
-	rInboxLease
 	nRstmt
 )
 
@@ -158,40 +128,12 @@ var rstmtSQL = [...]string{
 	rListVisits:   `SELECT visitCols FROM (SELECT * FROM visits WHERE org_id = ?1 AND (?2 IS NULL OR created_at >= ?2) AND (?3 IS NULL OR created_at < ?3) AND (?4 = '' OR status = ?4) ORDER BY created_at DESC, id DESC LIMIT ?5) v visitJoin ORDER BY v.created_at DESC, v.id DESC, e.at, e.seq`,
 	rDueReminders: `SELECT visitCols FROM (SELECT * FROM visits WHERE next_reminder_at IS NOT NULL AND status IN ('waiting', 'escalated') AND next_reminder_at <= ?1 ORDER BY next_reminder_at, org_id, id LIMIT ?2) v visitJoin ORDER BY v.next_reminder_at, v.org_id, v.id, e.at, e.seq`,
 	rListOutbox:   `SELECT outboxCols FROM outbox WHERE org_id = ?1 AND (?2 = '' OR state = ?2) AND (?3 = '' OR visit_id = ?3) ORDER BY created_at, id LIMIT ?4`,
-	rOutboxLease:  `SELECT state, lease_owner FROM outbox WHERE id = ?`,
-	rGetInbox:     `SELECT inboxCols FROM inbox WHERE id = ?`,
-	rInboxLease:   `SELECT state, lease_owner FROM inbox WHERE id = ?`,
 }
 
-// expand replaces the names of the column-list constants in a statement.
-func expand(q string) string {
-	for _, p := range [][2]string{
-		{"orgCols", orgCols}, {"buttonCols", buttonCols}, {"staffCols", staffCols}, {"roomCols", roomCols},
-		{"visitCols", visitCols}, {"visitJoin", visitJoin}, {"outboxCols", outboxCols}, {"inboxCols", inboxCols},
-		{"leasable", leasable},
-	} {
-		q = replaceWord(q, p[0], p[1])
-	}
-	return q
-}
-
-// replaceWord replaces whole-word occurrences of old in s.
-func replaceWord(s, old, new string) string {
-	isWord := func(c byte) bool {
-		return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-	}
-	var b []byte
-	for i := 0; i < len(s); {
-		if strings.HasPrefix(s[i:], old) && (i == 0 || !isWord(s[i-1])) && (i+len(old) == len(s) || !isWord(s[i+len(old)])) {
-			b = append(b, new...)
-			i += len(old)
-			continue
-		}
-		b = append(b, s[i])
-		i++
-	}
-	return string(b)
-}
+// expand replaces the names of the column-list constants in a statement;
+// none of the names is part of another, or of anything else in the SQL.
+var expand = strings.NewReplacer("orgCols", orgCols, "buttonCols", buttonCols, "staffCols", staffCols, "roomCols", roomCols,
+	"visitCols", visitCols, "visitJoin", visitJoin, "outboxCols", outboxCols, "inboxCols", inboxCols).Replace
 
 // prepare prepares queries on db, in order.
 func prepare(ctx context.Context, db *sql.DB, queries []string) ([]*sql.Stmt, error) {

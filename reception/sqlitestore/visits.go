@@ -47,23 +47,23 @@ func scanVisits(rows *sql.Rows) ([]*reception.Visit, error) {
 	return out, rows.Err()
 }
 
-func (s *Store) queryVisits(ctx context.Context, st *sql.Stmt, op string, args ...any) ([]*reception.Visit, error) {
+func (s *db) queryVisits(ctx context.Context, st *sql.Stmt, op string, args ...any) ([]*reception.Visit, error) {
 	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, s.fail(ctx, op, err)
 	}
 	defer rows.Close()
 	vs, err := scanVisits(rows)
-	if err != nil {
-		return nil, s.fail(ctx, op, err)
-	}
-	return vs, nil
+	return vs, s.fail(ctx, op, err)
 }
 
-func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, v *reception.Visit, seq int, e reception.VisitEvent) error {
-	_, err := s.stmt(ctx, tx, wInsertEvent).ExecContext(ctx, v.OrgID, v.ID, seq, string(e.Kind), micros(e.At), e.ActorUserID, e.Note)
-	if err != nil {
-		return s.fail(ctx, fmt.Sprintf("record %s event of visit %q", e.Kind, v.ID), err)
+// insertEvents records events of v numbered from seq on.
+func (s *db) insertEvents(ctx context.Context, tx *sql.Tx, v *reception.Visit, seq int, events []reception.VisitEvent) error {
+	for i, e := range events {
+		_, err := s.stmt(ctx, tx, wInsertEvent).ExecContext(ctx, v.OrgID, v.ID, seq+i, string(e.Kind), micros(e.At), e.ActorUserID, e.Note)
+		if err != nil {
+			return s.fail(ctx, fmt.Sprintf("record %s event of visit %q", e.Kind, v.ID), err)
+		}
 	}
 	return nil
 }
@@ -71,7 +71,7 @@ func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, v *reception.Visit,
 // insertOutbox inserts new entries, already validated. A used ID or dedupe
 // key is ErrConflict, a missing organization ErrNotFound. Entries go in
 // pairs, one statement per pair (a check-in usually has two).
-func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, entries []*reception.OutboxEntry) error {
+func (s *db) insertOutbox(ctx context.Context, tx *sql.Tx, entries []*reception.OutboxEntry) error {
 	for len(entries) >= 2 {
 		args := append(outboxArgs(entries[0]), outboxArgs(entries[1])...)
 		if _, err := s.stmt(ctx, tx, wInsertOutbox2).ExecContext(ctx, args...); err != nil {
@@ -96,15 +96,11 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, entries []*recepti
 }
 
 func outboxArgs(e *reception.OutboxEntry) []any {
-	next := e.NextAttemptAt
-	if next.IsZero() {
-		next = e.CreatedAt
-	}
 	return []any{e.ID, e.OrgID, string(e.Target.Kind), e.Target.ID, []byte(e.Content), e.DedupeKey, e.VisitID,
-		e.Attempts, micros(next), e.LeaseOwner, microsOrNull(e.LeaseExpiresAt), micros(e.CreatedAt)}
+		e.Attempts, micros(e.NextAttemptAt), e.LeaseOwner, microsOrNull(e.LeaseExpiresAt), micros(e.CreatedAt)}
 }
 
-func (s *Store) outboxErr(ctx context.Context, e *reception.OutboxEntry, err error) error {
+func (s *db) outboxErr(ctx context.Context, e *reception.OutboxEntry, err error) error {
 	switch {
 	case isUnique(err) && strings.Contains(err.Error(), "dedupe_key"):
 		return conflict("outbox: organization %q: dedupe key %q is used", e.OrgID, e.DedupeKey)
@@ -116,14 +112,11 @@ func (s *Store) outboxErr(ctx context.Context, e *reception.OutboxEntry, err err
 	return s.fail(ctx, fmt.Sprintf("enqueue outbox entry %q", e.ID), err)
 }
 
-// CheckIn implements reception.Store: one transaction of prepared inserts —
-// the visit, its checked_in event, the entries — and no reads. A missing
-// organization shows as the visits foreign key failing.
-func (s *Store) CheckIn(ctx context.Context, v *reception.Visit, entries []*reception.OutboxEntry) error {
-	if err := reception.ValidateCheckIn(v, entries); err != nil {
-		return err
-	}
-	return s.write(ctx, "check in", func(tx *sql.Tx) error {
+// CreateVisit implements reception.VisitDriver: one transaction of
+// prepared inserts — the visit, its events, the entries — and no reads. A
+// missing organization shows as the visits foreign key failing.
+func (s *db) CreateVisit(ctx context.Context, v *reception.Visit, entries []*reception.OutboxEntry) error {
+	return s.inTx(ctx, s.w, "check in", func(tx *sql.Tx) error {
 		_, err := s.stmt(ctx, tx, wInsertVisit).ExecContext(ctx, v.OrgID, v.ID, v.VisitorName, v.Company, v.PartySize,
 			v.Note, v.ButtonID, v.StaffID, string(v.Status), v.HandlerUserID, microsOrNull(v.HandledAt), v.Reminders,
 			microsOrNull(v.NextReminderAt), micros(v.CreatedAt))
@@ -135,16 +128,16 @@ func (s *Store) CheckIn(ctx context.Context, v *reception.Visit, entries []*rece
 		case err != nil:
 			return s.fail(ctx, fmt.Sprintf("check in visit %q", v.ID), err)
 		}
-		if err := s.insertEvent(ctx, tx, v, 0, reception.VisitEvent{Kind: reception.EventCheckedIn, At: v.CreatedAt}); err != nil {
+		if err := s.insertEvents(ctx, tx, v, 0, v.Events); err != nil {
 			return err
 		}
 		return s.insertOutbox(ctx, tx, entries)
 	})
 }
 
-// GetVisit implements reception.Store. The visit and its events come from
-// one statement, so they are consistent.
-func (s *Store) GetVisit(ctx context.Context, orgID, id string) (*reception.Visit, error) {
+// GetVisit implements reception.VisitDriver. The visit and its events come
+// from one statement, so they are consistent.
+func (s *db) GetVisit(ctx context.Context, orgID, id string) (*reception.Visit, error) {
 	vs, err := s.queryVisits(ctx, s.rs[rGetVisit], fmt.Sprintf("get visit %q", id), orgID, id)
 	if err != nil {
 		return nil, err
@@ -163,130 +156,43 @@ func limitArg(n int) int {
 	return n
 }
 
-// ListVisits implements reception.Store.
-func (s *Store) ListVisits(ctx context.Context, orgID string, f reception.VisitFilter) ([]*reception.Visit, error) {
-	if err := f.Validate(); err != nil {
-		return nil, err
-	}
+func (s *db) ListVisits(ctx context.Context, orgID string, f reception.VisitFilter) ([]*reception.Visit, error) {
 	return s.queryVisits(ctx, s.rs[rListVisits], "list visits", orgID, microsOrNull(f.From), microsOrNull(f.To),
 		string(f.Status), limitArg(f.Limit))
 }
 
-// ListDueReminders implements reception.Store.
-func (s *Store) ListDueReminders(ctx context.Context, now time.Time, limit int) ([]*reception.Visit, error) {
-	if limit <= 0 {
-		return nil, &reception.FieldError{Field: "Limit", Msg: "must be positive"}
-	}
+func (s *db) ListDueReminders(ctx context.Context, now time.Time, limit int) ([]*reception.Visit, error) {
 	return s.queryVisits(ctx, s.rs[rDueReminders], "list due reminders", micros(now), limit)
 }
 
-// update loads a visit inside a write transaction — BEGIN IMMEDIATE holds
-// the database's write lock, so no other Store changes the visit meanwhile —
-// runs fn (which applies one of the reception.Visit state-machine methods
-// and may enqueue entries), and writes back the visit's state and the events
-// fn appended. A visit fn leaves unchanged is not written.
-func (s *Store) update(ctx context.Context, orgID, visitID, op string, fn func(tx *sql.Tx, v *reception.Visit) error) (*reception.Visit, error) {
-	var out *reception.Visit
-	err := s.write(ctx, op, func(tx *sql.Tx) error {
-		vs, err := s.queryVisits(ctx, s.stmt(ctx, tx, wVisitForUpd), op, orgID, visitID)
+// UpdateVisit implements reception.VisitDriver: the visit is read inside a
+// write transaction — BEGIN IMMEDIATE holds the database's write lock, so
+// no other Store changes it meanwhile. New events take the next sequence
+// numbers: the timeline is ordered by (at, seq), which is where
+// reception.Visit puts a new event too, after those of equal time.
+func (s *db) UpdateVisit(ctx context.Context, orgID, id string, change func(*reception.Visit) (*reception.VisitChange, error)) error {
+	op := fmt.Sprintf("update visit %q", id)
+	return s.inTx(ctx, s.w, op, func(tx *sql.Tx) error {
+		vs, err := s.queryVisits(ctx, s.stmt(ctx, tx, wVisitForUpd), op, orgID, id)
 		if err != nil {
 			return err
 		}
 		if len(vs) == 0 {
-			return notFound("visit", visitID)
+			return notFound("visit", id)
 		}
-		v := vs[0]
-		before := v.Clone()
-		if err := fn(tx, v); err != nil {
+		seq := len(vs[0].Events)
+		c, err := change(vs[0])
+		if err != nil || c == nil {
 			return err
 		}
-		normVisit(v)
-		added := addedEvents(before.Events, v.Events)
-		if len(added) > 0 || stateChanged(before, v) {
-			if _, err := s.stmt(ctx, tx, wUpdateVisit).ExecContext(ctx, string(v.Status), v.HandlerUserID,
-				microsOrNull(v.HandledAt), v.Reminders, microsOrNull(v.NextReminderAt), orgID, visitID); err != nil {
-				return s.fail(ctx, op, err)
-			}
-			// Events are appended with the next sequence numbers: the
-			// timeline is ordered by (at, seq), which is where
-			// reception.Visit puts a new event too, after those of
-			// equal time.
-			for i, e := range added {
-				if err := s.insertEvent(ctx, tx, v, len(before.Events)+i, e); err != nil {
-					return err
-				}
-			}
+		v := c.Visit
+		if _, err := s.stmt(ctx, tx, wUpdateVisit).ExecContext(ctx, string(v.Status), v.HandlerUserID,
+			microsOrNull(v.HandledAt), v.Reminders, microsOrNull(v.NextReminderAt), orgID, id); err != nil {
+			return s.fail(ctx, op, err)
 		}
-		out = v
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// stateChanged reports whether the columns update writes differ between a
-// and b (a postponed reminder moves NextReminderAt and records no event).
-func stateChanged(a, b *reception.Visit) bool {
-	return a.Status != b.Status || a.HandlerUserID != b.HandlerUserID || !a.HandledAt.Equal(b.HandledAt) ||
-		a.Reminders != b.Reminders || !a.NextReminderAt.Equal(b.NextReminderAt)
-}
-
-// normVisit makes v's times what the database returns for them.
-func normVisit(v *reception.Visit) {
-	v.HandledAt, v.NextReminderAt, v.CreatedAt = trunc(v.HandledAt), trunc(v.NextReminderAt), trunc(v.CreatedAt)
-	for i := range v.Events {
-		v.Events[i].At = trunc(v.Events[i].At)
-	}
-}
-
-// addedEvents returns the events of after that are not in before, in
-// order; after is before with events inserted.
-func addedEvents(before, after []reception.VisitEvent) []reception.VisitEvent {
-	var added []reception.VisitEvent
-	j := 0
-	for _, e := range after {
-		if j < len(before) && sameEvent(before[j], e) {
-			j++
-			continue
-		}
-		added = append(added, e)
-	}
-	return added
-}
-
-func sameEvent(a, b reception.VisitEvent) bool {
-	return a.Kind == b.Kind && a.At.Equal(b.At) && a.ActorUserID == b.ActorUserID && a.Note == b.Note
-}
-
-// ClaimVisit implements reception.Store.
-func (s *Store) ClaimVisit(ctx context.Context, orgID, visitID, userID string, at time.Time) (*reception.Visit, error) {
-	return s.update(ctx, orgID, visitID, fmt.Sprintf("claim visit %q", visitID), func(_ *sql.Tx, v *reception.Visit) error {
-		_, err := v.Claim(userID, at)
-		return err
-	})
-}
-
-// AppendVisitEvent implements reception.Store.
-func (s *Store) AppendVisitEvent(ctx context.Context, orgID, visitID string, e reception.VisitEvent) (*reception.Visit, error) {
-	return s.update(ctx, orgID, visitID, fmt.Sprintf("record event of visit %q", visitID), func(_ *sql.Tx, v *reception.Visit) error {
-		return v.Apply(e)
-	})
-}
-
-// RecordReminder implements reception.Store.
-func (s *Store) RecordReminder(ctx context.Context, orgID, visitID string, r *reception.Reminder) (*reception.Visit, error) {
-	if r == nil {
-		return nil, &reception.FieldError{Field: "Reminder", Msg: "is required"}
-	}
-	if err := r.Validate(orgID, visitID); err != nil {
-		return nil, err
-	}
-	return s.update(ctx, orgID, visitID, fmt.Sprintf("record reminder of visit %q", visitID), func(tx *sql.Tx, v *reception.Visit) error {
-		if err := v.Remind(r); err != nil {
+		if err := s.insertEvents(ctx, tx, v, seq, c.Events); err != nil {
 			return err
 		}
-		return s.insertOutbox(ctx, tx, r.Entries)
+		return s.insertOutbox(ctx, tx, c.Entries)
 	})
 }

@@ -137,11 +137,11 @@ func testNotFound(e *env) {
 	nf("CompleteOutbox", s.CompleteOutbox(ctx, "nope", "w", at(0), nil))
 	nf("RetryOutbox", s.RetryOutbox(ctx, "nope", "w", at(0), "x"))
 	nf("PostponeOutbox", s.PostponeOutbox(ctx, "nope", "w", at(0), "x"))
-	nf("DeadOutbox", s.DeadOutbox(ctx, "nope", "w", "x"))
+	nf("DeadOutbox", s.DeadOutbox(ctx, "nope", "w", at(0), "x"))
 	_, err = s.GetInbox(ctx, "nope")
 	nf("GetInbox", err)
 	nf("CompleteInbox", s.CompleteInbox(ctx, "nope", "w", at(0)))
-	nf("FailInbox", s.FailInbox(ctx, "nope", "w", at(0), "x"))
+	nf("RetryInbox", s.RetryInbox(ctx, "nope", "w", at(0), "x"))
 	nf("DeadInbox", s.DeadInbox(ctx, "nope", "w", at(0), "x"))
 	// Listing an unknown organization is simply empty.
 	vs, err := s.ListVisits(ctx, "nope", reception.VisitFilter{})

@@ -200,7 +200,7 @@ func testLeaseExpiry(e *env) {
 	}
 	e.is("a completes after c took over", s.CompleteOutbox(ctx, "o1", "a", at(time.Minute), nil), reception.ErrConflict)
 	e.is("a retries after c took over", s.RetryOutbox(ctx, "o1", "a", at(time.Hour), "x"), reception.ErrConflict)
-	e.is("a buries after c took over", s.DeadOutbox(ctx, "o1", "a", "x"), reception.ErrConflict)
+	e.is("a buries after c took over", s.DeadOutbox(ctx, "o1", "a", at(time.Hour), "x"), reception.ErrConflict)
 	e.ok(s.CompleteOutbox(ctx, "o1", "c", at(61*time.Second), nil))
 	e.is("c completes twice", s.CompleteOutbox(ctx, "o1", "c", at(62*time.Second), nil), reception.ErrConflict)
 	// b's lease lapsed unnoticed, nobody took it: b may still complete.
@@ -232,9 +232,11 @@ func testRetryAndDead(e *env) {
 	e.ok(s.RetryOutbox(ctx, "o1", "w", at(5*time.Minute), "503 Service Unavailable"))
 	e.diff("lease before the retry time", []string(nil), e.leaseW(time.Minute))
 	e.diff("lease at the retry time", []string{"o1"}, e.leaseW(5*time.Minute))
-	e.ok(s.DeadOutbox(ctx, "o1", "w", "400 INVALID_PARAMETER: content.text"))
+	e.field("DeadOutbox without a time", s.DeadOutbox(ctx, "o1", "w", time.Time{}, "x"), "At")
+	e.ok(s.DeadOutbox(ctx, "o1", "w", at(6*time.Minute), "400 INVALID_PARAMETER: content.text"))
 	want := newEntry("org-a", "o1", "k1", at(0))
 	want.Attempts, want.State, want.NextAttemptAt, want.LastError = 2, reception.OutboxDead, at(5*time.Minute), "400 INVALID_PARAMETER: content.text"
+	want.DeadAt = at(6 * time.Minute)
 	e.diff("dead letter", []*reception.OutboxEntry{want}, e.outbox("org-a", reception.OutboxFilter{State: reception.OutboxDead}))
 	e.diff("lease after burying", []string(nil), e.leaseW(24*time.Hour))
 	e.is("completing a dead entry", s.CompleteOutbox(ctx, "o1", "w", at(0), nil), reception.ErrConflict)
@@ -336,7 +338,7 @@ func testInbox(e *env) {
 	e.diff("LeaseInbox by b", []string{"i2"}, ids(lease("b", 2*time.Second), func(x *reception.InboxEntry) string { return x.ID }))
 	e.is("b completes a's entry", s.CompleteInbox(ctx, "i1", "b", at(time.Second)), reception.ErrConflict)
 	e.ok(s.CompleteInbox(ctx, "i1", "a", at(2*time.Second)))
-	e.ok(s.FailInbox(ctx, "i2", "b", at(10*time.Minute), "organization not found for bot 1002"))
+	e.ok(s.RetryInbox(ctx, "i2", "b", at(10*time.Minute), "organization not found for bot 1002"))
 	e.diff("LeaseInbox before the retry", []string(nil), ids(lease("c", 9*time.Minute), func(x *reception.InboxEntry) string { return x.ID }))
 	e.diff("LeaseInbox at the retry", []string{"i2"}, ids(lease("c", 10*time.Minute), func(x *reception.InboxEntry) string { return x.ID }))
 	n, err := s.ReleaseInbox(ctx, "c")

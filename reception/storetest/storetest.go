@@ -1,6 +1,7 @@
 // Package storetest is the conformance suite of [reception.Store]: the
 // executable form of the contract described in package reception. Every
-// store runs it from its own tests:
+// store — reception.NewStore over a [reception.Driver] — runs it from its
+// own tests:
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, storetest.Harness{Open: open, Parallel: true})
@@ -67,19 +68,26 @@ func Run(t *testing.T, h Harness) {
 			if h.Parallel {
 				t.Parallel()
 			}
-			key := make([]byte, reception.SecretKeySize)
-			_, _ = rand.Read(key)
-			box, err := reception.NewSecretBox(key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			db := h.Open(t, box)
+			db := h.Open(t, NewBox(t))
 			if db == nil || db.Store == nil {
 				t.Fatal("storetest: Harness.Open returned no store")
 			}
 			c.fn(&env{t: t, ctx: t.Context(), db: db, s: db.Store})
 		})
 	}
+}
+
+// NewBox returns a SecretBox with a new random key, for the stores' own
+// tests.
+func NewBox(t testing.TB) *reception.SecretBox {
+	t.Helper()
+	key := make([]byte, reception.SecretKeySize)
+	_, _ = rand.Read(key)
+	box, err := reception.NewSecretBox(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return box
 }
 
 type testCase struct {

@@ -153,7 +153,6 @@ func TestOAuthErrorRedirect(t *testing.T) {
 	h.signIn(c)
 	_, _, resp := h.get(c, oauthStartPath+"?org=acme")
 	authorize, _ := url.Parse(resp.Header.Get("Location"))
-	state := authorize.Query().Get("state")
 	evil := "Your account is locked. Call +81-3-0000-0000"
 	forged := oauthCallbackPath + "?" + url.Values{"error": {"access_denied"}, "error_description": {evil}, "state": {"forged"}}.Encode()
 	status, page, _ := h.get(c, forged)
@@ -168,7 +167,7 @@ func TestOAuthErrorRedirect(t *testing.T) {
 	// A provider error for the real sign-in: fixed text, not the description.
 	_, _, resp = h.get(c, oauthStartPath+"?org=acme")
 	authorize, _ = url.Parse(resp.Header.Get("Location"))
-	state = authorize.Query().Get("state")
+	state := authorize.Query().Get("state")
 	status, page, _ = h.get(c, oauthCallbackPath+"?"+url.Values{"error": {"access_denied"}, "error_description": {evil}, "state": {state}}.Encode())
 	if status != http.StatusBadGateway || strings.Contains(page, "locked") || strings.Contains(page, "access_denied") {
 		t.Errorf("provider error = %d:\n%s", status, page)

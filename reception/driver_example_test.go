@@ -1,0 +1,425 @@
+package reception_test
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uketsuke/uketsuke/reception"
+	"github.com/uketsuke/uketsuke/reception/storetest"
+)
+
+// mini is the smallest Driver that passes storetest: maps behind one mutex.
+// It shows what a driver is left with once reception.NewStore applies the
+// domain rules — finding, ordering where a limit needs it, keeping keys
+// unique, and making each write atomic — and that nothing of the visit
+// state machine, secrets or lease rules is in it.
+type mini struct {
+	mu      sync.Mutex
+	orgs    map[string]*reception.SealedOrganization
+	buttons miniTable[*reception.Button]
+	staff   miniTable[*reception.Staff]
+	rooms   miniRooms
+	visits  map[[2]string]*reception.Visit
+	out     miniQueue[*reception.OutboxEntry]
+	in      miniQueue[*reception.InboxEntry]
+}
+
+func newMini() *mini {
+	d := &mini{orgs: map[string]*reception.SealedOrganization{}, visits: map[[2]string]*reception.Visit{}}
+	d.buttons = miniTable[*reception.Button]{d, "button", map[[2]string]*reception.Button{}}
+	d.staff = miniTable[*reception.Staff]{d, "staff", map[[2]string]*reception.Staff{}}
+	d.rooms = miniRooms{miniTable[*reception.Room]{d, "room", map[[2]string]*reception.Room{}}}
+	d.out = miniQueue[*reception.OutboxEntry]{d, "outbox entry", map[string]*reception.OutboxEntry{}}
+	d.in = miniQueue[*reception.InboxEntry]{d, "inbox entry", map[string]*reception.InboxEntry{}}
+	return d
+}
+
+func missing(kind, id string) error {
+	return fmt.Errorf("mini: %s %q: %w", kind, id, reception.ErrNotFound)
+}
+
+func taken(what string) error {
+	return fmt.Errorf("mini: %s is taken: %w", what, reception.ErrConflict)
+}
+
+// locked runs fn under the one lock: every method is atomic.
+func locked[T any](d *mini, fn func() (T, error)) (T, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return fn()
+}
+
+func (d *mini) Close() error { return nil }
+
+func (d *mini) PutOrganization(_ context.Context, o *reception.SealedOrganization) error {
+	_, err := locked(d, func() (any, error) {
+		for _, x := range d.orgs {
+			if bot := o.Organization.Integration.BotID; bot != 0 && x.Organization.ID != o.Organization.ID && x.Organization.Integration.BotID == bot {
+				return nil, taken("bot ID")
+			}
+		}
+		if old := d.orgs[o.Organization.ID]; old != nil && o.KeepSecrets {
+			for _, p := range [][2]*[]byte{{&o.Secrets.ClientSecret, &old.Secrets.ClientSecret},
+				{&o.Secrets.PrivateKey, &old.Secrets.PrivateKey}, {&o.Secrets.BotSecret, &old.Secrets.BotSecret}} {
+				if *p[0] == nil {
+					*p[0] = *p[1]
+				}
+			}
+		}
+		d.orgs[o.Organization.ID] = o
+		return nil, nil
+	})
+	return err
+}
+
+// org returns a copy of the stored organization passing match.
+func (d *mini) org(what string, match func(o *reception.Organization) bool) (*reception.SealedOrganization, error) {
+	return locked(d, func() (*reception.SealedOrganization, error) {
+		for _, x := range d.orgs {
+			if match(x.Organization) {
+				return &reception.SealedOrganization{Organization: x.Organization.Clone(), Secrets: x.Secrets}, nil
+			}
+		}
+		return nil, missing("organization", what)
+	})
+}
+
+func (d *mini) GetOrganization(_ context.Context, id string) (*reception.SealedOrganization, error) {
+	return d.org(id, func(o *reception.Organization) bool { return o.ID == id })
+}
+
+func (d *mini) GetOrganizationByBotID(_ context.Context, bot int64) (*reception.SealedOrganization, error) {
+	return d.org(fmt.Sprint(bot), func(o *reception.Organization) bool { return o.Integration.BotID == bot })
+}
+
+func (d *mini) ListOrganizations(context.Context) ([]*reception.SealedOrganization, error) {
+	return locked(d, func() (out []*reception.SealedOrganization, _ error) {
+		for _, id := range slices.Sorted(maps.Keys(d.orgs)) {
+			out = append(out, &reception.SealedOrganization{Organization: d.orgs[id].Organization.Clone(), Secrets: d.orgs[id].Secrets})
+		}
+		return out, nil
+	})
+}
+
+func (d *mini) DeleteOrganization(_ context.Context, id string) error {
+	_, err := locked(d, func() (any, error) {
+		if d.orgs[id] == nil {
+			return nil, missing("organization", id)
+		}
+		ofOrg := func(k [2]string) bool { return k[0] == id }
+		delete(d.orgs, id)
+		maps.DeleteFunc(d.buttons.rows, func(k [2]string, _ *reception.Button) bool { return ofOrg(k) })
+		maps.DeleteFunc(d.staff.rows, func(k [2]string, _ *reception.Staff) bool { return ofOrg(k) })
+		maps.DeleteFunc(d.rooms.rows, func(k [2]string, _ *reception.Room) bool { return ofOrg(k) })
+		maps.DeleteFunc(d.visits, func(k [2]string, _ *reception.Visit) bool { return ofOrg(k) })
+		maps.DeleteFunc(d.out.items, func(_ string, e *reception.OutboxEntry) bool { return e.OrgID == id })
+		return nil, nil
+	})
+	return err
+}
+
+func (d *mini) Buttons() reception.TableDriver[*reception.Button] { return d.buttons }
+func (d *mini) Staff() reception.TableDriver[*reception.Staff]    { return d.staff }
+func (d *mini) Rooms() reception.RoomDriver                       { return d.rooms }
+
+// miniTable keeps values of one kind by (orgID, id).
+type miniTable[T interface{ Clone() T }] struct {
+	d    *mini
+	kind string
+	rows map[[2]string]T
+}
+
+func (t miniTable[T]) Put(_ context.Context, orgID, id string, v T) error {
+	_, err := locked(t.d, func() (any, error) {
+		if t.d.orgs[orgID] == nil {
+			return nil, missing("organization", orgID)
+		}
+		t.rows[[2]string{orgID, id}] = v
+		return nil, nil
+	})
+	return err
+}
+
+func (t miniTable[T]) Get(_ context.Context, orgID, id string) (T, error) {
+	return locked(t.d, func() (T, error) {
+		v, ok := t.rows[[2]string{orgID, id}]
+		if !ok {
+			return v, missing(t.kind, id)
+		}
+		return v.Clone(), nil
+	})
+}
+
+func (t miniTable[T]) List(_ context.Context, orgID string) ([]T, error) {
+	return locked(t.d, func() (out []T, _ error) {
+		for k, v := range t.rows {
+			if k[0] == orgID {
+				out = append(out, v.Clone())
+			}
+		}
+		return out, nil
+	})
+}
+
+func (t miniTable[T]) Delete(_ context.Context, orgID, id string) error {
+	_, err := locked(t.d, func() (any, error) {
+		if _, ok := t.rows[[2]string{orgID, id}]; !ok {
+			return nil, missing(t.kind, id)
+		}
+		delete(t.rows, [2]string{orgID, id})
+		return nil, nil
+	})
+	return err
+}
+
+type miniRooms struct{ miniTable[*reception.Room] }
+
+func (r miniRooms) MarkLeft(_ context.Context, orgID, channelID string, at time.Time) error {
+	_, err := locked(r.d, func() (any, error) {
+		old, ok := r.rows[[2]string{orgID, channelID}]
+		if !ok {
+			return nil, missing("room", channelID)
+		}
+		c := old.Clone()
+		c.LeftAt = &at
+		r.rows[[2]string{orgID, channelID}] = c
+		return nil, nil
+	})
+	return err
+}
+
+// enqueue checks entries' IDs and dedupe keys, then stores them all.
+// Caller holds the lock.
+func (d *mini) enqueue(entries []*reception.OutboxEntry) error {
+	for i, e := range entries {
+		for _, o := range append(slices.Collect(maps.Values(d.out.items)), entries[:i]...) {
+			if o.ID == e.ID || o.OrgID == e.OrgID && o.DedupeKey == e.DedupeKey {
+				return taken("outbox entry ID or dedupe key")
+			}
+		}
+	}
+	for _, e := range entries {
+		d.out.items[e.ID] = e
+	}
+	return nil
+}
+
+func (d *mini) CreateVisit(_ context.Context, v *reception.Visit, entries []*reception.OutboxEntry) error {
+	_, err := locked(d, func() (any, error) {
+		if d.orgs[v.OrgID] == nil {
+			return nil, missing("organization", v.OrgID)
+		}
+		if d.visits[[2]string{v.OrgID, v.ID}] != nil {
+			return nil, taken("visit ID")
+		}
+		if err := d.enqueue(entries); err != nil {
+			return nil, err
+		}
+		d.visits[[2]string{v.OrgID, v.ID}] = v
+		return nil, nil
+	})
+	return err
+}
+
+func (d *mini) GetVisit(_ context.Context, orgID, id string) (*reception.Visit, error) {
+	return locked(d, func() (*reception.Visit, error) {
+		if v := d.visits[[2]string{orgID, id}]; v != nil {
+			return v.Clone(), nil
+		}
+		return nil, missing("visit", id)
+	})
+}
+
+// visitsWhere returns copies of the first limit (0: all) visits passing
+// keep in order.
+func (d *mini) visitsWhere(keep func(*reception.Visit) bool, order func(a, b *reception.Visit) int, limit int) ([]*reception.Visit, error) {
+	return locked(d, func() ([]*reception.Visit, error) {
+		var out []*reception.Visit
+		for _, v := range slices.SortedFunc(maps.Values(d.visits), order) {
+			if keep(v) && (limit == 0 || len(out) < limit) {
+				out = append(out, v.Clone())
+			}
+		}
+		return out, nil
+	})
+}
+
+func (d *mini) ListVisits(_ context.Context, orgID string, f reception.VisitFilter) ([]*reception.Visit, error) {
+	return d.visitsWhere(func(v *reception.Visit) bool { return v.OrgID == orgID && f.Match(v) },
+		func(a, b *reception.Visit) int {
+			return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(b.ID, a.ID))
+		}, f.Limit)
+}
+
+func (d *mini) ListDueReminders(_ context.Context, now time.Time, limit int) ([]*reception.Visit, error) {
+	return d.visitsWhere(func(v *reception.Visit) bool { return v.ReminderDue(now) }, reception.EarliestReminderFirst, limit)
+}
+
+func (d *mini) UpdateVisit(_ context.Context, orgID, id string, change func(*reception.Visit) (*reception.VisitChange, error)) error {
+	_, err := locked(d, func() (any, error) {
+		v := d.visits[[2]string{orgID, id}]
+		if v == nil {
+			return nil, missing("visit", id)
+		}
+		c, err := change(v.Clone())
+		if err != nil || c == nil {
+			return nil, err
+		}
+		if err := d.enqueue(c.Entries); err != nil {
+			return nil, err
+		}
+		d.visits[[2]string{orgID, id}] = c.Visit
+		return nil, nil
+	})
+	return err
+}
+
+func (d *mini) Outbox() reception.OutboxDriver { return miniOutbox{d.out} }
+func (d *mini) Inbox() reception.InboxDriver   { return miniInbox{d.in} }
+
+// miniQueue is both queues; what leasing and settling change in an entry
+// is reception's (reception.QueueEntry).
+type miniQueue[E reception.QueueEntry[E]] struct {
+	d     *mini
+	kind  string
+	items map[string]E
+}
+
+func (q miniQueue[E]) Get(_ context.Context, id string) (E, error) {
+	return locked(q.d, func() (E, error) {
+		e, ok := q.items[id]
+		if !ok {
+			return e, missing(q.kind, id)
+		}
+		return e.Clone(), nil
+	})
+}
+
+func (q miniQueue[E]) Lease(_ context.Context, owner string, n int, until, now time.Time) ([]E, error) {
+	return locked(q.d, func() (out []E, _ error) {
+		for _, e := range slices.SortedFunc(maps.Values(q.items), func(a, b E) int { return a.LeaseOrder(b) }) {
+			if e.LeasableAt(now) && len(out) < n {
+				e.Lease(owner, until)
+				out = append(out, e.Clone())
+			}
+		}
+		return out, nil
+	})
+}
+
+func (q miniQueue[E]) Settle(_ context.Context, id, owner string, s reception.Settlement) (bool, error) {
+	return locked(q.d, func() (bool, error) {
+		e, ok := q.items[id]
+		if !ok || !e.LeasedBy(owner) {
+			return false, nil
+		}
+		e.Settle(s)
+		if o, ok := any(e).(*reception.OutboxEntry); ok && s.Notified != nil {
+			if v := q.d.visits[[2]string{o.OrgID, o.VisitID}]; v != nil {
+				_ = v.Apply(*s.Notified) // a notified event only joins the timeline
+			}
+		}
+		return true, nil
+	})
+}
+
+func (q miniQueue[E]) Release(_ context.Context, owner string) (int, error) {
+	return locked(q.d, func() (n int, _ error) {
+		for _, e := range q.items {
+			if e.LeasedBy(owner) {
+				e.Release()
+				n++
+			}
+		}
+		return n, nil
+	})
+}
+
+type miniOutbox struct {
+	miniQueue[*reception.OutboxEntry]
+}
+
+func (o miniOutbox) Enqueue(_ context.Context, e *reception.OutboxEntry) error {
+	_, err := locked(o.d, func() (any, error) {
+		if o.d.orgs[e.OrgID] == nil {
+			return nil, missing("organization", e.OrgID)
+		}
+		return nil, o.d.enqueue([]*reception.OutboxEntry{e})
+	})
+	return err
+}
+
+func (o miniOutbox) List(_ context.Context, orgID string, f reception.OutboxFilter) ([]*reception.OutboxEntry, error) {
+	return locked(o.d, func() (out []*reception.OutboxEntry, _ error) {
+		for _, e := range slices.SortedFunc(maps.Values(o.items), reception.OldestEntryFirst) {
+			if e.OrgID == orgID && f.Match(e) && (f.Limit == 0 || len(out) < f.Limit) {
+				out = append(out, e.Clone())
+			}
+		}
+		return out, nil
+	})
+}
+
+type miniInbox struct {
+	miniQueue[*reception.InboxEntry]
+}
+
+func (in miniInbox) Insert(_ context.Context, e *reception.InboxEntry) (bool, error) {
+	return locked(in.d, func() (bool, error) {
+		for _, x := range in.items {
+			if x.BotID == e.BotID && x.Hash == e.Hash {
+				return false, nil
+			}
+		}
+		if _, ok := in.items[e.ID]; ok {
+			return false, taken("inbox entry ID")
+		}
+		in.items[e.ID] = e
+		return true, nil
+	})
+}
+
+// TestMinimalDriver runs the conformance suite on mini.
+func TestMinimalDriver(t *testing.T) {
+	storetest.Run(t, storetest.Harness{Parallel: true, Open: func(t *testing.T, box *reception.SecretBox) *storetest.Database {
+		d := newMini()
+		return &storetest.Database{
+			Store:       reception.NewStore("mini", d, box),
+			RawContains: func(t *testing.T, needle []byte) bool { return d.rawContains(string(needle)) },
+		}
+	}})
+}
+
+// rawContains searches what mini holds in the one place secrets could be:
+// the organizations, printed in full.
+func (d *mini) rawContains(needle string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, o := range d.orgs {
+		if strings.Contains(fmt.Sprintf("%+v %+v %q", *o.Organization, o.Organization.Integration, o.Secrets), needle) {
+			return true
+		}
+	}
+	return false
+}
+
+// A driver becomes a Store with NewStore, which seals secrets with the
+// box before the driver sees them and applies every domain rule.
+func ExampleNewStore() {
+	box, _ := reception.NewSecretBox(make([]byte, reception.SecretKeySize)) // in production: a key kept outside the database
+	store := reception.NewStore("mini", newMini(), box)
+	defer store.Close()
+	ctx := context.Background()
+	_ = store.PutOrganization(ctx, &reception.Organization{ID: "acme", Name: "Acme",
+		Integration: reception.Integration{ClientID: "app", ClientSecret: "s3cret"}})
+	o, _ := store.GetOrganization(ctx, "acme")
+	fmt.Printf("secret %q, stored: %v\n", o.Integration.ClientSecret, o.Integration.Stored.Has(reception.SecretClientSecret))
+	// Output: secret "", stored: true
+}
