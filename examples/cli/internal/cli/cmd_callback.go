@@ -63,8 +63,8 @@ UKETSUKE_BOT_SECRET instead of --secret.`)
 	return nil
 }
 
-func (a *app) cmdCallbackSend(args []string) error {
-	c := newCmd("callback send", "--url URL --secret SECRET --bot ID (FILE | --tap DATA | --message TEXT | --join CHANNEL) [flags]", `
+// callbackSendHelp is the help of the callback send command.
+const callbackSendHelp = `
 Post a callback to URL signed as LINE WORKS signs it (X-WORKS-Signature,
 X-WORKS-BotId) and print the answer's status. The body is FILE as given, or
 one built for you:
@@ -76,9 +76,12 @@ one built for you:
   --join CHANNEL   a "join" event: the bot was invited into CHANNEL
 
 --user and --channel set the event's source (no --channel: a 1:1 room);
-its domainId is --domain: by default the fake's domain (`+EnvFakeDomainID+`
+its domainId is --domain: by default the fake's domain (` + EnvFakeDomainID + `
 when set, else 10000001), as the fake's own callbacks and API carry it.
-Exits 1 unless the answer is 2xx.`)
+Exits 1 unless the answer is 2xx.`
+
+func (a *app) cmdCallbackSend(args []string) error {
+	c := newCmd("callback send", "--url URL --secret SECRET --bot ID (FILE | --tap DATA | --message TEXT | --join CHANNEL) [flags]", callbackSendHelp)
 	target := c.fs.String("url", "", "callback `URL`, e.g. http://localhost:8080/callback/lineworks")
 	secretFlag := c.fs.String("secret", "", "bot `SECRET` (prefer "+EnvBotSecret+")")
 	botFlag := c.fs.String("bot", "", "bot `ID` for X-WORKS-BotId (default "+EnvBotID+")")
@@ -128,26 +131,9 @@ Exits 1 unless the answer is 2xx.`)
 			return a.usageErr(c, "--domain %q is not a domain ID", raw)
 		}
 	}
-	var body []byte
-	kind := ""
-	switch {
-	case len(pos) == 1:
-		if body, err = a.readInput(pos[0]); err != nil {
-			return fmt.Errorf("reading the body: %w", err)
-		}
-		kind = "body of " + pos[0]
-		if pos[0] == "-" {
-			kind = "body from stdin"
-		}
-	case *tap != "":
-		body = lineworkstest.MessageTapEvent(*user, *channel, *label, *tap)
-		kind = "message event with postback " + strconv.Quote(*tap)
-	case *message != "":
-		body = lineworkstest.TextMessageEvent(*user, *channel, *message)
-		kind = "text message event"
-	default:
-		body = lineworkstest.JoinEvent(*join)
-		kind = "join event for channel " + *join
+	body, kind, err := a.callbackBody(pos, callbackEvent{tap: *tap, message: *message, join: *join, user: *user, channel: *channel, label: *label})
+	if err != nil {
+		return err
 	}
 	if len(pos) == 0 {
 		body = lineworkstest.InDomain(body, domainID) // a FILE is sent as given
@@ -169,4 +155,29 @@ Exits 1 unless the answer is 2xx.`)
 		return errReported
 	}
 	return nil
+}
+
+// callbackEvent is the event callback send builds when no FILE is given.
+type callbackEvent struct {
+	tap, message, join, user, channel, label string
+}
+
+// callbackBody is the body to post: FILE as given, or the event asked
+// for, with a description of it for the output.
+func (a *app) callbackBody(pos []string, ev callbackEvent) (body []byte, kind string, err error) {
+	switch {
+	case len(pos) == 1:
+		if body, err = a.readInput(pos[0]); err != nil {
+			return nil, "", fmt.Errorf("reading the body: %w", err)
+		}
+		if pos[0] == "-" {
+			return body, "body from stdin", nil
+		}
+		return body, "body of " + pos[0], nil
+	case ev.tap != "":
+		return lineworkstest.MessageTapEvent(ev.user, ev.channel, ev.label, ev.tap), "message event with postback " + strconv.Quote(ev.tap), nil
+	case ev.message != "":
+		return lineworkstest.TextMessageEvent(ev.user, ev.channel, ev.message), "text message event", nil
+	}
+	return lineworkstest.JoinEvent(ev.join), "join event for channel " + ev.join, nil
 }

@@ -36,8 +36,8 @@ type fakeSeed struct {
 	caPath    string // with --tls: the CA certificate file
 }
 
-func (a *app) cmdFake(args []string) error {
-	c := newCmd("fake", "[flags]", `
+// fakeHelp is the help of the fake command.
+const fakeHelp = `
 Run a fake LINE WORKS (package lineworkstest) on --addr for local
 development without a tenant: an auth server that checks JWT assertions
 like the real one, the Bot API, and a record of every message. It registers
@@ -68,7 +68,10 @@ Like LINE WORKS, the fake refuses (404) a message to a channel the bot is
 not in; --relaxed-channels accepts any channel ID, for quick experiments.
 With --tls it serves https with a certificate from a CA generated at start,
 written to --ca-out; point any LINE WORKS client at it with SSL_CERT_FILE
-(or its own CA setting) set to that file.`)
+(or its own CA setting) set to that file.`
+
+func (a *app) cmdFake(args []string) error {
+	c := newCmd("fake", "[flags]", fakeHelp)
 	addr := c.fs.String("addr", "127.0.0.1:8089", "`ADDRESS` to listen on (port 0 picks a free one)")
 	keyOut := c.fs.String("key-out", "", "write the private key to `FILE` (default a new temporary file, removed on exit)")
 	envOut := c.fs.String("env-out", "", "also write the environment variables to `FILE` (KEY=VALUE lines, mode 0600)")
