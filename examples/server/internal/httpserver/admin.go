@@ -44,6 +44,7 @@ func (p *pages) registerAdmin(handle func(pattern string, h http.HandlerFunc)) {
 	handle("POST /admin/{org}/rooms/refresh", p.adminPOST(p.refreshRooms))
 	handle("POST /admin/{org}/kiosk", p.adminPOST(p.rotateKiosk))
 	handle("POST /admin/{org}/kiosk/fallback", p.adminPOST(p.saveKioskFallback))
+	handle("POST /admin/{org}/taps", p.adminPOST(p.saveOpenTaps))
 	handle("GET /admin/{org}/rooms", p.adminGET(p.roomsPage))
 	handle("GET /admin/{org}/buttons", p.adminGET(p.buttonsPage))
 	handle("POST /admin/{org}/buttons", p.adminPOST(p.saveButton))

@@ -74,3 +74,34 @@ func TestAdminEraseVisit(t *testing.T) {
 		t.Errorf("visits page after the erase:\n%s", page)
 	}
 }
+
+// TestOpenTapsSetting: the API's openTaps and the org page's form set
+// Organization.OpenTaps; a PUT without it keeps it.
+func TestOpenTapsSetting(t *testing.T) {
+	t.Parallel()
+	h := newAPIHarness(t)
+	h.setup()
+	var org OrgJSON
+	h.must(http.StatusOK, "PUT", "/orgs/acme", map[string]any{"name": "ACME", "openTaps": true}, &org)
+	if !org.OpenTaps {
+		t.Error("PUT openTaps true: not set")
+	}
+	h.must(http.StatusOK, "PUT", "/orgs/acme", map[string]any{"name": "ACME"}, &org)
+	if stored, _ := h.store.GetOrganization(context.Background(), "acme"); !org.OpenTaps || !stored.OpenTaps {
+		t.Error("a PUT without openTaps cleared it")
+	}
+
+	p := newPagesHarness(t)
+	c := p.client()
+	csrf := p.signIn(c)
+	if status, _, _ := p.post(c, "/admin/acme/taps", url.Values{"csrf": {csrf}, "openTaps": {"1"}}); status != http.StatusSeeOther {
+		t.Fatalf("saving open taps = %d", status)
+	}
+	if o, _ := p.store.GetOrganization(context.Background(), "acme"); !o.OpenTaps {
+		t.Error("the org page's form did not set OpenTaps")
+	}
+	p.post(c, "/admin/acme/taps", url.Values{"csrf": {csrf}})
+	if o, _ := p.store.GetOrganization(context.Background(), "acme"); o.OpenTaps {
+		t.Error("an unchecked box did not clear OpenTaps")
+	}
+}
