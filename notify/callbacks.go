@@ -232,6 +232,12 @@ func (s *Service) accept(ctx context.Context, org *reception.Organization, e *re
 	if err != nil {
 		return err
 	}
+	if ok, err := s.tapAllowed(ctx, org, cur, src); err != nil || !ok {
+		if err != nil {
+			return err
+		}
+		return s.refuseTap(ctx, org, e, src, visitID, actionAccept)
+	}
 	// This very tap was applied before (the callback is handled again
 	// after a crash): claiming again could take back a visit its handler
 	// has handed back since. While the tapper still handles the visit, its
@@ -347,6 +353,12 @@ func (s *Service) escalate(ctx context.Context, org *reception.Organization, e *
 	}
 	if err != nil {
 		return err
+	}
+	if ok, err := s.tapAllowed(ctx, org, v, src); err != nil || !ok {
+		if err != nil {
+			return err
+		}
+		return s.refuseTap(ctx, org, e, src, visitID, actionEscalate)
 	}
 	if v.Status == reception.StatusClosed {
 		return s.enqueue(ctx, org.ID, visitID, reply, lineworks.Text{Text: t.ClosedVisit}, "inbox/"+e.ID+"/reply")

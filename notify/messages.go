@@ -45,6 +45,9 @@ type Texts struct {
 	UnknownVisit  string
 	ClosedVisit   string
 	NoRoom        string
+	// NotHere answers a tap from someone outside the visit's audience
+	// (see reception.Organization.OpenTaps); plain text.
+	NotHere string
 	// Honorific follows (ja) or precedes (en) the visitor's name.
 	Honorific     string
 	NamelessGuest string
@@ -71,6 +74,7 @@ var defaultTexts = map[string]*Texts{
 		UnknownVisit:    "この受付は見つかりませんでした。",
 		ClosedVisit:     "この受付はすでに終了しています。",
 		NoRoom:          "依頼先のトークルームが設定されていません。管理者にお問い合わせください。",
+		NotHere:         "この受付はここでは操作できません。通知されたトークルームまたは個別メッセージから操作してください。",
 		Honorific:       " 様",
 		NamelessGuest:   "お客様",
 		VisitorLanguage: "※ 来訪者は受付で{{.Language}}を使いました",
@@ -89,6 +93,7 @@ var defaultTexts = map[string]*Texts{
 		UnknownVisit:    "This check-in could not be found.",
 		ClosedVisit:     "This check-in is already closed.",
 		NoRoom:          "No talk room is set up to ask. Please contact your administrator.",
+		NotHere:         "This check-in cannot be handled here. Please use the talk room or the message it was announced in.",
 		Honorific:       "",
 		NamelessGuest:   "A visitor",
 		VisitorLanguage: "Note: the visitor used {{.Language}} at the kiosk.",
@@ -143,6 +148,7 @@ func (t *Texts) merge(o Texts) *Texts {
 	set(&m.UnknownVisit, o.UnknownVisit)
 	set(&m.ClosedVisit, o.ClosedVisit)
 	set(&m.NoRoom, o.NoRoom)
+	set(&m.NotHere, o.NotHere)
 	set(&m.Honorific, o.Honorific)
 	set(&m.NamelessGuest, o.NamelessGuest)
 	set(&m.VisitorLanguage, o.VisitorLanguage)

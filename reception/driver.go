@@ -47,6 +47,19 @@ type Driver interface {
 	Outbox() OutboxDriver
 	// Inbox returns the inbox queue. It is called once, by NewStore.
 	Inbox() InboxDriver
+	// Purge is one batch of the retention purge (Store.Purge) in one
+	// transaction, across all organizations: it erases the personal data
+	// (Visit.ErasePersonalData) of up to limit visits created before before
+	// that still hold some (Visit.HasPersonalData), and deletes up to limit
+	// outbox entries and up to limit inbox entries that are done or dead
+	// and were created (outbox) or received (inbox) before before
+	// (QueueEntry.PurgeableBefore) — with them their dedupe keys. Pending
+	// entries are left: they are still work. It returns how many of each
+	// it erased or deleted. Where several processes share the database,
+	// one batch runs at a time: a driver that finds another process's
+	// batch running returns PurgeResult{Busy: true} and changes nothing
+	// (a PostgreSQL advisory lock, say).
+	Purge(ctx context.Context, before time.Time, limit int) (PurgeResult, error)
 	// Close releases the driver's resources. Calls after Close fail.
 	Close() error
 }
@@ -157,8 +170,10 @@ type VisitDriver interface {
 // VisitChange is what VisitDriver.UpdateVisit writes back.
 type VisitChange struct {
 	// Visit is the visit after the change. Store its Status,
-	// HandlerUserID, HandledAt, Reminders and NextReminderAt; the other
-	// fields never change. Visit.Events already holds Events, in place.
+	// HandlerUserID, HandledAt, Reminders, NextReminderAt and personal
+	// data (VisitorName, Company, Note, which only ever become empty); the
+	// other fields never change. Visit.Events already holds Events, in
+	// place.
 	Visit *Visit
 	// Events are new events to record after the stored ones (so, for equal
 	// At, after them), in order.
@@ -166,6 +181,10 @@ type VisitChange struct {
 	// Entries are new outbox entries to enqueue, as OutboxDriver.Enqueue
 	// would, in the same transaction.
 	Entries []*OutboxEntry
+	// DropEntries deletes every outbox entry of the visit (VisitID),
+	// whatever its state, in the same transaction and before Entries are
+	// enqueued: an erased visit's messages carry the visitor's name.
+	DropEntries bool
 }
 
 // QueueDriver is one durable work queue: the outbox (E = *OutboxEntry) and

@@ -272,6 +272,9 @@ func (d *mini) UpdateVisit(_ context.Context, orgID, id string, change func(*rec
 		if err != nil || c == nil {
 			return nil, err
 		}
+		if c.DropEntries {
+			maps.DeleteFunc(d.out.items, func(_ string, e *reception.OutboxEntry) bool { return e.OrgID == orgID && e.VisitID == id })
+		}
 		if err := d.enqueue(c.Entries); err != nil {
 			return nil, err
 		}
@@ -279,6 +282,39 @@ func (d *mini) UpdateVisit(_ context.Context, orgID, id string, change func(*rec
 		return nil, nil
 	})
 	return err
+}
+
+// Purge erases and deletes what the retention rule says, up to limit of
+// each kind; the one lock makes it atomic and never busy.
+func (d *mini) Purge(_ context.Context, before time.Time, limit int) (reception.PurgeResult, error) {
+	return locked(d, func() (reception.PurgeResult, error) {
+		var r reception.PurgeResult
+		for k, v := range d.visits {
+			if r.Visits < limit && v.CreatedAt.Before(before) && v.HasPersonalData() {
+				c := v.Clone()
+				c.ErasePersonalData()
+				d.visits[k] = c
+				r.Visits++
+			}
+		}
+		r.Outbox = purgeQueue(d.out.items, before, limit)
+		r.Inbox = purgeQueue(d.in.items, before, limit)
+		return r, nil
+	})
+}
+
+// purgeQueue deletes up to limit entries the purge deletes; dedupe keys
+// live in the entries here.
+func purgeQueue[E reception.QueueEntry[E]](items map[string]E, before time.Time, limit int) int {
+	n := 0
+	maps.DeleteFunc(items, func(_ string, e E) bool {
+		if n < limit && e.PurgeableBefore(before) {
+			n++
+			return true
+		}
+		return false
+	})
+	return n
 }
 
 func (d *mini) Outbox() reception.OutboxDriver { return miniOutbox{d.out} }

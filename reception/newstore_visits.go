@@ -90,6 +90,42 @@ func (s *store) RecordReminder(ctx context.Context, orgID, visitID string, r *Re
 	return s.update(ctx, "record reminder of", orgID, visitID, newEntries(r.Entries), func(v *Visit) error { return v.Remind(r) })
 }
 
+// EraseVisit implements Store.
+func (s *store) EraseVisit(ctx context.Context, orgID, visitID, actorUserID string, at time.Time, note string) (*Visit, error) {
+	return s.update(ctx, "erase", orgID, visitID, nil, func(v *Visit) error {
+		_, err := v.Erase(actorUserID, at, note)
+		return err
+	})
+}
+
+// PurgeBatch is the most rows of each kind one batch of Store.Purge
+// changes: small enough that a batch holds SQLite's one writer, or
+// PostgreSQL's row locks, for milliseconds, not seconds.
+const PurgeBatch = 500
+
+// Purge implements Store: batches until one leaves less than a full batch
+// of every kind, or another process is purging.
+func (s *store) Purge(ctx context.Context, before time.Time) (PurgeResult, error) {
+	var total PurgeResult
+	if before.IsZero() {
+		return total, required("Before")
+	}
+	before = normTime(before)
+	for {
+		if err := s.live(ctx); err != nil {
+			return total, err
+		}
+		r, err := s.d.Purge(ctx, before, PurgeBatch)
+		if err != nil {
+			return total, fmt.Errorf("%s: purge: %w", s.name, err)
+		}
+		total.add(r)
+		if r.Busy || max(r.Visits, r.Outbox, r.Inbox) < PurgeBatch {
+			return total, nil
+		}
+	}
+}
+
 // update runs one state-machine method (apply) on the stored visit under
 // the driver's lock, and hands the driver what changed: the visit's state,
 // the events apply inserted (found by a diff, since apply may insert an
@@ -114,7 +150,9 @@ func (s *store) update(ctx context.Context, op, orgID, visitID string, entries [
 		if len(added) == 0 && len(entries) == 0 && !stateChanged(before, v) {
 			return nil, nil
 		}
-		return &VisitChange{Visit: v, Events: added, Entries: entries}, nil
+		// Erasing personal data also drops the messages that carry it.
+		drop := before.HasPersonalData() && !v.HasPersonalData()
+		return &VisitChange{Visit: v, Events: added, Entries: entries, DropEntries: drop}, nil
 	})
 	switch {
 	case err != nil && err == refused:
@@ -129,7 +167,8 @@ func (s *store) update(ctx context.Context, op, orgID, visitID string, entries [
 // a and b (a postponed reminder moves NextReminderAt and records no event).
 func stateChanged(a, b *Visit) bool {
 	return a.Status != b.Status || a.HandlerUserID != b.HandlerUserID || !a.HandledAt.Equal(b.HandledAt) ||
-		a.Reminders != b.Reminders || !a.NextReminderAt.Equal(b.NextReminderAt)
+		a.Reminders != b.Reminders || !a.NextReminderAt.Equal(b.NextReminderAt) ||
+		a.VisitorName != b.VisitorName || a.Company != b.Company || a.Note != b.Note
 }
 
 // addedEvents returns the events of after that are not in before, in

@@ -30,6 +30,12 @@ type Organization struct {
 	// is in every kiosk language. Empty means DefaultKioskFallback; see
 	// KioskFallbackText. At most MaxKioskFallback characters.
 	KioskFallback string
+	// OpenTaps lets anyone whose LINE WORKS callback carries a visit's
+	// button accept or escalate it, from any room: the behaviour before tap
+	// authorization. False (the default) takes a tap only from the visit's
+	// audience: a room it was announced in, or a staff member it was sent
+	// to 1:1.
+	OpenTaps bool
 	// Integration is the organization's LINE WORKS app and bot.
 	Integration Integration
 	// CreatedAt and UpdatedAt are set by the caller; stores keep them as given.

@@ -28,6 +28,10 @@ type QueueEntry[E any] interface {
 	Settle(s Settlement)
 	// Release ends the lease and gives its attempt back.
 	Release()
+	// PurgeableBefore reports whether the retention purge deletes the
+	// entry: done or dead, and created (outbox) or received (inbox) before
+	// before.
+	PurgeableBefore(before time.Time) bool
 }
 
 var (
@@ -38,6 +42,16 @@ var (
 // LeasableAt implements QueueEntry.
 func (e *OutboxEntry) LeasableAt(now time.Time) bool {
 	return e.State == OutboxPending && Leasable(e.NextAttemptAt, e.LeaseOwner, e.LeaseExpiresAt, now)
+}
+
+// PurgeableBefore implements QueueEntry.
+func (e *OutboxEntry) PurgeableBefore(before time.Time) bool {
+	return e.State != OutboxPending && e.CreatedAt.Before(before)
+}
+
+// PurgeableBefore implements QueueEntry.
+func (e *InboxEntry) PurgeableBefore(before time.Time) bool {
+	return e.State != InboxPending && e.ReceivedAt.Before(before)
 }
 
 // LeaseOrder implements QueueEntry.

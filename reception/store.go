@@ -189,6 +189,42 @@ type Store interface {
 	// Attempts, and returns the number released.
 	ReleaseInbox(ctx context.Context, owner string) (int, error)
 
+	// EraseVisit erases a visitor's personal data now (a data subject's
+	// request), following Visit.Erase: VisitorName, Company and Note become
+	// empty, an erased event by actorUserID (empty for an admin outside
+	// LINE WORKS) with note is appended to the timeline, and the visit's
+	// outbox entries, whose messages carry the name, are deleted, pending
+	// ones included, in one transaction. Statuses, counts and times stay.
+	// Erasing an erased visit changes nothing. It returns the visit after
+	// the change.
+	EraseVisit(ctx context.Context, orgID, visitID, actorUserID string, at time.Time, note string) (*Visit, error)
+	// Purge applies the retention rule to data older than before, across
+	// all organizations: visits created before it lose their personal data
+	// (VisitorName, Company, Note; counts, times and timelines stay), and
+	// done or dead outbox and inbox entries created or received before it
+	// are deleted with their dedupe keys. It works in batches, each its own
+	// transaction, so check-ins are not held up for long, and returns what
+	// it did. Where several processes share the database one purges at a
+	// time: a Purge that finds another running stops and reports Busy.
+	Purge(ctx context.Context, before time.Time) (PurgeResult, error)
+
 	// Close releases the store's resources. Calls after Close fail.
 	Close() error
+}
+
+// PurgeResult is what Store.Purge (and one batch of Driver.Purge) did.
+type PurgeResult struct {
+	// Visits is the number of visits whose personal data was erased.
+	Visits int
+	// Outbox and Inbox are the numbers of entries deleted.
+	Outbox, Inbox int
+	// Busy reports that another process was purging: this call stopped.
+	Busy bool
+}
+
+// Total is the number of rows changed or deleted.
+func (r PurgeResult) Total() int { return r.Visits + r.Outbox + r.Inbox }
+
+func (r *PurgeResult) add(o PurgeResult) {
+	r.Visits, r.Outbox, r.Inbox, r.Busy = r.Visits+o.Visits, r.Outbox+o.Outbox, r.Inbox+o.Inbox, o.Busy
 }

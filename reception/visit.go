@@ -51,12 +51,16 @@ const (
 	EventEscalated EventKind = "escalated"
 	// EventClosed makes the visit closed; nothing can be claimed after it.
 	EventClosed EventKind = "closed"
+	// EventErased is recorded by EraseVisit: the visitor's personal data
+	// (VisitorName, Company, Note) was erased on request. It changes no
+	// status.
+	EventErased EventKind = "erased"
 )
 
 // Valid reports whether k is one of the defined kinds.
 func (k EventKind) Valid() bool {
 	switch k {
-	case EventCheckedIn, EventNotified, EventReminded, EventAccepted, EventEscalated, EventClosed:
+	case EventCheckedIn, EventNotified, EventReminded, EventAccepted, EventEscalated, EventClosed, EventErased:
 		return true
 	}
 	return false
@@ -218,8 +222,8 @@ func (v *Visit) Apply(e VisitEvent) error {
 	var f fieldErrs
 	switch e.Kind {
 	case EventNotified, EventEscalated, EventClosed:
-	case EventCheckedIn, EventAccepted, EventReminded:
-		f.addf("Kind", "%q events are recorded by CheckIn, ClaimVisit and RecordReminder", e.Kind)
+	case EventCheckedIn, EventAccepted, EventReminded, EventErased:
+		f.addf("Kind", "%q events are recorded by CheckIn, ClaimVisit, RecordReminder and EraseVisit", e.Kind)
 	default:
 		f.addf("Kind", "unknown kind %q", e.Kind)
 	}
@@ -244,6 +248,43 @@ func (v *Visit) Apply(e VisitEvent) error {
 	}
 	v.appendEvent(e)
 	return nil
+}
+
+// HasPersonalData reports whether v still holds a visitor's personal data:
+// a name, a company or a note.
+func (v *Visit) HasPersonalData() bool {
+	return v.VisitorName != "" || v.Company != "" || v.Note != ""
+}
+
+// ErasePersonalData blanks the visitor's personal data (VisitorName,
+// Company, Note) and nothing else: counts, times and the timeline stay for
+// statistics. It is what the retention purge does to an old visit.
+func (v *Visit) ErasePersonalData() {
+	v.VisitorName, v.Company, v.Note = "", "", ""
+}
+
+// Erase applies EraseVisit's rule to v: its personal data is blanked and an
+// erased event by actorUserID (empty for an admin outside LINE WORKS) at at
+// with note is appended, whatever its status. A visit already erased by an
+// erased event changes nothing (changed is false).
+func (v *Visit) Erase(actorUserID string, at time.Time, note string) (changed bool, err error) {
+	var f fieldErrs
+	f.token("ActorUserID", actorUserID, false)
+	if at.IsZero() {
+		f.add("At", "is required")
+	}
+	if len([]rune(note)) > 500 {
+		f.add("Note", "is longer than 500 characters")
+	}
+	if err := f.err(); err != nil {
+		return false, err
+	}
+	if !v.HasPersonalData() && slices.ContainsFunc(v.Events, func(e VisitEvent) bool { return e.Kind == EventErased }) {
+		return false, nil
+	}
+	v.ErasePersonalData()
+	v.appendEvent(VisitEvent{Kind: EventErased, At: at, ActorUserID: actorUserID, Note: note})
+	return true, nil
 }
 
 // Remind applies RecordReminder's rule to v: if v is unhandled and has had

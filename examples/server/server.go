@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uketsuke/uketsuke/examples/server/internal/app"
@@ -81,6 +82,15 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	if dm != nil {
 		srv.RegisterOnShutdown(dm.Drain)
 	}
+	// The retention purge runs beside the engine; it stops, and is waited
+	// for, before the store closes (deferred earlier, so run later).
+	purgeCtx, stopPurge := context.WithCancel(ctx)
+	var purging sync.WaitGroup
+	defer purging.Wait()
+	defer stopPurge()
+	purging.Go(func() {
+		(&app.Retention{Store: store, Keep: cfg.Retention, Now: time.Now, Log: log}).Run(purgeCtx)
+	})
 	printBanner(stdout, cfg, local, dm != nil, persistent, token, demoKioskPath(ctx, dm, store))
 	log.Info("listening", "addr", ln.Addr().String(), "url", local, "store", cfg.Store.String(), "persistent", persistent, "demo", dm != nil)
 	return serve(ctx, srv, ln, a.Notify, dm, local, log)

@@ -110,6 +110,9 @@ func (d *driver) UpdateVisit(_ context.Context, orgID, id string, change func(*r
 		if err := st.checkOutbox(c.Entries); err != nil {
 			return nil, err
 		}
+		if c.DropEntries {
+			st.dropVisitOutbox(orgID, id)
+		}
 		st.visits[k] = c.Visit
 		st.addOutbox(c.Entries)
 		return nil, nil

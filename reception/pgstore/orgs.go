@@ -17,12 +17,12 @@ import (
 
 const orgCols = `id, name, locale, kiosk_token, client_id, service_account_id, bot_id, domain_id,
 	admin_user_id, scopes, rate_limit, default_channel_id,
-	client_secret_sealed, private_key_sealed, bot_secret_sealed, created_at, updated_at, kiosk_fallback`
+	client_secret_sealed, private_key_sealed, bot_secret_sealed, created_at, updated_at, kiosk_fallback, open_taps`
 
 // The upsert of an organization; $13–$15 are the sealed secrets, and $19
 // keeps the stored ones where they are NULL.
 const putOrgSQL = `INSERT INTO organizations (` + orgCols + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $20)
 	ON CONFLICT (id) DO UPDATE SET
 		name = EXCLUDED.name, locale = EXCLUDED.locale, kiosk_token = EXCLUDED.kiosk_token,
 		client_id = EXCLUDED.client_id, service_account_id = EXCLUDED.service_account_id,
@@ -33,7 +33,7 @@ const putOrgSQL = `INSERT INTO organizations (` + orgCols + `)
 		private_key_sealed = coalesce(EXCLUDED.private_key_sealed, CASE WHEN $19 THEN organizations.private_key_sealed END),
 		bot_secret_sealed = coalesce(EXCLUDED.bot_secret_sealed, CASE WHEN $19 THEN organizations.bot_secret_sealed END),
 		created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
-		kiosk_fallback = EXCLUDED.kiosk_fallback`
+		kiosk_fallback = EXCLUDED.kiosk_fallback, open_taps = EXCLUDED.open_taps`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -50,7 +50,7 @@ func scanOrg(r rowScanner) (*reception.SealedOrganization, error) {
 	)
 	err := r.Scan(&o.ID, &o.Name, &o.Locale, &o.KioskToken, &clientID, &saID, &in.BotID, &in.DomainID,
 		&adminID, &in.Scopes, &rateLimit, &channelID,
-		&sealed.ClientSecret, &sealed.PrivateKey, &sealed.BotSecret, &created, &updated, &o.KioskFallback)
+		&sealed.ClientSecret, &sealed.PrivateKey, &sealed.BotSecret, &created, &updated, &o.KioskFallback, &o.OpenTaps)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ func (s *db) PutOrganization(ctx context.Context, r *reception.SealedOrganizatio
 		o.ID, o.Name, o.Locale, o.KioskToken, in.ClientID, in.ServiceAccountID, in.BotID, in.DomainID,
 		in.AdminUserID, strs(in.Scopes), in.RateLimit, in.DefaultChannelID,
 		sealed.ClientSecret, sealed.PrivateKey, sealed.BotSecret, nullTime(o.CreatedAt), nullTime(o.UpdatedAt),
-		o.KioskFallback, r.KeepSecrets)
+		o.KioskFallback, r.KeepSecrets, o.OpenTaps)
 }
 
 const selectOrg = "SELECT " + orgCols + " FROM organizations"

@@ -169,7 +169,7 @@ const visitEventsSQL = `SELECT kind, at, actor_user_id, note FROM visit_events
 	WHERE org_id = $1 AND visit_id = $2 ORDER BY at, seq`
 
 const updateVisitSQL = `UPDATE visits SET status = $3, handler_user_id = $4, handled_at = $5, reminders = $6,
-	next_reminder_at = $7 WHERE org_id = $1 AND id = $2`
+	next_reminder_at = $7, visitor_name = $8, company = $9, note = $10 WHERE org_id = $1 AND id = $2`
 
 // UpdateVisit implements reception.VisitDriver: in a transaction, lock the
 // visit's row, read its timeline (in a statement of its own, after the lock
@@ -203,7 +203,11 @@ func (s *db) UpdateVisit(ctx context.Context, orgID, visitID string, change func
 	}
 	w := &pgx.Batch{}
 	v = c.Visit
-	w.Queue(updateVisitSQL, orgID, visitID, string(v.Status), v.HandlerUserID, nullTime(v.HandledAt), v.Reminders, nullTime(v.NextReminderAt))
+	w.Queue(updateVisitSQL, orgID, visitID, string(v.Status), v.HandlerUserID, nullTime(v.HandledAt), v.Reminders, nullTime(v.NextReminderAt),
+		v.VisitorName, v.Company, v.Note)
+	if c.DropEntries {
+		w.Queue(dropVisitOutboxSQL, orgID, visitID)
+	}
 	queueEvents(w, orgID, visitID, c.Events)
 	queueOutbox(w, c.Entries)
 	if err := tx.SendBatch(ctx, w).Close(); err != nil {

@@ -54,7 +54,7 @@ func scanOrg(sc scanner) (*reception.SealedOrganization, error) {
 	in := &o.Integration
 	if err := sc.Scan(&o.ID, &o.Name, &o.Locale, &o.KioskToken, &in.ClientID, &r.Secrets.ClientSecret,
 		&in.ServiceAccountID, &r.Secrets.PrivateKey, &in.BotID, &r.Secrets.BotSecret, &in.DomainID,
-		&in.AdminUserID, &scopes, &in.RateLimit, &in.DefaultChannelID, &created, &updated, &o.KioskFallback); err != nil {
+		&in.AdminUserID, &scopes, &in.RateLimit, &in.DefaultChannelID, &created, &updated, &o.KioskFallback, &o.OpenTaps); err != nil {
 		return nil, err
 	}
 	o.CreatedAt, o.UpdatedAt = fromNullMicros(created), fromNullMicros(updated)
@@ -73,7 +73,7 @@ func (s *db) PutOrganization(ctx context.Context, r *reception.SealedOrganizatio
 		o.ID, o.Name, o.Locale, o.KioskToken, in.ClientID, blobOrNull(sealed.ClientSecret),
 		in.ServiceAccountID, blobOrNull(sealed.PrivateKey), in.BotID, blobOrNull(sealed.BotSecret), in.DomainID,
 		in.AdminUserID, scopes[0], in.RateLimit, in.DefaultChannelID, microsOrNull(o.CreatedAt), microsOrNull(o.UpdatedAt),
-		o.KioskFallback, boolInt(r.KeepSecrets))
+		o.KioskFallback, boolInt(o.OpenTaps), boolInt(r.KeepSecrets))
 	if isUnique(err) {
 		// The only unique constraint an upsert by ID can break.
 		return conflict("organization %q: bot %d belongs to another organization", o.ID, in.BotID)

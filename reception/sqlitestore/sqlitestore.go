@@ -31,7 +31,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -173,6 +175,9 @@ func Open(ctx context.Context, path string, box *reception.SecretBox, opts ...Op
 			return nil, err
 		}
 	}
+	if err := private(path); err != nil {
+		return nil, err
+	}
 	w, err := sql.Open("sqlite", dsn(path, c, true))
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
@@ -202,6 +207,33 @@ func Open(ctx context.Context, path string, box *reception.SecretBox, opts ...Op
 		return nil, err
 	}
 	return &Store{Store: reception.NewStore("sqlitestore", s, box), d: s}, nil
+}
+
+// private makes the database file readable and writable by its owner only
+// (0600): it holds visitors' names. A new file is created so before SQLite
+// opens it, and SQLite gives the -wal and -shm files it creates the mode of
+// the database file. Existing files with a wider mode are narrowed.
+func private(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err == nil && fi.Mode().Perm()&0o077 != 0 {
+			err = os.Chmod(p, fi.Mode().Perm()&0o700)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlitestore: making %s private: %w", p, err)
+		}
+	}
+	return nil
 }
 
 func (s *db) init(ctx context.Context) error {

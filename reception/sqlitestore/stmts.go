@@ -13,7 +13,7 @@ import (
 // check-in costs no parsing, only the round trips of its inserts.
 
 const orgCols = `id, name, locale, kiosk_token, client_id, client_secret, service_account_id, private_key,
-	bot_id, bot_secret, domain_id, admin_user_id, scopes, rate_limit, default_channel_id, created_at, updated_at, kiosk_fallback`
+	bot_id, bot_secret, domain_id, admin_user_id, scopes, rate_limit, default_channel_id, created_at, updated_at, kiosk_fallback, open_taps`
 
 const buttonCols = `org_id, id, label, labels, sort_order, enabled, channel_ids, staff_ids, personal_first,
 	template, reminder_after, reminder_mention_all, reminder_max`
@@ -68,7 +68,7 @@ const (
 )
 
 var wstmtSQL = [...]string{
-	wUpsertOrg:     `INSERT INTO organizations (orgCols) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, locale = excluded.locale, kiosk_token = excluded.kiosk_token, client_id = excluded.client_id, client_secret = coalesce(excluded.client_secret, CASE WHEN ?19 THEN organizations.client_secret END), service_account_id = excluded.service_account_id, private_key = coalesce(excluded.private_key, CASE WHEN ?19 THEN organizations.private_key END), bot_id = excluded.bot_id, bot_secret = coalesce(excluded.bot_secret, CASE WHEN ?19 THEN organizations.bot_secret END), domain_id = excluded.domain_id, admin_user_id = excluded.admin_user_id, scopes = excluded.scopes, rate_limit = excluded.rate_limit, default_channel_id = excluded.default_channel_id, created_at = excluded.created_at, updated_at = excluded.updated_at, kiosk_fallback = excluded.kiosk_fallback`,
+	wUpsertOrg:     `INSERT INTO organizations (orgCols) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, locale = excluded.locale, kiosk_token = excluded.kiosk_token, client_id = excluded.client_id, client_secret = coalesce(excluded.client_secret, CASE WHEN ?20 THEN organizations.client_secret END), service_account_id = excluded.service_account_id, private_key = coalesce(excluded.private_key, CASE WHEN ?20 THEN organizations.private_key END), bot_id = excluded.bot_id, bot_secret = coalesce(excluded.bot_secret, CASE WHEN ?20 THEN organizations.bot_secret END), domain_id = excluded.domain_id, admin_user_id = excluded.admin_user_id, scopes = excluded.scopes, rate_limit = excluded.rate_limit, default_channel_id = excluded.default_channel_id, created_at = excluded.created_at, updated_at = excluded.updated_at, kiosk_fallback = excluded.kiosk_fallback, open_taps = excluded.open_taps`,
 	wDeleteOrg:     `DELETE FROM organizations WHERE id = ?`,
 	wUpsertButton:  `INSERT INTO buttons (buttonCols) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, id) DO UPDATE SET label = excluded.label, labels = excluded.labels, sort_order = excluded.sort_order, enabled = excluded.enabled, channel_ids = excluded.channel_ids, staff_ids = excluded.staff_ids, personal_first = excluded.personal_first, template = excluded.template, reminder_after = excluded.reminder_after, reminder_mention_all = excluded.reminder_mention_all, reminder_max = excluded.reminder_max`,
 	wDeleteButton:  `DELETE FROM buttons WHERE org_id = ? AND id = ?`,
@@ -79,7 +79,7 @@ var wstmtSQL = [...]string{
 	wInsertVisit:   `INSERT INTO visits (org_id, id, visitor_name, company, party_size, note, button_id, staff_id, status, handler_user_id, handled_at, reminders, next_reminder_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	wInsertEvent:   `INSERT INTO visit_events (org_id, visit_id, seq, kind, at, actor_user_id, note) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 	wVisitForUpd:   `SELECT visitCols FROM visits v visitJoin WHERE v.org_id = ? AND v.id = ? ORDER BY e.at, e.seq`,
-	wUpdateVisit:   `UPDATE visits SET status = ?, handler_user_id = ?, handled_at = ?, reminders = ?, next_reminder_at = ? WHERE org_id = ? AND id = ?`,
+	wUpdateVisit:   `UPDATE visits SET status = ?, handler_user_id = ?, handled_at = ?, reminders = ?, next_reminder_at = ?, visitor_name = ?, company = ?, note = ? WHERE org_id = ? AND id = ?`,
 	wInsertOutbox:  `INSERT INTO outbox (outboxCols) VALUES ` + outboxValues,
 	wInsertOutbox2: `INSERT INTO outbox (outboxCols) VALUES ` + outboxValues + `, ` + outboxValues,
 	wInsertInbox:   `INSERT INTO inbox (inboxCols) VALUES (?, ?, ?, ?, ?, ?, 0, ?, '', NULL, '', 'pending', NULL) ON CONFLICT (bot_id, hash) DO NOTHING`,

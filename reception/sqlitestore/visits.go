@@ -187,8 +187,14 @@ func (s *db) UpdateVisit(ctx context.Context, orgID, id string, change func(*rec
 		}
 		v := c.Visit
 		if _, err := s.stmt(ctx, tx, wUpdateVisit).ExecContext(ctx, string(v.Status), v.HandlerUserID,
-			microsOrNull(v.HandledAt), v.Reminders, microsOrNull(v.NextReminderAt), orgID, id); err != nil {
+			microsOrNull(v.HandledAt), v.Reminders, microsOrNull(v.NextReminderAt), v.VisitorName, v.Company, v.Note,
+			orgID, id); err != nil {
 			return s.fail(ctx, op, err)
+		}
+		if c.DropEntries {
+			if _, err := tx.ExecContext(ctx, dropVisitOutbox, orgID, id); err != nil {
+				return s.fail(ctx, op, err)
+			}
 		}
 		if err := s.insertEvents(ctx, tx, v, seq, c.Events); err != nil {
 			return err

@@ -123,6 +123,9 @@ var cases = []testCase{
 	{"PostponeKeepsAttempts", testPostpone},
 	{"ReleaseOnShutdown", testRelease},
 	{"Inbox", testInbox},
+	{"Purge", testPurge},
+	{"PurgeReplicas", testPurgeReplicas},
+	{"EraseVisit", testEraseVisit},
 }
 
 // env is what a case works with.
@@ -198,7 +201,7 @@ func pemKey(id string) []byte {
 
 func newOrg(id string, bot int64) *reception.Organization {
 	return &reception.Organization{
-		ID: id, Name: "Org " + id, Locale: "ja", KioskToken: "kiosk-token-" + id + "-0123456789",
+		ID: id, Name: "Org " + id, Locale: "ja", KioskToken: "kiosk-token-" + id + "-0123456789", OpenTaps: id == "org-b",
 		KioskFallback: "内線100番にお電話ください / Please call extension 100 (" + id + ")",
 		Integration: reception.Integration{
 			ClientID: "client-" + id, ClientSecret: "client-secret-" + id + "-Zq8",

@@ -23,6 +23,9 @@ type OrgInput struct {
 	// KioskFallback replaces the kiosk's fallback text; nil keeps it, ""
 	// restores the default.
 	KioskFallback *string `json:"kioskFallback"`
+	// OpenTaps sets reception.Organization.OpenTaps (accept and escalate
+	// taps from anyone, anywhere); nil keeps it.
+	OpenTaps *bool `json:"openTaps"`
 }
 
 // Orgs lists the organizations (secrets redacted).
@@ -57,6 +60,9 @@ func (a *App) SaveOrg(ctx context.Context, in OrgInput) (org *reception.Organiza
 	org.Name, org.Locale, org.UpdatedAt = strings.TrimSpace(in.Name), strings.TrimSpace(in.Locale), now
 	if in.KioskFallback != nil {
 		org.KioskFallback = strings.TrimSpace(*in.KioskFallback)
+	}
+	if in.OpenTaps != nil {
+		org.OpenTaps = *in.OpenTaps
 	}
 	if in.RotateKioskToken || org.KioskToken == "" {
 		org.KioskToken = NewToken(24)

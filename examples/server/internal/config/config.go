@@ -86,6 +86,9 @@ type Config struct {
 	KioskTexts app.KioskTexts
 	// Limits bound check-ins made with kiosk tokens (limits.go).
 	Limits Limits
+	// Retention is how long visitors' personal data, and the outbox and
+	// inbox rows, are kept (retention.go); 0 keeps them for ever.
+	Retention time.Duration
 }
 
 // configError is an invalid setting; Setting names the environment
@@ -123,6 +126,7 @@ var settings = []setting{
 	{"address-rate", "UKETSUKE_ADDRESS_RATE", defaultAddressRate, "kiosk check-ins per client address, sustained: N/s, N/m, N/h or N/d (0: no limit)"},
 	{"address-burst", "UKETSUKE_ADDRESS_BURST", defaultAddressBurst, "kiosk check-ins per client address at once, before the rate applies"},
 	{"org-daily-checkins", "UKETSUKE_ORG_DAILY_CHECKINS", defaultOrgDaily, "kiosk check-ins per organization per day (0: no cap)"},
+	{"retention", "UKETSUKE_RETENTION", defaultRetention, "how long visitors' names, companies and notes, and sent messages and callbacks, are kept: N days (90d) or a duration of at least 24h; 0: for ever"},
 	{"trusted-proxies", "UKETSUKE_TRUSTED_PROXIES", "", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client (limits count by client address)"},
 }
 
@@ -252,6 +256,9 @@ func configFrom(get func(string) string) (*Config, error) {
 		return nil, err
 	}
 	if c.Limits, err = parseLimits(get); err != nil {
+		return nil, err
+	}
+	if c.Retention, err = parseRetention(get("UKETSUKE_RETENTION")); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -40,7 +40,8 @@ func TestParseConfig(t *testing.T) {
 	}
 	defaults := Config{Addr: ":8080", DB: "uketsuke.db", Store: StoreSQLite, APIURL: defaultAPIURL, AuthURL: defaultAuthURL,
 		TokenURL: defaultAuthURL + "token", Demo: DemoAuto, Lease: 30 * time.Second, KioskReturn: 30 * time.Second,
-		Limits: Limits{KioskRate: rate.Limit(60.0 / 3600), KioskBurst: 10, AddressRate: rate.Limit(180.0 / 3600), AddressBurst: 30, OrgDaily: 1000}}
+		Limits:    Limits{KioskRate: rate.Limit(60.0 / 3600), KioskBurst: 10, AddressRate: rate.Limit(180.0 / 3600), AddressBurst: 30, OrgDaily: 1000},
+		Retention: 90 * 24 * time.Hour}
 	with := func(f func(c *Config)) *Config {
 		c := defaults
 		f(&c)
@@ -107,6 +108,11 @@ func TestParseConfig(t *testing.T) {
 		{name: "bad address burst", env: map[string]string{"UKETSUKE_ADDRESS_BURST": "x"}, wantSetting: "UKETSUKE_ADDRESS_BURST"},
 		{name: "bad daily cap", env: map[string]string{"UKETSUKE_ORG_DAILY_CHECKINS": "-5"}, wantSetting: "UKETSUKE_ORG_DAILY_CHECKINS"},
 		{name: "bad trusted proxy", env: map[string]string{"UKETSUKE_TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, wantSetting: "UKETSUKE_TRUSTED_PROXIES"},
+		{name: "retention in days", env: map[string]string{"UKETSUKE_RETENTION": "30d"}, want: with(func(c *Config) { c.Retention = 30 * 24 * time.Hour })},
+		{name: "retention flag as a duration", args: []string{"-retention", "36h"}, want: with(func(c *Config) { c.Retention = 36 * time.Hour })},
+		{name: "retention off", env: map[string]string{"UKETSUKE_RETENTION": "0"}, want: with(func(c *Config) { c.Retention = 0 })},
+		{name: "retention under a day", env: map[string]string{"UKETSUKE_RETENTION": "1h"}, wantSetting: "UKETSUKE_RETENTION"},
+		{name: "bad retention", env: map[string]string{"UKETSUKE_RETENTION": "ninety"}, wantSetting: "UKETSUKE_RETENTION"},
 		{name: "unknown flag", args: []string{"--nope"}, wantSetting: "flags"},
 		{name: "stray argument", args: []string{"serve"}, wantSetting: "flags"},
 	}

@@ -44,6 +44,7 @@ func (p *pages) registerAdmin(handle func(pattern string, h http.HandlerFunc)) {
 	handle("POST /admin/{org}/rooms/refresh", p.adminPOST(p.refreshRooms))
 	handle("POST /admin/{org}/kiosk", p.adminPOST(p.rotateKiosk))
 	handle("POST /admin/{org}/kiosk/fallback", p.adminPOST(p.saveKioskFallback))
+	handle("POST /admin/{org}/taps", p.adminPOST(p.saveOpenTaps))
 	handle("GET /admin/{org}/rooms", p.adminGET(p.roomsPage))
 	handle("GET /admin/{org}/buttons", p.adminGET(p.buttonsPage))
 	handle("POST /admin/{org}/buttons", p.adminPOST(p.saveButton))
@@ -53,6 +54,7 @@ func (p *pages) registerAdmin(handle func(pattern string, h http.HandlerFunc)) {
 	handle("POST /admin/{org}/staff/{id}/active", p.adminPOST(p.setStaffActive))
 	handle("GET /admin/{org}/visits", p.adminGET(p.visitsPage))
 	handle("GET /admin/{org}/visits.csv", p.adminGET(p.visitsCSV))
+	handle("POST /admin/{org}/visits/{id}/erase", p.adminPOST(p.eraseVisit))
 }
 
 // notices are the fixed messages a redirect can ask a page to show.
@@ -65,6 +67,7 @@ var notices = map[string]string{
 	"secret":    "Bot Secret を再発行して保存しました (bot secret reissued and stored)",
 	"refreshed": "ルーム名を LINE WORKS から読み直しました (room titles refreshed)",
 	"fallback":  "キオスクの案内文を保存しました (kiosk fallback text saved)",
+	"erased":    "来訪者の個人情報を消去しました (the visitor's personal data was erased)",
 }
 
 func (p *pages) layout(r *http.Request, s *session, title, tab string, org *OrgJSON) layoutData {

@@ -240,6 +240,21 @@ func (p *pages) saveKioskFallback(w http.ResponseWriter, r *http.Request, s *ses
 	http.Redirect(w, r, adminURL(org.ID, "", "fallback")+"#kiosk", http.StatusSeeOther)
 }
 
+// saveOpenTaps sets whether anyone may accept or escalate a visit from
+// any room (reception.Organization.OpenTaps).
+func (p *pages) saveOpenTaps(w http.ResponseWriter, r *http.Request, s *session) {
+	org, ok := p.adminOrg(w, r)
+	if !ok {
+		return
+	}
+	open := r.PostFormValue("openTaps") == "1"
+	if _, _, err := p.app.SaveOrg(r.Context(), app.OrgInput{ID: org.ID, Name: org.Name, Locale: org.Locale, OpenTaps: &open}); err != nil {
+		p.renderOrg(w, r, s, http.StatusBadRequest, org, failed(r, "", err, nil))
+		return
+	}
+	http.Redirect(w, r, adminURL(org.ID, "", "saved")+"#taps", http.StatusSeeOther)
+}
+
 func (p *pages) rotateKiosk(w http.ResponseWriter, r *http.Request, s *session) {
 	org, ok := p.adminOrg(w, r)
 	if !ok {

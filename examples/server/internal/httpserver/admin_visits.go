@@ -75,3 +75,21 @@ func (p *pages) visitsCSV(w http.ResponseWriter, r *http.Request, s *session) {
 		p.log.Warn("admin: writing the visits CSV", "org", orgID, "err", err)
 	}
 }
+
+// eraseVisit erases one visitor's personal data now (a data subject's
+// request) and returns to the day's visits.
+func (p *pages) eraseVisit(w http.ResponseWriter, r *http.Request, s *session) {
+	org, ok := p.adminOrg(w, r)
+	if !ok {
+		return
+	}
+	back := adminURL(org.ID, "/visits", "")
+	v, err := p.app.EraseVisit(r.Context(), org.ID, r.PathValue("id"), "erased from the admin page")
+	if err != nil {
+		msg, _ := formError(r, err)
+		p.message(w, http.StatusBadRequest, "個人情報を消去できませんでした", msg, back)
+		return
+	}
+	date := v.CreatedAt.In(p.app.Loc).Format(time.DateOnly)
+	http.Redirect(w, r, adminURL(org.ID, "/visits", "erased")+"&date="+url.QueryEscape(date), http.StatusSeeOther)
+}

@@ -56,6 +56,7 @@ func (a *api) register(mux *http.ServeMux) {
 	admin("GET "+org+"/rooms", a.listRooms)
 	admin("POST "+org+"/rooms/refresh", a.refreshRooms)
 	admin("GET "+org+"/visits", a.listVisits)
+	admin("POST "+org+"/visits/{id}/erase", a.eraseVisit)
 	mux.Handle("POST "+org+"/checkins", a.auth(true, a.checkIn))
 	mux.Handle(APIPrefix+"/", apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return &apiError{Status: http.StatusNotFound, Msg: "no such API endpoint: " + r.Method + " " + r.URL.Path}

@@ -17,9 +17,12 @@ type OrgJSON struct {
 	KioskToken string `json:"kioskToken,omitempty"`
 	// KioskFallback is the stored fallback text ("" = the default);
 	// KioskFallbackText is what kiosks show.
-	KioskFallback     string          `json:"kioskFallback"`
-	KioskFallbackText string          `json:"kioskFallbackText"`
-	Integration       IntegrationJSON `json:"integration"`
+	KioskFallback     string `json:"kioskFallback"`
+	KioskFallbackText string `json:"kioskFallbackText"`
+	// OpenTaps takes accept and escalate taps from anyone, in any room;
+	// false takes them only from the visit's rooms and staff.
+	OpenTaps    bool            `json:"openTaps"`
+	Integration IntegrationJSON `json:"integration"`
 	// Delivery is the organization's delivery health (GET only).
 	Delivery  *deliveryJSON `json:"delivery,omitempty"`
 	CreatedAt time.Time     `json:"createdAt"`
@@ -61,7 +64,7 @@ func integrationOut(a *app.App, in *reception.Integration) IntegrationJSON {
 
 func orgOut(a *app.App, o *reception.Organization) OrgJSON {
 	return OrgJSON{ID: o.ID, Name: o.Name, Locale: o.Locale, KioskToken: o.KioskToken,
-		KioskFallback: o.KioskFallback, KioskFallbackText: o.KioskFallbackText(),
+		KioskFallback: o.KioskFallback, KioskFallbackText: o.KioskFallbackText(), OpenTaps: o.OpenTaps,
 		Integration: integrationOut(a, &o.Integration), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
 }
 

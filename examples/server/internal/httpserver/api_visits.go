@@ -26,6 +26,8 @@ type VisitJSON struct {
 	HandledAt     *time.Time  `json:"handledAt,omitempty"`
 	Reminders     int         `json:"reminders"`
 	CreatedAt     time.Time   `json:"createdAt"`
+	// ErasedAt is when the visitor's personal data was erased on request.
+	ErasedAt *time.Time `json:"erasedAt,omitempty"`
 }
 
 const (
@@ -91,6 +93,12 @@ func visitsOut(visits []app.Visit) []VisitJSON {
 			t := v.HandledAt
 			vj.HandledAt = &t
 		}
+		for _, e := range v.Events {
+			if e.Kind == reception.EventErased {
+				t := e.At
+				vj.ErasedAt = &t
+			}
+		}
 		out = append(out, vj)
 	}
 	return out
@@ -123,6 +131,32 @@ func (a *api) listVisits(w http.ResponseWriter, r *http.Request) error {
 		return writeVisitsCSV(w, orgID, a.app.Now(), a.app.Loc, visits)
 	}
 	writeJSON(w, http.StatusOK, visits)
+	return nil
+}
+
+// eraseRequest is the optional body of POST …/visits/{id}/erase.
+type eraseRequest struct {
+	Note string `json:"note"`
+}
+
+// eraseVisit erases one visitor's personal data now (a data subject's
+// request) and answers the visit as it is after.
+func (a *api) eraseVisit(w http.ResponseWriter, r *http.Request) error {
+	org, err := a.app.Org(r.Context(), r.PathValue("org"))
+	if err != nil {
+		return err
+	}
+	var req eraseRequest
+	if r.ContentLength != 0 {
+		if err := decode(w, r, &req); err != nil {
+			return err
+		}
+	}
+	v, err := a.app.EraseVisit(r.Context(), org.ID, r.PathValue("id"), strings.TrimSpace(req.Note))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, visitsOut([]app.Visit{{Visit: v}})[0])
 	return nil
 }
 
