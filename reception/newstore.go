@@ -77,6 +77,8 @@ func (s *store) PutOrganization(ctx context.Context, o *Organization) error {
 		return err
 	}
 	c := o.Clone()
+	// Kept as a hash: the token itself is shown once, when it is issued.
+	c.KioskToken = HashKioskToken(c.KioskToken)
 	in := &c.Integration
 	in.ClientSecret, in.PrivateKey, in.BotSecret, in.Redacted, in.Stored = "", nil, "", false, 0
 	c.CreatedAt, c.UpdatedAt = normTime(c.CreatedAt), normTime(c.UpdatedAt)

@@ -21,8 +21,10 @@ type Organization struct {
 	// tag such as "ja" or "en". Empty means the application's default.
 	Locale string
 	// KioskToken is the bearer token a kiosk presents to check visitors in.
-	// It is not one of the encrypted secrets: the admin page shows it so the
-	// admin can configure kiosks. Empty disables check-in.
+	// Stores keep only its hash (HashKioskToken): PutOrganization hashes a
+	// token given in clear, and every read returns the hash, so the token
+	// is seen once, by whoever issued it; compare with KioskTokenMatches.
+	// Empty disables check-in.
 	KioskToken string
 	// KioskFallback is what the kiosk tells a visitor instead of 「担当者に
 	// 通知しました」 while the organization cannot deliver notifications, e.g.

@@ -124,14 +124,21 @@ func setupBeta(t *testing.T, base string, fake *lineworkstest.Server) {
 	mustCall(t, "PUT", api+"/orgs/beta/buttons/front", map[string]any{"label": "受付", "rooms": []string{"room-beta"}}, nil, http.StatusCreated)
 }
 
+// kioskToken issues org a new kiosk token and returns it: the server keeps
+// only a hash, so a token is seen only in the answer that issues it.
 func kioskToken(t *testing.T, base, org string) string {
 	t.Helper()
 	var o struct {
-		KioskToken string `json:"kioskToken"`
+		Name, Locale string
+		KioskToken   string `json:"kioskToken"`
 	}
 	mustCall(t, "GET", base+apiPrefix+"/orgs/"+org, nil, &o, http.StatusOK)
+	if o.KioskToken != "" {
+		t.Fatalf("GET /orgs/%s shows its kiosk token; only the answer that issues one may", org)
+	}
+	mustCall(t, "PUT", base+apiPrefix+"/orgs/"+org, map[string]any{"name": o.Name, "locale": o.Locale, "rotateKioskToken": true}, &o, http.StatusOK)
 	if o.KioskToken == "" {
-		t.Fatalf("organization %s has no kiosk token", org)
+		t.Fatalf("organization %s: no kiosk token issued", org)
 	}
 	return o.KioskToken
 }

@@ -55,8 +55,9 @@ func TestDeliveryHealthEndToEnd(t *testing.T) {
 	call(t, "PUT", api+"/orgs/bare", map[string]string{"name": "未設定"}, nil, http.StatusCreated)
 
 	fake.InjectFault(lineworkstest.TokenRoute, 10000, lineworkstest.Fault{Status: 401, Code: "invalid_client", Description: "client authentication failed"})
+	// The server keeps only a hash of a kiosk token: issue one to use.
 	var acme httpserver.OrgJSON
-	call(t, "GET", api+"/orgs/acme", nil, &acme, http.StatusOK)
+	call(t, "PUT", api+"/orgs/acme", map[string]any{"name": "ACME 株式会社", "locale": "ja", "rotateKioskToken": true}, &acme, http.StatusOK)
 	// The first check-in's send tells that the credentials are refused.
 	kioskAPICheckIn(t, p.URL, "acme", acme.KioskToken, "sales")
 	red := waitDelivery(t, p, "acme", "unavailable")

@@ -53,6 +53,9 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 			log.Error("closing the store", "err", err)
 		}
 	}()
+	if err := app.HashKioskTokens(ctx, store, log); err != nil {
+		return fmt.Errorf("hashing stored kiosk tokens: %w", err)
+	}
 	token, err := config.AdminToken(cfg)
 	if err != nil {
 		return err
@@ -91,7 +94,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	purging.Go(func() {
 		(&app.Retention{Store: store, Keep: cfg.Retention, Now: time.Now, Log: log}).Run(purgeCtx)
 	})
-	printBanner(stdout, cfg, local, dm != nil, persistent, token, demoKioskPath(ctx, dm, store))
+	printBanner(stdout, cfg, local, dm != nil, persistent, token, demoKioskPath(dm))
 	log.Info("listening", "addr", ln.Addr().String(), "url", local, "store", cfg.Store.String(), "persistent", persistent, "demo", dm != nil)
 	return serve(ctx, srv, ln, a.Notify, dm, local, log)
 }
@@ -194,14 +197,11 @@ func serve(ctx context.Context, srv *http.Server, ln net.Listener, svc *notify.S
 
 // demoKioskPath is the demo kiosk's path with its token, for the banner;
 // "" without demo mode.
-func demoKioskPath(ctx context.Context, dm *httpserver.Demo, store reception.Store) string {
+func demoKioskPath(dm *httpserver.Demo) string {
 	if dm == nil {
 		return ""
 	}
-	if org, err := store.GetOrganization(ctx, app.DemoOrgID); err == nil && org.KioskToken != "" {
-		return "/kiosk/" + app.DemoOrgID + "?token=" + org.KioskToken
-	}
-	return ""
+	return dm.KioskPath()
 }
 
 // wantDemo decides demo mode: forced on or off, or on while no organization

@@ -74,6 +74,12 @@ func TestBrowserRealSetup(t *testing.T) {
 		t.Fatal(err)
 	}
 	orgID := strings.TrimPrefix(orgPathNow, "/admin/")
+	// The kiosk URL is shown on this page only: the server keeps a hash
+	// of its token.
+	kioskURL, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#kiosk-url")))
+	if err != nil || !strings.Contains(kioskURL, "/kiosk/"+orgID+"?token=") {
+		t.Fatalf("kiosk URL after creating the organization = %q, %v", kioskURL, err)
+	}
 	w.do("2. paste the app's credentials and upload the .key file, save and verify", true,
 		w.typeInto("#clientId", app.ClientID),
 		w.typeInto("#clientSecret", app.ClientSecret),
@@ -141,11 +147,6 @@ func TestBrowserRealSetup(t *testing.T) {
 	// The visitor checks in on the kiosk the admin page links to; the
 	// room the bot was invited to is told, and a tap there names the
 	// handler.
-	w.do("open the admin page", false, chromedp.Navigate(base+"/admin/"+orgID), chromedp.WaitVisible(chromedp.CSS("#kiosk-url")))
-	kioskURL, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#kiosk-url")))
-	if err != nil {
-		t.Fatal(err)
-	}
 	w.do("check a visitor in", false,
 		chromedp.Navigate(kioskURL),
 		chromedp.WaitVisible(chromedp.CSS(`button.big`)),

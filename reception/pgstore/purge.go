@@ -9,15 +9,15 @@ import (
 	"github.com/uketsuke/uketsuke/reception"
 )
 
-// purgeLockKey is the transaction-level advisory lock that makes one
-// replica purge at a time ("uketsuke purge", as a number).
-const purgeLockKey int64 = 0x756b_7075_7267_6500
-
 // The statements of one purge batch: $1 is the cut-off, $2 the batch size.
 // SKIP LOCKED leaves rows another transaction is writing (a claim, a
 // delivery) for the next batch instead of waiting for it.
 const (
-	purgeLockSQL   = `SELECT pg_try_advisory_xact_lock($1)`
+	// The transaction-level advisory lock that makes one replica purge a
+	// store at a time. Keyed by the schema, as the migration lock is:
+	// stores in other schemas of the database are other stores, and must
+	// not find themselves busy because of each other.
+	purgeLockSQL   = `SELECT pg_try_advisory_xact_lock(hashtext('uketsuke/pgstore/purge'), hashtext(current_schema()))`
 	purgeVisitsSQL = `UPDATE visits SET visitor_name = '', company = '', note = ''
 		WHERE (org_id, id) IN (SELECT org_id, id FROM visits
 			WHERE created_at < $1 AND (visitor_name <> '' OR company <> '' OR note <> '') LIMIT $2 FOR UPDATE SKIP LOCKED)`
@@ -43,7 +43,7 @@ func (s *db) Purge(ctx context.Context, before time.Time, limit int) (reception.
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
 	var locked bool
-	if err := tx.QueryRow(ctx, purgeLockSQL, purgeLockKey).Scan(&locked); err != nil {
+	if err := tx.QueryRow(ctx, purgeLockSQL).Scan(&locked); err != nil {
 		return r, wrapErr(ctx, err, "purge")
 	}
 	if !locked {

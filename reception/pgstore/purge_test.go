@@ -23,7 +23,7 @@ func TestPurgeBusy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck
-	if _, err := tx.Exec(ctx, purgeLockSQL, purgeLockKey); err != nil {
+	if _, err := tx.Exec(ctx, purgeLockSQL); err != nil {
 		t.Fatal(err)
 	}
 	res, err := b.Purge(ctx, time.Now())

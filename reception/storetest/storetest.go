@@ -214,9 +214,11 @@ func newOrg(id string, bot int64) *reception.Organization {
 	}
 }
 
-// redacted is o as GetOrganization returns it.
+// redacted is o as GetOrganization returns it: secrets redacted, the
+// kiosk token as its hash.
 func redacted(o *reception.Organization) *reception.Organization {
 	c := o.Clone()
+	c.KioskToken = reception.HashKioskToken(c.KioskToken)
 	c.Integration.Redact()
 	return c
 }
@@ -224,6 +226,7 @@ func redacted(o *reception.Organization) *reception.Organization {
 // withSecrets is o as GetOrganizationWithSecrets returns it.
 func withSecrets(o *reception.Organization) *reception.Organization {
 	c := o.Clone()
+	c.KioskToken = reception.HashKioskToken(c.KioskToken)
 	c.Integration.Redacted = false
 	c.Integration.Stored = c.Integration.Present()
 	return c

@@ -34,7 +34,7 @@ func (p *pages) registerAdmin(handle func(pattern string, h http.HandlerFunc)) {
 	// The pages shown after posting the integration or creating the bot
 	// keep the form's URL in the address bar; opened again (a reload, a
 	// bookmark) it leads back to the organization instead of a bare 405.
-	for _, sub := range []string{"lineworks", "bot", "bot/secret"} {
+	for _, sub := range []string{"lineworks", "bot", "bot/secret", "kiosk"} {
 		handle("GET /admin/{org}/"+sub, func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, adminURL(r.PathValue("org"), "", ""), http.StatusSeeOther)
 		})
@@ -150,11 +150,13 @@ func (p *pages) createOrg(w http.ResponseWriter, r *http.Request, s *session) {
 		p.renderOrgs(w, r, s, http.StatusConflict, "組織 "+id+" は既にあります (exists already)", fieldMsgs{"id": "既に使われています"})
 		return
 	}
-	if _, _, err := p.app.SaveOrg(r.Context(), app.OrgInput{ID: id, Name: name, Locale: "ja"}); err != nil {
+	created, _, err := p.app.SaveOrg(r.Context(), app.OrgInput{ID: id, Name: name, Locale: "ja"})
+	if err != nil {
 		msg, f := formError(r, err)
 		p.renderOrgs(w, r, s, http.StatusBadRequest, msg, f)
 		return
 	}
+	p.flashKioskToken(w, r, created.ID, created.KioskToken)
 	http.Redirect(w, r, adminURL(id, "", "created"), http.StatusSeeOther)
 }
 

@@ -70,6 +70,9 @@ func (p *pages) orgPage(w http.ResponseWriter, r *http.Request, s *session) {
 	if !ok {
 		return
 	}
+	if tok := p.takeKioskToken(w, r, org.ID); tok != "" {
+		org.KioskToken = tok // just issued: shown this once
+	}
 	p.renderOrg(w, r, s, http.StatusOK, org, orgState{})
 }
 
@@ -260,9 +263,11 @@ func (p *pages) rotateKiosk(w http.ResponseWriter, r *http.Request, s *session) 
 	if !ok {
 		return
 	}
-	if _, _, err := p.app.SaveOrg(r.Context(), app.OrgInput{ID: org.ID, Name: org.Name, Locale: org.Locale, RotateKioskToken: true}); err != nil {
+	issued, _, err := p.app.SaveOrg(r.Context(), app.OrgInput{ID: org.ID, Name: org.Name, Locale: org.Locale, RotateKioskToken: true})
+	if err != nil {
 		p.renderOrg(w, r, s, http.StatusBadRequest, org, failed(r, "", err, nil))
 		return
 	}
+	p.flashKioskToken(w, r, issued.ID, issued.KioskToken)
 	http.Redirect(w, r, adminURL(org.ID, "", "rotated"), http.StatusSeeOther)
 }

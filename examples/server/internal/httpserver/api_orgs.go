@@ -14,7 +14,10 @@ type OrgJSON struct {
 	ID         string `json:"id"`
 	Name       string `json:"name"`
 	Locale     string `json:"locale"`
-	KioskToken string `json:"kioskToken,omitempty"`
+	// KioskToken is shown only in the answer that issued it: the store
+	// keeps its hash. HasKioskToken says whether one is in force.
+	KioskToken    string `json:"kioskToken,omitempty"`
+	HasKioskToken bool   `json:"hasKioskToken"`
 	// KioskFallback is the stored fallback text ("" = the default);
 	// KioskFallbackText is what kiosks show.
 	KioskFallback     string `json:"kioskFallback"`
@@ -63,7 +66,7 @@ func integrationOut(a *app.App, in *reception.Integration) IntegrationJSON {
 }
 
 func orgOut(a *app.App, o *reception.Organization) OrgJSON {
-	return OrgJSON{ID: o.ID, Name: o.Name, Locale: o.Locale, KioskToken: o.KioskToken,
+	return OrgJSON{ID: o.ID, Name: o.Name, Locale: o.Locale, KioskToken: issuedKioskToken(o), HasKioskToken: o.KioskToken != "",
 		KioskFallback: o.KioskFallback, KioskFallbackText: o.KioskFallbackText(), OpenTaps: o.OpenTaps,
 		Integration: integrationOut(a, &o.Integration), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
 }
@@ -128,4 +131,14 @@ func createdOrOK(created bool) int {
 
 func (a *api) deleteOrg(w http.ResponseWriter, r *http.Request) error {
 	return noContent(w, a.app.DeleteOrg(r.Context(), r.PathValue("org")))
+}
+
+// issuedKioskToken is the organization's kiosk token when it was issued
+// just now (the answer to the create or reissue that made it), else "": the
+// store keeps only a hash, so a token is shown once.
+func issuedKioskToken(o *reception.Organization) string {
+	if reception.IsHashedKioskToken(o.KioskToken) {
+		return ""
+	}
+	return o.KioskToken
 }

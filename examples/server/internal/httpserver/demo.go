@@ -70,6 +70,9 @@ type Demo struct {
 	// needJoin is set when the demo room is new: the bot "joins" it once the
 	// server listens, so the room-ID message shows in the feed.
 	needJoin bool
+	// kioskToken is the demo kiosk's token in clear: stores keep only its
+	// hash, so the demo issues a new one at every start and prints it.
+	kioskToken string
 	// draining is closed when the server shuts down, ending long polls at
 	// once instead of holding the shutdown for their full wait.
 	draining chan struct{}
@@ -142,11 +145,12 @@ func (d *Demo) seed(ctx context.Context, now time.Time) error {
 	org, err := d.store.GetOrganization(ctx, app.DemoOrgID)
 	switch {
 	case errors.Is(err, reception.ErrNotFound):
-		org = &reception.Organization{ID: app.DemoOrgID, CreatedAt: now, KioskToken: app.NewToken(24)}
+		org = &reception.Organization{ID: app.DemoOrgID, CreatedAt: now}
 	case err != nil:
 		return err
 	}
-	org.Name, org.Locale, org.UpdatedAt = demoOrgName, "ja", now
+	d.kioskToken = app.NewToken(24)
+	org.Name, org.Locale, org.UpdatedAt, org.KioskToken = demoOrgName, "ja", now, d.kioskToken
 	org.Integration = reception.Integration{
 		ClientID: sa.ClientID, ClientSecret: sa.ClientSecret, ServiceAccountID: sa.ServiceAccountID,
 		PrivateKey: sa.PrivateKey, Scopes: sa.Scopes, BotID: DemoBotID, BotSecret: botSecret,
@@ -469,12 +473,16 @@ func (d *Demo) page(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p := demoPage{Org: demoOrgName, Room: demoRoom, Buttons: enabled, Staff: staff, Feed: d.feed(ctx, 0), RoomID: demoRoomID}
-	if org, err := d.store.GetOrganization(ctx, app.DemoOrgID); err == nil && org.KioskToken != "" {
-		p.KioskURL = "/kiosk/" + app.DemoOrgID + "?token=" + url.QueryEscape(org.KioskToken)
-	}
+	p.KioskURL = d.KioskPath()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if err := demoTemplate.Execute(w, p); err != nil {
 		d.log.Error("demo: rendering the page", "err", err)
 	}
+}
+
+// KioskPath is the demo kiosk's path with this start's token, for the
+// banner and the demo page.
+func (d *Demo) KioskPath() string {
+	return "/kiosk/" + app.DemoOrgID + "?token=" + url.QueryEscape(d.kioskToken)
 }

@@ -210,7 +210,7 @@ func TestDemoEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(dm.Close)
-	demoOrg, _ := h.store.GetOrganization(ctx, app.DemoOrgID)
+	demoToken := demoKioskToken(t, dm)
 	// The harness's acme already has an integration: the auto demo is
 	// over at its first look.
 	h.full(func(o *Options, _ *app.App) { o.Demo = dm })
@@ -219,15 +219,15 @@ func TestDemoEnds(t *testing.T) {
 			t.Errorf("%s after demo mode ended = %d, want 404", path, status)
 		}
 	}
-	if status, _, _ := h.get(h.client(), "/kiosk/"+app.DemoOrgID+"?token="+demoOrg.KioskToken); status != http.StatusForbidden {
+	if status, _, _ := h.get(h.client(), "/kiosk/"+app.DemoOrgID+"?token="+demoToken); status != http.StatusForbidden {
 		t.Errorf("demo kiosk enrolment after demo mode ended = %d, want 403", status)
 	}
-	if status, body, _ := h.apiCall("POST", "/api/v1/orgs/"+app.DemoOrgID+"/checkins", demoOrg.KioskToken, map[string]any{"buttonId": "sales"}); status != http.StatusUnauthorized {
+	if status, body, _ := h.apiCall("POST", "/api/v1/orgs/"+app.DemoOrgID+"/checkins", demoToken, map[string]any{"buttonId": "sales"}); status != http.StatusUnauthorized {
 		t.Errorf("demo kiosk-token check-in after demo mode ended = %d %s, want 401", status, body)
 	}
 	// No demo at all (a restart without demo mode): the token is refused too.
 	h.full(nil)
-	if status, _, _ := h.apiCall("POST", "/api/v1/orgs/"+app.DemoOrgID+"/checkins", demoOrg.KioskToken, map[string]any{"buttonId": "sales"}); status != http.StatusUnauthorized {
+	if status, _, _ := h.apiCall("POST", "/api/v1/orgs/"+app.DemoOrgID+"/checkins", demoToken, map[string]any{"buttonId": "sales"}); status != http.StatusUnauthorized {
 		t.Errorf("demo kiosk-token check-in without demo mode = %d, want 401", status)
 	}
 	if status, _, _ := h.get(h.client(), "/demo"); status != http.StatusNotFound {
@@ -240,10 +240,11 @@ func TestDemoEnds(t *testing.T) {
 	}
 	t.Cleanup(on.Close)
 	h.full(func(o *Options, _ *app.App) { o.Demo = on })
+	demoToken = demoKioskToken(t, on) // a new start issues a new one
 	if status, _, _ := h.get(h.client(), "/demo"); status != http.StatusOK {
 		t.Errorf("/demo in demo mode = %d", status)
 	}
-	if status, body, _ := h.apiCall("POST", "/api/v1/orgs/"+app.DemoOrgID+"/checkins", demoOrg.KioskToken, map[string]any{"buttonId": "sales"}); status != http.StatusCreated {
+	if status, body, _ := h.apiCall("POST", "/api/v1/orgs/"+app.DemoOrgID+"/checkins", demoToken, map[string]any{"buttonId": "sales"}); status != http.StatusCreated {
 		t.Errorf("demo kiosk-token check-in in demo mode = %d %s", status, body)
 	}
 }
@@ -480,3 +481,14 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// demoKioskToken is the token of d's kiosk URL (a new one at every start:
+// stores keep only its hash).
+func demoKioskToken(t *testing.T, d *Demo) string {
+	t.Helper()
+	u, err := url.Parse(d.KioskPath())
+	if err != nil || u.Query().Get("token") == "" {
+		t.Fatalf("demo kiosk path %q", d.KioskPath())
+	}
+	return u.Query().Get("token")
+}

@@ -82,7 +82,7 @@ func (p *pages) kioskOrg(w http.ResponseWriter, r *http.Request) (*reception.Org
 		return nil, "", false
 	}
 	c, cerr := r.Cookie(kioskCookie)
-	if err != nil || cerr != nil || org.KioskToken == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(org.KioskToken)) != 1 ||
+	if err != nil || cerr != nil || !reception.KioskTokenMatches(org.KioskToken, c.Value) ||
 		!p.guard.kioskAllowed(r.Context(), org.ID) {
 		p.message(w, http.StatusUnauthorized, "このタブレットは受付用に設定されていません",
 			"管理画面に表示されるキオスクURLをこのタブレットで一度開いてください。 / Open the kiosk URL shown on the admin page on this tablet once; it remembers the kiosk token.", "")
@@ -143,14 +143,15 @@ func (p *pages) kioskEnroll(w http.ResponseWriter, r *http.Request, tok string) 
 		return
 	}
 	org, err := p.app.Store.GetOrganization(r.Context(), id)
-	ok := err == nil && org.KioskToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(org.KioskToken)) == 1
+	ok := err == nil && reception.KioskTokenMatches(org.KioskToken, tok)
 	p.guard.guessed(r, ok)
 	if !ok || !p.guard.kioskAllowed(r.Context(), org.ID) {
 		p.message(w, http.StatusForbidden, "キオスクトークンが正しくありません",
 			"The kiosk token in this URL is wrong or was replaced. Copy the current kiosk URL from the admin page.", "")
 		return
 	}
-	setCookie(w, r, kioskCookie, org.KioskToken, "/kiosk/"+org.ID, kioskCookieAge, http.SameSiteLaxMode)
+	// The token as presented: the store keeps only its hash.
+	setCookie(w, r, kioskCookie, tok, "/kiosk/"+org.ID, kioskCookieAge, http.SameSiteLaxMode)
 	http.Redirect(w, r, "/kiosk/"+url.PathEscape(org.ID)+langQuery(kioskLang(r)), http.StatusSeeOther)
 }
 

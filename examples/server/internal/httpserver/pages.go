@@ -30,6 +30,9 @@ type pages struct {
 	guard    *guard
 	// oauthCookies seals LINE WORKS sign-ins in progress (see oauth.go).
 	oauthCookies sealer
+	// kioskFlash seals a kiosk token just issued, for the next page only
+	// (kioskflash.go).
+	kioskFlash sealer
 	// kioskReturn is how long the kiosk's completion screen stays; 0
 	// keeps it until the visitor taps.
 	kioskReturn time.Duration
@@ -37,7 +40,7 @@ type pages struct {
 
 func newPages(a *app.App, adminToken []byte) *pages {
 	return &pages{app: a, adminToken: adminToken, log: a.Log, now: a.Now, sessions: newSessionStore(adminToken, a.Now),
-		oauthCookies: newSealer(adminToken, "lineworks-sign-in")}
+		oauthCookies: newSealer(adminToken, "lineworks-sign-in"), kioskFlash: newSealer(adminToken, "kiosk-token-flash")}
 }
 
 // register adds the pages to mux. Their requests carry the logger, so

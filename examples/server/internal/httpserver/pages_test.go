@@ -155,10 +155,33 @@ func TestAdminSignIn(t *testing.T) {
 	if status != http.StatusUnauthorized {
 		t.Errorf("wrong token = %d, want 401", status)
 	}
-	h.signIn(c)
+	csrf := h.signIn(c)
 	status, page, _ = h.get(c, "/admin/acme")
-	if status != http.StatusOK || !strings.Contains(page, "/kiosk/acme?token=kiosk-token-acme-0123456789") {
-		t.Errorf("the org page does not show the kiosk URL:\n%s", page)
+	if status != http.StatusOK || strings.Contains(page, "token=") || !strings.Contains(page, `id="kiosk-kept"`) {
+		t.Errorf("the org page shows a kiosk URL it cannot know (the store keeps a hash), or does not say one is issued:\n%s", page)
+	}
+	// Reissuing shows the new kiosk URL on the next page, once; it works,
+	// and the old token no longer does.
+	status, _, resp := h.post(c, "/admin/acme/kiosk", url.Values{"csrf": {csrf}})
+	if status != http.StatusSeeOther {
+		t.Fatalf("reissue = %d", status)
+	}
+	_, page, _ = h.get(c, resp.Header.Get("Location"))
+	m := regexp.MustCompile(`/kiosk/acme\?token=([A-Za-z0-9_-]+)`).FindStringSubmatch(page)
+	if m == nil || !strings.Contains(page, `id="kiosk-issued"`) {
+		t.Fatalf("the page after reissuing does not show the new kiosk URL:\n%s", page)
+	}
+	if _, again, _ := h.get(c, "/admin/acme"); strings.Contains(again, m[1]) {
+		t.Error("the kiosk URL is shown a second time")
+	}
+	kc := h.client()
+	if status, _, _ := h.get(kc, "/kiosk/acme?token="+m[1]); status != http.StatusSeeOther {
+		t.Errorf("the new kiosk URL = %d, want the kiosk (a redirect keeping the token in a cookie)", status)
+	} else if status, page, _ := h.get(kc, "/kiosk/acme"); status != http.StatusOK || !strings.Contains(page, `class="big"`) {
+		t.Errorf("the kiosk after enrolling with the new URL = %d", status)
+	}
+	if status, _, _ := h.get(h.client(), "/kiosk/acme?token=kiosk-token-acme-0123456789"); status != http.StatusForbidden {
+		t.Errorf("the old kiosk URL = %d, want 403", status)
 	}
 }
 
