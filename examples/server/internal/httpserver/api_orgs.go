@@ -11,9 +11,9 @@ import (
 
 // OrgJSON is an organization in the JSON API.
 type OrgJSON struct {
-	ID         string `json:"id"`
-	Name       string `json:"name"`
-	Locale     string `json:"locale"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Locale string `json:"locale"`
 	// KioskToken is shown only in the answer that issued it: the store
 	// keeps its hash. HasKioskToken says whether one is in force.
 	KioskToken    string `json:"kioskToken,omitempty"`
