@@ -474,7 +474,7 @@ func TestFastPathSendsWithoutPolling(t *testing.T) {
 	for _, sf := range storeFactories {
 		t.Run(sf.name, func(t *testing.T) {
 			h := newHarness(t, sf.new(t), func(c *harnessConfig) {
-				c.options = []notify.Option{notify.WithDelivery(time.Minute, time.Hour, 16, 4, 5)}
+				c.options = []notify.Option{notify.WithLease(time.Minute), notify.WithPollInterval(time.Hour)}
 			})
 			// The send is slow, so the entry is still leased when we look.
 			h.fake.InjectFault(sendRoute, 1, lineworkstest.Fault{Delay: 300 * time.Millisecond})
@@ -655,7 +655,7 @@ func TestRetryWaitsAsLongAsLineWorksAsks(t *testing.T) {
 			// the 90 s LINE WORKS asks for.
 			svc, err := notify.New(h.store, &notify.LineWorksConnector{APIURL: h.fake.APIURL, TokenURL: h.fake.TokenURL,
 				RetryPolicy: lineworks.Backoff{MaxAttempts: 1}},
-				notify.WithClock(clk.Now), notify.WithBackoff(time.Second, time.Hour), notify.WithDelivery(5*time.Second, time.Second, 16, 4, 5))
+				notify.WithClock(clk.Now), notify.WithBackoff(time.Second, time.Hour), notify.WithLease(5*time.Second), notify.WithBatchSize(16), notify.WithConcurrency(4), notify.WithMaxAttempts(5))
 			if err != nil {
 				t.Fatal(err)
 			}

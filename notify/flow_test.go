@@ -117,7 +117,11 @@ func newHarness(t *testing.T, store reception.Store, opts ...harnessOpt) *harnes
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	options := []notify.Option{
 		notify.WithLogger(logger),
-		notify.WithDelivery(5*time.Second, 20*time.Millisecond, 16, 4, 5),
+		notify.WithLease(5 * time.Second),
+		notify.WithPollInterval(20 * time.Millisecond),
+		notify.WithBatchSize(16),
+		notify.WithConcurrency(4),
+		notify.WithMaxAttempts(5),
 		notify.WithBackoff(5*time.Millisecond, 50*time.Millisecond),
 		notify.WithLocation(time.UTC),
 	}

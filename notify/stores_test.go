@@ -86,7 +86,8 @@ func TestTwoDispatchersOnePostgres(t *testing.T) {
 	}
 	second := &sentCounter{}
 	other, err := notify.New(openPG(t, schema), conn,
-		notify.WithDelivery(5*time.Second, 10*time.Millisecond, 16, 4, 5), notify.WithOwner("second-dispatcher"), notify.WithMetrics(second))
+		notify.WithLease(5*time.Second), notify.WithPollInterval(10*time.Millisecond),
+		notify.WithBatchSize(16), notify.WithConcurrency(4), notify.WithMaxAttempts(5), notify.WithOwner("second-dispatcher"), notify.WithMetrics(second))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -119,7 +119,7 @@ func newApp(cfg *config.Config, store reception.Store, dm *httpserver.Demo, log 
 	svc, err := notify.New(store, connector,
 		notify.WithLogger(log),
 		notify.WithMetrics(metrics),
-		notify.WithDelivery(cfg.Lease, time.Second, 32, 8, 10),
+		notify.WithLease(cfg.Lease),
 	)
 	a.Notify = svc
 	return a, err
