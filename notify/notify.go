@@ -33,6 +33,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,7 +53,9 @@ type API interface {
 
 // Connector gives the API of an organization, built from its stored
 // credentials (org comes from GetOrganizationWithSecrets). Implementations
-// cache and rebuild when the credentials change.
+// cache and rebuild when the credentials change; one that caches should
+// also have a Forget(orgID string) method, which Service.ForgetOrganization
+// calls when an organization is deleted.
 type Connector interface {
 	Connect(ctx context.Context, org *reception.Organization) (API, error)
 }
@@ -169,6 +172,30 @@ func defaultOwner() string {
 
 // Owner returns the name this service leases under.
 func (s *Service) Owner() string { return s.owner }
+
+// ForgetOrganization drops what this service keeps in memory about an
+// organization: its cached credentials, staff names and delivery health,
+// and its LINE WORKS client when the connector has a Forget(orgID string)
+// method (LineWorksConnector does). Call it after deleting the
+// organization, so that none of it outlives the deletion in this process;
+// an organization changed in place needs no call, because the caches notice
+// changed credentials.
+func (s *Service) ForgetOrganization(orgID string) {
+	s.orgsMu.Lock()
+	delete(s.orgs, orgID)
+	s.orgsMu.Unlock()
+	s.namesMu.Lock()
+	for k := range s.names {
+		if strings.HasPrefix(k, orgID+"\x00") {
+			delete(s.names, k)
+		}
+	}
+	s.namesMu.Unlock()
+	s.health.forget(orgID)
+	if f, ok := s.connector.(interface{ Forget(orgID string) }); ok {
+		f.Forget(orgID)
+	}
+}
 
 // Run runs the dispatcher, the inbox processor and the reminder loop until
 // ctx ends, then returns unfinished leases and returns nil. Run may be called

@@ -233,6 +233,15 @@ func (c *routingConnector) Connect(ctx context.Context, org *reception.Organizat
 	return c.real.Connect(ctx, org)
 }
 
+// Forget passes Service.ForgetOrganization on to the connectors that cache.
+func (c *routingConnector) Forget(orgID string) {
+	for _, conn := range []notify.Connector{c.real, c.demo} {
+		if f, ok := conn.(interface{ Forget(orgID string) }); ok {
+			f.Forget(orgID)
+		}
+	}
+}
+
 // loopbackURL is the URL this process reaches itself at.
 func loopbackURL(addr net.Addr) string {
 	host, port, err := net.SplitHostPort(addr.String())
