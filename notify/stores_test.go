@@ -119,7 +119,11 @@ func TestTwoDispatchersOnePostgres(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	h.run()
 	h.waitMessages(n)
-	time.Sleep(200 * time.Millisecond) // let any duplicate arrive before counting
+	// Both stop (finishing their sends), then whatever is still due goes
+	// out: any duplicate has arrived before counting.
+	cancel()
+	<-done
+	h.quiesce()
 	msgs := h.fake.Messages()
 	got := map[string]int{}
 	for _, m := range msgs {
