@@ -51,7 +51,7 @@ func TestAcceptFromPersonalMessageTellsTheRoom(t *testing.T) {
 					t.Errorf("accepted message in the %s = %q, want the visitor and the handler", where, txt)
 				}
 			}
-			time.Sleep(100 * time.Millisecond) // nothing more
+			h.quiesce() // anything more would have been sent by now
 			if n := len(h.fake.Messages()); n != 4 {
 				t.Errorf("messages = %d, want 2 notifications and 2 accepted messages", n)
 			}

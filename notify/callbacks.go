@@ -169,7 +169,7 @@ func (s *Service) handleCallback(ctx context.Context, e *reception.InboxEntry) e
 		at = e.ReceivedAt
 	}
 	src := ev.EventSource()
-	switch ev := ev.(type) {
+	switch ev.(type) {
 	case lineworks.JoinEvent:
 		if src.ChannelID == "" {
 			return nil
@@ -193,8 +193,6 @@ func (s *Service) handleCallback(ctx context.Context, e *reception.InboxEntry) e
 			return nil // a room we never saw joined
 		}
 		return err
-	default:
-		_ = ev
 	}
 	data, ok := lineworks.Tap(ev)
 	if !ok {
@@ -295,7 +293,7 @@ func (s *Service) announceAccepted(ctx context.Context, org *reception.Organizat
 	targets.users(aud.users, src.UserID)
 	for _, to := range targets {
 		text, err := t.render("Accepted", "", map[string]string{
-			"Visitor": visitorLabel(t, v), "Handler": s.nameOrMention(ctx, org, to, src.UserID), "Button": aud.label,
+			"Visitor": visitorLabel(t, v), "Handler": s.nameOrMention(ctx, org, src.UserID), "Button": aud.label,
 		}, textLimit)
 		if err != nil {
 			return err
@@ -336,7 +334,7 @@ func (l *targetList) users(ids []string, except string) {
 func (s *Service) alreadyTaken(ctx context.Context, org *reception.Organization, e *reception.InboxEntry, src lineworks.Source, reply reception.Target, v *reception.Visit, handler string) error {
 	t := s.textsFor(org)
 	text, err := t.render("AlreadyTaken", "", map[string]string{
-		"Tapper": mentionIn(reply, src.UserID), "Visitor": visitorLabel(t, v), "Handler": s.nameOrMention(ctx, org, reply, handler),
+		"Tapper": lineworks.Mention(src.UserID), "Visitor": visitorLabel(t, v), "Handler": s.nameOrMention(ctx, org, handler),
 	}, textLimit)
 	if err != nil {
 		return err
@@ -410,7 +408,7 @@ func (s *Service) escalate(ctx context.Context, org *reception.Organization, e *
 			all = lineworks.MentionAll
 		}
 		text, err := t.render("Escalated", "", map[string]string{
-			"All": all, "Visitor": visitorLabel(t, v), "Requester": s.nameOrMention(ctx, org, to, src.UserID), "Button": aud.label,
+			"All": all, "Visitor": visitorLabel(t, v), "Requester": s.nameOrMention(ctx, org, src.UserID), "Button": aud.label,
 		}, textLimit)
 		if err != nil {
 			return err
@@ -429,18 +427,12 @@ func (s *Service) escalate(ctx context.Context, org *reception.Organization, e *
 	return nil
 }
 
-// mentionIn mentions a user where mentions work (anywhere but for @All);
-// it is also fine in 1:1 messages.
-func mentionIn(_ reception.Target, userID string) string {
-	return lineworks.Mention(userID)
-}
-
 // nameOrMention names a user: the real name from the Users API when the
 // organization granted user.read (cached for an hour), otherwise a mention,
 // which LINE WORKS renders as the user's name and needs only the bot scope.
-func (s *Service) nameOrMention(ctx context.Context, org *reception.Organization, to reception.Target, userID string) string {
+func (s *Service) nameOrMention(ctx context.Context, org *reception.Organization, userID string) string {
 	if !org.Integration.HasScope("user.read") && !org.Integration.HasScope("user") && !org.Integration.HasScope("directory.read") {
-		return mentionIn(to, userID)
+		return lineworks.Mention(userID)
 	}
 	key := org.ID + "\x00" + userID
 	s.namesMu.Lock()
@@ -451,16 +443,16 @@ func (s *Service) nameOrMention(ctx context.Context, org *reception.Organization
 	}
 	full, err := s.store.GetOrganizationWithSecrets(ctx, org.ID)
 	if err != nil {
-		return mentionIn(to, userID)
+		return lineworks.Mention(userID)
 	}
 	api, err := s.connector.Connect(ctx, full)
 	if err != nil {
-		return mentionIn(to, userID)
+		return lineworks.Mention(userID)
 	}
 	name, err := api.DisplayName(ctx, userID)
 	if err != nil || name == "" {
 		s.log.Warn("looking up a display name", "org", org.ID, "err", errorText(err))
-		return mentionIn(to, userID)
+		return lineworks.Mention(userID)
 	}
 	name = lineworks.EscapeText(name)
 	s.namesMu.Lock()

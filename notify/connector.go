@@ -131,7 +131,3 @@ func (a *clientAPI) ChannelTitle(ctx context.Context, botID int64, channelID str
 	}
 	return ch.Title, nil
 }
-
-// Client returns the underlying client, for callers that need more of the
-// API than notify does.
-func (a *clientAPI) Client() *lineworks.Client { return a.client }

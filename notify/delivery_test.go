@@ -3,6 +3,7 @@ package notify_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -54,8 +55,8 @@ func TestFaultsDeliverEveryNotificationOnce(t *testing.T) {
 			if st := h.fake.FaultStats(); st.Injected != 8 {
 				t.Errorf("faults injected = %d, want 8", st.Injected)
 			}
-			// Settle, then check nothing else arrives and nothing is dead.
-			time.Sleep(100 * time.Millisecond)
+			// Settle, then check nothing else arrived and nothing is dead.
+			h.quiesce()
 			if extra := len(h.fake.Messages()); extra != n {
 				t.Errorf("messages = %d, want %d", extra, n)
 			}
@@ -420,7 +421,7 @@ func TestUnknownAndForeignTaps(t *testing.T) {
 			if rec := forged.ServeTo(h.svc.CallbackHandler(), lineworkstest.MessageTapEvent(userA, roomID, "x", "uk1:accept:x")); rec.Code != 401 {
 				t.Errorf("forged callback answered %d, want 401", rec.Code)
 			}
-			time.Sleep(100 * time.Millisecond)
+			h.quiesce()
 			if got := len(h.fake.Messages()); got != 1 {
 				t.Errorf("messages = %d, want only the polite reply", got)
 			}
@@ -474,12 +475,14 @@ func TestFastPathSendsWithoutPolling(t *testing.T) {
 	for _, sf := range storeFactories {
 		t.Run(sf.name, func(t *testing.T) {
 			h := newHarness(t, sf.new(t), func(c *harnessConfig) {
-				c.options = []notify.Option{notify.WithDelivery(time.Minute, time.Hour, 16, 4, 5)}
+				c.options = []notify.Option{notify.WithLease(time.Minute), notify.WithPollInterval(time.Hour)}
 			})
 			// The send is slow, so the entry is still leased when we look.
 			h.fake.InjectFault(sendRoute, 1, lineworkstest.Fault{Delay: 300 * time.Millisecond})
 			h.run()
-			time.Sleep(50 * time.Millisecond) // let Run start its loops and their first (empty) poll
+			for !h.svc.Running() { // the fast path needs Run
+				runtime.Gosched()
+			}
 			v, err := h.svc.CheckIn(context.Background(), h.org.ID, notify.CheckInRequest{ButtonID: "sales", Visitor: notify.Visitor{Name: "Fast"}})
 			if err != nil {
 				t.Fatal(err)
@@ -497,22 +500,16 @@ func TestFastPathSendsWithoutPolling(t *testing.T) {
 			if visitOf(t, msgs[0]) != v.ID {
 				t.Fatalf("message for %s, want %s", visitOf(t, msgs[0]), v.ID)
 			}
-			deadline := time.Now().Add(5 * time.Second)
-			for {
-				sent, err := h.store.ListOutbox(context.Background(), h.org.ID, reception.OutboxFilter{State: reception.OutboxSent})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(sent) == 1 {
-					if sent[0].Attempts != 1 {
-						t.Errorf("attempts = %d, want 1 (the lease taken at check-in)", sent[0].Attempts)
-					}
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatal("the entry was not marked sent")
-				}
-				time.Sleep(10 * time.Millisecond)
+			h.stopRun() // returns once the fast path's send is recorded
+			sent, err := h.store.ListOutbox(context.Background(), h.org.ID, reception.OutboxFilter{State: reception.OutboxSent})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(sent) != 1 {
+				t.Fatalf("sent = %+v, want the entry marked sent", sent)
+			}
+			if sent[0].Attempts != 1 {
+				t.Errorf("attempts = %d, want 1 (the lease taken at check-in)", sent[0].Attempts)
 			}
 		})
 	}
@@ -556,7 +553,7 @@ func TestUnconfiguredOrganizationWaits(t *testing.T) {
 			if err := h.store.PutOrganization(ctx, full); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(2100 * time.Millisecond) // the dispatcher's organization cache (wall clock)
+			h.svc.ExpireOrgCache() // as if its 2 s (wall clock) had passed
 			// The first send after the admin finished fails once: one
 			// attempt of five, so it is retried, not buried.
 			h.fake.InjectFault(sendRoute, 1, lineworkstest.Fault{Status: 500, Code: "INTERNAL_SERVER_ERROR"})
@@ -655,7 +652,7 @@ func TestRetryWaitsAsLongAsLineWorksAsks(t *testing.T) {
 			// the 90 s LINE WORKS asks for.
 			svc, err := notify.New(h.store, &notify.LineWorksConnector{APIURL: h.fake.APIURL, TokenURL: h.fake.TokenURL,
 				RetryPolicy: lineworks.Backoff{MaxAttempts: 1}},
-				notify.WithClock(clk.Now), notify.WithBackoff(time.Second, time.Hour), notify.WithDelivery(5*time.Second, time.Second, 16, 4, 5))
+				notify.WithClock(clk.Now), notify.WithBackoff(time.Second, time.Hour), notify.WithLease(5*time.Second), notify.WithBatchSize(16), notify.WithConcurrency(4), notify.WithMaxAttempts(5))
 			if err != nil {
 				t.Fatal(err)
 			}

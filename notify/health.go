@@ -95,6 +95,15 @@ type sendHealth struct {
 	stuck map[string]DeliveryHealth
 }
 
+// forget drops what is known about an organization (it was deleted).
+func (h *sendHealth) forget(orgID string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.orgs, orgID)
+	delete(h.reported, orgID)
+	delete(h.stuck, orgID)
+}
+
 type sendRecord struct {
 	// orgUpdated is the organization's UpdatedAt when the failure was
 	// seen: an admin's change since (new credentials) makes it stale. Zero

@@ -72,7 +72,7 @@ func TestSendAtTheDeadlineIsStillRecorded(t *testing.T) {
 		return nil
 	}}
 	svc, store := newLeaseService(t, api, []string{"room-1"},
-		notify.WithDelivery(200*time.Millisecond, time.Second, 8, 1, 5))
+		notify.WithLease(200*time.Millisecond), notify.WithBatchSize(8), notify.WithConcurrency(1), notify.WithMaxAttempts(5))
 	ctx := context.Background()
 	if _, err := svc.CheckIn(ctx, "acme", notify.CheckInRequest{ButtonID: "sales"}); err != nil {
 		t.Fatal(err)
@@ -116,7 +116,7 @@ func TestLapsedLeaseIsNotSent(t *testing.T) {
 	}}
 	rooms := []string{"room-1", "room-2", "room-3"}
 	svc, st := newLeaseService(t, api, rooms,
-		notify.WithClock(clk.Now), notify.WithDelivery(leaseFor, time.Second, 8, 1, 5))
+		notify.WithClock(clk.Now), notify.WithLease(leaseFor), notify.WithBatchSize(8), notify.WithConcurrency(1), notify.WithMaxAttempts(5))
 	store = st
 	ctx := context.Background()
 	if _, err := svc.CheckIn(ctx, "acme", notify.CheckInRequest{ButtonID: "sales"}); err != nil {

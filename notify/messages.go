@@ -182,7 +182,7 @@ func (s *Service) textsFor(org *reception.Organization) *Texts {
 }
 
 func (s *Service) localeTexts(org *reception.Organization) *Texts {
-	loc := s.locale
+	loc := defaultLocale
 	if org != nil && org.Locale != "" {
 		loc = org.Locale
 	}
@@ -194,7 +194,7 @@ func (s *Service) localeTexts(org *reception.Organization) *Texts {
 			return t
 		}
 	}
-	if t, ok := s.texts[s.locale]; ok {
+	if t, ok := s.texts[defaultLocale]; ok {
 		return t
 	}
 	return defaultTexts["ja"]

@@ -32,8 +32,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,7 +53,9 @@ type API interface {
 
 // Connector gives the API of an organization, built from its stored
 // credentials (org comes from GetOrganizationWithSecrets). Implementations
-// cache and rebuild when the credentials change.
+// cache and rebuild when the credentials change; one that caches should
+// also have a Forget(orgID string) method, which Service.ForgetOrganization
+// calls when an organization is deleted.
 type Connector interface {
 	Connect(ctx context.Context, org *reception.Organization) (API, error)
 }
@@ -87,22 +89,10 @@ func (nopMetrics) Inc(string, string) {}
 type Service struct {
 	store     reception.Store
 	connector Connector
-	now       func() time.Time
-	log       *slog.Logger
-	metrics   Metrics
-	texts     map[string]*Texts
-	orgTexts  map[string]Texts
-	locale    string
-	owner     string
-	loc       *time.Location
 
-	leaseFor     time.Duration
-	pollInterval time.Duration
-	batch        int
-	concurrency  int
-	maxAttempts  int
-	baseBackoff  time.Duration
-	maxBackoff   time.Duration
+	// settings are what New's options set (options.go); read-only after
+	// New.
+	settings
 
 	kickOutbox chan struct{}
 	kickInbox  chan struct{}
@@ -143,132 +133,6 @@ type cachedName struct {
 	expires time.Time
 }
 
-// Option configures New.
-type Option func(*Service) error
-
-// WithClock replaces time.Now (tests drive reminders with it).
-func WithClock(now func() time.Time) Option {
-	return func(s *Service) error {
-		if now == nil {
-			return errors.New("notify: WithClock(nil)")
-		}
-		s.now = now
-		return nil
-	}
-}
-
-// WithLogger sets the logger. Log lines carry organization and visit IDs and
-// never a secret.
-func WithLogger(l *slog.Logger) Option {
-	return func(s *Service) error {
-		if l == nil {
-			return errors.New("notify: WithLogger(nil)")
-		}
-		s.log = l
-		return nil
-	}
-}
-
-// WithMetrics sets the counters.
-func WithMetrics(m Metrics) Option {
-	return func(s *Service) error {
-		if m == nil {
-			return errors.New("notify: WithMetrics(nil)")
-		}
-		s.metrics = m
-		return nil
-	}
-}
-
-// WithOwner names this process in leases (default: hostname and a random
-// suffix). Two processes must never share a name.
-func WithOwner(owner string) Option {
-	return func(s *Service) error {
-		if owner == "" {
-			return errors.New("notify: WithOwner(\"\")")
-		}
-		s.owner = owner
-		return nil
-	}
-}
-
-// WithDelivery tunes the dispatcher: how long a lease lasts, how often idle
-// loops poll the store, how many entries one lease takes, how many are sent
-// at once, and after how many attempts an entry is dead.
-func WithDelivery(leaseFor, poll time.Duration, batch, concurrency, maxAttempts int) Option {
-	return func(s *Service) error {
-		if leaseFor <= 0 || poll <= 0 || batch <= 0 || concurrency <= 0 || maxAttempts <= 0 {
-			return errors.New("notify: WithDelivery: every value must be positive")
-		}
-		s.leaseFor, s.pollInterval, s.batch, s.concurrency, s.maxAttempts = leaseFor, poll, batch, concurrency, maxAttempts
-		return nil
-	}
-}
-
-// WithBackoff sets the retry backoff of failed deliveries (doubling from
-// base up to max, or the server's RetryAfter when longer).
-func WithBackoff(base, max time.Duration) Option {
-	return func(s *Service) error {
-		if base <= 0 || max < base {
-			return errors.New("notify: WithBackoff: need 0 < base <= max")
-		}
-		s.baseBackoff, s.maxBackoff = base, max
-		return nil
-	}
-}
-
-// WithTexts overrides the message texts for a locale ("ja", "en", …).
-// Fields left empty keep the built-in text.
-func WithTexts(locale string, t Texts) Option {
-	return func(s *Service) error {
-		base, ok := s.texts[locale]
-		if !ok {
-			base = defaultTexts["ja"]
-		}
-		merged := base.merge(t)
-		if err := merged.parse(); err != nil {
-			return err
-		}
-		s.texts[locale] = merged
-		return nil
-	}
-}
-
-// WithOrgTexts overrides texts for one organization, on top of its
-// locale's texts (e.g. a company that says 「お客様がお見えです」). Fields left
-// empty keep the locale's text. A button's Template still overrides the
-// notification text of that button.
-func WithOrgTexts(orgID string, t Texts) Option {
-	return func(s *Service) error {
-		if err := defaultTexts["ja"].merge(t).parse(); err != nil {
-			return err
-		}
-		s.orgTexts[orgID] = t
-		return nil
-	}
-}
-
-// WithDefaultLocale sets the locale of organizations that have none
-// (default "ja").
-func WithDefaultLocale(locale string) Option {
-	return func(s *Service) error {
-		s.locale = locale
-		return nil
-	}
-}
-
-// WithLocation sets the time zone of times shown in messages (default
-// time.Local).
-func WithLocation(loc *time.Location) Option {
-	return func(s *Service) error {
-		if loc == nil {
-			return errors.New("notify: WithLocation(nil)")
-		}
-		s.loc = loc
-		return nil
-	}
-}
-
 func (s *Service) location() *time.Location { return s.loc }
 
 // New returns a Service over store that reaches LINE WORKS through
@@ -277,36 +141,23 @@ func New(store reception.Store, connector Connector, opts ...Option) (*Service, 
 	if store == nil || connector == nil {
 		return nil, errors.New("notify: New needs a store and a connector")
 	}
-	s := &Service{
-		store:        store,
-		connector:    connector,
-		now:          time.Now,
-		log:          slog.New(slog.NewTextHandler(os.Stderr, nil)),
-		metrics:      nopMetrics{},
-		texts:        map[string]*Texts{},
-		orgTexts:     map[string]Texts{},
-		locale:       "ja",
-		owner:        defaultOwner(),
-		leaseFor:     30 * time.Second,
-		pollInterval: time.Second,
-		batch:        32,
-		concurrency:  8,
-		maxAttempts:  10,
-		baseBackoff:  time.Second,
-		maxBackoff:   5 * time.Minute,
-		kickOutbox:   make(chan struct{}, 1),
-		kickInbox:    make(chan struct{}, 1),
-		names:        map[string]cachedName{},
-		orgs:         map[string]cachedOrg{},
-		loc:          time.Local,
-	}
-	for k, v := range defaultTexts {
-		s.texts[k] = v
-	}
+	cfg := defaultSettings()
 	for _, o := range opts {
-		if err := o(s); err != nil {
+		if o == nil {
+			continue
+		}
+		if err := o(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	s := &Service{
+		store:      store,
+		connector:  connector,
+		settings:   cfg,
+		kickOutbox: make(chan struct{}, 1),
+		kickInbox:  make(chan struct{}, 1),
+		names:      map[string]cachedName{},
+		orgs:       map[string]cachedOrg{},
 	}
 	s.fastSem = make(chan struct{}, s.concurrency)
 	return s, nil
@@ -322,8 +173,29 @@ func defaultOwner() string {
 // Owner returns the name this service leases under.
 func (s *Service) Owner() string { return s.owner }
 
-// Store returns the store the service works on.
-func (s *Service) Store() reception.Store { return s.store }
+// ForgetOrganization drops what this service keeps in memory about an
+// organization: its cached credentials, staff names and delivery health,
+// and its LINE WORKS client when the connector has a Forget(orgID string)
+// method (LineWorksConnector does). Call it after deleting the
+// organization, so that none of it outlives the deletion in this process;
+// an organization changed in place needs no call, because the caches notice
+// changed credentials.
+func (s *Service) ForgetOrganization(orgID string) {
+	s.orgsMu.Lock()
+	delete(s.orgs, orgID)
+	s.orgsMu.Unlock()
+	s.namesMu.Lock()
+	for k := range s.names {
+		if strings.HasPrefix(k, orgID+"\x00") {
+			delete(s.names, k)
+		}
+	}
+	s.namesMu.Unlock()
+	s.health.forget(orgID)
+	if f, ok := s.connector.(interface{ Forget(orgID string) }); ok {
+		f.Forget(orgID)
+	}
+}
 
 // Run runs the dispatcher, the inbox processor and the reminder loop until
 // ctx ends, then returns unfinished leases and returns nil. Run may be called

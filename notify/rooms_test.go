@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/uketsuke/uketsuke/lineworks"
 	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
@@ -18,7 +17,6 @@ func TestRoomTitles(t *testing.T) {
 	for _, sf := range storeFactories {
 		t.Run(sf.name, func(t *testing.T) {
 			h := newHarness(t, sf.new(t))
-			h.run()
 			ctx := context.Background()
 			ts, err := h.sa.TokenSource(ctx)
 			if err != nil {
@@ -40,16 +38,12 @@ func TestRoomTitles(t *testing.T) {
 				if rec := h.sender.ServeTo(h.svc.CallbackHandler(), lineworkstest.JoinEvent(channelID)); rec.Code != http.StatusOK {
 					t.Fatalf("join answered %d", rec.Code)
 				}
-				deadline := time.Now().Add(10 * time.Second)
-				for {
-					if room, err := h.store.GetRoom(ctx, h.org.ID, channelID); err == nil {
-						return room
-					}
-					if time.Now().After(deadline) {
-						t.Fatalf("room %s was not recorded\nlogs:\n%s", channelID, h.logs)
-					}
-					time.Sleep(10 * time.Millisecond)
+				h.settle()
+				room, err := h.store.GetRoom(ctx, h.org.ID, channelID)
+				if err != nil {
+					t.Fatalf("room %s was not recorded: %v\nlogs:\n%s", channelID, err, h.logs)
 				}
+				return room
 			}
 
 			named := newRoom("受付チーム")

@@ -86,7 +86,8 @@ func TestTwoDispatchersOnePostgres(t *testing.T) {
 	}
 	second := &sentCounter{}
 	other, err := notify.New(openPG(t, schema), conn,
-		notify.WithDelivery(5*time.Second, 10*time.Millisecond, 16, 4, 5), notify.WithOwner("second-dispatcher"), notify.WithMetrics(second))
+		notify.WithLease(5*time.Second), notify.WithPollInterval(10*time.Millisecond),
+		notify.WithBatchSize(16), notify.WithConcurrency(4), notify.WithMaxAttempts(5), notify.WithOwner("second-dispatcher"), notify.WithMetrics(second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +119,11 @@ func TestTwoDispatchersOnePostgres(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	h.run()
 	h.waitMessages(n)
-	time.Sleep(200 * time.Millisecond) // let any duplicate arrive before counting
+	// Both stop (finishing their sends), then whatever is still due goes
+	// out: any duplicate has arrived before counting.
+	cancel()
+	<-done
+	h.quiesce()
 	msgs := h.fake.Messages()
 	got := map[string]int{}
 	for _, m := range msgs {

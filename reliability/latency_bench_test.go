@@ -117,7 +117,7 @@ func (f *floor) do(ctx context.Context) error {
 }
 
 func benchStack(b *testing.B) *stack {
-	s := newStack(b, stackConfig{delivery: notify.WithDelivery(30*time.Second, 50*time.Millisecond, 32, 8, 10), direct: true})
+	s := newStack(b, stackConfig{options: []notify.Option{notify.WithLease(30 * time.Second), notify.WithPollInterval(50 * time.Millisecond), notify.WithMaxAttempts(10)}, direct: true})
 	s.run()
 	return s
 }

@@ -37,8 +37,8 @@ type stack struct {
 
 type stackConfig struct {
 	httpTimeout time.Duration
-	delivery    notify.Option
-	backoff     notify.Option
+	// options are applied after the stack's own, so they win.
+	options []notify.Option
 	// direct sends to the fake without the tap in between: the latency
 	// benchmarks want the same route as their floor's POST.
 	direct bool
@@ -80,15 +80,12 @@ func newStack(t testing.TB, cfg stackConfig) *stack {
 	opts := []notify.Option{
 		notify.WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 		notify.WithLocation(time.UTC),
-		notify.WithDelivery(10*time.Second, 20*time.Millisecond, 32, 8, 30),
+		notify.WithLease(10 * time.Second),
+		notify.WithPollInterval(20 * time.Millisecond),
+		notify.WithMaxAttempts(30),
 		notify.WithBackoff(5*time.Millisecond, 100*time.Millisecond),
 	}
-	if cfg.delivery != nil {
-		opts = append(opts, cfg.delivery)
-	}
-	if cfg.backoff != nil {
-		opts = append(opts, cfg.backoff)
-	}
+	opts = append(opts, cfg.options...)
 	conn := &notify.LineWorksConnector{APIURL: tp.APIURL, TokenURL: tp.TokenURL, HTTPClient: &http.Client{Timeout: cfg.httpTimeout}}
 	if cfg.direct {
 		conn.APIURL, conn.TokenURL = fake.APIURL, fake.TokenURL

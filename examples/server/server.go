@@ -132,7 +132,7 @@ func newApp(cfg *config.Config, store reception.Store, dm *httpserver.Demo, log 
 	svc, err := notify.New(store, connector,
 		notify.WithLogger(log),
 		notify.WithMetrics(metrics),
-		notify.WithDelivery(cfg.Lease, time.Second, 32, 8, 10),
+		notify.WithLease(cfg.Lease),
 	)
 	a.Notify = svc
 	return a, err
@@ -241,6 +241,15 @@ func (c *routingConnector) Connect(ctx context.Context, org *reception.Organizat
 		return c.demo.Connect(ctx, org)
 	}
 	return c.real.Connect(ctx, org)
+}
+
+// Forget passes Service.ForgetOrganization on to the connectors that cache.
+func (c *routingConnector) Forget(orgID string) {
+	for _, conn := range []notify.Connector{c.real, c.demo} {
+		if f, ok := conn.(interface{ Forget(orgID string) }); ok {
+			f.Forget(orgID)
+		}
+	}
 }
 
 // loopbackURL is the URL this process reaches itself at.

@@ -77,9 +77,17 @@ func (a *App) SaveOrg(ctx context.Context, in OrgInput) (org *reception.Organiza
 	return org, created, nil
 }
 
-// DeleteOrg deletes an organization and everything it holds.
+// DeleteOrg deletes an organization and everything it holds, and drops
+// what the notification engine keeps of it in memory (its LINE WORKS
+// client among others).
 func (a *App) DeleteOrg(ctx context.Context, id string) error {
-	return a.Store.DeleteOrganization(ctx, id)
+	if err := a.Store.DeleteOrganization(ctx, id); err != nil {
+		return err
+	}
+	if a.Notify != nil {
+		a.Notify.ForgetOrganization(id)
+	}
+	return nil
 }
 
 // FreeOrgID makes an unused organization ID from a name, so that nobody

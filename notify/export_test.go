@@ -1,0 +1,21 @@
+package notify
+
+// Hooks for the tests in notify_test, compiled only with them.
+
+// ExpireOrgCache stands in for orgCacheTTL passing: that cache keeps wall-
+// clock time (it is a performance cache, not domain time), which WithClock
+// does not drive.
+func (s *Service) ExpireOrgCache() {
+	s.orgsMu.Lock()
+	defer s.orgsMu.Unlock()
+	clear(s.orgs)
+}
+
+// Running reports whether Run has started (and not yet returned), so that
+// a test can check in on the fast path without guessing how long Run takes
+// to start.
+func (s *Service) Running() bool {
+	s.fastMu.Lock()
+	defer s.fastMu.Unlock()
+	return s.running
+}
