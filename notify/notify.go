@@ -35,6 +35,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/uketsuke/uketsuke/lineworks"
@@ -115,8 +116,18 @@ type Service struct {
 	// and poll. fastMu orders CheckIn's fast.Add against Run's fast.Wait.
 	fastMu  sync.Mutex
 	running bool
+	runStop <-chan struct{}
 	fast    sync.WaitGroup
-	fastSem chan struct{}
+
+	// Every send goes through fq, which serves tenants in turn within
+	// each tenant's rate budget, kept by limiter (fairqueue.go,
+	// limiter.go). jobs counts the sends queued or running; dispatching
+	// those of them the dispatcher leased.
+	fq          *fairQueue
+	limiter     RateLimiter
+	tenantSlots int
+	jobs        sync.WaitGroup
+	dispatching atomic.Int64
 
 	orgsMu sync.Mutex
 	orgs   map[string]cachedOrg
@@ -201,6 +212,20 @@ func WithDelivery(leaseFor, poll time.Duration, batch, concurrency, maxAttempts 
 			return errors.New("notify: WithDelivery: every value must be positive")
 		}
 		s.leaseFor, s.pollInterval, s.batch, s.concurrency, s.maxAttempts = leaseFor, poll, batch, concurrency, maxAttempts
+		return nil
+	}
+}
+
+// WithTenantConcurrency sets how many sends of one organization may be on
+// the wire at once (default: a quarter of WithDelivery's concurrency, at
+// least one). An organization whose LINE WORKS hangs holds at most that many
+// delivery slots; the others keep serving other organizations.
+func WithTenantConcurrency(n int) Option {
+	return func(s *Service) error {
+		if n <= 0 {
+			return errors.New("notify: WithTenantConcurrency: must be positive")
+		}
+		s.tenantSlots = n
 		return nil
 	}
 }
@@ -308,7 +333,14 @@ func New(store reception.Store, connector Connector, opts ...Option) (*Service, 
 			return nil, err
 		}
 	}
-	s.fastSem = make(chan struct{}, s.concurrency)
+	if s.limiter == nil {
+		s.limiter = defaultLimiter(store)
+	}
+	if s.tenantSlots <= 0 {
+		s.tenantSlots = max(1, s.concurrency/4)
+	}
+	s.tenantSlots = min(s.tenantSlots, s.concurrency)
+	s.fq = newFairQueue(s)
 	return s, nil
 }
 
@@ -331,7 +363,12 @@ func (s *Service) Store() reception.Store { return s.store }
 func (s *Service) Run(ctx context.Context) error {
 	s.fastMu.Lock()
 	s.running = true
+	s.runStop = ctx.Done()
 	s.fastMu.Unlock()
+	// Sends still queued when ctx ends are dropped, their entries still
+	// leased: they are released below.
+	stopQueue := context.AfterFunc(ctx, s.fq.stopped)
+	defer stopQueue()
 	var wg sync.WaitGroup
 	wg.Go(func() { s.runOutbox(ctx) })
 	wg.Go(func() { s.runInbox(ctx) })
@@ -344,6 +381,7 @@ func (s *Service) Run(ctx context.Context) error {
 	// Sends the fast path started finish before leases are returned, so no
 	// other replica sends them again.
 	s.fast.Wait()
+	s.jobs.Wait()
 	// Leases of entries never attempted go back at once, so another replica
 	// need not wait for them to lapse.
 	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
