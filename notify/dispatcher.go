@@ -142,12 +142,11 @@ func (s *Service) attempt(j *job) result {
 	case err == nil, permanent(err), errors.Is(err, ErrNotConfigured):
 	default:
 		// 429, 5xx, a timeout, refused credentials: the lane's next
-		// message would most likely meet the same failure. It waits, and
-		// the slot serves other tenants meanwhile.
-		r.park = s.backoff(1, err)
-		if d, ok := rateLimited(err); ok {
-			r.park = max(r.park, d)
-		}
+		// message would most likely meet the same failure. It waits the
+		// first backoff, and the slot serves other tenants meanwhile.
+		// (After a 429 the budget is held too: the lane's next TakeRate
+		// then parks it for the rest of rateLimit-reset.)
+		r.park = s.baseBackoff
 	}
 	return r
 }

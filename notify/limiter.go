@@ -47,12 +47,13 @@ func WithRateLimiter(l RateLimiter) Option {
 	}
 }
 
-// defaultLimiter is the store when it shares budgets, else memory.
-func defaultLimiter(store reception.Store) RateLimiter {
+// defaultLimiter is the store when it shares budgets, else memory on the
+// service's clock.
+func defaultLimiter(store reception.Store, now func() time.Time) RateLimiter {
 	if l, ok := store.(RateLimiter); ok {
 		return l
 	}
-	return NewMemoryRateLimiter()
+	return NewMemoryRateLimiter(now)
 }
 
 // rateKey names the budget a send draws from: LINE WORKS counts per tenant
@@ -101,9 +102,14 @@ type MemoryRateLimiter struct {
 	tat map[string]time.Time
 }
 
-// NewMemoryRateLimiter returns an empty in-process limiter.
-func NewMemoryRateLimiter() *MemoryRateLimiter {
-	return &MemoryRateLimiter{now: time.Now, tat: map[string]time.Time{}}
+// NewMemoryRateLimiter returns an empty in-process limiter that measures
+// time with now (nil: time.Now). The service's default one uses the
+// service's clock (WithClock).
+func NewMemoryRateLimiter(now func() time.Time) *MemoryRateLimiter {
+	if now == nil {
+		now = time.Now
+	}
+	return &MemoryRateLimiter{now: now, tat: map[string]time.Time{}}
 }
 
 // memorySweepAt is the number of keys past which rested ones are dropped.

@@ -157,7 +157,8 @@ type cachedName struct {
 // Option configures New.
 type Option func(*Service) error
 
-// WithClock replaces time.Now (tests drive reminders with it).
+// WithClock replaces time.Now (tests drive reminders with it). The default
+// in-process rate limiter measures the tenants' budgets with it too.
 func WithClock(now func() time.Time) Option {
 	return func(s *Service) error {
 		if now == nil {
@@ -334,7 +335,7 @@ func New(store reception.Store, connector Connector, opts ...Option) (*Service, 
 		}
 	}
 	if s.limiter == nil {
-		s.limiter = defaultLimiter(store)
+		s.limiter = defaultLimiter(store, s.now)
 	}
 	if s.tenantSlots <= 0 {
 		s.tenantSlots = max(1, s.concurrency/4)
