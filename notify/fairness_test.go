@@ -409,4 +409,3 @@ func TestConnectorCacheBounded(t *testing.T) {
 		t.Errorf("cached clients = %d after Forget, want 2", c.Len())
 	}
 }
-
