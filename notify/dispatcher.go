@@ -347,6 +347,10 @@ func errorText(err error) string {
 	return lineworks.TruncateText(err.Error(), 500)
 }
 
+// orgCacheSweepAt is the size past which expired organizations are
+// dropped from the cache.
+const orgCacheSweepAt = 256
+
 // orgWithSecrets reads an organization with its secrets, cached for
 // orgCacheTTL (wall-clock time: this is a performance cache, not domain
 // time, so it ignores WithClock).
@@ -363,6 +367,15 @@ func (s *Service) orgWithSecrets(ctx context.Context, id string) (*reception.Org
 		return nil, err
 	}
 	s.orgsMu.Lock()
+	if len(s.orgs) >= orgCacheSweepAt {
+		// Bounded by the organizations sending within orgCacheTTL, not
+		// by every organization ever served.
+		for k, c := range s.orgs {
+			if !now.Before(c.expires) {
+				delete(s.orgs, k)
+			}
+		}
+	}
 	s.orgs[id] = cachedOrg{org: org, expires: now.Add(orgCacheTTL)}
 	s.orgsMu.Unlock()
 	return org, nil

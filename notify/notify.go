@@ -21,6 +21,16 @@
 //     delivered at all, so that a kiosk never claims staff were notified
 //     when they cannot be (see Service.Health).
 //
+// Fairness across organizations: every send — a check-in's, a reminder, a
+// reply to a tap — goes through one queue that serves organizations in
+// turn, within each tenant's LINE WORKS rate budget (per API, as LINE WORKS
+// counts it). A send whose tenant has no room in its budget, or is backing
+// off after a 429, 5xx, timeout or refused credentials, holds no delivery
+// slot: a quiet organization's notification goes out as if it were alone.
+// With pgstore the budgets live in the database, shared by every replica;
+// a 429 seen by one replica holds the tenant's budget for all of them until
+// rateLimit-reset (see RateLimiter).
+//
 // Every loop runs under Service.Run and stops gracefully with its context,
 // returning unfinished leases so nothing accepted is lost. Several processes
 // may run Service on one PostgreSQL database: the store's leases make each
