@@ -109,17 +109,6 @@ func (q *fairQueue) submit(jobs ...*job) {
 	q.pump()
 }
 
-// queued returns how many jobs wait for a slot.
-func (q *fairQueue) queued() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	n := 0
-	for _, l := range q.ring {
-		n += len(l.queue)
-	}
-	return n
-}
-
 // pump starts sends while slots are free, taking lanes in turn.
 func (q *fairQueue) pump() {
 	q.mu.Lock()
