@@ -44,10 +44,11 @@ func (s *Service) runOutbox(ctx context.Context) {
 	}
 }
 
-// dispatchRoom is how many more entries the dispatcher may lease: its
-// entries not yet finished are kept under four batches.
+// dispatchRoom is how many more entries the dispatcher may lease: the
+// sends that are ready to go (on the wire, or queued for a free slot, not
+// waiting for their tenant) are kept under four batches.
 func (s *Service) dispatchRoom() int {
-	return 4*s.batch - int(s.dispatching.Load())
+	return 4*s.batch - s.fq.ready()
 }
 
 // DispatchOnce leases one batch of due outbox entries, sends them and
@@ -75,7 +76,6 @@ func (s *Service) dispatch(ctx context.Context, n int, wg *sync.WaitGroup) (int,
 	}
 	jobs := make([]*job, 0, len(entries))
 	for _, e := range entries {
-		s.dispatching.Add(1)
 		s.jobs.Add(1)
 		if wg != nil {
 			wg.Add(1)
@@ -86,7 +86,6 @@ func (s *Service) dispatch(ctx context.Context, n int, wg *sync.WaitGroup) (int,
 			// than stopping a few hundred milliseconds sooner.
 			e: e, ctx: context.WithoutCancel(ctx), stop: ctx.Done(),
 			done: func() {
-				s.dispatching.Add(-1)
 				s.jobs.Done()
 				if wg != nil {
 					wg.Done()
@@ -104,7 +103,11 @@ func (s *Service) dispatch(ctx context.Context, n int, wg *sync.WaitGroup) (int,
 func (s *Service) attempt(j *job) result {
 	e := j.e
 	if _, ok := s.sendWindow(e); !ok {
-		s.log.Warn("lease lapsed before the send started; leaving the entry to the next lease", "org", e.OrgID, "entry", e.ID, "leaseExpires", e.LeaseExpiresAt)
+		// Waited (for a hung tenant's slots, say) until the lease is
+		// about to lapse: hand it back unattempted while it is still
+		// ours, so that waiting uses up no attempt.
+		s.log.Warn("lease about to lapse before the send started; handing the entry back", "org", e.OrgID, "entry", e.ID, "leaseExpires", e.LeaseExpiresAt)
+		s.postponeJob(j, s.now(), "the lease lapsed before a delivery slot was free")
 		return result{}
 	}
 	var r result
@@ -172,17 +175,17 @@ func apiOf(k reception.TargetKind) string {
 	return apiSendToChannel
 }
 
-// postponeForBudget hands a leased entry its tenant's budget cannot send
-// before the lease lapses back to the store, due at until. No attempt is
+// postponeJob hands a leased entry back to the store unattempted, due at
+// until (its tenant's budget cannot send it sooner, say). No attempt is
 // used up.
-func (s *Service) postponeForBudget(j *job, until time.Time) {
+func (s *Service) postponeJob(j *job, until time.Time, reason string) {
 	ctx, cancel := context.WithTimeout(j.ctx, recordTimeout)
 	defer cancel()
-	if err := s.store.PostponeOutbox(ctx, j.e.ID, s.owner, until, "waiting for the organization's LINE WORKS rate budget"); err != nil {
-		s.log.Error("postponing a message for the rate budget", "org", j.e.OrgID, "entry", j.e.ID, "err", err)
+	if err := s.store.PostponeOutbox(ctx, j.e.ID, s.owner, until, reason); err != nil {
+		s.log.Error("handing a message back to the outbox", "org", j.e.OrgID, "entry", j.e.ID, "err", err)
 		return
 	}
-	s.log.Debug("message waits for the organization's LINE WORKS rate budget", "org", j.e.OrgID, "entry", j.e.ID, "until", until)
+	s.log.Debug("message handed back to the outbox", "org", j.e.OrgID, "entry", j.e.ID, "until", until, "reason", reason)
 }
 
 // recordTimeout bounds the store write that records a delivery's outcome.

@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -407,5 +408,53 @@ func TestConnectorCacheBounded(t *testing.T) {
 	c.Forget(orgs[4].ID)
 	if c.Len() != 2 {
 		t.Errorf("cached clients = %d after Forget, want 2", c.Len())
+	}
+}
+
+// TestQuietTenantReplyNotBehindBacklog is the dispatcher's side (reminders
+// and replies to taps go through the outbox): A, at 60 a minute, has 200
+// messages due in the store; B's one, queued after them, goes out within
+// a second all the same, and A never draws a 429.
+func TestQuietTenantReplyNotBehindBacklog(t *testing.T) {
+	for _, sf := range storeFactories {
+		t.Run(sf.name, func(t *testing.T) {
+			t.Parallel()
+			fake := lineworkstest.NewServer()
+			t.Cleanup(fake.Close)
+			store := sf.new(t)
+			a := addTenant(t, store, fake, "a", 3000001, 50000001, 60)
+			b := addTenant(t, store, fake, "b", 3000002, 50000002, 240)
+			ctx := context.Background()
+			content := json.RawMessage(`{"type":"text","text":"reply"}`)
+			now := time.Now()
+			for i := range 200 {
+				e := reception.NewOutboxEntry(a.org.ID, reception.Target{Kind: reception.TargetRoom, ID: a.room}, content, fmt.Sprint("a/", i), now)
+				if err := store.EnqueueOutbox(ctx, e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			svc, err := notify.New(store, &notify.LineWorksConnector{APIURL: fake.APIURL, TokenURL: fake.TokenURL},
+				notify.WithLogger(quietLogger()), notify.WithDelivery(30*time.Second, 50*time.Millisecond, 32, 8, 10))
+			if err != nil {
+				t.Fatal(err)
+			}
+			runService(t, svc)
+			time.Sleep(time.Second) // A at its budget, its backlog in the store
+			start := time.Now()
+			e := reception.NewOutboxEntry(b.org.ID, reception.Target{Kind: reception.TargetRoom, ID: b.room}, content, "b/1", time.Now())
+			if err := store.EnqueueOutbox(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+			for countFor(fake.Messages(), b.domain) == 0 {
+				if time.Since(start) > time.Second {
+					t.Fatalf("B's reply not delivered within 1 s behind A's backlog (A: %d delivered)", countFor(fake.Messages(), a.domain))
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			t.Logf("B delivered after %v; A had %d of 200 out", time.Since(start).Round(time.Millisecond), countFor(fake.Messages(), a.domain))
+			if st := fake.FaultStats(); st.RateLimited != 0 {
+				t.Errorf("429s = %d, want 0", st.RateLimited)
+			}
+		})
 	}
 }

@@ -109,6 +109,23 @@ func (q *fairQueue) submit(jobs ...*job) {
 	q.pump()
 }
 
+// ready returns how many jobs are on the wire or could start now: queued
+// in lanes that are neither parked nor at their organization's limit.
+// Jobs waiting for a tenant's budget, backoff or hung API do not count, so
+// they never keep the dispatcher from leasing other tenants' entries.
+func (q *fairQueue) ready() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := time.Now()
+	n := q.inflight
+	for _, l := range q.ring {
+		if !l.until.After(now) && q.orgBusy[l.org] < q.s.tenantSlots {
+			n += len(l.queue)
+		}
+	}
+	return n
+}
+
 // pump starts sends while slots are free, taking lanes in turn.
 func (q *fairQueue) pump() {
 	q.mu.Lock()
@@ -121,7 +138,11 @@ func (q *fairQueue) pump() {
 				q.next = 0
 			}
 			l := q.ring[q.next]
-			q.dropStoppedLocked(l)
+			for len(l.queue) > 0 && l.queue[0].stopped() {
+				l.queue[0].done()
+				l.queue[0] = nil
+				l.queue = l.queue[1:]
+			}
 			if len(l.queue) == 0 {
 				q.unringLocked(q.next)
 				continue
@@ -243,10 +264,15 @@ type trim struct {
 	until time.Time
 }
 
-// trimLocked takes out of l the jobs that would wait past their lease: the
-// job i places back waits about i intervals after the lane may send again.
-// They go back to the store postponed to that estimate, so a tenant's
-// backlog waits in the database, not in leases.
+// trimHorizon is how far ahead a lane keeps the jobs its budget will send;
+// later ones wait in the store, where they hold no lease and no room in
+// the dispatcher's share of the queue.
+const trimHorizon = 5 * time.Second
+
+// trimLocked takes out of l the jobs that would wait past their lease or
+// past trimHorizon: the job i places back waits about i intervals after
+// the lane may send again. They go back to the store postponed to that
+// estimate, so a tenant's backlog waits in the database, not in leases.
 func (q *fairQueue) trimLocked(l *lane) []trim {
 	if l.interval <= 0 || len(l.queue) == 0 {
 		return nil
@@ -260,7 +286,14 @@ func (q *fairQueue) trimLocked(l *lane) []trim {
 	margin := q.s.leaseFor/4 + time.Second
 	for i, j := range l.queue {
 		at := start.Add(time.Duration(i) * l.interval)
-		if j.e.LeaseExpiresAt.IsZero() || !at.After(j.e.LeaseExpiresAt.Add(-margin)) {
+		if j.e.LeaseExpiresAt.IsZero() {
+			continue
+		}
+		limit := j.e.LeaseExpiresAt.Add(-margin)
+		if h := now.Add(trimHorizon); h.Before(limit) {
+			limit = h
+		}
+		if !at.After(limit) {
 			continue
 		}
 		var out []trim
@@ -281,7 +314,7 @@ func (q *fairQueue) postpone(ts []trim) {
 	}
 	go func() {
 		for _, t := range ts {
-			q.s.postponeForBudget(t.j, t.until)
+			q.s.postponeJob(t.j, t.until, "waiting for the organization's LINE WORKS rate budget")
 			t.j.done()
 		}
 	}()

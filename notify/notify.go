@@ -45,7 +45,6 @@ import (
 	"log/slog"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/uketsuke/uketsuke/lineworks"
@@ -131,13 +130,11 @@ type Service struct {
 
 	// Every send goes through fq, which serves tenants in turn within
 	// each tenant's rate budget, kept by limiter (fairqueue.go,
-	// limiter.go). jobs counts the sends queued or running; dispatching
-	// those of them the dispatcher leased.
+	// limiter.go). jobs counts the sends queued or running.
 	fq          *fairQueue
 	limiter     RateLimiter
 	tenantSlots int
 	jobs        sync.WaitGroup
-	dispatching atomic.Int64
 
 	orgsMu sync.Mutex
 	orgs   map[string]cachedOrg
