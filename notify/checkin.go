@@ -278,17 +278,25 @@ func (s *Service) beginFast() bool {
 	return true
 }
 
-// sendNow delivers entries CheckIn stored leased to this service.
+// sendNow delivers entries CheckIn stored leased to this service, through
+// the fair queue like every send. Entries not started when Run ends stay
+// leased until Run releases them.
 func (s *Service) sendNow(ctx context.Context, entries []*reception.OutboxEntry, content lineworks.Content) {
 	defer s.fast.Done()
+	s.fastMu.Lock()
+	stop := s.runStop
+	s.fastMu.Unlock()
 	var wg sync.WaitGroup
+	jobs := make([]*job, 0, len(entries))
 	for _, e := range entries {
-		s.fastSem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-s.fastSem }()
-			s.deliver(context.WithoutCancel(ctx), e, content)
-		})
+		wg.Add(1)
+		s.jobs.Add(1)
+		jobs = append(jobs, &job{e: e, typed: content, ctx: context.WithoutCancel(ctx), stop: stop, done: func() {
+			s.jobs.Done()
+			wg.Done()
+		}})
 	}
+	s.fq.submit(jobs...)
 	wg.Wait()
 }
 

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"container/list"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,7 +17,10 @@ import (
 
 // LineWorksConnector builds one lineworks.Client per organization from its
 // stored credentials and keeps it while they stay the same; a change of any
-// credential, scope or rate limit builds a new one (with a new token).
+// credential, scope or rate limit builds a new one (with a new token) and
+// drops the old one. The cache is bounded: at most MaxClients clients, the
+// least recently used dropped first, and a client unused for IdleTimeout
+// (a deleted organization's, say) is dropped.
 type LineWorksConnector struct {
 	// APIURL and TokenURL default to the real LINE WORKS; tests and demo
 	// mode point them at lineworkstest.
@@ -25,26 +29,106 @@ type LineWorksConnector struct {
 	// HTTPClient is used for API and token requests; nil means a client
 	// with a 15 s timeout.
 	HTTPClient *http.Client
-	// RetryPolicy of each client; nil means two attempts with short
-	// backoff, because the outbox retries on its own with longer waits.
+	// RetryPolicy of each client; nil means one attempt: the outbox
+	// retries on its own, with longer waits, and without holding a
+	// delivery slot while it waits (a retry inside the client would).
 	RetryPolicy lineworks.RetryPolicy
+	// MaxClients bounds the cached clients (0: DefaultMaxClients).
+	MaxClients int
+	// IdleTimeout drops a client unused this long (0: DefaultClientIdle).
+	IdleTimeout time.Duration
 
 	mu      sync.Mutex
-	clients map[string]connected
+	clients map[string]*list.Element // of *connected, in lru
+	lru     list.List                // most recently used first
+	swept   time.Time
 }
 
+// Defaults of LineWorksConnector's cache.
+const (
+	DefaultMaxClients = 1000
+	DefaultClientIdle = time.Hour
+)
+
 type connected struct {
+	orgID       string
 	fingerprint string
 	api         *clientAPI
+	used        time.Time
+}
+
+// Len returns how many clients are cached.
+func (c *LineWorksConnector) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.clients)
+}
+
+// cachedLocked returns org's client if cached with fingerprint fp, and
+// drops a stale one.
+func (c *LineWorksConnector) cachedLocked(orgID, fp string, now time.Time) *clientAPI {
+	el, ok := c.clients[orgID]
+	if !ok {
+		return nil
+	}
+	got := el.Value.(*connected)
+	if got.fingerprint != fp {
+		c.lru.Remove(el)
+		delete(c.clients, orgID)
+		return nil
+	}
+	got.used = now
+	c.lru.MoveToFront(el)
+	return got.api
+}
+
+// addLocked caches api and keeps the cache within its bounds.
+func (c *LineWorksConnector) addLocked(orgID, fp string, api *clientAPI, now time.Time) {
+	if c.clients == nil {
+		c.clients = map[string]*list.Element{}
+	}
+	if el, ok := c.clients[orgID]; ok {
+		c.lru.Remove(el)
+	}
+	c.clients[orgID] = c.lru.PushFront(&connected{orgID: orgID, fingerprint: fp, api: api, used: now})
+	maxClients := c.MaxClients
+	if maxClients <= 0 {
+		maxClients = DefaultMaxClients
+	}
+	for len(c.clients) > maxClients {
+		c.removeLocked(c.lru.Back())
+	}
+	idle := c.IdleTimeout
+	if idle <= 0 {
+		idle = DefaultClientIdle
+	}
+	if now.Sub(c.swept) < idle/4 {
+		return
+	}
+	c.swept = now
+	for el := c.lru.Back(); el != nil; {
+		prev := el.Prev()
+		if now.Sub(el.Value.(*connected).used) < idle {
+			break
+		}
+		c.removeLocked(el)
+		el = prev
+	}
+}
+
+func (c *LineWorksConnector) removeLocked(el *list.Element) {
+	c.lru.Remove(el)
+	delete(c.clients, el.Value.(*connected).orgID)
 }
 
 // Connect implements Connector.
 func (c *LineWorksConnector) Connect(ctx context.Context, org *reception.Organization) (API, error) {
 	fp := fingerprint(org)
+	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if got, ok := c.clients[org.ID]; ok && got.fingerprint == fp {
-		return got.api, nil
+	if api := c.cachedLocked(org.ID, fp, now); api != nil {
+		return api, nil
 	}
 	in := org.Integration
 	hc := c.HTTPClient
@@ -65,7 +149,7 @@ func (c *LineWorksConnector) Connect(ctx context.Context, org *reception.Organiz
 	}
 	policy := c.RetryPolicy
 	if policy == nil {
-		policy = lineworks.Backoff{MaxAttempts: 2, BaseDelay: 200 * time.Millisecond, MaxDelay: 2 * time.Second}
+		policy = lineworks.NoRetry
 	}
 	opts := []lineworks.Option{lineworks.WithHTTPClient(hc), lineworks.WithRateLimit(rate), lineworks.WithRetryPolicy(policy)}
 	if c.APIURL != "" {
@@ -75,11 +159,8 @@ func (c *LineWorksConnector) Connect(ctx context.Context, org *reception.Organiz
 	if err != nil {
 		return nil, err
 	}
-	if c.clients == nil {
-		c.clients = map[string]connected{}
-	}
 	api := &clientAPI{client: client}
-	c.clients[org.ID] = connected{fingerprint: fp, api: api}
+	c.addLocked(org.ID, fp, api, now)
 	return api, nil
 }
 
@@ -87,7 +168,9 @@ func (c *LineWorksConnector) Connect(ctx context.Context, org *reception.Organiz
 func (c *LineWorksConnector) Forget(orgID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.clients, orgID)
+	if el, ok := c.clients[orgID]; ok {
+		c.removeLocked(el)
+	}
 }
 
 // fingerprint hashes everything a client is built from, so that the cache

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/uketsuke/uketsuke/lineworks"
 	"github.com/uketsuke/uketsuke/reception"
@@ -21,9 +20,18 @@ var ErrNotConfigured = errors.New("notify: the organization's LINE WORKS integra
 
 func (s *Service) runOutbox(ctx context.Context) {
 	for {
-		n, err := s.DispatchOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			s.log.Error("leasing outbox entries", "err", err)
+		// Lease only while the fair queue has room for more: entries it
+		// holds are leased, and leasing more than it can start soon would
+		// only let leases lapse. Sends run in the queue; this loop does
+		// not wait for them, so a tenant at its budget never keeps the
+		// next lease (another tenant's entries) waiting.
+		n := 0
+		if room := s.dispatchRoom(); room > 0 {
+			var err error
+			n, err = s.dispatch(ctx, min(room, s.batch), nil)
+			if err != nil && ctx.Err() == nil {
+				s.log.Error("leasing outbox entries", "err", err)
+			}
 		}
 		if ctx.Err() != nil {
 			return
@@ -36,31 +44,148 @@ func (s *Service) runOutbox(ctx context.Context) {
 	}
 }
 
+// dispatchRoom is how many more entries the dispatcher may lease: the
+// sends that are ready to go (on the wire, or queued for a free slot, not
+// waiting for their tenant) are kept under four batches.
+func (s *Service) dispatchRoom() int {
+	return 4*s.batch - s.fq.ready()
+}
+
 // DispatchOnce leases one batch of due outbox entries, sends them and
 // records each result. It returns how many entries it leased. Entries whose
 // send had not started when ctx ended stay leased to this service's owner
-// until Run (or ReleaseOutbox) returns them.
+// until Run (or ReleaseOutbox) returns them; so do entries whose tenant had
+// no room in its rate budget until their lease would lapse: those are
+// handed back to the store, postponed to when the budget has room.
 func (s *Service) DispatchOnce(ctx context.Context) (int, error) {
-	entries, err := s.store.LeaseOutbox(ctx, s.owner, s.batch, s.leaseFor, s.now())
+	// Queued entries are dropped (still leased) when ctx ends.
+	stop := context.AfterFunc(ctx, s.fq.stopped)
+	defer stop()
+	var wg sync.WaitGroup
+	n, err := s.dispatch(ctx, s.batch, &wg)
+	wg.Wait()
+	return n, err
+}
+
+// dispatch leases up to n due entries and queues them for sending; with wg
+// not nil, wg waits for them.
+func (s *Service) dispatch(ctx context.Context, n int, wg *sync.WaitGroup) (int, error) {
+	entries, err := s.store.LeaseOutbox(ctx, s.owner, n, s.leaseFor, s.now())
 	if err != nil || len(entries) == 0 {
 		return 0, err
 	}
-	var g errgroup.Group
-	g.SetLimit(s.concurrency)
+	jobs := make([]*job, 0, len(entries))
 	for _, e := range entries {
-		if ctx.Err() != nil {
-			break
+		s.jobs.Add(1)
+		if wg != nil {
+			wg.Add(1)
 		}
-		g.Go(func() error {
+		jobs = append(jobs, &job{
 			// A send that started is finished even during shutdown: the
 			// message may already be out, and recording that matters more
 			// than stopping a few hundred milliseconds sooner.
-			s.deliver(context.WithoutCancel(ctx), e, nil)
-			return nil
+			e: e, ctx: context.WithoutCancel(ctx), stop: ctx.Done(),
+			done: func() {
+				s.jobs.Done()
+				if wg != nil {
+					wg.Done()
+				}
+				kick(s.kickOutbox)
+			},
 		})
 	}
-	_ = g.Wait()
+	s.fq.submit(jobs...)
 	return len(entries), nil
+}
+
+// attempt makes one attempt at a queued job: it takes the tenant's rate
+// budget, and sends and records the entry only if the budget has room.
+func (s *Service) attempt(j *job) result {
+	e := j.e
+	if _, ok := s.sendWindow(e); !ok {
+		// Waited (for a hung tenant's slots, say) until the lease is
+		// about to lapse: hand it back unattempted while it is still
+		// ours, so that waiting uses up no attempt.
+		s.log.Warn("lease about to lapse before the send started; handing the entry back", "org", e.OrgID, "entry", e.ID, "leaseExpires", e.LeaseExpiresAt)
+		s.postponeJob(j, s.now(), "the lease lapsed before a delivery slot was free")
+		return result{}
+	}
+	var r result
+	org, err := s.orgWithSecrets(j.ctx, e.OrgID)
+	if err == nil && org.Integration.Configured() {
+		n := budgetOf(org)
+		r.interval, _ = rateShape(n)
+		key := rateKey(org, apiOf(e.Target.Kind))
+		ctx, cancel := context.WithTimeout(j.ctx, recordTimeout)
+		wait, lerr := s.limiter.TakeRate(ctx, key, n)
+		cancel()
+		if lerr != nil {
+			// Sending unpaced would risk the tenant's 429s; try again
+			// shortly (the queue hands the entry back to the store
+			// before its lease lapses).
+			s.log.Error("taking from the rate budget", "org", e.OrgID, "err", lerr)
+			wait = time.Second
+		}
+		if wait > 0 {
+			r.requeue, r.park = true, wait
+			return r
+		}
+		defer func() {
+			if d, ok := rateLimited(err); ok {
+				ctx, cancel := context.WithTimeout(j.ctx, recordTimeout)
+				defer cancel()
+				if herr := s.limiter.HoldRate(ctx, key, n, d); herr != nil {
+					s.log.Error("holding the rate budget after a 429", "org", e.OrgID, "err", herr)
+				}
+			}
+		}()
+	}
+	err = s.deliver(j.ctx, e, j.typed)
+	switch {
+	case err == nil, permanent(err), errors.Is(err, ErrNotConfigured):
+	default:
+		// 429, 5xx, a timeout, refused credentials: the lane's next
+		// message would most likely meet the same failure. It waits the
+		// first backoff, and the slot serves other tenants meanwhile.
+		// (After a 429 the budget is held too: the lane's next TakeRate
+		// then parks it for the rest of rateLimit-reset.)
+		r.park = s.baseBackoff
+	}
+	return r
+}
+
+// rateLimited reports a 429 and how long LINE WORKS asked to wait (a
+// second when it did not say).
+func rateLimited(err error) (time.Duration, bool) {
+	var ae *lineworks.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != http.StatusTooManyRequests {
+		return 0, false
+	}
+	if ae.RetryAfter > 0 {
+		return ae.RetryAfter, true
+	}
+	return time.Second, true
+}
+
+// apiOf is the LINE WORKS API a target is sent through.
+func apiOf(k reception.TargetKind) string {
+	if k == reception.TargetUser {
+		return apiSendToUser
+	}
+	return apiSendToChannel
+}
+
+// postponeJob hands a leased entry back to the store unattempted, due at
+// until (its tenant's budget cannot send it sooner, say). No attempt is
+// used up.
+func (s *Service) postponeJob(j *job, until time.Time, reason string) {
+	ctx, cancel := context.WithTimeout(j.ctx, recordTimeout)
+	defer cancel()
+	if err := s.store.PostponeOutbox(ctx, j.e.ID, s.owner, until, reason); err != nil {
+		s.log.Error("handing a message back to the outbox", "org", j.e.OrgID, "entry", j.e.ID, "err", err)
+		return
+	}
+	s.log.Debug("message handed back to the outbox", "org", j.e.OrgID, "entry", j.e.ID, "until", until, "reason", reason)
 }
 
 // recordTimeout bounds the store write that records a delivery's outcome.
@@ -70,7 +195,8 @@ const recordTimeout = 10 * time.Second
 // only; deliver sets its own deadlines.
 // typed, when not nil, is e's content as built in this process: sending it
 // skips decoding the stored JSON again (the fast path knows it).
-func (s *Service) deliver(ctx context.Context, e *reception.OutboxEntry, typed lineworks.Content) {
+// It returns the send's error.
+func (s *Service) deliver(ctx context.Context, e *reception.OutboxEntry, typed lineworks.Content) (sendErr error) {
 	log := s.log.With("org", e.OrgID, "visit", e.VisitID, "entry", e.ID, "target", string(e.Target.Kind))
 	window, ok := s.sendWindow(e)
 	if !ok {
@@ -79,11 +205,12 @@ func (s *Service) deliver(ctx context.Context, e *reception.OutboxEntry, typed l
 		// sending it here too would deliver it twice. Leave it to the
 		// next lease.
 		log.Warn("lease lapsed before the send started; leaving the entry to the next lease", "leaseExpires", e.LeaseExpiresAt)
-		return
+		return nil
 	}
 	sendCtx, cancelSend := context.WithTimeout(ctx, window)
 	err := s.send(sendCtx, e, typed)
 	cancelSend()
+	sendErr = err
 	// The outcome is recorded under its own deadline: a send answered just
 	// before its deadline must still be recorded, or the lapsed lease would
 	// send it a second time.
@@ -129,6 +256,7 @@ func (s *Service) deliver(ctx context.Context, e *reception.OutboxEntry, typed l
 		s.metrics.Inc(MetricRetried, string(e.Target.Kind))
 		log.Warn("message will be retried", "attempts", e.Attempts, "next", next, "err", errorText(err))
 	}
+	return sendErr
 }
 
 // send sends one entry. Its outcome feeds the organization's Health.
@@ -222,6 +350,10 @@ func errorText(err error) string {
 	return lineworks.TruncateText(err.Error(), 500)
 }
 
+// orgCacheSweepAt is the size past which expired organizations are
+// dropped from the cache.
+const orgCacheSweepAt = 256
+
 // orgWithSecrets reads an organization with its secrets, cached for
 // orgCacheTTL (wall-clock time: this is a performance cache, not domain
 // time, so it ignores WithClock).
@@ -238,6 +370,15 @@ func (s *Service) orgWithSecrets(ctx context.Context, id string) (*reception.Org
 		return nil, err
 	}
 	s.orgsMu.Lock()
+	if len(s.orgs) >= orgCacheSweepAt {
+		// Bounded by the organizations sending within orgCacheTTL, not
+		// by every organization ever served.
+		for k, c := range s.orgs {
+			if !now.Before(c.expires) {
+				delete(s.orgs, k)
+			}
+		}
+	}
 	s.orgs[id] = cachedOrg{org: org, expires: now.Add(orgCacheTTL)}
 	s.orgsMu.Unlock()
 	return org, nil

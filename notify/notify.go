@@ -21,6 +21,16 @@
 //     delivered at all, so that a kiosk never claims staff were notified
 //     when they cannot be (see Service.Health).
 //
+// Fairness across organizations: every send — a check-in's, a reminder, a
+// reply to a tap — goes through one queue that serves organizations in
+// turn, within each tenant's LINE WORKS rate budget (per API, as LINE WORKS
+// counts it). A send whose tenant has no room in its budget, or is backing
+// off after a 429, 5xx, timeout or refused credentials, holds no delivery
+// slot: a quiet organization's notification goes out as if it were alone.
+// With pgstore the budgets live in the database, shared by every replica;
+// a 429 seen by one replica holds the tenant's budget for all of them until
+// rateLimit-reset (see RateLimiter).
+//
 // Every loop runs under Service.Run and stops gracefully with its context,
 // returning unfinished leases so nothing accepted is lost. Several processes
 // may run Service on one PostgreSQL database: the store's leases make each
@@ -105,8 +115,14 @@ type Service struct {
 	// and poll. fastMu orders CheckIn's fast.Add against Run's fast.Wait.
 	fastMu  sync.Mutex
 	running bool
+	runStop <-chan struct{}
 	fast    sync.WaitGroup
-	fastSem chan struct{}
+
+	// Every send goes through fq, which serves tenants in turn within
+	// each tenant's rate budget, kept by limiter (fairqueue.go,
+	// limiter.go). jobs counts the sends queued or running.
+	fq   *fairQueue
+	jobs sync.WaitGroup
 
 	orgsMu sync.Mutex
 	orgs   map[string]cachedOrg
@@ -159,7 +175,14 @@ func New(store reception.Store, connector Connector, opts ...Option) (*Service, 
 		names:      map[string]cachedName{},
 		orgs:       map[string]cachedOrg{},
 	}
-	s.fastSem = make(chan struct{}, s.concurrency)
+	if s.limiter == nil {
+		s.limiter = defaultLimiter(store, s.now)
+	}
+	if s.tenantSlots <= 0 {
+		s.tenantSlots = max(1, s.concurrency/4)
+	}
+	s.tenantSlots = min(s.tenantSlots, s.concurrency)
+	s.fq = newFairQueue(s)
 	return s, nil
 }
 
@@ -203,7 +226,12 @@ func (s *Service) ForgetOrganization(orgID string) {
 func (s *Service) Run(ctx context.Context) error {
 	s.fastMu.Lock()
 	s.running = true
+	s.runStop = ctx.Done()
 	s.fastMu.Unlock()
+	// Sends still queued when ctx ends are dropped, their entries still
+	// leased: they are released below.
+	stopQueue := context.AfterFunc(ctx, s.fq.stopped)
+	defer stopQueue()
 	var wg sync.WaitGroup
 	wg.Go(func() { s.runOutbox(ctx) })
 	wg.Go(func() { s.runInbox(ctx) })
@@ -216,6 +244,7 @@ func (s *Service) Run(ctx context.Context) error {
 	// Sends the fast path started finish before leases are returned, so no
 	// other replica sends them again.
 	s.fast.Wait()
+	s.jobs.Wait()
 	// Leases of entries never attempted go back at once, so another replica
 	// need not wait for them to lapse.
 	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

@@ -42,6 +42,13 @@ type settings struct {
 	maxAttempts  int
 	baseBackoff  time.Duration
 	maxBackoff   time.Duration
+
+	// limiter keeps the tenants' rate budgets; nil until New picks the
+	// default (the store if it shares budgets, else memory).
+	limiter RateLimiter
+	// tenantSlots bounds one organization's sends on the wire; 0 until New
+	// picks the default (a quarter of concurrency, at least 1).
+	tenantSlots int
 }
 
 // Defaults of the delivery options, as documented on each option.
@@ -259,6 +266,35 @@ func WithLocation(loc *time.Location) Option {
 			return invalid("WithLocation(nil)", "no location")
 		}
 		s.loc = loc
+		return nil
+	}
+}
+
+// WithTenantConcurrency sets how many sends of one organization may be on
+// the wire at once. An organization whose LINE WORKS hangs holds at most
+// that many delivery slots; the others keep serving other organizations.
+// Default: a quarter of WithConcurrency, at least 1 (and never more than
+// WithConcurrency).
+func WithTenantConcurrency(n int) Option {
+	return func(s *settings) error {
+		if n <= 0 {
+			return invalid(fmt.Sprintf("WithTenantConcurrency(%d)", n), "not positive")
+		}
+		s.tenantSlots = n
+		return nil
+	}
+}
+
+// WithRateLimiter sets where tenants' rate budgets are kept, so that
+// several processes can share them. Default: the store when it implements
+// RateLimiter (pgstore: every replica shares each tenant's budget), else an
+// in-process limiter on WithClock's clock.
+func WithRateLimiter(l RateLimiter) Option {
+	return func(s *settings) error {
+		if l == nil {
+			return invalid("WithRateLimiter(nil)", "no limiter")
+		}
+		s.limiter = l
 		return nil
 	}
 }

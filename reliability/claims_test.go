@@ -20,7 +20,7 @@ import (
 // freshDatabase creates an empty PostgreSQL database for one test on the
 // server of UKETSUKE_TEST_POSTGRES_URL, dropped when the test ends, and
 // returns its URL. The test is skipped when the variable is unset.
-func freshDatabase(t *testing.T) string {
+func freshDatabase(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("UKETSUKE_TEST_POSTGRES_URL")
 	if base == "" {

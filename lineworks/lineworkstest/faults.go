@@ -141,16 +141,44 @@ func (s *Server) SetRateLimit(perMinute int) {
 	s.rlBuckets = map[string]*rate.Limiter{}
 }
 
+// SetTenantRateLimit gives one tenant (domain) its own budget of perMinute
+// requests per API, overriding SetRateLimit's for it (a Free-plan tenant
+// among Standard ones, say); zero removes the override.
+func (s *Server) SetTenantRateLimit(domainID int64, perMinute int) {
+	s.rlMu.Lock()
+	defer s.rlMu.Unlock()
+	if s.rlTenants == nil {
+		s.rlTenants = map[int64]int{}
+	}
+	if perMinute <= 0 {
+		delete(s.rlTenants, domainID)
+	} else {
+		s.rlTenants[domainID] = perMinute
+	}
+	if s.rlBuckets == nil {
+		s.rlBuckets = map[string]*rate.Limiter{}
+	}
+	prefix := strconv.FormatInt(domainID, 10) + " "
+	for k := range s.rlBuckets {
+		if strings.HasPrefix(k, prefix) {
+			delete(s.rlBuckets, k)
+		}
+	}
+}
+
 // allow takes one request from tenant's bucket for route. budget, when
 // positive, is the API's own smaller per-minute limit; the smaller of it and
 // the SetRateLimit budget applies.
 func (s *Server) allow(tenant int64, route string, budget int) (ok bool, limit int, reset time.Duration) {
 	s.rlMu.Lock()
 	defer s.rlMu.Unlock()
-	if s.rlPerMinute <= 0 {
+	n := s.rlPerMinute
+	if t, ok := s.rlTenants[tenant]; ok {
+		n = t
+	}
+	if n <= 0 {
 		return true, 0, 0
 	}
-	n := s.rlPerMinute
 	if budget > 0 {
 		n = min(n, budget)
 	}
@@ -172,6 +200,7 @@ func (s *Server) allow(tenant int64, route string, budget int) (ok bool, limit i
 type rlState struct {
 	rlMu        sync.Mutex
 	rlPerMinute int
+	rlTenants   map[int64]int
 	rlBuckets   map[string]*rate.Limiter
 }
 
