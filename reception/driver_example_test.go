@@ -326,6 +326,9 @@ func (q miniQueue[E]) Settle(_ context.Context, id, owner string, s reception.Se
 				_ = v.Apply(*s.Notified) // a notified event only joins the timeline
 			}
 		}
+		for _, t := range s.Then {
+			_ = q.d.enqueue([]*reception.OutboxEntry{t}) // a used key: enqueued before
+		}
 		return true, nil
 	})
 }

@@ -27,6 +27,16 @@ func (st *state) checkOutbox(entries []*reception.OutboxEntry) error {
 	return nil
 }
 
+// addNew adds the entries whose ID and dedupe key are free, skipping the
+// others (Settlement.Then).
+func (st *state) addNew(entries []*reception.OutboxEntry) {
+	for _, e := range entries {
+		if st.checkOutbox([]*reception.OutboxEntry{e}) == nil {
+			st.addOutbox([]*reception.OutboxEntry{e})
+		}
+	}
+}
+
 func (st *state) addOutbox(entries []*reception.OutboxEntry) {
 	for _, e := range entries {
 		st.outbox[e.ID] = e
