@@ -104,6 +104,11 @@ type Service struct {
 	baseBackoff  time.Duration
 	maxBackoff   time.Duration
 
+	// onEvent receives visit events (events.go); nil queues none.
+	onEvent EventHandler
+	// mode is what follows an ambiguous failure (events.go).
+	mode DeliveryMode
+
 	kickOutbox chan struct{}
 	kickInbox  chan struct{}
 

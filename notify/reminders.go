@@ -128,6 +128,9 @@ func (s *Service) remind(ctx context.Context, v *reception.Visit) (bool, error) 
 			r.Entries = append(r.Entries, s.entry(org.ID, v.ID, reception.Target{Kind: reception.TargetUser, ID: u}, c, "visit/"+v.ID+"/reminder/"+n+"/user/"+u))
 		}
 	}
+	if ev := s.eventEntry(Event{ID: "reminded/" + n, Kind: EventReminded, OrgID: org.ID, VisitID: v.ID, At: now, Reminder: v.Reminders + 1}); ev != nil {
+		r.Entries = append(r.Entries, ev)
+	}
 	if _, err := s.store.RecordReminder(ctx, org.ID, v.ID, r); err != nil {
 		if errors.Is(err, reception.ErrConflict) {
 			return false, nil // accepted meanwhile, or another replica sent it
