@@ -11,9 +11,12 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
 	"github.com/uketsuke/uketsuke/notify"
 	"github.com/uketsuke/uketsuke/reception"
+	"github.com/uketsuke/uketsuke/reception/pgstore"
 	"github.com/uketsuke/uketsuke/reception/sqlitestore"
 )
 
@@ -115,4 +118,49 @@ func Example_embedding() {
 	// callback answered 200
 	// visitor 1 accepted by yamada@acme
 	// visitors row: handled by yamada@acme
+}
+
+// With PostgreSQL, the application shares its pgx pool with pgstore and
+// hands CheckInTx its own pgx.Tx: the visitor row and the queued
+// notification commit together. (Not run by go test: it needs a
+// database.)
+func ExampleService_CheckInTx() {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+	box, err := reception.NewSecretBox([]byte(os.Getenv("UKETSUKE_SECRET_KEY_RAW"))) // 32 bytes
+	if err != nil {
+		log.Fatal(err)
+	}
+	store, err := pgstore.New(ctx, pool, box) // uketsuke's tables beside the application's
+	if err != nil {
+		log.Fatal(err)
+	}
+	svc, err := notify.NewCompany(ctx, store, notify.Company{ /* credentials and departments */ })
+	if err != nil {
+		log.Fatal(err)
+	}
+	go func() { _ = svc.Run(ctx) }()
+
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	var visitorID int64
+	if err := tx.QueryRow(ctx, `INSERT INTO visitors (name) VALUES ($1) RETURNING id`, "佐藤 花子").Scan(&visitorID); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := svc.CheckInTx(ctx, tx, "company", notify.CheckInRequest{
+		ButtonID: "sales", Visitor: notify.Visitor{Name: "佐藤 花子"}, Reference: fmt.Sprint(visitorID),
+	}); err != nil {
+		log.Fatal(err) // nothing of the check-in is stored; tx is still usable
+	}
+	if err := tx.Commit(ctx); err != nil {
+		log.Fatal(err)
+	}
+	svc.Wake() // send now rather than at the next poll
 }

@@ -25,6 +25,41 @@
 // returning unfinished leases so nothing accepted is lost. Several processes
 // may run Service on one PostgreSQL database: the store's leases make each
 // outbox entry go out once.
+//
+// # Embedding in an application
+//
+// An application with its own database uses notify as a library:
+//
+//   - NewCompany sets up one company — LINE WORKS credentials and a map of
+//     departments to talk rooms — and returns a ready Service; New with
+//     reception's organizations and buttons serves many tenants.
+//   - CheckInRequest.Reference carries the application's own ID for the
+//     visit; it is stored on the visit and comes back in every Event.
+//   - CheckInTx records the check-in inside the application's own
+//     transaction (a pgx.Tx with pgstore, a *sql.Tx with sqlitestore), so
+//     the application's row and the queued notifications commit together.
+//   - WithEventHandler reports what happens to each visit — checked in,
+//     delivered, given up, uncertain, accepted (by whom), escalated or
+//     handed back, reminded — through the outbox: an event is queued in
+//     the transaction of the change it reports and handed to the handler at
+//     least once, after that commit, retried until the handler succeeds.
+//
+// See Example (embedding).
+//
+// # Delivery semantics
+//
+// A send can fail ambiguously: the answer is lost (a timeout, a dropped
+// connection) or is a 500, 502 or 504, and LINE WORKS may have posted the
+// message before failing. WithDeliveryMode chooses what follows. The
+// default, AtLeastOnce, sends the message again: a visitor's notification
+// is never lost to such a failure, and may appear twice in the room,
+// because at a reception desk a visitor nobody hears of is the worse
+// failure. AtMostOnce never sends such a message again: the entry is
+// marked uncertain (reception.OutboxUncertain) and reported as an
+// EventUncertain event for the application to follow up. Failures that
+// surely posted nothing (429, 503, a refused connection, a token error)
+// are retried in both modes; messages LINE WORKS rejects (400, 403, 404)
+// or that run out of attempts are given up (EventGivenUp).
 package notify
 
 import (
@@ -151,7 +186,8 @@ type cachedName struct {
 // Option configures New.
 type Option func(*Service) error
 
-// WithClock replaces time.Now (tests drive reminders with it).
+// WithClock replaces the service's clock, which dates check-ins, leases,
+// retries and reminders (default time.Now; tests drive reminders with it).
 func WithClock(now func() time.Time) Option {
 	return func(s *Service) error {
 		if now == nil {
@@ -162,8 +198,8 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// WithLogger sets the logger. Log lines carry organization and visit IDs and
-// never a secret.
+// WithLogger sets the logger (default: text lines on os.Stderr at Info).
+// Log lines carry organization and visit IDs and never a secret.
 func WithLogger(l *slog.Logger) Option {
 	return func(s *Service) error {
 		if l == nil {
@@ -174,7 +210,7 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithMetrics sets the counters.
+// WithMetrics sets the counters (default: none, a no-op).
 func WithMetrics(m Metrics) Option {
 	return func(s *Service) error {
 		if m == nil {
@@ -197,9 +233,11 @@ func WithOwner(owner string) Option {
 	}
 }
 
-// WithDelivery tunes the dispatcher: how long a lease lasts, how often idle
-// loops poll the store, how many entries one lease takes, how many are sent
-// at once, and after how many attempts an entry is dead.
+// WithDelivery tunes the dispatcher: how long a lease lasts (default 30 s),
+// how often idle loops poll the store (default 1 s), how many entries one
+// lease takes (default 32), how many are sent at once (default 8), and
+// after how many attempts a message is dead (default 10; events for the
+// host application are never dead, see WithEventHandler).
 func WithDelivery(leaseFor, poll time.Duration, batch, concurrency, maxAttempts int) Option {
 	return func(s *Service) error {
 		if leaseFor <= 0 || poll <= 0 || batch <= 0 || concurrency <= 0 || maxAttempts <= 0 {
@@ -210,8 +248,12 @@ func WithDelivery(leaseFor, poll time.Duration, batch, concurrency, maxAttempts 
 	}
 }
 
-// WithBackoff sets the retry backoff of failed deliveries (doubling from
-// base up to max, or the server's RetryAfter when longer).
+// WithBackoff sets the retry backoff of failed deliveries: doubling from
+// base (default 1 s) up to max (default 5 min), or the server's RetryAfter
+// when longer. A retry is due after its backoff but is picked up at the
+// dispatcher's next look at the store, which comes at most a poll
+// interval later (WithDelivery, default 1 s) — so a backoff shorter than
+// the poll interval waits about the poll interval.
 func WithBackoff(base, max time.Duration) Option {
 	return func(s *Service) error {
 		if base <= 0 || max < base {
@@ -223,7 +265,8 @@ func WithBackoff(base, max time.Duration) Option {
 }
 
 // WithTexts overrides the message texts for a locale ("ja", "en", …).
-// Fields left empty keep the built-in text.
+// Fields left empty keep the built-in text (default: the built-in Japanese
+// and English texts; another locale starts from the Japanese ones).
 func WithTexts(locale string, t Texts) Option {
 	return func(s *Service) error {
 		base, ok := s.texts[locale]
@@ -241,7 +284,7 @@ func WithTexts(locale string, t Texts) Option {
 
 // WithOrgTexts overrides texts for one organization, on top of its
 // locale's texts (e.g. a company that says 「お客様がお見えです」). Fields left
-// empty keep the locale's text. A button's Template still overrides the
+// empty keep the locale's text (default: no organization has its own). A button's Template still overrides the
 // notification text of that button.
 func WithOrgTexts(orgID string, t Texts) Option {
 	return func(s *Service) error {
