@@ -91,24 +91,9 @@ func Example_embedding() {
 		log.Fatal(err)
 	}
 
-	// What svc.Run does in the background: send the room message.
-	_, _ = svc.DispatchOnce(ctx)
-	msg := fake.Messages()[0]
-	var content struct {
-		ContentText string `json:"contentText"`
-		Actions     []struct{ Label, Postback string }
-	}
-	_ = json.Unmarshal(msg.Content, &content)
-	fmt.Printf("%s: %s\n", msg.ChannelID, strings.SplitN(content.ContentText, "\n", 2)[0])
-
-	// A staff member taps 「対応します」; LINE WORKS posts the signed callback.
-	tap := lineworkstest.MessageTapEvent("yamada@acme", msg.ChannelID, content.Actions[0].Label, content.Actions[0].Postback)
-	rec := lineworkstest.CallbackSender{BotID: 2000001, Secret: "bot-secret"}.ServeTo(svc.CallbackHandler(), tap)
-	fmt.Println("callback answered", rec.Code)
-	_, _ = svc.ProcessInboxOnce(ctx)
-	for n := 1; n > 0; {
-		n, _ = svc.DispatchOnce(ctx)
-	}
+	// What svc.Run does in the background, and a staff member tapping
+	// 「対応します」 in the room (LINE WORKS posts a signed callback).
+	runAndTap(ctx, svc, fake, "yamada@acme")
 
 	var handledBy string
 	_ = store.DB().QueryRowContext(ctx, `SELECT handled_by FROM visitors WHERE id = ?`, id).Scan(&handledBy)
@@ -118,6 +103,27 @@ func Example_embedding() {
 	// callback answered 200
 	// visitor 1 accepted by yamada@acme
 	// visitors row: handled by yamada@acme
+}
+
+// runAndTap sends the due messages, prints the room message, taps its
+// first action as userID, and handles the callback with what follows.
+func runAndTap(ctx context.Context, svc *notify.Service, fake *lineworkstest.Server, userID string) {
+	_, _ = svc.DispatchOnce(ctx)
+	msg := fake.Messages()[0]
+	var content struct {
+		ContentText string `json:"contentText"`
+		Actions     []struct{ Label, Postback string }
+	}
+	_ = json.Unmarshal(msg.Content, &content)
+	fmt.Printf("%s: %s\n", msg.ChannelID, strings.SplitN(content.ContentText, "\n", 2)[0])
+
+	tap := lineworkstest.MessageTapEvent(userID, msg.ChannelID, content.Actions[0].Label, content.Actions[0].Postback)
+	rec := lineworkstest.CallbackSender{BotID: 2000001, Secret: "bot-secret"}.ServeTo(svc.CallbackHandler(), tap)
+	fmt.Println("callback answered", rec.Code)
+	_, _ = svc.ProcessInboxOnce(ctx)
+	for n := 1; n > 0; {
+		n, _ = svc.DispatchOnce(ctx)
+	}
 }
 
 // With PostgreSQL, the application shares its pgx pool with pgstore and
