@@ -191,8 +191,9 @@ func (s *Service) CheckIn(ctx context.Context, orgID string, req CheckInRequest)
 // rows and the visit with its queued notifications commit together, or
 // not at all (see reception.WithTx). Nothing is sent before the commit;
 // the dispatcher finds the entries at its next poll (WithDelivery's poll
-// interval) or at once after Wake. A store that cannot join the
-// transaction (memstore) fails with reception.ErrInvalid.
+// interval) or at once after Wake. A transaction the store cannot join
+// fails with reception.ErrInvalid. In tests, memstore's Store.Begin gives a
+// transaction of uketsuke's writes alone.
 func (s *Service) CheckInTx(ctx context.Context, tx any, orgID string, req CheckInRequest) (*reception.Visit, error) {
 	if tx == nil {
 		return nil, fmt.Errorf("notify: CheckInTx without a transaction: %w", reception.ErrInvalid)

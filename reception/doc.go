@@ -104,8 +104,10 @@
 // CheckIn writes inside the application's own transaction, in a savepoint
 // a failure rolls back, so that the application decides whether to commit;
 // nothing is visible to other connections, and so to dispatchers, until
-// it commits. A driver implements it with [TxDriver]; one without it
-// (memstore, the minimal driver) refuses with ErrInvalid.
+// it commits. A driver implements it with [TxDriver] (pgstore takes a
+// pgx.Tx, sqlitestore a *sql.Tx begun on its Store.DB, memstore its own
+// Tx for tests, the minimal driver its own too); a driver without it, or a
+// transaction of the wrong type, is refused with ErrInvalid.
 //
 // Secrets. The Client Secret, private key and bot secret of an
 // [Integration] are encrypted at rest with a [SecretBox] the application

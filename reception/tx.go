@@ -14,7 +14,7 @@ type txKey struct{}
 // application's rows and the queued notifications then commit, or roll
 // back, together (the transactional outbox). tx is what the driver takes:
 // a pgx.Tx for pgstore, a *sql.Tx begun on sqlitestore's Store.DB for
-// sqlitestore. A driver that cannot join the transaction, or a tx of the
+// sqlitestore, a *memstore.Tx (Store.Begin) in tests. A driver that cannot join the transaction, or a tx of the
 // wrong type, makes CheckIn fail with ErrInvalid and store nothing.
 //
 // Nothing is sent before the application commits: the entries become
