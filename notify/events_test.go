@@ -299,3 +299,82 @@ func TestNewCompanyRoutesPerDepartment(t *testing.T) {
 		t.Error("NewCompany without departments succeeded")
 	}
 }
+
+// leaseSignal is a store that tells when the dispatcher first leased after
+// arm: the service is running, and its fast path is on.
+type leaseSignal struct {
+	reception.Store
+	mu      sync.Mutex
+	running chan struct{}
+}
+
+func (l *leaseSignal) arm() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.running = make(chan struct{})
+	return l.running
+}
+
+func (l *leaseSignal) LeaseOutbox(ctx context.Context, owner string, n int, leaseFor time.Duration, now time.Time) ([]*reception.OutboxEntry, error) {
+	l.mu.Lock()
+	if l.running != nil {
+		close(l.running)
+		l.running = nil
+	}
+	l.mu.Unlock()
+	return l.Store.LeaseOutbox(ctx, owner, n, leaseFor, now)
+}
+
+// TestCheckInTxSendsOnlyAfterCommit: a check-in in the application's
+// transaction sends nothing before the commit — not even on the fast path
+// of a running service — and nothing at all after a rollback.
+func TestCheckInTxSendsOnlyAfterCommit(t *testing.T) {
+	ms := memstore.New(testBox(t))
+	store := &leaseSignal{Store: ms}
+	h := newHarness(t, store)
+	ctx := context.Background()
+
+	tx := ms.Begin()
+	v, err := h.svc.CheckInTx(ctx, tx, h.org.ID, notify.CheckInRequest{ButtonID: "sales", Visitor: notify.Visitor{Name: "先 一郎"}, Reference: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	if n := len(h.fake.Messages()); n != 0 {
+		t.Fatalf("%d messages before the commit", n)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	if msgs := h.fake.Messages(); len(msgs) != 1 || !strings.Contains(textOf(t, msgs[0]), "先 一郎") {
+		t.Fatalf("messages after the commit: %+v", msgs)
+	}
+	if got, err := h.store.GetVisit(ctx, h.org.ID, v.ID); err != nil || got.Reference != "r1" {
+		t.Fatalf("visit after the commit: %+v, %v", got, err)
+	}
+
+	// While Run runs, a check-in is sent at once (the fast path); one in a
+	// transaction is not. Run returns only when the fast sends it started
+	// finished, so after it nothing more can arrive.
+	running := store.arm()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = h.svc.Run(runCtx) }()
+	<-running
+	tx = ms.Begin()
+	if _, err := h.svc.CheckInTx(ctx, tx, h.org.ID, notify.CheckInRequest{ButtonID: "sales", Visitor: notify.Visitor{Name: "戻 二郎"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	<-done
+	if msgs := h.fake.Messages(); len(msgs) != 1 {
+		t.Errorf("%d messages after a rolled-back check-in, want the 1 before it", len(msgs))
+	}
+	if _, err := h.svc.CheckInTx(ctx, nil, h.org.ID, notify.CheckInRequest{ButtonID: "sales"}); !errors.Is(err, reception.ErrInvalid) {
+		t.Errorf("CheckInTx without a transaction: %v", err)
+	}
+}
