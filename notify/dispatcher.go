@@ -112,7 +112,7 @@ func (s *Service) deliver(ctx context.Context, e *reception.OutboxEntry, typed l
 			log.Error("postponing a message", "err", rerr)
 			return
 		}
-		log.Warn("message waits for the organization's LINE WORKS integration", "next", next)
+		log.Warn("entry waits: the integration or the event handler is missing", "next", next, "reason", errorText(err))
 	case s.mode == AtMostOnce && e.Target.Kind != reception.TargetApp && ambiguous(err):
 		s.recordUncertain(ctx, log, e, now, err)
 	case e.Target.Kind != reception.TargetApp && (permanent(err) || e.Attempts >= s.maxAttempts):
