@@ -83,8 +83,9 @@ var ErrNoEventHandler = errors.New("notify: an event for the host application, a
 // the outbox in the same transaction as what they report — a check-in, a
 // claim's announcements, a reminder, a delivery's outcome — and the
 // dispatcher calls h like it sends messages: at least once, after the
-// store committed the change, in any order between visits, retried with
-// backoff until h returns nil, never given up on. Every replica sharing
+// store committed the change, retried with backoff until h returns nil,
+// never given up on. Events are not ordered, not even those of one visit
+// (a retried event comes after later ones): order them by Event.At. Every replica sharing
 // the store must set the same handler.
 func WithEventHandler(h EventHandler) Option {
 	return func(s *Service) error {
