@@ -302,7 +302,7 @@ func (s *Service) announceAccepted(ctx context.Context, org *reception.Organizat
 			return err
 		}
 	}
-	return nil
+	return s.enqueueEvent(ctx, Event{ID: "accepted/" + e.ID, Kind: EventAccepted, OrgID: org.ID, VisitID: v.ID, At: v.HandledAt, UserID: src.UserID})
 }
 
 // targetList collects the targets of one message, each once, in order.
@@ -384,6 +384,7 @@ func (s *Service) escalate(ctx context.Context, org *reception.Organization, e *
 	// callback again (after a crash before it was marked done) records it
 	// once; the messages below are deduplicated by their keys.
 	note := "inbox " + e.ID
+	back := handedBack(v, note, src.UserID)
 	if !slices.ContainsFunc(v.Events, func(ev reception.VisitEvent) bool {
 		return ev.Kind == reception.EventEscalated && ev.Note == note
 	}) {
@@ -424,7 +425,8 @@ func (s *Service) escalate(ctx context.Context, org *reception.Organization, e *
 			return err
 		}
 	}
-	return nil
+	return s.enqueueEvent(ctx, Event{ID: "escalated/" + e.ID, Kind: EventEscalated, OrgID: org.ID, VisitID: v.ID, At: at,
+		UserID: src.UserID, HandedBack: back})
 }
 
 // nameOrMention names a user: the real name from the Users API when the

@@ -45,6 +45,13 @@ type CheckInRequest struct {
 	// nothing and returns the first visit. Optional; at most
 	// MaxIdempotencyKey characters of A–Z, a–z, 0–9, '-', '_' and '.'.
 	IdempotencyKey string
+	// Reference is the host application's own reference for the visit
+	// (its visitor row's ID, say), opaque to uketsuke: stored on the visit
+	// (reception.Visit.Reference), returned in every Event and visit
+	// listing, and usable to find the visit (reception.VisitFilter).
+	// Optional; at most reception.MaxReference bytes, no control
+	// characters.
+	Reference string
 	// EnteredAt, when set and earlier than the call, is when the visitor
 	// checked in: the kiosk kept the check-in while it was offline. The
 	// notification shows that time and says the message comes late.
@@ -117,6 +124,9 @@ func (r *CheckInRequest) validate() error {
 			errs = append(errs, fieldErr(f.name, msg))
 		}
 	}
+	if msg := reception.ReferenceProblem(r.Reference); msg != "" {
+		errs = append(errs, fieldErr("reference", msg))
+	}
 	if r.Visitor.Count < 0 || r.Visitor.Count > MaxPartySize {
 		errs = append(errs, fieldErr("visitor.count", fmt.Sprintf("must be between 0 and %d", MaxPartySize)))
 	}
@@ -169,8 +179,32 @@ func (s *Service) CheckIn(ctx context.Context, orgID string, req CheckInRequest)
 	for _, u := range users {
 		entries = append(entries, s.entry(orgID, visit.ID, reception.Target{Kind: reception.TargetUser, ID: u}, raw, "visit/"+visit.ID+"/notify/user/"+u))
 	}
+	if ev := s.eventEntry(Event{ID: string(EventCheckedIn), Kind: EventCheckedIn, OrgID: orgID, VisitID: visit.ID, At: now}); ev != nil {
+		entries = append(entries, ev)
+	}
 	return s.storeCheckIn(ctx, visit, entries, content, req.IdempotencyKey != "")
 }
+
+// CheckInTx is CheckIn inside tx, a transaction the application opened on
+// the store's database — a pgx.Tx with pgstore, a *sql.Tx begun on
+// sqlitestore's Store.DB with sqlitestore — so that the application's own
+// rows and the visit with its queued notifications commit together, or
+// not at all (see reception.WithTx). Nothing is sent before the commit;
+// the dispatcher finds the entries at its next poll (WithDelivery's poll
+// interval) or at once after Wake. A transaction the store cannot join
+// fails with reception.ErrInvalid. In tests, memstore's Store.Begin gives a
+// transaction of uketsuke's writes alone.
+func (s *Service) CheckInTx(ctx context.Context, tx any, orgID string, req CheckInRequest) (*reception.Visit, error) {
+	if tx == nil {
+		return nil, fmt.Errorf("notify: CheckInTx without a transaction: %w", reception.ErrInvalid)
+	}
+	return s.CheckIn(reception.WithTx(ctx, tx), orgID, req)
+}
+
+// Wake makes the dispatcher look for due entries now instead of at its
+// next poll, e.g. right after the application committed a transaction
+// given to CheckInTx.
+func (s *Service) Wake() { kick(s.kickOutbox) }
 
 // checkInSubjects reads the organization, the button and the chosen staff
 // member of a check-in, and refuses a disabled button or inactive staff.
@@ -220,6 +254,7 @@ func newVisit(orgID string, req CheckInRequest, button *reception.Button, now ti
 		Note:        strings.TrimSpace(req.Visitor.Note),
 		ButtonID:    button.ID,
 		StaffID:     req.StaffID,
+		Reference:   req.Reference,
 		Status:      reception.StatusWaiting,
 		CreatedAt:   now,
 	}
@@ -234,13 +269,20 @@ func newVisit(orgID string, req CheckInRequest, button *reception.Button, now ti
 // before: that visit is returned and nothing is sent again.
 func (s *Service) storeCheckIn(ctx context.Context, visit *reception.Visit, entries []*reception.OutboxEntry, content lineworks.Content, idempotent bool) (*reception.Visit, error) {
 	now := visit.CreatedAt
-	fast := s.beginFast()
+	// In the application's transaction nothing may go out before its
+	// commit: the dispatcher sends the entries once they are visible.
+	_, inTx := reception.TxFrom(ctx)
+	fast := !inTx && s.beginFast()
+	var leased []*reception.OutboxEntry
 	if fast {
 		// Leased to us in the check-in transaction: sent below without a
 		// second write; if this process dies, the lease lapses and any
-		// dispatcher sends them.
+		// dispatcher sends them. Events wait for the dispatcher.
 		for _, e := range entries {
-			e.Attempts, e.LeaseOwner, e.LeaseExpiresAt = 1, s.owner, now.Add(s.leaseFor)
+			if e.Target.Kind != reception.TargetApp {
+				e.Attempts, e.LeaseOwner, e.LeaseExpiresAt = 1, s.owner, now.Add(s.leaseFor)
+				leased = append(leased, e)
+			}
 		}
 	}
 	if err := s.store.CheckIn(ctx, visit, entries); err != nil {
@@ -258,8 +300,9 @@ func (s *Service) storeCheckIn(ctx context.Context, visit *reception.Visit, entr
 	s.metrics.Inc(MetricCheckIns, "")
 	s.log.Info("checked in", "org", visit.OrgID, "visit", visit.ID, "button", visit.ButtonID, "entries", len(entries))
 	if fast {
-		go s.sendNow(ctx, entries, content)
-	} else {
+		go s.sendNow(ctx, leased, content)
+	}
+	if !fast || len(leased) < len(entries) {
 		kick(s.kickOutbox)
 	}
 	return visit, nil

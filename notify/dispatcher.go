@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -225,12 +226,12 @@ func (s *Service) deliver(ctx context.Context, e *reception.OutboxEntry, typed l
 		if e.VisitID != "" && strings.Contains(e.DedupeKey, "/notify/") {
 			notified = &reception.VisitEvent{Kind: reception.EventNotified, At: now, Note: string(e.Target.Kind) + " " + e.Target.ID}
 		}
-		if cerr := s.store.CompleteOutbox(ctx, e.ID, s.owner, now, notified); cerr != nil {
+		if cerr := s.store.CompleteOutbox(ctx, e.ID, s.owner, now, notified, s.outcomeEvent(e, EventDelivered, now, "")...); cerr != nil {
 			log.Error("recording a sent message", "err", cerr)
 			return
 		}
 		s.metrics.Inc(MetricSent, string(e.Target.Kind))
-	case errors.Is(err, ErrNotConfigured):
+	case errors.Is(err, ErrNotConfigured) || errors.Is(err, ErrNoEventHandler):
 		// Waiting for an admin is not a failed attempt: keep the entry,
 		// check again at the longest backoff, never bury it for this.
 		next := now.Add(s.maxBackoff)
@@ -238,10 +239,14 @@ func (s *Service) deliver(ctx context.Context, e *reception.OutboxEntry, typed l
 			log.Error("postponing a message", "err", rerr)
 			return
 		}
-		log.Warn("message waits for the organization's LINE WORKS integration", "next", next)
-	case permanent(err) || e.Attempts >= s.maxAttempts:
+		log.Warn("entry waits: the integration or the event handler is missing", "next", next, "reason", errorText(err))
+	case s.mode == AtMostOnce && e.Target.Kind != reception.TargetApp && ambiguous(err):
+		s.recordUncertain(ctx, log, e, now, err)
+	case e.Target.Kind != reception.TargetApp && (permanent(err) || e.Attempts >= s.maxAttempts):
+		// Events for the application are never given up on: a failing
+		// handler is called again until it succeeds.
 		msg := errorText(err)
-		if derr := s.store.DeadOutbox(ctx, e.ID, s.owner, now, msg); derr != nil {
+		if derr := s.store.DeadOutbox(ctx, e.ID, s.owner, now, msg, s.outcomeEvent(e, EventGivenUp, now, msg)...); derr != nil {
 			log.Error("dead-lettering a message", "err", derr)
 			return
 		}
@@ -259,13 +264,32 @@ func (s *Service) deliver(ctx context.Context, e *reception.OutboxEntry, typed l
 	return sendErr
 }
 
-// send sends one entry. Its outcome feeds the organization's Health.
+// recordUncertain marks an entry whose send failed ambiguously uncertain,
+// with AtMostOnce, and queues the event reporting it.
+func (s *Service) recordUncertain(ctx context.Context, log *slog.Logger, e *reception.OutboxEntry, now time.Time, err error) {
+	msg := errorText(err)
+	if uerr := s.store.UncertainOutbox(ctx, e.ID, s.owner, now, msg, s.outcomeEvent(e, EventUncertain, now, msg)...); uerr != nil {
+		log.Error("marking a message uncertain", "err", uerr)
+		return
+	}
+	s.metrics.Inc(MetricDead, string(e.Target.Kind))
+	log.Error("message may or may not have been posted; not sent again (at most once)", "attempts", e.Attempts, "err", msg)
+}
+
+// send sends one entry, or hands an event to the application. A message's
+// outcome feeds the organization's Health.
 func (s *Service) send(ctx context.Context, e *reception.OutboxEntry, typed lineworks.Content) (err error) {
+	if e.Target.Kind == reception.TargetApp {
+		return s.handleEvent(ctx, e)
+	}
+	if s.mode == AtMostOnce && e.Attempts > 1 && e.LastError == "" {
+		return errUnrecorded
+	}
 	var updated time.Time
 	defer func() { s.noteSend(e.OrgID, updated, err, s.now()) }()
 	org, err := s.orgWithSecrets(ctx, e.OrgID)
 	if err != nil {
-		return err
+		return &notSentError{err}
 	}
 	updated = org.UpdatedAt
 	if !org.Integration.Configured() {
@@ -273,7 +297,7 @@ func (s *Service) send(ctx context.Context, e *reception.OutboxEntry, typed line
 	}
 	api, err := s.connector.Connect(ctx, org)
 	if err != nil {
-		return err
+		return &notSentError{err}
 	}
 	var content lineworks.Content = lineworks.RawContent(e.Content)
 	if typed != nil {

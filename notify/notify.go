@@ -35,6 +35,41 @@
 // returning unfinished leases so nothing accepted is lost. Several processes
 // may run Service on one PostgreSQL database: the store's leases make each
 // outbox entry go out once.
+//
+// # Embedding in an application
+//
+// An application with its own database uses notify as a library:
+//
+//   - NewCompany sets up one company — LINE WORKS credentials and a map of
+//     departments to talk rooms — and returns a ready Service; New with
+//     reception's organizations and buttons serves many tenants.
+//   - CheckInRequest.Reference carries the application's own ID for the
+//     visit; it is stored on the visit and comes back in every Event.
+//   - CheckInTx records the check-in inside the application's own
+//     transaction (a pgx.Tx with pgstore, a *sql.Tx with sqlitestore), so
+//     the application's row and the queued notifications commit together.
+//   - WithEventHandler reports what happens to each visit — checked in,
+//     delivered, given up, uncertain, accepted (by whom), escalated or
+//     handed back, reminded — through the outbox: an event is queued in
+//     the transaction of the change it reports and handed to the handler at
+//     least once, after that commit, retried until the handler succeeds.
+//
+// See Example (embedding).
+//
+// # Delivery semantics
+//
+// A send can fail ambiguously: the answer is lost (a timeout, a dropped
+// connection) or is a 500, 502 or 504, and LINE WORKS may have posted the
+// message before failing. WithDeliveryMode chooses what follows. The
+// default, AtLeastOnce, sends the message again: a visitor's notification
+// is never lost to such a failure, and may appear twice in the room,
+// because at a reception desk a visitor nobody hears of is the worse
+// failure. AtMostOnce never sends such a message again: the entry is
+// marked uncertain (reception.OutboxUncertain) and reported as an
+// EventUncertain event for the application to follow up. Failures that
+// surely posted nothing (429, 503, a refused connection, a token error)
+// are retried in both modes; messages LINE WORKS rejects (400, 403, 404)
+// or that run out of attempts are given up (EventGivenUp).
 package notify
 
 import (

@@ -49,6 +49,11 @@ type settings struct {
 	// tenantSlots bounds one organization's sends on the wire; 0 until New
 	// picks the default (a quarter of concurrency, at least 1).
 	tenantSlots int
+
+	// onEvent receives visit events (events.go); nil queues none.
+	onEvent EventHandler
+	// mode is what follows an ambiguous failure (events.go).
+	mode DeliveryMode
 }
 
 // Defaults of the delivery options, as documented on each option.

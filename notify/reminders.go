@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/uketsuke/uketsuke/lineworks"
 	"github.com/uketsuke/uketsuke/reception"
@@ -54,6 +55,28 @@ func (s *Service) RemindOnce(ctx context.Context) (int, error) {
 	return sent, nil
 }
 
+// postponeAfterEscalation reports whether somebody just asked for help (or
+// the handler handed the visit back): that request is the reminder. The
+// next one is due a reminder interval after it; the visit's due time moves
+// there, so that it neither comes up again at every look nor holds the
+// head of the due list.
+func (s *Service) postponeAfterEscalation(ctx context.Context, v *reception.Visit, policy reception.ReminderPolicy, now time.Time) (bool, error) {
+	for _, ev := range slices.Backward(v.Events) {
+		if ev.Kind != reception.EventEscalated {
+			continue
+		}
+		if now.Sub(ev.At) >= policy.After {
+			return false, nil
+		}
+		_, err := s.store.RecordReminder(ctx, v.OrgID, v.ID, &reception.Reminder{Seen: v.Reminders, At: now, Next: ev.At.Add(policy.After), Postpone: true})
+		if errors.Is(err, reception.ErrConflict) {
+			err = nil // accepted meanwhile, or another replica moved it
+		}
+		return true, err
+	}
+	return false, nil
+}
+
 func (s *Service) remind(ctx context.Context, v *reception.Visit) (bool, error) {
 	org, err := s.store.GetOrganization(ctx, v.OrgID)
 	if err != nil {
@@ -68,21 +91,8 @@ func (s *Service) remind(ctx context.Context, v *reception.Visit) (bool, error) 
 	if aud.button != nil {
 		policy = aud.button.Reminder
 	}
-	// Somebody just asked for help (or the handler handed the visit back):
-	// that request is the reminder. The next one is due a reminder interval
-	// after it; the visit's due time moves there, so that it neither comes
-	// up again at every look nor holds the head of the due list.
-	for _, ev := range slices.Backward(v.Events) {
-		if ev.Kind == reception.EventEscalated {
-			if now.Sub(ev.At) < policy.After {
-				_, err := s.store.RecordReminder(ctx, org.ID, v.ID, &reception.Reminder{Seen: v.Reminders, At: now, Next: ev.At.Add(policy.After), Postpone: true})
-				if errors.Is(err, reception.ErrConflict) {
-					err = nil // accepted meanwhile, or another replica moved it
-				}
-				return false, err
-			}
-			break
-		}
+	if postponed, err := s.postponeAfterEscalation(ctx, v, policy, now); postponed || err != nil {
+		return false, err
 	}
 	r := &reception.Reminder{Seen: v.Reminders, At: now}
 	if next, ok := policy.Next(v.CreatedAt, v.Reminders+1); ok {
@@ -127,6 +137,9 @@ func (s *Service) remind(ctx context.Context, v *reception.Visit) (bool, error) 
 		for _, u := range aud.users {
 			r.Entries = append(r.Entries, s.entry(org.ID, v.ID, reception.Target{Kind: reception.TargetUser, ID: u}, c, "visit/"+v.ID+"/reminder/"+n+"/user/"+u))
 		}
+	}
+	if ev := s.eventEntry(Event{ID: "reminded/" + n, Kind: EventReminded, OrgID: org.ID, VisitID: v.ID, At: now, Reminder: v.Reminders + 1}); ev != nil {
+		r.Entries = append(r.Entries, ev)
 	}
 	if _, err := s.store.RecordReminder(ctx, org.ID, v.ID, r); err != nil {
 		if errors.Is(err, reception.ErrConflict) {

@@ -72,6 +72,43 @@
 // location: compare with time.Time.Equal. Empty slices and maps may come
 // back nil.
 //
+// Field errors. A [*FieldError]'s Field names the wrong field of the value
+// passed in, as the Go field path: "VisitorName", "Integration.BotID",
+// entries of a check-in as "Entries[i].DedupeKey", a settlement's new
+// entries as "Then[i].DedupeKey", a filter's as "Status" or "Reference";
+// a missing argument is named by its type ("Visit", "Entry", "Reminder")
+// or its parameter ("At", "SentAt", "NextAttempt", "Until", "Owner",
+// "Limit"). One call reports every wrong field at once.
+//
+// Timelines. A visit's Events are ordered by At and, for equal At, by the
+// order they were recorded; an event recorded with an earlier At than
+// others (a notified event completed late) is placed by its At, not at the
+// end. The checked_in event is at CreatedAt, first. ListVisits returns
+// visits newest first (CreatedAt, then ID, descending); ListDueReminders
+// earliest NextReminderAt first (then OrgID, ID); ListOutbox by CreatedAt,
+// then ID.
+//
+// Leases. A lease is owner's from LeaseOutbox (or LeaseInbox) until
+// now+leaseFor; at or after that instant another owner may lease the entry
+// again (the first lease's Attempts still counted). Only the owner
+// settles a lease — Complete…, Retry…, Postpone…, Dead… (and
+// UncertainOutbox) — and it still may after the lease lapsed, as long as
+// nobody took the entry over; anyone else gets ErrConflict, as does
+// settling an entry that is no longer pending, and a missing entry is
+// ErrNotFound. Retry keeps the attempt, Postpone and Release give it back.
+// A settlement's then entries are enqueued only with a settlement that
+// succeeds, skipping those whose ID or dedupe key is used. Dead and
+// uncertain entries are never leased again.
+//
+// The application's transaction. Under a context made with [WithTx],
+// CheckIn writes inside the application's own transaction, in a savepoint
+// a failure rolls back, so that the application decides whether to commit;
+// nothing is visible to other connections, and so to dispatchers, until
+// it commits. A driver implements it with [TxDriver] (pgstore takes a
+// pgx.Tx, sqlitestore a *sql.Tx begun on its Store.DB, memstore its own
+// Tx for tests, the minimal driver its own too); a driver without it, or a
+// transaction of the wrong type, is refused with ErrInvalid.
+//
 // Secrets. The Client Secret, private key and bot secret of an
 // [Integration] are encrypted at rest with a [SecretBox] the application
 // gives the store ([SecretBox.SealSecrets], [SecretBox.OpenSecrets] do the

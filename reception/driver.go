@@ -234,6 +234,10 @@ const (
 	// Dead makes the entry dead at At (the outbox's DeadAt, the inbox's
 	// ProcessedAt) with LastError = Settlement.LastError.
 	Dead
+	// Uncertain, on the outbox only, is Dead with the state
+	// OutboxUncertain ("uncertain"): the send failed ambiguously and is not
+	// repeated. DeadAt is At.
+	Uncertain
 )
 
 // Settlement is what QueueDriver.Settle writes.
@@ -252,6 +256,14 @@ type Settlement struct {
 	// Visit.Apply accepts on any visit, and Apply of a notified event
 	// changes nothing but the timeline.
 	Notified *VisitEvent
+	// Then, only on the outbox and only when the lease is settled (Settle
+	// returns true), are new entries to enqueue in the same transaction,
+	// as OutboxDriver.Enqueue takes them (valid, pending, due). An entry
+	// whose ID or dedupe key is used is skipped without error: it was
+	// enqueued by an earlier settlement of the same cause. notify uses
+	// them for the events "delivered", "given up" and "uncertain", so an
+	// event is enqueued exactly when the entry's outcome is recorded.
+	Then []*OutboxEntry
 }
 
 // OutboxDriver is the outbox queue.

@@ -212,19 +212,69 @@ func (d *mini) enqueue(entries []*reception.OutboxEntry) error {
 }
 
 func (d *mini) CreateVisit(_ context.Context, v *reception.Visit, entries []*reception.OutboxEntry) error {
+	_, err := locked(d, func() (any, error) { return nil, d.create(v, entries) })
+	return err
+}
+
+// create stores a visit and its entries. Caller holds the lock.
+func (d *mini) create(v *reception.Visit, entries []*reception.OutboxEntry) error {
+	if d.orgs[v.OrgID] == nil {
+		return missing("organization", v.OrgID)
+	}
+	if d.visits[[2]string{v.OrgID, v.ID}] != nil {
+		return taken("visit ID")
+	}
+	if err := d.enqueue(entries); err != nil {
+		return err
+	}
+	d.visits[[2]string{v.OrgID, v.ID}] = v
+	return nil
+}
+
+// miniTx is mini's transaction for CheckIn under reception.WithTx: its
+// check-ins are stored, all or none, at commit.
+type miniTx struct {
+	d       *mini
+	visits  []*reception.Visit
+	entries [][]*reception.OutboxEntry
+}
+
+// CreateVisitIn implements reception.TxDriver: the check-in is tried now,
+// after those already in tx, and undone; commit stores them all.
+func (d *mini) CreateVisitIn(_ context.Context, tx any, v *reception.Visit, entries []*reception.OutboxEntry) error {
+	t, ok := tx.(*miniTx)
+	if !ok || t.d != d {
+		return reception.WrongTx("mini", tx, "a *miniTx")
+	}
 	_, err := locked(d, func() (any, error) {
-		if d.orgs[v.OrgID] == nil {
-			return nil, missing("organization", v.OrgID)
-		}
-		if d.visits[[2]string{v.OrgID, v.ID}] != nil {
-			return nil, taken("visit ID")
-		}
-		if err := d.enqueue(entries); err != nil {
-			return nil, err
-		}
-		d.visits[[2]string{v.OrgID, v.ID}] = v
-		return nil, nil
+		return nil, t.apply(append(t.visits, v), append(t.entries, entries), true)
 	})
+	if err == nil {
+		t.visits, t.entries = append(t.visits, v), append(t.entries, entries)
+	}
+	return err
+}
+
+func (t *miniTx) commit() error {
+	_, err := locked(t.d, func() (any, error) { return nil, t.apply(t.visits, t.entries, false) })
+	return err
+}
+
+// apply stores the check-ins, all or none, and with undo takes them back.
+// Caller holds the lock.
+func (t *miniTx) apply(visits []*reception.Visit, entries [][]*reception.OutboxEntry, undo bool) error {
+	vs, out := maps.Clone(t.d.visits), maps.Clone(t.d.out.items)
+	var err error
+	for i, v := range visits {
+		if err = t.d.create(v, entries[i]); err != nil {
+			break
+		}
+	}
+	if err != nil || undo {
+		// create only adds: take back the keys it added.
+		maps.DeleteFunc(t.d.visits, func(k [2]string, _ *reception.Visit) bool { _, ok := vs[k]; return !ok })
+		maps.DeleteFunc(t.d.out.items, func(k string, _ *reception.OutboxEntry) bool { _, ok := out[k]; return !ok })
+	}
 	return err
 }
 
@@ -362,6 +412,9 @@ func (q miniQueue[E]) Settle(_ context.Context, id, owner string, s reception.Se
 				_ = v.Apply(*s.Notified) // a notified event only joins the timeline
 			}
 		}
+		for _, t := range s.Then {
+			_ = q.d.enqueue([]*reception.OutboxEntry{t}) // a used key: enqueued before
+		}
 		return true, nil
 	})
 }
@@ -422,12 +475,21 @@ func (in miniInbox) Insert(_ context.Context, e *reception.InboxEntry) (bool, er
 	})
 }
 
+// miniStore is the Store of a mini, which begins its transactions.
+type miniStore struct {
+	reception.Store
+	d *mini
+}
+
 // TestMinimalDriver runs the conformance suite on mini.
 func TestMinimalDriver(t *testing.T) {
-	storetest.Run(t, storetest.Harness{Parallel: true, Open: func(t *testing.T, box *reception.SecretBox) *storetest.Database {
+	storetest.Run(t, storetest.Harness{Parallel: true, BeginTx: func(t *testing.T, db *storetest.Database) storetest.Tx {
+		tx := &miniTx{d: db.Store.(miniStore).d}
+		return storetest.Tx{Tx: tx, Commit: tx.commit, Rollback: func() error { return nil }}
+	}, Open: func(t *testing.T, box *reception.SecretBox) *storetest.Database {
 		d := newMini()
 		return &storetest.Database{
-			Store:       reception.NewStore("mini", d, box),
+			Store:       miniStore{reception.NewStore("mini", d, box), d},
 			RawContains: func(t *testing.T, needle []byte) bool { return d.rawContains(string(needle)) },
 		}
 	}})

@@ -100,8 +100,12 @@ func (s *store) LeaseOutbox(ctx context.Context, owner string, n int, leaseFor t
 // only if Visit.Apply accepts it: Apply refuses a notified event only for
 // faults of the event itself (no At, a bad ActorUserID), never for the
 // visit's state, so any visit tells, and the driver need not load one.
-func (s *store) CompleteOutbox(ctx context.Context, id, owner string, sentAt time.Time, notified *VisitEvent) error {
+func (s *store) CompleteOutbox(ctx context.Context, id, owner string, sentAt time.Time, notified *VisitEvent, then ...*OutboxEntry) error {
 	st := Settlement{Outcome: Done, At: sentAt}
+	var err error
+	if st.Then, err = thenEntries(then); err != nil {
+		return err
+	}
 	if notified != nil {
 		if notified.Kind != EventNotified {
 			return &FieldError{Field: "Notified.Kind", Msg: fmt.Sprintf("must be %q, not %q", EventNotified, notified.Kind)}
@@ -126,8 +130,42 @@ func (s *store) PostponeOutbox(ctx context.Context, id, owner string, until time
 }
 
 // DeadOutbox implements Store.
-func (s *store) DeadOutbox(ctx context.Context, id, owner string, at time.Time, lastErr string) error {
-	return settle(ctx, s, s.out, "outbox entry", id, owner, "At", Settlement{Outcome: Dead, At: at, LastError: lastErr})
+func (s *store) DeadOutbox(ctx context.Context, id, owner string, at time.Time, lastErr string, then ...*OutboxEntry) error {
+	return s.bury(ctx, Dead, id, owner, at, lastErr, then)
+}
+
+// UncertainOutbox implements Store.
+func (s *store) UncertainOutbox(ctx context.Context, id, owner string, at time.Time, lastErr string, then ...*OutboxEntry) error {
+	return s.bury(ctx, Uncertain, id, owner, at, lastErr, then)
+}
+
+// bury settles an outbox entry as dead or uncertain.
+func (s *store) bury(ctx context.Context, o Outcome, id, owner string, at time.Time, lastErr string, then []*OutboxEntry) error {
+	entries, err := thenEntries(then)
+	if err != nil {
+		return err
+	}
+	return settle(ctx, s, s.out, "outbox entry", id, owner, "At", Settlement{Outcome: o, At: at, LastError: lastErr, Then: entries})
+}
+
+// thenEntries validates the entries a settlement enqueues and returns
+// copies as a driver takes them; the error names them "Then[i].Field".
+func thenEntries(then []*OutboxEntry) ([]*OutboxEntry, error) {
+	var f fieldErrs
+	for i, e := range then {
+		if e == nil {
+			f.add("Then["+itoa(i)+"]", "is nil")
+			continue
+		}
+		f.nest("Then["+itoa(i)+"]", e.ValidateNew())
+	}
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	if len(then) == 0 {
+		return nil, nil
+	}
+	return newEntries(then), nil
 }
 
 // ReleaseOutbox implements Store.

@@ -41,7 +41,7 @@ func (s *store) CheckIn(ctx context.Context, v *Visit, entries []*OutboxEntry) e
 	c := v.Clone()
 	normVisit(c)
 	c.Events = []VisitEvent{{Kind: EventCheckedIn, At: c.CreatedAt}}
-	return s.d.CreateVisit(ctx, c, newEntries(entries))
+	return s.createVisit(ctx, c, newEntries(entries))
 }
 
 // GetVisit implements Store.

@@ -14,6 +14,11 @@ type TargetKind string
 const (
 	TargetRoom TargetKind = "room"
 	TargetUser TargetKind = "user"
+	// TargetApp entries are not LINE WORKS messages but events for the
+	// host application (notify's event handler): Content is the event.
+	// They are queued, leased and retried like messages, so an event is
+	// delivered at least once after the change that caused it committed.
+	TargetApp TargetKind = "app"
 )
 
 // Target is where an outbox message goes.
@@ -36,11 +41,15 @@ const (
 	OutboxSent OutboxState = "sent"
 	// OutboxDead entries were given up on; LastError says why.
 	OutboxDead OutboxState = "dead"
+	// OutboxUncertain entries failed ambiguously (LINE WORKS may have
+	// posted the message before failing) and are not sent again, the
+	// at-most-once choice; LastError says why and DeadAt says when.
+	OutboxUncertain OutboxState = "uncertain"
 )
 
 // Valid reports whether s is one of the defined states.
 func (s OutboxState) Valid() bool {
-	return s == OutboxPending || s == OutboxSent || s == OutboxDead
+	return s == OutboxPending || s == OutboxSent || s == OutboxDead || s == OutboxUncertain
 }
 
 // OutboxEntry is one message waiting to go to LINE WORKS. Entries are
@@ -85,8 +94,9 @@ type OutboxEntry struct {
 	CreatedAt time.Time
 	// SentAt is when it was delivered; zero until then.
 	SentAt time.Time
-	// DeadAt is when the entry was given up on (DeadOutbox); zero unless
-	// State is OutboxDead.
+	// DeadAt is when the entry was given up on (DeadOutbox) or marked
+	// uncertain (UncertainOutbox); zero unless State is OutboxDead or
+	// OutboxUncertain.
 	DeadAt time.Time
 }
 
@@ -104,9 +114,9 @@ func (e *OutboxEntry) Validate() error {
 	f.id("ID", e.ID)
 	f.id("OrgID", e.OrgID)
 	switch e.Target.Kind {
-	case TargetRoom, TargetUser:
+	case TargetRoom, TargetUser, TargetApp:
 	default:
-		f.addf("Target.Kind", "must be room or user, not %q", e.Target.Kind)
+		f.addf("Target.Kind", "must be room, user or app, not %q", e.Target.Kind)
 	}
 	f.token("Target.ID", e.Target.ID, true)
 	switch {
@@ -128,7 +138,7 @@ func (e *OutboxEntry) Validate() error {
 		f.add("Attempts", "must not be negative")
 	}
 	if !e.State.Valid() {
-		f.addf("State", "must be pending, sent or dead, not %q", e.State)
+		f.addf("State", "must be pending, sent, dead or uncertain, not %q", e.State)
 	}
 	if e.CreatedAt.IsZero() {
 		f.add("CreatedAt", "is required")

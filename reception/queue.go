@@ -69,7 +69,8 @@ func (e *OutboxEntry) LeasedBy(owner string) bool {
 	return e.State == OutboxPending && owner != "" && e.LeaseOwner == owner
 }
 
-// Settle implements QueueEntry: Done sets SentAt, Dead sets DeadAt.
+// Settle implements QueueEntry: Done sets SentAt, Dead and Uncertain set
+// DeadAt.
 func (e *OutboxEntry) Settle(s Settlement) {
 	var state string
 	state, e.NextAttemptAt, e.Attempts, e.LastError = settled(s, e.NextAttemptAt, e.Attempts, e.LastError, "sent")
@@ -79,6 +80,8 @@ func (e *OutboxEntry) Settle(s Settlement) {
 		e.SentAt = s.At
 	case Dead:
 		e.DeadAt = s.At
+	case Uncertain:
+		e.State, e.DeadAt = OutboxUncertain, s.At
 	}
 }
 
@@ -128,7 +131,7 @@ func settled(s Settlement, next time.Time, attempts int, lastErr, done string) (
 	switch s.Outcome {
 	case Done:
 		return done, next, attempts, lastErr
-	case Dead:
+	case Dead, Uncertain:
 		return "dead", next, attempts, s.LastError
 	case Postpone:
 		return "pending", s.At, max(attempts-1, 0), s.LastError

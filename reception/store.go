@@ -141,7 +141,12 @@ type Store interface {
 	// VisitID just completes. An event of another kind is ErrInvalid and
 	// nothing is stored; a complete that fails (ErrConflict, ErrNotFound)
 	// appends nothing.
-	CompleteOutbox(ctx context.Context, id, owner string, sentAt time.Time, notified *VisitEvent) error
+	//
+	// then are new entries (checked with ValidateNew) enqueued in the same
+	// transaction when the completion succeeds; one whose ID or dedupe key
+	// is used is skipped, so completing the same cause twice enqueues them
+	// once. notify queues its host-application events this way.
+	CompleteOutbox(ctx context.Context, id, owner string, sentAt time.Time, notified *VisitEvent, then ...*OutboxEntry) error
 	// RetryOutbox ends owner's lease of an entry, keeping it pending until
 	// nextAttempt, and records lastErr. Ownership as CompleteOutbox.
 	RetryOutbox(ctx context.Context, id, owner string, nextAttempt time.Time, lastErr string) error
@@ -154,8 +159,14 @@ type Store interface {
 	PostponeOutbox(ctx context.Context, id, owner string, until time.Time, reason string) error
 	// DeadOutbox gives up on an entry leased by owner at at: it becomes
 	// dead (DeadAt at), keeps lastErr and is never leased again. Ownership
-	// as CompleteOutbox.
-	DeadOutbox(ctx context.Context, id, owner string, at time.Time, lastErr string) error
+	// as CompleteOutbox; then as CompleteOutbox.
+	DeadOutbox(ctx context.Context, id, owner string, at time.Time, lastErr string, then ...*OutboxEntry) error
+	// UncertainOutbox ends owner's lease of an entry whose send failed
+	// ambiguously (LINE WORKS may have posted it) when the caller chose not
+	// to send again (at most once): it becomes OutboxUncertain at at
+	// (DeadAt), keeps lastErr and is never leased again. Ownership as
+	// CompleteOutbox; then as CompleteOutbox.
+	UncertainOutbox(ctx context.Context, id, owner string, at time.Time, lastErr string, then ...*OutboxEntry) error
 	// ReleaseOutbox ends every lease held by owner, as a dispatcher does on
 	// graceful shutdown once its in-flight sends finished, so another
 	// replica need not wait for the leases to lapse. The released attempts

@@ -2,8 +2,12 @@ package reception
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // VisitStatus is where a visit stands.
@@ -98,6 +102,12 @@ type Visit struct {
 	ButtonID string
 	// StaffID is the staff member the visitor chose, if any.
 	StaffID string
+	// Reference is the host application's own reference for the visit
+	// (its visitor row's ID, say): opaque to uketsuke, stored as given,
+	// returned with the visit and usable to find it (VisitFilter.Reference).
+	// Optional; at most MaxReference bytes of valid UTF-8 without control
+	// characters. It need not be unique.
+	Reference string
 	// Status is where the visit stands.
 	Status VisitStatus
 	// HandlerUserID is the LINE WORKS user who claimed the visit; empty
@@ -140,6 +150,9 @@ func (v *Visit) Validate() error {
 	}
 	f.id("ButtonID", v.ButtonID)
 	f.optID("StaffID", v.StaffID)
+	if msg := ReferenceProblem(v.Reference); msg != "" {
+		f.add("Reference", msg)
+	}
 	if !v.Status.Valid() {
 		f.addf("Status", "must be one of waiting, accepted, escalated, closed, not %q", v.Status)
 	}
@@ -412,6 +425,9 @@ type VisitFilter struct {
 	From, To time.Time
 	// Status selects one status; empty means any.
 	Status VisitStatus
+	// Reference selects the visits with this Visit.Reference; empty means
+	// any.
+	Reference string
 	// Limit caps the number returned; 0 means no limit.
 	Limit int
 }
@@ -421,6 +437,9 @@ func (fl *VisitFilter) Validate() error {
 	var f fieldErrs
 	if fl.Status != "" && !fl.Status.Valid() {
 		f.addf("Status", "unknown status %q", fl.Status)
+	}
+	if msg := ReferenceProblem(fl.Reference); msg != "" {
+		f.add("Reference", msg)
 	}
 	if fl.Limit < 0 {
 		f.add("Limit", "must not be negative")
@@ -432,7 +451,26 @@ func (fl *VisitFilter) Validate() error {
 func (fl *VisitFilter) Match(v *Visit) bool {
 	return (fl.From.IsZero() || !v.CreatedAt.Before(fl.From)) &&
 		(fl.To.IsZero() || v.CreatedAt.Before(fl.To)) &&
-		(fl.Status == "" || v.Status == fl.Status)
+		(fl.Status == "" || v.Status == fl.Status) &&
+		(fl.Reference == "" || v.Reference == fl.Reference)
+}
+
+// MaxReference is the longest Visit.Reference, in bytes.
+const MaxReference = 200
+
+// ReferenceProblem says what is wrong with a Visit.Reference, or "" when
+// nothing is: longer than MaxReference bytes, not UTF-8, or with control
+// characters.
+func ReferenceProblem(ref string) string {
+	switch {
+	case len(ref) > MaxReference:
+		return fmt.Sprintf("is longer than %d bytes", MaxReference)
+	case !utf8.ValidString(ref):
+		return "is not valid UTF-8"
+	case strings.ContainsFunc(ref, unicode.IsControl):
+		return "contains control characters"
+	}
+	return ""
 }
 
 // The orders below are those the Store's lists promise, for drivers that

@@ -10,7 +10,10 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, storetest.Harness{Parallel: true, Open: open})
+	storetest.Run(t, storetest.Harness{Parallel: true, Open: open, BeginTx: func(t *testing.T, db *storetest.Database) storetest.Tx {
+		tx := db.Store.(*Store).Begin()
+		return storetest.Tx{Tx: tx, Commit: tx.Commit, Rollback: tx.Rollback}
+	}})
 }
 
 func open(t *testing.T, box *reception.SecretBox) *storetest.Database {

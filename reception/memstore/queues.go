@@ -56,6 +56,7 @@ func (q *queue[E]) Settle(_ context.Context, id, owner string, s reception.Settl
 		if s.Notified != nil && q.done != nil {
 			q.done(st, e, s.Notified)
 		}
+		st.addNew(s.Then)
 		return true, nil
 	})
 }

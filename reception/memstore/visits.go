@@ -27,6 +27,16 @@ func (st *state) checkOutbox(entries []*reception.OutboxEntry) error {
 	return nil
 }
 
+// addNew adds the entries whose ID and dedupe key are free, skipping the
+// others (Settlement.Then).
+func (st *state) addNew(entries []*reception.OutboxEntry) {
+	for _, e := range entries {
+		if st.checkOutbox([]*reception.OutboxEntry{e}) == nil {
+			st.addOutbox([]*reception.OutboxEntry{e})
+		}
+	}
+}
+
 func (st *state) addOutbox(entries []*reception.OutboxEntry) {
 	for _, e := range entries {
 		st.outbox[e.ID] = e
@@ -36,13 +46,7 @@ func (st *state) addOutbox(entries []*reception.OutboxEntry) {
 
 func (d *driver) CreateVisit(_ context.Context, v *reception.Visit, entries []*reception.OutboxEntry) error {
 	_, err := locked(d, func(st *state) (any, error) {
-		if err := st.needOrg(v.OrgID); err != nil {
-			return nil, err
-		}
-		if _, dup := st.visits[key{v.OrgID, v.ID}]; dup {
-			return nil, conflict("visit %q exists", v.ID)
-		}
-		if err := st.checkOutbox(entries); err != nil {
+		if err := st.checkVisit(v, entries, nil); err != nil {
 			return nil, err
 		}
 		st.visits[key{v.OrgID, v.ID}] = v

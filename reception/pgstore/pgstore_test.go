@@ -75,6 +75,14 @@ func TestConformance(t *testing.T) {
 	url := testURL(t)
 	storetest.Run(t, storetest.Harness{
 		Parallel: true,
+		BeginTx: func(t *testing.T, db *storetest.Database) storetest.Tx {
+			ctx := context.WithoutCancel(t.Context())
+			tx, err := db.Store.(*Store).d.pool.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return storetest.Tx{Tx: tx, Commit: func() error { return tx.Commit(ctx) }, Rollback: func() error { return tx.Rollback(ctx) }}
+		},
 		Open: func(t *testing.T, box *reception.SecretBox) *storetest.Database {
 			schema := newSchema(t, url)
 			s := openStore(t, url, schema, box)

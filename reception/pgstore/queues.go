@@ -2,8 +2,10 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/uketsuke/uketsuke/reception"
@@ -17,7 +19,7 @@ type queue[E any] struct {
 	scan func(rowScanner) (E, error)
 	// lease, settle (by outcome), release and get are the statements.
 	lease   string
-	settle  [reception.Dead + 1]string
+	settle  [reception.Uncertain + 1]string
 	release string
 	get     string
 }
@@ -44,6 +46,8 @@ func newQueue[E any](s *db, t queueTable, kind string, scan func(rowScanner) (E,
 		reception.Retry:    `next_attempt_at = $3, last_error = $4`,
 		reception.Postpone: `next_attempt_at = $3, last_error = $4, attempts = greatest(attempts - 1, 0)`,
 		reception.Dead:     `state = 'dead', ` + t.deadAt + ` = $3, last_error = $4`,
+		// Only the outbox is ever settled so.
+		reception.Uncertain: `state = 'uncertain', ` + t.deadAt + ` = $3, last_error = $4`,
 	} {
 		q.settle[o] = `UPDATE ` + t.name + ` SET ` + set + `, lease_owner = '', lease_expires_at = NULL
 			WHERE id = $1 AND state = 'pending' AND lease_owner = $2`
@@ -140,19 +144,53 @@ const completeNotifiedSQL = `WITH done AS (
 	SELECT count(*) FROM done`
 
 // Settle implements reception.QueueDriver. With an event to record, the
-// entry's UPDATE and the event's INSERT are one statement.
+// entry's UPDATE and the event's INSERT are one statement; with entries to
+// enqueue (Then), that statement and their INSERTs are one transaction,
+// rolled back when no lease was settled.
 func (o outbox) Settle(ctx context.Context, id, owner string, s reception.Settlement) (bool, error) {
 	ev := s.Notified
-	if ev == nil {
+	if ev == nil && len(s.Then) == 0 {
 		return o.queue.Settle(ctx, id, owner, s)
 	}
 	if err := o.s.ready(ctx); err != nil {
 		return false, err
 	}
+	b := &pgx.Batch{}
+	if ev != nil {
+		b.Queue(completeNotifiedSQL, id, owner, s.At, string(ev.Kind), ev.At, ev.ActorUserID, ev.Note)
+	} else {
+		args := []any{id, owner, s.At}
+		if s.Outcome != reception.Done {
+			args = append(args, s.LastError)
+		}
+		b.Queue(`WITH done AS (`+o.settle[s.Outcome]+` RETURNING 1) SELECT count(*) FROM done`, args...)
+	}
+	for _, e := range s.Then {
+		b.Queue(insertOutboxSQL+` ON CONFLICT DO NOTHING`, outboxArgs(e)...)
+	}
 	var n int64
-	err := o.s.pool.QueryRow(ctx, completeNotifiedSQL, id, owner, s.At, string(ev.Kind), ev.At, ev.ActorUserID, ev.Note).Scan(&n)
+	err := pgx.BeginFunc(ctx, o.s.pool, func(tx pgx.Tx) error {
+		br := tx.SendBatch(ctx, b)
+		err := br.QueryRow().Scan(&n)
+		for i := 1; err == nil && i < b.Len(); i++ {
+			_, err = br.Exec()
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil && n != 1 {
+			err = errNoLease
+		}
+		return err
+	})
+	if errors.Is(err, errNoLease) {
+		return false, nil
+	}
 	return n == 1, wrapErr(ctx, err, "outbox entry %s", id)
 }
+
+// errNoLease rolls back a settlement that found no lease to settle.
+var errNoLease = errors.New("pgstore: no leased entry matched")
 
 // ---- inbox
 

@@ -12,7 +12,7 @@ import (
 )
 
 const visitCols = `v.org_id, v.id, v.visitor_name, v.company, v.party_size, v.note, v.button_id, v.staff_id,
-	v.status, v.handler_user_id, v.handled_at, v.reminders, v.next_reminder_at, v.created_at`
+	v.status, v.handler_user_id, v.handled_at, v.reminders, v.next_reminder_at, v.created_at, v.reference`
 
 // visitWithEvents selects visits (aliased v) with their timelines as
 // parallel arrays, in one statement and so one snapshot.
@@ -40,7 +40,7 @@ type visitScan struct {
 func (x *visitScan) dest() []any {
 	v := &x.v
 	return []any{&v.OrgID, &v.ID, &v.VisitorName, &v.Company, &x.partySize, &v.Note, &v.ButtonID, &v.StaffID,
-		&x.status, &v.HandlerUserID, &x.handled, &x.reminders, &x.nextRem, &x.created}
+		&x.status, &v.HandlerUserID, &x.handled, &x.reminders, &x.nextRem, &x.created, &v.Reference}
 }
 
 func (x *visitScan) finish() *reception.Visit {
@@ -65,12 +65,12 @@ func scanVisitWithEvents(r rowScanner) (*reception.Visit, error) {
 }
 
 // insertVisitSQL inserts a new visit and, in the same statement, its first
-// event ($15 kind, $16 at, $17 actor, $18 note): a check-in is one
-// statement before its outbox entries.
+// event ($15 kind, $16 at, $17 actor, $18 note; $19 is the reference): a
+// check-in is one statement before its outbox entries.
 const insertVisitSQL = `WITH v AS (
 	INSERT INTO visits (org_id, id, visitor_name, company, party_size, note, button_id, staff_id,
-		status, handler_user_id, handled_at, reminders, next_reminder_at, created_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		status, handler_user_id, handled_at, reminders, next_reminder_at, created_at, reference)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $19)
 	RETURNING org_id, id)
 	INSERT INTO visit_events (org_id, visit_id, kind, at, actor_user_id, note) SELECT org_id, id, $15, $16, $17, $18 FROM v`
 
@@ -110,14 +110,44 @@ func (s *db) CreateVisit(ctx context.Context, v *reception.Visit, entries []*rec
 	if err := s.ready(ctx); err != nil {
 		return err
 	}
+	return wrapErr(ctx, s.pool.SendBatch(ctx, createVisitBatch(v, entries)).Close(), "check in visit %s", v.ID)
+}
+
+// CreateVisitIn implements reception.TxDriver: CreateVisit's batch in the
+// application's pgx.Tx, inside a savepoint (a nested pgx transaction) that
+// a failure rolls back, so the application's transaction stays usable.
+// The tx must be on the Store's database and see its schema (WithSchema:
+// the same search_path).
+func (s *db) CreateVisitIn(ctx context.Context, tx any, v *reception.Visit, entries []*reception.OutboxEntry) error {
+	t, ok := tx.(pgx.Tx)
+	if !ok || t == nil {
+		return reception.WrongTx("pgstore", tx, "a pgx.Tx")
+	}
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
+	sp, err := t.Begin(ctx)
+	if err != nil {
+		return wrapErr(ctx, err, "check in visit %s", v.ID)
+	}
+	if err := sp.SendBatch(ctx, createVisitBatch(v, entries)).Close(); err != nil {
+		_ = sp.Rollback(context.WithoutCancel(ctx))
+		return wrapErr(ctx, err, "check in visit %s", v.ID)
+	}
+	return wrapErr(ctx, sp.Commit(ctx), "check in visit %s", v.ID)
+}
+
+// createVisitBatch is the batch of a check-in: the visit with its first
+// event, its other events, its entries.
+func createVisitBatch(v *reception.Visit, entries []*reception.OutboxEntry) *pgx.Batch {
 	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(v.Events)+len(entries))}
 	first := v.Events[0] // reception gives a new visit its checked_in event
 	b.Queue(insertVisitSQL, v.OrgID, v.ID, v.VisitorName, v.Company, v.PartySize, v.Note, v.ButtonID, v.StaffID,
 		string(v.Status), v.HandlerUserID, nullTime(v.HandledAt), v.Reminders, nullTime(v.NextReminderAt), v.CreatedAt,
-		string(first.Kind), first.At, first.ActorUserID, first.Note)
+		string(first.Kind), first.At, first.ActorUserID, first.Note, v.Reference)
 	queueEvents(b, v.OrgID, v.ID, v.Events[1:])
 	queueOutbox(b, entries)
-	return wrapErr(ctx, s.pool.SendBatch(ctx, b).Close(), "check in visit %s", v.ID)
+	return b
 }
 
 func (s *db) GetVisit(ctx context.Context, orgID, id string) (*reception.Visit, error) {
@@ -131,6 +161,7 @@ func (s *db) ListVisits(ctx context.Context, orgID string, f reception.VisitFilt
 	q.and(!f.From.IsZero(), "v.created_at >=", f.From)
 	q.and(!f.To.IsZero(), "v.created_at <", f.To)
 	q.and(f.Status != "", "v.status =", string(f.Status))
+	q.and(f.Reference != "", "v.reference =", f.Reference)
 	return list(ctx, s, "list visits", scanVisitWithEvents, q.end(" ORDER BY v.created_at DESC, v.id DESC", f.Limit), q.args...)
 }
 

@@ -34,7 +34,7 @@ type queueTable struct {
 // queueSQL returns the statements of a queue: lease (?1 owner, ?2 until,
 // ?3 now, ?4 n), settle by outcome (?1 id, ?2 owner, ?3 at, ?4 last error),
 // release (?1 owner) and get (?1 id).
-func queueSQL(t queueTable) (lease string, settle [reception.Dead + 1]string, release, get string) {
+func queueSQL(t queueTable) (lease string, settle [reception.Uncertain + 1]string, release, get string) {
 	lease = `UPDATE ` + t.name + ` SET attempts = attempts + 1, lease_owner = ?1, lease_expires_at = ?2 WHERE ` + t.key +
 		` IN (SELECT ` + t.key + ` FROM ` + t.name + ` WHERE state = 'pending' AND next_attempt_at <= ?3` +
 		` AND (lease_owner = '' OR lease_expires_at <= ?3) ORDER BY next_attempt_at, ` + t.born + `, id LIMIT ?4) RETURNING ` + t.cols
@@ -43,6 +43,9 @@ func queueSQL(t queueTable) (lease string, settle [reception.Dead + 1]string, re
 		reception.Retry:    `next_attempt_at = ?3, last_error = ?4`,
 		reception.Postpone: `next_attempt_at = ?3, last_error = ?4, attempts = max(attempts - 1, 0)`,
 		reception.Dead:     `state = 'dead', ` + t.deadAt + ` = ?3, last_error = ?4`,
+		// Only the outbox is ever settled so; the inbox's statement is
+		// prepared all the same.
+		reception.Uncertain: `state = 'uncertain', ` + t.deadAt + ` = ?3, last_error = ?4`,
 	}
 	for o, set := range sets {
 		if set != "" {
@@ -59,7 +62,7 @@ type queue[E any] struct {
 	kind    string
 	scan    func(scanner) (E, error)
 	lease   *sql.Stmt
-	settle  [reception.Dead + 1]*sql.Stmt
+	settle  [reception.Uncertain + 1]*sql.Stmt
 	release *sql.Stmt
 	get     *sql.Stmt // on the read pool
 	// relaxed reports which outcomes commit without syncing.
@@ -169,33 +172,69 @@ func (o outbox) List(ctx context.Context, orgID string, f reception.OutboxFilter
 	return list(ctx, o.s, rListOutbox, "list outbox", scanOutbox, orgID, string(f.State), f.VisitID, limitArg(f.Limit))
 }
 
-// Settle implements reception.QueueDriver. With an event to record, the
-// entry's UPDATE and the event's INSERT share one relaxed transaction, so
-// one commit: a lost event is recorded again with the repeated send.
+// Settle implements reception.QueueDriver. With an event to record or
+// entries to enqueue, the entry's UPDATE and the INSERTs share one
+// transaction (relaxed unless the outcome buries the entry), so one
+// commit: a lost event is recorded again with the repeated send.
 func (o outbox) Settle(ctx context.Context, id, owner string, s reception.Settlement) (bool, error) {
-	if s.Notified == nil {
+	if s.Notified == nil && len(s.Then) == 0 {
 		return o.queue.Settle(ctx, id, owner, s)
 	}
-	op := fmt.Sprintf("complete outbox entry %q", id)
-	err := o.s.relaxed(ctx, op, func(tx *sql.Tx) error {
-		var orgID, visitID string
-		err := o.s.stmt(ctx, tx, wCompleteOutboxRet).QueryRowContext(ctx, id, owner, micros(s.At)).Scan(&orgID, &visitID)
-		switch {
-		case errors.Is(err, sql.ErrNoRows) && ctx.Err() == nil:
-			return errNoLease
-		case err != nil || visitID == "":
-			return o.s.fail(ctx, op, err)
+	op := fmt.Sprintf("settle outbox entry %q", id)
+	fn := func(tx *sql.Tx) error {
+		if err := o.settleIn(ctx, tx, op, id, owner, s); err != nil {
+			return err
 		}
-		// The write lock is held, so the visit cannot go between the
-		// INSERT's check that it exists and the INSERT.
-		ev := s.Notified
-		_, err = o.s.stmt(ctx, tx, wInsertNotified).ExecContext(ctx, orgID, visitID, string(ev.Kind), micros(ev.At), ev.ActorUserID, ev.Note)
-		return o.s.fail(ctx, fmt.Sprintf("record %s event of visit %q", ev.Kind, visitID), err)
-	})
+		for _, e := range s.Then {
+			if _, err := o.s.stmt(ctx, tx, wInsertOutboxNew).ExecContext(ctx, outboxArgs(e)...); err != nil {
+				return o.s.fail(ctx, fmt.Sprintf("enqueue outbox entry %q", e.ID), err)
+			}
+		}
+		return nil
+	}
+	var err error
+	if o.relaxed(s.Outcome) {
+		err = o.s.relaxed(ctx, op, fn)
+	} else {
+		err = o.s.inTx(ctx, o.s.w, op, fn)
+	}
 	if errors.Is(err, errNoLease) {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// settleIn settles the lease in tx, appending s.Notified (with Done) to
+// the entry's visit; errNoLease when owner holds no lease of id.
+func (o outbox) settleIn(ctx context.Context, tx *sql.Tx, op, id, owner string, s reception.Settlement) error {
+	if s.Notified == nil {
+		args := []any{id, owner, micros(s.At)}
+		if s.Outcome != reception.Done {
+			args = append(args, s.LastError)
+		}
+		res, err := tx.StmtContext(ctx, o.queue.settle[s.Outcome]).ExecContext(ctx, args...)
+		var n int64
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
+		if err == nil && n != 1 {
+			return errNoLease
+		}
+		return o.s.fail(ctx, op, err)
+	}
+	var orgID, visitID string
+	err := o.s.stmt(ctx, tx, wCompleteOutboxRet).QueryRowContext(ctx, id, owner, micros(s.At)).Scan(&orgID, &visitID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) && ctx.Err() == nil:
+		return errNoLease
+	case err != nil || visitID == "":
+		return o.s.fail(ctx, op, err)
+	}
+	// The write lock is held, so the visit cannot go between the
+	// INSERT's check that it exists and the INSERT.
+	ev := s.Notified
+	_, err = o.s.stmt(ctx, tx, wInsertNotified).ExecContext(ctx, orgID, visitID, string(ev.Kind), micros(ev.At), ev.ActorUserID, ev.Note)
+	return o.s.fail(ctx, fmt.Sprintf("record %s event of visit %q", ev.Kind, visitID), err)
 }
 
 // errNoLease rolls back a transaction whose lease operation matched no row.
@@ -244,7 +283,7 @@ func (in inbox) Insert(ctx context.Context, e *reception.InboxEntry) (bool, erro
 // openQueues prepares the statements of both queues.
 func (s *db) openQueues(ctx context.Context) error {
 	out, err := newQueue(ctx, s, queueTable{"outbox", outboxCols, "id", "created_at", "sent", "sent_at", "dead_at"},
-		"outbox entry", scanOutbox, func(o reception.Outcome) bool { return o != reception.Dead })
+		"outbox entry", scanOutbox, func(o reception.Outcome) bool { return o != reception.Dead && o != reception.Uncertain })
 	if err != nil {
 		return err
 	}

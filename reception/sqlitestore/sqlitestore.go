@@ -236,6 +236,15 @@ func private(path string) error {
 	return nil
 }
 
+// DB returns the Store's write handle: one connection, whose transactions
+// begin IMMEDIATE (taking the write lock). Begin the application's own
+// transactions on it to record a check-in inside them
+// ([reception.WithTx]), with the application's tables in the same file.
+// While such a transaction is open, every other write of the Store waits
+// for it, so keep it short, and make no other Store write from the
+// goroutine holding it: that write would wait for the transaction forever.
+func (s *Store) DB() *sql.DB { return s.d.w }
+
 func (s *db) init(ctx context.Context) error {
 	if err := s.w.PingContext(ctx); err != nil {
 		return fmt.Errorf("sqlitestore: open: %w", err)

@@ -22,7 +22,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, storetest.Harness{Parallel: true, Open: open})
+	storetest.Run(t, storetest.Harness{Parallel: true, Open: open, BeginTx: beginTx})
 }
 
 // open gives each subtest a database file of its own.
@@ -36,6 +36,15 @@ func open(t *testing.T, box *reception.SecretBox) *storetest.Database {
 		OpenAnother: func(t *testing.T) reception.Store { return mustOpen(t, path, box) },
 		RawContains: func(t *testing.T, needle []byte) bool { return rawContains(t, s, path, needle) },
 	}
+}
+
+// beginTx begins an application's transaction on the Store's DB.
+func beginTx(t *testing.T, db *storetest.Database) storetest.Tx {
+	tx, err := db.Store.(*Store).DB().BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return storetest.Tx{Tx: tx, Commit: tx.Commit, Rollback: tx.Rollback}
 }
 
 func mustOpen(t testing.TB, path string, box *reception.SecretBox, opts ...Option) *Store {

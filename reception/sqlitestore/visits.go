@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -28,7 +29,7 @@ func scanVisits(rows *sql.Rows) ([]*reception.Visit, error) {
 			at                sql.NullInt64
 		)
 		if err := rows.Scan(&v.OrgID, &v.ID, &v.VisitorName, &v.Company, &v.PartySize, &v.Note, &v.ButtonID,
-			&v.StaffID, &status, &v.HandlerUserID, &handled, &v.Reminders, &next, &created,
+			&v.StaffID, &status, &v.HandlerUserID, &handled, &v.Reminders, &next, &created, &v.Reference,
 			&kind, &at, &actor, &note); err != nil {
 			return nil, err
 		}
@@ -116,23 +117,45 @@ func (s *db) outboxErr(ctx context.Context, e *reception.OutboxEntry, err error)
 // prepared inserts — the visit, its events, the entries — and no reads. A
 // missing organization shows as the visits foreign key failing.
 func (s *db) CreateVisit(ctx context.Context, v *reception.Visit, entries []*reception.OutboxEntry) error {
-	return s.inTx(ctx, s.w, "check in", func(tx *sql.Tx) error {
-		_, err := s.stmt(ctx, tx, wInsertVisit).ExecContext(ctx, v.OrgID, v.ID, v.VisitorName, v.Company, v.PartySize,
-			v.Note, v.ButtonID, v.StaffID, string(v.Status), v.HandlerUserID, microsOrNull(v.HandledAt), v.Reminders,
-			microsOrNull(v.NextReminderAt), micros(v.CreatedAt))
-		switch {
-		case isUnique(err):
-			return conflict("visit %q exists", v.ID)
-		case isForeignKey(err):
-			return notFound("organization", v.OrgID)
-		case err != nil:
-			return s.fail(ctx, fmt.Sprintf("check in visit %q", v.ID), err)
-		}
-		if err := s.insertEvents(ctx, tx, v, 0, v.Events); err != nil {
-			return err
-		}
-		return s.insertOutbox(ctx, tx, entries)
-	})
+	return s.inTx(ctx, s.w, "check in", func(tx *sql.Tx) error { return s.createVisit(ctx, tx, v, entries) })
+}
+
+// CreateVisitIn implements reception.TxDriver: the inserts of CreateVisit
+// in the application's transaction, a *sql.Tx begun on Store.DB, inside a
+// savepoint that a failure rolls back, leaving the transaction usable.
+func (s *db) CreateVisitIn(ctx context.Context, tx any, v *reception.Visit, entries []*reception.OutboxEntry) error {
+	t, ok := tx.(*sql.Tx)
+	if !ok || t == nil {
+		return reception.WrongTx("sqlitestore", tx, "a *sql.Tx begun on Store.DB")
+	}
+	if _, err := t.ExecContext(ctx, "SAVEPOINT uketsuke_check_in"); err != nil {
+		return s.fail(ctx, "check in", err)
+	}
+	if err := s.createVisit(ctx, t, v, entries); err != nil {
+		_, rerr := t.ExecContext(context.WithoutCancel(ctx), "ROLLBACK TO uketsuke_check_in; RELEASE uketsuke_check_in")
+		return errors.Join(err, s.fail(ctx, "check in", rerr))
+	}
+	_, err := t.ExecContext(ctx, "RELEASE uketsuke_check_in")
+	return s.fail(ctx, "check in", err)
+}
+
+// createVisit inserts a visit, its events and its entries in tx.
+func (s *db) createVisit(ctx context.Context, tx *sql.Tx, v *reception.Visit, entries []*reception.OutboxEntry) error {
+	_, err := s.stmt(ctx, tx, wInsertVisit).ExecContext(ctx, v.OrgID, v.ID, v.VisitorName, v.Company, v.PartySize,
+		v.Note, v.ButtonID, v.StaffID, string(v.Status), v.HandlerUserID, microsOrNull(v.HandledAt), v.Reminders,
+		microsOrNull(v.NextReminderAt), micros(v.CreatedAt), v.Reference)
+	switch {
+	case isUnique(err):
+		return conflict("visit %q exists", v.ID)
+	case isForeignKey(err):
+		return notFound("organization", v.OrgID)
+	case err != nil:
+		return s.fail(ctx, fmt.Sprintf("check in visit %q", v.ID), err)
+	}
+	if err := s.insertEvents(ctx, tx, v, 0, v.Events); err != nil {
+		return err
+	}
+	return s.insertOutbox(ctx, tx, entries)
 }
 
 // GetVisit implements reception.VisitDriver. The visit and its events come
@@ -158,7 +181,7 @@ func limitArg(n int) int {
 
 func (s *db) ListVisits(ctx context.Context, orgID string, f reception.VisitFilter) ([]*reception.Visit, error) {
 	return s.queryVisits(ctx, s.rs[rListVisits], "list visits", orgID, microsOrNull(f.From), microsOrNull(f.To),
-		string(f.Status), limitArg(f.Limit))
+		string(f.Status), limitArg(f.Limit), f.Reference)
 }
 
 func (s *db) ListDueReminders(ctx context.Context, now time.Time, limit int) ([]*reception.Visit, error) {

@@ -38,6 +38,11 @@ type Harness struct {
 	// Parallel lets subtests run in parallel; set it when Open gives
 	// independent databases.
 	Parallel bool
+	// BeginTx begins a transaction of the application on db's database,
+	// of the type the store's driver takes in reception.WithTx (it is a
+	// reception.TxDriver). Nil for a store that cannot join one: the suite
+	// then checks that CheckIn in a transaction is refused (ErrInvalid).
+	BeginTx func(t *testing.T, db *Database) Tx
 }
 
 // Database is one database as the suite sees it.
@@ -72,7 +77,7 @@ func Run(t *testing.T, h Harness) {
 			if db == nil || db.Store == nil {
 				t.Fatal("storetest: Harness.Open returned no store")
 			}
-			c.fn(&env{t: t, ctx: t.Context(), db: db, s: db.Store})
+			c.fn(&env{t: t, ctx: t.Context(), db: db, s: db.Store, h: &h})
 		})
 	}
 }
@@ -126,6 +131,9 @@ var cases = []testCase{
 	{"Purge", testPurge},
 	{"PurgeReplicas", testPurgeReplicas},
 	{"EraseVisit", testEraseVisit},
+	{"Reference", testReference},
+	{"SettleThen", testSettleThen},
+	{"AppTransaction", testAppTransaction},
 }
 
 // env is what a case works with.
@@ -134,6 +142,7 @@ type env struct {
 	ctx context.Context
 	db  *Database
 	s   reception.Store
+	h   *Harness
 }
 
 // stores returns the store and, when the harness can, a second one on the
