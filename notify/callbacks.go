@@ -403,13 +403,25 @@ func (s *Service) escalate(ctx context.Context, org *reception.Organization, e *
 		}
 		s.metrics.Inc(MetricEscalated, "")
 	}
+	if err := s.askOthers(ctx, org, e, src, v, aud.label, targets); err != nil {
+		return err
+	}
+	return s.enqueueEvent(ctx, Event{ID: "escalated/" + e.ID, Kind: EventEscalated, OrgID: org.ID, VisitID: v.ID, At: at,
+		UserID: src.UserID, HandedBack: back})
+}
+
+// askOthers sends the escalation request to targets: @All in rooms, and a
+// 「対応します」 button, keyed by the callback so that handling it again
+// sends nothing twice.
+func (s *Service) askOthers(ctx context.Context, org *reception.Organization, e *reception.InboxEntry, src lineworks.Source, v *reception.Visit, label string, targets targetList) error {
+	t := s.textsFor(org)
 	for _, to := range targets {
 		all := ""
 		if to.Kind == reception.TargetRoom {
 			all = lineworks.MentionAll
 		}
 		text, err := t.render("Escalated", "", map[string]string{
-			"All": all, "Visitor": visitorLabel(t, v), "Requester": s.nameOrMention(ctx, org, src.UserID), "Button": aud.label,
+			"All": all, "Visitor": visitorLabel(t, v), "Requester": s.nameOrMention(ctx, org, src.UserID), "Button": label,
 		}, textLimit)
 		if err != nil {
 			return err
@@ -425,8 +437,7 @@ func (s *Service) escalate(ctx context.Context, org *reception.Organization, e *
 			return err
 		}
 	}
-	return s.enqueueEvent(ctx, Event{ID: "escalated/" + e.ID, Kind: EventEscalated, OrgID: org.ID, VisitID: v.ID, At: at,
-		UserID: src.UserID, HandedBack: back})
+	return nil
 }
 
 // nameOrMention names a user: the real name from the Users API when the
