@@ -58,7 +58,12 @@ func (a *App) SaveOrg(ctx context.Context, in OrgInput) (org *reception.Organiza
 	case err != nil:
 		return nil, false, err
 	}
-	org.Name, org.Locale, org.UpdatedAt = strings.TrimSpace(in.Name), strings.TrimSpace(in.Locale), now
+	org.Name, org.UpdatedAt = strings.TrimSpace(in.Name), now
+	// A rename that leaves the locale out keeps it, as it keeps the
+	// fallback text: staff messages must not switch language by accident.
+	if l := strings.TrimSpace(in.Locale); l != "" || created {
+		org.Locale = l
+	}
 	if in.KioskFallback != nil {
 		org.KioskFallback = strings.TrimSpace(*in.KioskFallback)
 	}

@@ -578,3 +578,29 @@ func TestAPIInternalErrorsAreLogged(t *testing.T) {
 		t.Errorf("the 500's cause is not in the log:\n%s", logs)
 	}
 }
+
+// A rename that leaves the locale (or the fallback text) out keeps it: the
+// staff messages of an English organization stay English. Creating without
+// a locale leaves it empty (the default language).
+func TestAPIRenameKeepsLocale(t *testing.T) {
+	t.Parallel()
+	h := newAPIHarness(t)
+	var o OrgJSON
+	h.must(http.StatusCreated, "PUT", "/orgs/intl", map[string]any{"name": "Intl", "locale": "en", "kioskFallback": "Call 100"}, &o)
+	if o.Locale != "en" || o.KioskToken == "" {
+		t.Fatalf("created = %+v", o)
+	}
+	o = OrgJSON{} // omitted fields must not carry over from the last answer
+	h.must(http.StatusOK, "PUT", "/orgs/intl", map[string]any{"name": "Intl 2"}, &o)
+	if o.Name != "Intl 2" || o.Locale != "en" || o.KioskFallback != "Call 100" || o.KioskToken != "" {
+		t.Errorf("after a rename without locale = %+v; want en and the fallback kept, no token shown", o)
+	}
+	h.must(http.StatusOK, "PUT", "/orgs/intl", map[string]any{"name": "Intl 2", "locale": "ja"}, &o)
+	if o.Locale != "ja" {
+		t.Errorf("locale after setting ja = %q", o.Locale)
+	}
+	h.must(http.StatusCreated, "PUT", "/orgs/plain", map[string]any{"name": "Plain"}, &o)
+	if o.Locale != "" {
+		t.Errorf("locale of an organization created without one = %q", o.Locale)
+	}
+}
