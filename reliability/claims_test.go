@@ -4,58 +4,19 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/uketsuke/uketsuke/internal/servertest"
 	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
 )
 
-// freshDatabase creates an empty PostgreSQL database for one test on the
-// server of UKETSUKE_TEST_POSTGRES_URL, dropped when the test ends, and
-// returns its URL. The test is skipped when the variable is unset.
 func freshDatabase(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv("UKETSUKE_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("UKETSUKE_TEST_POSTGRES_URL is unset: skipping the PostgreSQL test (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connecting to UKETSUKE_TEST_POSTGRES_URL: %v", err)
-	}
-	defer conn.Close(context.Background())
-	name := "uketsuke_rel_" + randomHex(6)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("CREATE DATABASE: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-			return
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return servertest.FreshDatabase(t, "uketsuke_rel_")
 }
 
 var mentionRE = regexp.MustCompile(`<m userId="([^"]+)">`)

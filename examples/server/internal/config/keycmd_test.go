@@ -4,16 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/uketsuke/uketsuke/internal/servertest"
 	"github.com/uketsuke/uketsuke/reception"
@@ -383,43 +379,7 @@ func TestPostgresKeyFile(t *testing.T) {
 	wantRefusal(t, err, "UKETSUKE_SECRET_KEY_FILE", "acme")
 }
 
-// freshPostgres creates an empty database on the server of
-// UKETSUKE_TEST_POSTGRES_URL for one test, dropped when it ends: the key
-// check reads every organization, so the test cannot share a database.
 func freshPostgres(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("UKETSUKE_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("UKETSUKE_TEST_POSTGRES_URL is unset: skipping the PostgreSQL test (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connecting to UKETSUKE_TEST_POSTGRES_URL: %v", err)
-	}
-	defer conn.Close(context.Background())
-	name := fmt.Sprintf("uketsuke_key_%x", randomBytes(6))
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("CREATE DATABASE: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-			return
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return servertest.FreshDatabase(t, "uketsuke_key_")
 }
