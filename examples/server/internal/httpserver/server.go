@@ -91,6 +91,6 @@ func readyz(a *app.App, secrets func(context.Context, *slog.Logger) string) http
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
-		readyBody(r.Context(), w, a.Notify)
+		readyBody(r.Context(), w, a.Notify, a.Log)
 	}
 }
