@@ -407,3 +407,41 @@ func TestDemo(t *testing.T) {
 		t.Fatal("run did not return after cancel")
 	}
 }
+
+// A demo organization left in the database by an earlier demo delivers
+// nothing once demo mode is off: the start-up says so, naming the fix.
+func TestLeftoverDemoIsReported(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "uketsuke.db")
+	start := func(demo string) string {
+		t.Helper()
+		ctx, cancel := context.WithCancel(context.Background())
+		outR, outW := io.Pipe()
+		stderr := &servertest.Buffer{}
+		env := map[string]string{"UKETSUKE_DEMO": demo, "UKETSUKE_ADMIN_TOKEN": testAdminToken}
+		done := make(chan error, 1)
+		go func() {
+			err := run(ctx, []string{"--addr", "127.0.0.1:0", "--db", db}, envOf(env), outW, stderr)
+			outW.Close()
+			done <- err
+		}()
+		sc := bufio.NewScanner(outR)
+		for sc.Scan() && !strings.HasPrefix(sc.Text(), "uketsuke: listening on ") {
+		}
+		go func() {
+			for sc.Scan() {
+			}
+		}()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("run (UKETSUKE_DEMO=%s) = %v\n%s", demo, err, stderr)
+		}
+		return stderr.String()
+	}
+	if logs := start("1"); strings.Contains(logs, "demo organization is left") {
+		t.Errorf("demo mode warned about its own organization:\n%s", logs)
+	}
+	if logs := start("0"); !strings.Contains(logs, "demo organization is left") || !strings.Contains(logs, "DELETE /api/v1/orgs/demo") {
+		t.Errorf("no warning about the leftover demo organization:\n%s", logs)
+	}
+}

@@ -107,6 +107,11 @@ func startDemo(ctx context.Context, cfg *config.Config, store reception.Store, l
 		return nil, fmt.Errorf("reading organizations: %w", err)
 	}
 	if !on {
+		// A demo organization left from an earlier demo delivers nothing
+		// without the demo's fake; say so once, naming the fix.
+		if _, err := store.GetOrganization(ctx, app.DemoOrgID); err == nil {
+			log.Warn("the demo organization is left in the database and cannot deliver without demo mode; delete it (DELETE /api/v1/orgs/demo) or start with UKETSUKE_DEMO=1", "org", app.DemoOrgID)
+		}
 		return nil, nil
 	}
 	dm, err := httpserver.StartDemo(ctx, store, log, time.Now(), cfg.Demo == config.DemoAuto)
