@@ -11,9 +11,9 @@ import (
 )
 
 // The appointment statements. They are not prepared at Open like the
-// check-in's: appointments are made by people, a few a day, and a prepared
-// statement per query would cost every Store a connection's memory for
-// nothing.
+// check-in's: appointments are made and changed by people, a few times a
+// day, off the kiosk's path, so parsing them each time costs nothing that
+// matters.
 const (
 	apptSelect = `SELECT ` + sqlschema.AppointmentCols + ` FROM appointments`
 	// ?3 is the new appointment's CreatedAt: an appointment not cancelled
