@@ -234,7 +234,8 @@ func (a *app) printFake(fake *lineworkstest.Server, seed fakeSeed, env [][2]stri
 		sa.ClientID, sa.ClientSecret, sa.ServiceAccountID, shellQuote(seed.keyPath), shellQuote(strings.Join(granted, " ")), seed.botID, fake.APIURL, authURL, seed.channelID)
 	if a.readsCommands() {
 		fmt.Fprintf(w, "type \"invite ROOM TITLE\" and Enter to invite the bot into a new room, as a person in LINE WORKS would\n")
-		fmt.Fprintf(w, "type \"tap\" (or \"tap 2\") and Enter to tap the first (second) button of the newest message, as %s\n\n", seed.admin.Email)
+		fmt.Fprintf(w, "type \"tap\" (or \"tap 2\") and Enter to tap the first (second) button of the newest message, as %s\n", seed.admin.Email)
+		fmt.Fprintf(w, "type \"say TEXT\" and Enter to write TEXT to the bot 1:1 as %s (e.g. say 来客予約 明日 14:00 テスト商事 佐藤様)\n\n", seed.admin.Email)
 	}
 	fmt.Fprintf(w, "messages received:\n")
 }
@@ -293,8 +294,10 @@ func (a *app) fakeCommand(fake *lineworkstest.Server, botID int64, line string) 
 		a.fakeInvite(fake, botID, strings.TrimSpace(rest))
 	case "tap":
 		a.fakeTap(fake, strings.TrimSpace(rest))
+	case "say":
+		a.fakeSay(fake, botID, strings.TrimSpace(rest))
 	default:
-		fmt.Fprintf(a.stdout, "unknown command %q (try: invite ROOM TITLE, or tap)\n", verb)
+		fmt.Fprintf(a.stdout, "unknown command %q (try: invite ROOM TITLE, tap, or say TEXT)\n", verb)
 	}
 }
 
@@ -368,6 +371,32 @@ func (a *app) fakeTap(fake *lineworkstest.Server, arg string) {
 		return
 	}
 	fmt.Fprintf(a.stdout, "tapped %q as %s; %s answered %d\n", act.Label, user.Email, sender.URL, status)
+}
+
+// fakeSay sends text to the newest bot (else the seeded one) 1:1 as the
+// sign-in user: what a member of staff writing to the bot in LINE WORKS
+// does, e.g. to make an appointment (「来客予約 明日 14:00 テスト商事 佐藤様」).
+func (a *app) fakeSay(fake *lineworkstest.Server, botID int64, text string) {
+	if text == "" {
+		fmt.Fprintf(a.stdout, "say: a text is required (say 来客予約 明日 14:00 テスト商事 佐藤様)\n")
+		return
+	}
+	if bots := fake.Bots(); len(bots) > 0 {
+		botID = bots[len(bots)-1].BotID
+	}
+	sender, err := fake.CallbackSenderFor(botID)
+	if err != nil || sender.URL == "" {
+		fmt.Fprintf(a.stdout, "say: bot %d has no callback URL to tell (%v)\n", botID, err)
+		return
+	}
+	user, _ := fake.SignInUser()
+	// A 1:1 message has no channel ID (bot-callback-message).
+	status, err := sender.Send(a.ctx, lineworkstest.TextMessageEvent(user.UserID, "", text))
+	if err != nil {
+		fmt.Fprintf(a.stdout, "say: %v\n", err)
+		return
+	}
+	fmt.Fprintf(a.stdout, "said %q to bot %d as %s; %s answered %d\n", text, botID, user.Email, sender.URL, status)
 }
 
 type tapAction struct{ Label, Postback string }

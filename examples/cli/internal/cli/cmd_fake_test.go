@@ -232,6 +232,29 @@ func TestFakeInvite(t *testing.T) {
 	fmt.Fprintln(typed, "tap 3")
 	out.waitFor(t, ctx, "tap: no message with 3 buttons")
 
+	// "say TEXT" writes to the newest bot 1:1 as the sign-in user: a
+	// message event without a channel, signed with the bot's secret.
+	fmt.Fprintln(typed, "say 来客予約 明日 14:00 テスト商事 佐藤様")
+	select {
+	case d = <-joins:
+	case <-ctx.Done():
+		t.Fatalf("no message callback; fake printed:\n%s", out.String())
+	}
+	if err := lineworks.VerifySignature(strings.TrimSpace(string(secret)), d.body, d.sig); err != nil {
+		t.Errorf("the message is not signed with the bot's secret: %v", err)
+	}
+	said, err := lineworks.ParseEvent(d.body)
+	msg, ok := said.(lineworks.MessageEvent)
+	if err != nil || !ok || msg.Source.ChannelID != "" || msg.Source.UserID != lineworkstest.AdminUserID {
+		t.Fatalf("say callback = %s (%v), want a 1:1 message from the admin", d.body, err)
+	}
+	if txt, _ := msg.Content.(lineworks.ReceivedText); txt.Text != "来客予約 明日 14:00 テスト商事 佐藤様" {
+		t.Errorf("say sent %#v", msg.Content)
+	}
+	out.waitFor(t, ctx, `said "来客予約 明日 14:00 テスト商事 佐藤様" to bot `+newBot)
+	fmt.Fprintln(typed, "say")
+	out.waitFor(t, ctx, "say: a text is required")
+
 	cancel()
 	if code := <-done; code != ExitOK {
 		t.Errorf("fake exited %d\n%s", code, errb.String())
