@@ -174,8 +174,8 @@ type tap struct {
 
 	mu       sync.Mutex
 	answered map[string]int // message key → 2xx answers that reached the client
-	inFlight int           // requests being handled
-	idle     chan struct{} // closed when inFlight falls to 0
+	inFlight int            // requests being handled
+	idle     chan struct{}  // closed when inFlight falls to 0
 }
 
 func newTap(t testing.TB, fake *lineworkstest.Server) *tap {
