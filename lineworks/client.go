@@ -235,100 +235,132 @@ func (c *Client) do(ctx context.Context, r request, out any) (*http.Response, er
 
 // doStream is do without decoding: on success the caller owns resp.Body.
 func (c *Client) doStream(ctx context.Context, r request) (*http.Response, error) {
-	var payload []byte
-	switch {
-	case r.raw != nil:
-		payload = r.raw
-	case r.body != nil:
-		var err error
-		if payload, err = json.Marshal(r.body); err != nil {
-			return nil, fmt.Errorf("lineworks: %s: encoding request: %w", r.api, err)
-		}
+	payload, err := r.payload()
+	if err != nil {
+		return nil, err
 	}
-	target := r.absolute
-	if target == nil {
-		// r.path is relative to the base and already escaped, segment by
-		// segment (pathf), so appending it is exact; ResolveReference would
-		// also apply dot-segment rules we do not want.
-		u := *c.baseURL
-		u.RawPath = c.baseURL.EscapedPath() + r.path
-		unescaped, err := url.PathUnescape(u.RawPath)
-		if err != nil {
-			return nil, fmt.Errorf("lineworks: %s: bad path: %w", r.api, err)
-		}
-		u.Path = unescaped
-		u.RawQuery = r.query.Encode()
-		target = &u
+	target, err := c.resolve(r)
+	if err != nil {
+		return nil, err
 	}
 	renewed := false
 	for attempt := 1; ; attempt++ {
 		if err := c.pacer.wait(ctx, r.api); err != nil {
 			return nil, err
 		}
-		// Built from the resolved URL directly: formatting it to a string
-		// only for NewRequest to parse it again is measurable per call.
-		req, err := http.NewRequestWithContext(ctx, r.method, "/", nil)
-		if err == nil {
-			u := *target
-			req.URL, req.Host = &u, target.Host
-		}
-		if err != nil {
-			return nil, fmt.Errorf("lineworks: %s: %w", r.api, err)
-		}
-		if payload != nil {
-			req.Body = io.NopCloser(bytes.NewReader(payload))
-			req.ContentLength = int64(len(payload))
-			req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(payload)), nil }
-			ct := r.ctype
-			if ct == "" {
-				ct = "application/json; charset=UTF-8"
-			}
-			req.Header.Set("Content-Type", ct)
-		}
-		req.Header.Set("Accept", "application/json")
-		req.Header.Set("User-Agent", c.userAgent)
-		tok, err := c.token(ctx)
+		req, tok, err := c.newRequest(ctx, r, target, payload)
 		if err != nil {
 			return nil, err
 		}
-		tok.SetAuthHeader(req)
-
 		resp, err := c.hc.Do(req)
-		if err == nil {
-			if resp.StatusCode < 400 {
-				return resp, nil
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
 			}
-			apiErr := CheckResponse(resp)
-			resp.Body.Close()
-			var ae *APIError
-			if !renewed && errors.As(apiErr, &ae) && ae.StatusCode == http.StatusUnauthorized {
-				if inv, ok := c.ts.(invalidator); ok {
-					// The token was revoked or expired early: renew once.
-					renewed = true
-					inv.Invalidate(tok)
-					continue
-				}
-			}
-			wait, again := c.retry.Retry(attempt, req, resp, nil)
-			if !again {
-				return resp, apiErr
-			}
-			if err := sleepCtx(ctx, wait); err != nil {
-				return resp, apiErr
+			wait, again := c.retry.Retry(attempt, req, nil, err)
+			if !again || sleepCtx(ctx, wait) != nil {
+				return nil, fmt.Errorf("lineworks: %s: %w", r.api, err)
 			}
 			continue
 		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if resp.StatusCode < 400 {
+			return resp, nil
 		}
-		wait, again := c.retry.Retry(attempt, req, nil, err)
-		if !again {
-			return nil, fmt.Errorf("lineworks: %s: %w", r.api, err)
+		apiErr := CheckResponse(resp)
+		resp.Body.Close()
+		if !renewed && c.invalidate(apiErr, tok) {
+			// The token was revoked or expired early: renew once.
+			renewed = true
+			continue
 		}
-		if serr := sleepCtx(ctx, wait); serr != nil {
-			return nil, fmt.Errorf("lineworks: %s: %w", r.api, err)
+		wait, again := c.retry.Retry(attempt, req, resp, nil)
+		if !again || sleepCtx(ctx, wait) != nil {
+			return resp, apiErr
 		}
 	}
+}
+
+// payload returns the request's body: raw as it is, or body encoded as
+// JSON; nil without either.
+func (r request) payload() ([]byte, error) {
+	switch {
+	case r.raw != nil:
+		return r.raw, nil
+	case r.body != nil:
+		payload, err := json.Marshal(r.body)
+		if err != nil {
+			return nil, fmt.Errorf("lineworks: %s: encoding request: %w", r.api, err)
+		}
+		return payload, nil
+	}
+	return nil, nil
+}
+
+// resolve returns the URL r is sent to: r.absolute, or r.path and r.query
+// on the base URL.
+func (c *Client) resolve(r request) (*url.URL, error) {
+	if r.absolute != nil {
+		return r.absolute, nil
+	}
+	// r.path is relative to the base and already escaped, segment by
+	// segment (pathf), so appending it is exact; ResolveReference would
+	// also apply dot-segment rules we do not want.
+	u := *c.baseURL
+	u.RawPath = c.baseURL.EscapedPath() + r.path
+	unescaped, err := url.PathUnescape(u.RawPath)
+	if err != nil {
+		return nil, fmt.Errorf("lineworks: %s: bad path: %w", r.api, err)
+	}
+	u.Path = unescaped
+	u.RawQuery = r.query.Encode()
+	return &u, nil
+}
+
+// newRequest builds one attempt of r to target, with payload as its body
+// and the current access token, which it returns for invalidate.
+func (c *Client) newRequest(ctx context.Context, r request, target *url.URL, payload []byte) (*http.Request, *oauth2.Token, error) {
+	// Built from the resolved URL directly: formatting it to a string
+	// only for NewRequest to parse it again is measurable per call.
+	req, err := http.NewRequestWithContext(ctx, r.method, "/", nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("lineworks: %s: %w", r.api, err)
+	}
+	u := *target
+	req.URL, req.Host = &u, target.Host
+	if payload != nil {
+		req.Body = io.NopCloser(bytes.NewReader(payload))
+		req.ContentLength = int64(len(payload))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(payload)), nil }
+		ct := r.ctype
+		if ct == "" {
+			ct = "application/json; charset=UTF-8"
+		}
+		req.Header.Set("Content-Type", ct)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	tok, err := c.token(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	tok.SetAuthHeader(req)
+	return req, tok, nil
+}
+
+// invalidate drops tok from the token source when apiErr is a 401 and the
+// source can, and reports whether it did: the request is then worth one
+// more try with a new token.
+func (c *Client) invalidate(apiErr error, tok *oauth2.Token) bool {
+	var ae *APIError
+	if !errors.As(apiErr, &ae) || ae.StatusCode != http.StatusUnauthorized {
+		return false
+	}
+	inv, ok := c.ts.(invalidator)
+	if !ok {
+		return false
+	}
+	inv.Invalidate(tok)
+	return true
 }
 
 // trustedHost reports whether a bearer token may be sent to u: the API host

@@ -68,12 +68,41 @@ func countFor(msgs []lineworkstest.Message, domain int64) int {
 	return n
 }
 
-func runService(t *testing.T, svc *notify.Service) {
+// runService runs svc until the test ends, or until the returned stop is
+// called: Run returns only once the sends it started have finished, so
+// after stop the fake's record of messages is final.
+func runService(t *testing.T, svc *notify.Service) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = svc.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	stop = func() { cancel(); <-done }
+	t.Cleanup(stop)
+	return stop
+}
+
+// waitMessages waits until cond holds for the fake's messages or d passes,
+// woken by each message the fake records (no polling); it reports whether
+// cond held.
+func waitMessages(fake *lineworkstest.Server, d time.Duration, cond func([]lineworkstest.Message) bool) bool {
+	timeout := time.NewTimer(d)
+	defer timeout.Stop()
+	for {
+		changed := fake.Changed() // before reading, so that no message is missed
+		if cond(fake.Messages()) {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-timeout.C:
+			return cond(fake.Messages())
+		}
+	}
+}
+
+// atLeast is a waitMessages condition: n messages to domain.
+func atLeast(domain int64, n int) func([]lineworkstest.Message) bool {
+	return func(msgs []lineworkstest.Message) bool { return countFor(msgs, domain) >= n }
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -101,22 +130,20 @@ func TestQuietTenantNotBehindBusyOne(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Let A spend its burst and reach its budget.
-	time.Sleep(1500 * time.Millisecond)
-	before := countFor(fake.Messages(), a.domain)
-	if before >= 100 || before == 0 {
-		t.Fatalf("A delivered %d of 100 after 1.5 s; want its budget's pace", before)
+	// A has spent its burst (a second's worth: 1) and is at its budget once
+	// a second message has gone out at the budget's pace.
+	if !waitMessages(fake, 5*time.Second, atLeast(a.domain, 2)) {
+		t.Fatalf("A delivered %d of 100 in 5 s; want its budget's pace", countFor(fake.Messages(), a.domain))
+	}
+	if before := countFor(fake.Messages(), a.domain); before >= 100 {
+		t.Fatalf("A delivered %d of 100 at once; want its budget's pace", before)
 	}
 	start := time.Now()
 	if _, err := svc.CheckIn(ctx, b.org.ID, notify.CheckInRequest{ButtonID: "b", Visitor: notify.Visitor{Name: "B"}}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := start.Add(time.Second)
-	for countFor(fake.Messages(), b.domain) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("B's notification not delivered within 1 s while A is at its budget (A: %d delivered)", countFor(fake.Messages(), a.domain))
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !waitMessages(fake, time.Second, atLeast(b.domain, 1)) {
+		t.Fatalf("B's notification not delivered within 1 s while A is at its budget (A: %d delivered)", countFor(fake.Messages(), a.domain))
 	}
 	t.Logf("B delivered after %v; A had %d of 100 out", time.Since(start).Round(time.Millisecond), countFor(fake.Messages(), a.domain))
 	if after := countFor(fake.Messages(), a.domain); after >= 100 {
@@ -133,9 +160,17 @@ type tenantAPI struct {
 	org  string
 	fail func(ctx context.Context) error
 	sent *atomic.Int64
+	// called, if set, gets a value at each send (never blocking).
+	called chan struct{}
 }
 
 func (a tenantAPI) SendToChannel(ctx context.Context, _ int64, _ string, _ lineworks.Content) error {
+	if a.called != nil {
+		select {
+		case a.called <- struct{}{}:
+		default:
+		}
+	}
 	if a.fail != nil {
 		return a.fail(ctx)
 	}
@@ -176,9 +211,10 @@ func TestFailingTenantDoesNotDelayAnother(t *testing.T) {
 			a := addTenant(t, store, fake, "a", 3000001, 50000001, 240)
 			b := addTenant(t, store, fake, "b", 3000002, 50000002, 240)
 			var sentA, sentB atomic.Int64
+			calledA, calledB := make(chan struct{}, 1), make(chan struct{}, 1)
 			conn := tenantConnector{
-				a.org.ID: tenantAPI{org: a.org.ID, fail: tc.fail, sent: &sentA},
-				b.org.ID: tenantAPI{org: b.org.ID, sent: &sentB},
+				a.org.ID: tenantAPI{org: a.org.ID, fail: tc.fail, sent: &sentA, called: calledA},
+				b.org.ID: tenantAPI{org: b.org.ID, sent: &sentB, called: calledB},
 			}
 			svc, err := notify.New(store, conn, notify.WithLogger(quietLogger()),
 				notify.WithLease(4*time.Second), notify.WithPollInterval(50*time.Millisecond), notify.WithBackoff(200*time.Millisecond, time.Second))
@@ -192,16 +228,20 @@ func TestFailingTenantDoesNotDelayAnother(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			time.Sleep(300 * time.Millisecond) // A's sends are failing or hanging
+			// A's sends are failing or hanging once its API has been called.
+			select {
+			case <-calledA:
+			case <-time.After(5 * time.Second):
+				t.Fatal("A's API was not called within 5 s")
+			}
 			start := time.Now()
 			if _, err := svc.CheckIn(ctx, b.org.ID, notify.CheckInRequest{ButtonID: "b"}); err != nil {
 				t.Fatal(err)
 			}
-			for sentB.Load() == 0 {
-				if time.Since(start) > time.Second {
-					t.Fatalf("B's notification not sent within 1 s while A's API fails (%s)", tc.name)
-				}
-				time.Sleep(5 * time.Millisecond)
+			select {
+			case <-calledB:
+			case <-time.After(time.Second):
+				t.Fatalf("B's notification not sent within 1 s while A's API fails (%s)", tc.name)
 			}
 			t.Logf("B sent after %v", time.Since(start).Round(time.Millisecond))
 		})
@@ -228,7 +268,10 @@ func TestSharedBudgetAcrossReplicasPostgres(t *testing.T) {
 	t.Cleanup(fake.Close)
 	first := openPG(t, schema)
 	a := addTenant(t, first, fake, "a", 3000001, 50000001, perMinute)
-	var svcs []*notify.Service
+	var (
+		svcs  []*notify.Service
+		stops []func()
+	)
 	for i := range replicas {
 		store := first
 		if i > 0 {
@@ -243,7 +286,7 @@ func TestSharedBudgetAcrossReplicasPostgres(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		runService(t, svc)
+		stops = append(stops, runService(t, svc))
 		svcs = append(svcs, svc)
 	}
 	ctx := context.Background()
@@ -279,7 +322,14 @@ func TestSharedBudgetAcrossReplicasPostgres(t *testing.T) {
 	if took > allowed*11/10 {
 		t.Errorf("the burst took %v; want at most 1.1 × %v", took, allowed)
 	}
-	time.Sleep(200 * time.Millisecond)
+	// Stopped, the replicas have finished every send they started: the
+	// count is final, and nothing may remain to be sent.
+	for _, stop := range stops {
+		stop()
+	}
+	if pending, err := first.ListOutbox(ctx, a.org.ID, reception.OutboxFilter{State: reception.OutboxPending}); err != nil || len(pending) != 0 {
+		t.Errorf("pending entries after the burst: %d, %v", len(pending), err)
+	}
 	if n := len(fake.Messages()); n != burst {
 		t.Errorf("messages = %d, want %d (each once)", n, burst)
 	}
@@ -304,7 +354,7 @@ func TestBacklogWaitsInStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runService(t, svc)
+	stop := runService(t, svc)
 	ctx := context.Background()
 	start := time.Now()
 	for i := range n {
@@ -318,7 +368,10 @@ func TestBacklogWaitsInStore(t *testing.T) {
 		t.Fatalf("delivered %d of %d: %v", len(fake.Messages()), n, err)
 	}
 	t.Logf("%d messages in %v (the budget allows %v)", n, time.Since(start).Round(time.Millisecond), time.Duration(n)*time.Minute/perMinute)
-	time.Sleep(100 * time.Millisecond)
+	stop() // its sends in flight finish: the count is final
+	if pending, err := store.ListOutbox(ctx, a.org.ID, reception.OutboxFilter{State: reception.OutboxPending}); err != nil || len(pending) != 0 {
+		t.Errorf("pending entries after the backlog: %d, %v", len(pending), err)
+	}
 	if got := len(fake.Messages()); got != n {
 		t.Errorf("messages = %d, want %d", got, n)
 	}
@@ -439,17 +492,18 @@ func TestQuietTenantReplyNotBehindBacklog(t *testing.T) {
 				t.Fatal(err)
 			}
 			runService(t, svc)
-			time.Sleep(time.Second) // A at its budget, its backlog in the store
+			// A is at its budget, its backlog in the store, once a second
+			// message has gone out after its burst (a second's worth: 1).
+			if !waitMessages(fake, 5*time.Second, atLeast(a.domain, 2)) {
+				t.Fatalf("A delivered %d of 200 in 5 s; want its budget's pace", countFor(fake.Messages(), a.domain))
+			}
 			start := time.Now()
 			e := reception.NewOutboxEntry(b.org.ID, reception.Target{Kind: reception.TargetRoom, ID: b.room}, content, "b/1", time.Now())
 			if err := store.EnqueueOutbox(ctx, e); err != nil {
 				t.Fatal(err)
 			}
-			for countFor(fake.Messages(), b.domain) == 0 {
-				if time.Since(start) > time.Second {
-					t.Fatalf("B's reply not delivered within 1 s behind A's backlog (A: %d delivered)", countFor(fake.Messages(), a.domain))
-				}
-				time.Sleep(5 * time.Millisecond)
+			if !waitMessages(fake, time.Second, atLeast(b.domain, 1)) {
+				t.Fatalf("B's reply not delivered within 1 s behind A's backlog (A: %d delivered)", countFor(fake.Messages(), a.domain))
 			}
 			t.Logf("B delivered after %v; A had %d of 200 out", time.Since(start).Round(time.Millisecond), countFor(fake.Messages(), a.domain))
 			if st := fake.FaultStats(); st.RateLimited != 0 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/uketsuke/uketsuke/internal/servertest"
 	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
+	"github.com/uketsuke/uketsuke/reception"
 )
 
 func freshDatabase(t testing.TB) string {
@@ -88,7 +89,17 @@ func TestClaims(t *testing.T) {
 		t.Fatalf("replies: have %d messages, want %d: %v\nA:\n%s\nB:\n%s", len(fake.Messages()), 1+tappers, err, a.Stderr(), b.Stderr())
 	}
 	settled := time.Since(start)
-	time.Sleep(time.Second) // an extra reply would arrive now
+	var visits []struct {
+		ID            string `json:"id"`
+		Status        string `json:"status"`
+		HandlerUserID string `json:"handlerUserId"`
+	}
+	mustCall(t, "GET", b.URL+apiPrefix+"/orgs/acme/visits", nil, &visits, http.StatusOK)
+	// Stopped, both processes have finished their sends; with nothing left
+	// pending in the database, no extra reply can come.
+	a.Stop()
+	b.Stop()
+	withStoreOf(t, dsn, func(st reception.Store) { checkNothingPending(t, st, "acme") })
 	msgs = fake.Messages()
 	if len(msgs) != 1+tappers {
 		t.Errorf("messages = %d, want %d (one notification, one reply per tap)", len(msgs), 1+tappers)
@@ -138,17 +149,9 @@ func TestClaims(t *testing.T) {
 	if told["handler:"+winner] != tappers-1 {
 		t.Errorf("%d already-taken replies name the winner %s, want %d (%v)", told["handler:"+winner], winner, tappers-1, told)
 	}
-	var visits []struct {
-		ID            string `json:"id"`
-		Status        string `json:"status"`
-		HandlerUserID string `json:"handlerUserId"`
-	}
-	mustCall(t, "GET", b.URL+apiPrefix+"/orgs/acme/visits", nil, &visits, http.StatusOK)
 	if len(visits) != 1 || visits[0].Status != "accepted" || visits[0].HandlerUserID != winner {
 		t.Errorf("visit as stored = %+v, want accepted by %s", visits, winner)
 	}
-	a.Stop()
-	b.Stop()
 	t.Logf("claims: %d simultaneous taps across 2 processes on one PostgreSQL database: 1 handler (%s), %d told who has it, all replies within %v",
 		tappers, winner, told["handler:"+winner], settled.Round(time.Millisecond))
 }

@@ -2,7 +2,6 @@ package reliability
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
 	"github.com/uketsuke/uketsuke/reception"
-	"github.com/uketsuke/uketsuke/reception/sqlitestore"
 )
 
 // TestCrash kills the server with SIGKILL in the middle of a burst of
@@ -94,25 +92,24 @@ func TestCrash(t *testing.T) {
 	wg.Wait()
 	killOnce.Do(func() { close(killed); p.Kill() })
 	fake.ClearFaults()
-	time.Sleep(200 * time.Millisecond) // handlers of the dead process's requests finish
+	// The fake still answers (and records) the dead process's requests.
+	if err := tp.waitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
 	deliveredBeforeRestart := countByKey(fake.Messages())
 
 	// Between the two lives: which entries reached LINE WORKS without being
-	// recorded as sent? Only those may go out twice.
-	key, _ := base64.StdEncoding.DecodeString(secretKeyB64)
-	box, err := reception.NewSecretBox(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlitestore.Open(ctx, db, box)
-	if err != nil {
-		t.Fatalf("opening the dead server's database: %v", err)
-	}
-	entries, err := st.ListOutbox(ctx, "acme", reception.OutboxFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// recorded as sent? Only those may go out twice, and those still pending
+	// will: the second life sends them again once their lease lapses.
+	var entries []*reception.OutboxEntry
+	withStoreOf(t, db, func(st reception.Store) {
+		var err error
+		if entries, err = st.ListOutbox(ctx, "acme", reception.OutboxFilter{}); err != nil {
+			t.Fatal(err)
+		}
+	})
 	ambiguous := map[string]bool{}
+	resent := map[string]bool{} // ambiguous and pending
 	stored := map[string]bool{}
 	for _, e := range entries {
 		if e.VisitID == "" {
@@ -125,10 +122,8 @@ func TestCrash(t *testing.T) {
 			t.Errorf("visit %s is recorded as sent but LINE WORKS never got it", e.VisitID)
 		case e.State != reception.OutboxSent && deliveredBeforeRestart[k] > 0:
 			ambiguous[e.VisitID] = true
+			resent[e.VisitID] = e.State == reception.OutboxPending
 		}
-	}
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
 	}
 	for _, id := range accepted {
 		if !stored[id] {
@@ -157,7 +152,24 @@ func TestCrash(t *testing.T) {
 		t.Fatalf("after the restart not every stored visit was delivered\n%s", p2.Stderr())
 	}
 	recovered := time.Since(restart)
-	time.Sleep(3 * time.Second) // longer than the lease: a late duplicate would show now
+	// The ambiguous entries still pending go out again once the dead
+	// process's lease lapses.
+	allResent := func() bool {
+		got := countByKey(fake.Messages())
+		for id, pending := range resent {
+			if pending && got["visit:"+id] < 2 {
+				return false
+			}
+		}
+		return true
+	}
+	if !waitFor(ctx, 2*time.Minute, allResent) {
+		t.Fatalf("after the restart the entries in flight at the kill were not sent again\n%s", p2.Stderr())
+	}
+	// Stopped, the second life has finished its sends; with nothing left
+	// pending in its database, no late duplicate can come.
+	p2.Stop()
+	withStoreOf(t, db, func(st reception.Store) { checkNothingPending(t, st, "acme") })
 	got := countByKey(fake.Messages())
 	duplicates := 0
 	for id := range stored {
@@ -170,7 +182,6 @@ func TestCrash(t *testing.T) {
 			t.Errorf("visit %s announced %d times (ambiguous at the crash: %v)", id, c, ambiguous[id])
 		}
 	}
-	p2.Stop()
 	t.Logf("crash: %d check-ins answered 201 before SIGKILL (%d requests refused by the dead process, %d visits stored); %d not yet delivered at the kill, all delivered %v after the restart; %d in flight at the kill (reached LINE WORKS, not recorded), %d announced twice",
 		len(accepted), refused.Load(), len(stored), pendingAtKill, recovered.Round(time.Millisecond), len(ambiguous), duplicates)
 }

@@ -35,7 +35,7 @@ func TestFlood(t *testing.T) {
 	h := s.svc.CallbackHandler(lineworks.WithCallbackLogger(newTextLogger(logs)))
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	s.run()
+	stop := s.run()
 
 	forgedSecret := "forged-" + randomHex(16)
 	genuine := lineworkstest.CallbackSender{BotID: stackBotID, Secret: s.botSecret, URL: srv.URL + lineworkstest.CallbackPath}
@@ -136,7 +136,10 @@ func TestFlood(t *testing.T) {
 		t.Fatalf("room-ID messages: %d, want %d", len(s.fake.Messages()), want)
 	}
 	processed := time.Since(start)
-	time.Sleep(200 * time.Millisecond) // anything extra would show now
+	// Stopped, the service has finished its sends (Run returns after them);
+	// with nothing left pending in the store, no extra message can come.
+	stop()
+	checkNothingPending(t, s.store, stackOrg)
 	msgs := s.fake.Messages()
 	perRoom := map[string]int{}
 	for _, m := range msgs {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -21,6 +22,9 @@ import (
 
 	"github.com/uketsuke/uketsuke/internal/servertest"
 	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
+	"github.com/uketsuke/uketsuke/reception"
+	"github.com/uketsuke/uketsuke/reception/pgstore"
+	"github.com/uketsuke/uketsuke/reception/sqlitestore"
 )
 
 // full reports whether the full sizes of RELIABILITY.md were asked for.
@@ -170,10 +174,12 @@ type tap struct {
 
 	mu       sync.Mutex
 	answered map[string]int // message key → 2xx answers that reached the client
+	inFlight int            // requests being handled
+	idle     chan struct{}  // closed when inFlight falls to 0
 }
 
 func newTap(t testing.TB, fake *lineworkstest.Server) *tap {
-	tp := &tap{fake: fake, answered: map[string]int{}}
+	tp := &tap{fake: fake, answered: map[string]int{}, idle: make(chan struct{})}
 	tp.srv = httptest.NewServer(tp)
 	t.Cleanup(tp.srv.Close)
 	tp.APIURL = tp.srv.URL + lineworkstest.APIPrefix + "/"
@@ -215,6 +221,17 @@ func (o *observer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 func (tp *tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	tp.mu.Lock()
+	tp.inFlight++
+	tp.mu.Unlock()
+	defer func() {
+		tp.mu.Lock()
+		if tp.inFlight--; tp.inFlight == 0 {
+			close(tp.idle)
+			tp.idle = make(chan struct{})
+		}
+		tp.mu.Unlock()
+	}()
 	body, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	o := &observer{ResponseWriter: w}
@@ -257,6 +274,25 @@ func (tp *tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	default:
 		tp.fake.Handler().ServeHTTP(o, r)
+	}
+}
+
+// waitIdle waits until no request is being handled (e.g. those a killed
+// server had in flight, which the fake still answers and records) or ctx
+// ends.
+func (tp *tap) waitIdle(ctx context.Context) error {
+	for {
+		tp.mu.Lock()
+		n, idle := tp.inFlight, tp.idle
+		tp.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return fmt.Errorf("%d requests to the fake still in flight: %w", n, ctx.Err())
+		}
 	}
 }
 
@@ -312,7 +348,9 @@ func countByKey(msgs []lineworkstest.Message) map[string]int {
 	return out
 }
 
-// waitFor polls cond until it holds or d passes.
+// waitFor polls cond until it holds or d passes. It polls because its
+// conditions are read from another process (the fake's record as a server
+// binary fills it, a database): where a channel or hook exists, wait on it.
 func waitFor(ctx context.Context, d time.Duration, cond func() bool) bool {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
@@ -324,6 +362,55 @@ func waitFor(ctx context.Context, d time.Duration, cond func() bool) bool {
 		case <-ctx.Done():
 			return cond()
 		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// withStoreOf opens the database of a server run by startServer with
+// serverEnv (a SQLite file or a PostgreSQL URL), passes it to f and closes
+// it: to look at what a stopped (or killed) server left.
+func withStoreOf(t testing.TB, db string, f func(reception.Store)) {
+	t.Helper()
+	key, _ := base64.StdEncoding.DecodeString(secretKeyB64)
+	box, err := reception.NewSecretBox(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var st interface {
+		reception.Store
+		Close() error
+	}
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+		st, err = pgstore.Open(ctx, db, box)
+	} else {
+		st, err = sqlitestore.Open(ctx, db, box)
+	}
+	if err != nil {
+		t.Fatalf("opening the server's database: %v", err)
+	}
+	f(st)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkNothingPending fails the test if any organization in orgs has an
+// outbox entry still to send. With the senders stopped (Run returned, or
+// the server stopped with SIGTERM, which finishes sends in flight), it
+// proves the fake's record final: no late duplicate can come.
+func checkNothingPending(t testing.TB, st reception.Store, orgs ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, org := range orgs {
+		pending, err := st.ListOutbox(ctx, org, reception.OutboxFilter{State: reception.OutboxPending})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range pending {
+			t.Errorf("%s: outbox entry %s (visit %q) still pending after the senders stopped: %s", org, e.ID, e.VisitID, e.LastError)
 		}
 	}
 }

@@ -238,6 +238,7 @@ func runManyTenants(b *testing.B, dsn string, sz manySize, p manyPlan, replicas 
 		})
 	}
 	for _, a := range sched {
+		// Pacing the load to its schedule (arrivals at set times), not waiting.
 		time.Sleep(time.Until(start.Add(a.at)))
 		work <- a
 	}

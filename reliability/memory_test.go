@@ -42,6 +42,8 @@ func measureServerRSS(tb testing.TB, visits int) rssResult {
 	if _, err := fake.WaitMessages(ctx, 1); err != nil {
 		tb.Fatal(err)
 	}
+	// A settling pause before a measurement, not a wait for an event: the
+	// idle figure is another process's RSS at rest, and nothing signals rest.
 	time.Sleep(500 * time.Millisecond)
 	var err error
 	if res.idleKiB, err = rssKiB(p); err != nil {

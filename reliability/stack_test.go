@@ -102,11 +102,13 @@ func newStack(t testing.TB, cfg stackConfig) *stack {
 }
 
 // run starts the service until the test ends.
-func (s *stack) run() {
+func (s *stack) run() (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = s.svc.Run(ctx) }()
-	s.t.Cleanup(func() { cancel(); <-done })
+	stop = func() { cancel(); <-done }
+	s.t.Cleanup(stop)
+	return stop
 }
 
 // storedErrors returns the last errors of every outbox entry, one a line.

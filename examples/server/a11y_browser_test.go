@@ -321,10 +321,12 @@ func TestBrowserLargeText(t *testing.T) {
 	}
 }
 
-// feedTexts returns the messages in the demo's talk rooms.
-func feedTexts(t *testing.T, ds *demoServer) []string {
+// feedAfter returns the demo's messages after the first after, waiting up
+// to wait seconds for one to arrive: the feed's long poll answers as soon
+// as the demo's LINE WORKS records a message.
+func feedAfter(t *testing.T, ds *demoServer, after, wait int) httpserver.FeedJSON {
 	t.Helper()
-	resp, err := http.Get(ds.base + "/demo/messages")
+	resp, err := http.Get(fmt.Sprintf("%s/demo/messages?after=%d&wait=%d", ds.base, after, wait))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,8 +335,36 @@ func feedTexts(t *testing.T, ds *demoServer) []string {
 	if err := json.NewDecoder(resp.Body).Decode(&feed); err != nil {
 		t.Fatal(err)
 	}
+	return feed
+}
+
+// waitFeed waits, for up to 30 s, for messages in the demo's feed to
+// match, and returns every match in the feed by then.
+func waitFeed(t *testing.T, ds *demoServer, what string, match func(httpserver.FeedMessage) bool) []httpserver.FeedMessage {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var found []httpserver.FeedMessage
+	for next := 0; time.Now().Before(deadline); {
+		feed := feedAfter(t, ds, next, max(1, min(int(time.Until(deadline).Seconds()), 25)))
+		for _, m := range feed.Messages {
+			if match(m) {
+				found = append(found, m)
+			}
+		}
+		if len(found) > 0 {
+			return found
+		}
+		next = feed.Next
+	}
+	t.Fatalf("waiting for %s: not in the demo's feed\n%s", what, ds.stderr)
+	return nil
+}
+
+// feedTexts returns the messages in the demo's talk rooms.
+func feedTexts(t *testing.T, ds *demoServer) []string {
+	t.Helper()
 	var out []string
-	for _, m := range feed.Messages {
+	for _, m := range feedAfter(t, ds, 0, 0).Messages {
 		if m.ChannelID != "" { // the room's; chosen staff also get a 1:1 copy
 			out = append(out, m.Text)
 		}
@@ -345,22 +375,14 @@ func feedTexts(t *testing.T, ds *demoServer) []string {
 // waitFeedMessage waits for the one room message about visitor.
 func waitFeedMessage(t *testing.T, ds *demoServer, visitor string) string {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		var found []string
-		for _, s := range feedTexts(t, ds) {
-			if strings.Contains(s, visitor) && strings.Contains(s, "お越しです") {
-				found = append(found, s)
-			}
-		}
-		if len(found) > 1 {
-			t.Fatalf("%d notifications about %s, want 1: %q", len(found), visitor, found)
-		}
-		if len(found) == 1 {
-			return found[0]
-		}
+	found := waitFeed(t, ds, "the notification about "+visitor, func(m httpserver.FeedMessage) bool {
+		// the room's; chosen staff also get a 1:1 copy
+		return m.ChannelID != "" && strings.Contains(m.Text, visitor) && strings.Contains(m.Text, "お越しです")
+	})
+	if len(found) > 1 {
+		t.Fatalf("%d notifications about %s, want 1: %+v", len(found), visitor, found)
 	}
-	t.Fatalf("no notification about %s\n%s", visitor, ds.stderr)
-	return ""
+	return found[0].Text
 }
 
 // TestBrowserKioskLanguages checks a visitor in in each kiosk language, end

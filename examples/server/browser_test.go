@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -186,22 +187,28 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 	return s
 }
 
-// waitJS polls a JavaScript condition until it is true.
+// waitJS waits until a JavaScript condition is true, for up to 30 s. The
+// browser checks it at every animation frame (chromedp.Poll). A poll does
+// not survive a navigation, and some conditions are met by one (the kiosk
+// going back to its start): then it is started again on the new page.
 func waitJS(t *testing.T, ctx context.Context, what, expr string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
+	var err error
+	for range 100 { // navigations; bounded, in case an error is not one
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
 		}
-		if ok {
+		if _, err = chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(left))); err == nil {
 			return
 		}
-		time.Sleep(200 * time.Millisecond)
+		if errors.Is(err, chromedp.ErrPollingTimeout) || ctx.Err() != nil {
+			break
+		}
 	}
 	html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body")))
-	t.Fatalf("timed out waiting for %s; page:\n%.3000s", what, html)
+	t.Fatalf("waiting for %s: %v; page:\n%.3000s", what, err, html)
 }
 
 // screenshot saves a full-page PNG in the test's directory and, with
@@ -382,13 +389,11 @@ func TestBrowserAdmin(t *testing.T) {
 	if status, err := sender.Send(rctx, lineworkstest.JoinEvent("room-2f")); err != nil || status != http.StatusOK {
 		t.Fatalf("join callback = %d, %v\n%s", status, err, ds.stderr)
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(300 * time.Millisecond) {
-		do(t, ctx, "open the rooms page", chromedp.Navigate(ds.base+"/admin/demo/rooms"))
-		if got := text(t, ctx, "main"); strings.Contains(got, "room-2f") {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatalf("room-2f not on the rooms page:\n%s\n%s", got, ds.stderr)
-		}
+	// The server stores the room, then posts its room-ID message there.
+	waitFeed(t, ds, "the room-ID message in room-2f", func(m httpserver.FeedMessage) bool { return m.ChannelID == "room-2f" })
+	do(t, ctx, "open the rooms page", chromedp.Navigate(ds.base+"/admin/demo/rooms"))
+	if got := text(t, ctx, "main"); !strings.Contains(got, "room-2f") {
+		t.Fatalf("room-2f not on the rooms page:\n%s\n%s", got, ds.stderr)
 	}
 	do(t, ctx, "add a button in the new room",
 		chromedp.Navigate(ds.base+"/admin/demo/buttons"),

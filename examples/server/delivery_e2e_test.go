@@ -23,19 +23,39 @@ func kioskAPICheckIn(t *testing.T, base, org, token, button string) app.CheckInR
 }
 
 // waitDelivery polls the organization until its delivery status is want.
+// A poll, because the status is another process's state and nothing
+// announces its changes (the fake sees a send before the server records
+// how it went).
 func waitDelivery(t *testing.T, p *servertest.Process, org, want string) httpserver.OrgJSON {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var got httpserver.OrgJSON
+	var got httpserver.OrgJSON
+	if !eventually(30*time.Second, 50*time.Millisecond, func() bool {
+		got = httpserver.OrgJSON{}
 		call(t, "GET", p.URL+httpserver.APIPrefix+"/orgs/"+org, nil, &got, http.StatusOK)
-		if got.Delivery != nil && got.Delivery.Status == want {
-			return got
+		return got.Delivery != nil && got.Delivery.Status == want
+	}) {
+		t.Fatalf("organization %s: delivery %+v, want status %s\nserver log:\n%s", org, got.Delivery, want, p.Stderr())
+	}
+	return got
+}
+
+// eventually checks cond every interval until it holds (true) or d passes
+// (false). Only for state that nothing announces, such as another
+// process's: where a channel, a hook or a long poll exists, wait on that.
+func eventually(d, interval time.Duration, cond func() bool) bool {
+	timeout := time.NewTimer(d)
+	defer timeout.Stop()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		if cond() {
+			return true
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("organization %s: delivery %+v, want status %s\nserver log:\n%s", org, got.Delivery, want, p.Stderr())
+		select {
+		case <-tick.C:
+		case <-timeout.C:
+			return cond()
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -114,13 +114,15 @@ func TestBrowserRealSetup(t *testing.T) {
 	if err != nil {
 		t.Fatalf("inviting the bot: %v\n%s", err, srv.stderr)
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		w.do("look at the rooms page", false, chromedp.Navigate(base+"/admin/"+orgID+"/rooms"))
-		if got := text(t, ctx, "main"); strings.Contains(got, roomTitle) {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatalf("the invited room is not on the rooms page by its title:\n%s\n%s", got, srv.stderr)
-		}
+	// The server stores the room, then posts its room-ID message there.
+	rctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := waitRoomMessage(rctx, fake, channelID); err != nil {
+		t.Fatalf("no room-ID message in the invited room: %v\n%s", err, srv.stderr)
+	}
+	w.do("look at the rooms page", false, chromedp.Navigate(base+"/admin/"+orgID+"/rooms"))
+	if got := text(t, ctx, "main"); !strings.Contains(got, roomTitle) {
+		t.Fatalf("the invited room is not on the rooms page by its title:\n%s\n%s", got, srv.stderr)
 	}
 
 	w.do("6. add a button for the room, picked by its title", true,
@@ -242,4 +244,22 @@ func (w *setupWalk) number(expr string) int64 {
 		w.t.Fatalf("%s = %q: %v", expr, s, err)
 	}
 	return n
+}
+
+// waitRoomMessage waits until the fake has recorded a message to the room
+// channelID or ctx ends, woken by each message it records.
+func waitRoomMessage(ctx context.Context, fake *lineworkstest.Server, channelID string) error {
+	for {
+		changed := fake.Changed() // before reading, so that no message is missed
+		for _, m := range fake.Messages() {
+			if m.ChannelID == channelID {
+				return nil
+			}
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }

@@ -144,30 +144,7 @@ func main() {
 	}
 	fmt.Println("| Figure | Ratio | Target | Ours (median) | Reference (median) | runs |")
 	fmt.Println("|---|---|---|---|---|---|")
-	var expanded []pair
-	for _, p := range pairs {
-		if _, ok := s[p.ours]; ok {
-			expanded = append(expanded, p)
-			continue
-		}
-		// Sub-benchmarks present on both sides pair up by their names.
-		var subs []string
-		for name := range s {
-			if sub, ok := strings.CutPrefix(name, p.ours+"/"); ok {
-				if _, ok := s[p.ref+"/"+sub]; ok {
-					subs = append(subs, sub)
-				}
-			}
-		}
-		slices.Sort(subs)
-		for _, sub := range subs {
-			q := p
-			q.what += ", " + sub
-			q.ours, q.ref = p.ours+"/"+sub, p.ref+"/"+sub
-			expanded = append(expanded, q)
-		}
-	}
-	for _, p := range expanded {
+	for _, p := range s.expand(pairs) {
 		o, n, ok1 := s.get(p.ours, p.unit)
 		r, _, ok2 := s.get(p.ref, p.unit)
 		if !ok1 || !ok2 || o == 0 || r == 0 {
@@ -190,7 +167,41 @@ func main() {
 		}
 		fmt.Printf("| %s | **%.3g** | %s | — | — | %d |\n", x.what, v, x.target, n)
 	}
-	// Context: the absolute medians of every benchmark read.
+	s.printMedians()
+}
+
+// expand returns the pairs whose benchmarks were read; a pair whose
+// benchmark has sub-benchmarks instead becomes one pair per sub-benchmark
+// present on both sides, paired by name.
+func (s samples) expand(pairs []pair) []pair {
+	var expanded []pair
+	for _, p := range pairs {
+		if _, ok := s[p.ours]; ok {
+			expanded = append(expanded, p)
+			continue
+		}
+		var subs []string
+		for name := range s {
+			if sub, ok := strings.CutPrefix(name, p.ours+"/"); ok {
+				if _, ok := s[p.ref+"/"+sub]; ok {
+					subs = append(subs, sub)
+				}
+			}
+		}
+		slices.Sort(subs)
+		for _, sub := range subs {
+			q := p
+			q.what += ", " + sub
+			q.ours, q.ref = p.ours+"/"+sub, p.ref+"/"+sub
+			expanded = append(expanded, q)
+		}
+	}
+	return expanded
+}
+
+// printMedians prints, as context, the absolute medians of every
+// benchmark read.
+func (s samples) printMedians() {
 	names := make([]string, 0, len(s))
 	for k := range s {
 		names = append(names, k)

@@ -172,6 +172,8 @@ work without it). Exits 1 when a required check fails.
 	return nil
 }
 
+// verify runs the checks of a verification in order; a check whose
+// prerequisite failed is reported as skipped.
 func (a *app) verify(cr *creds, cbTimeout time.Duration) []check {
 	var checks []check
 	add := func(name string, required bool, err error, detail string) bool {
@@ -197,15 +199,7 @@ func (a *app) verify(cr *creds, cbTimeout time.Duration) []check {
 	add("credentials complete", true, credErr, "client ID, client secret, service account")
 
 	// 2. The key parses.
-	var keyErr error
-	keyDetail := ""
-	if cr.keyErr != nil {
-		keyErr = cr.keyErr
-	} else if k, err := lineworks.ParsePrivateKey(cr.sa.PrivateKey); err != nil {
-		keyErr = err
-	} else {
-		keyDetail = fmt.Sprintf("RSA %d-bit", k.N.BitLen())
-	}
+	keyDetail, keyErr := checkKey(cr)
 	keyOK := add("private key parses", true, keyErr, keyDetail)
 
 	later := []string{"token issued", "bot exists", "bot registered in a domain", "callback URL set", "callback URL reachable", "scopes allow personal notifications"}
@@ -245,6 +239,25 @@ func (a *app) verify(cr *creds, cbTimeout time.Duration) []check {
 	}
 
 	// 8–9. Scopes.
+	checkScopes(granted, add)
+	return checks
+}
+
+// checkKey is verify's step 2: whether the private key parses, and if so
+// its size.
+func checkKey(cr *creds) (detail string, err error) {
+	if cr.keyErr != nil {
+		return "", cr.keyErr
+	}
+	k, err := lineworks.ParsePrivateKey(cr.sa.PrivateKey)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("RSA %d-bit", k.N.BitLen()), nil
+}
+
+// checkScopes is verify's steps 8–9: what the granted scopes allow.
+func checkScopes(granted []string, add func(string, bool, error, string) bool) {
 	if s, ok := hasScope(granted, "bot", "bot.message"); ok {
 		add("scopes allow personal notifications", true, nil, s)
 	} else {
@@ -255,7 +268,6 @@ func (a *app) verify(cr *creds, cbTimeout time.Duration) []check {
 	} else {
 		add("scopes allow display names", false, errors.New("needs user.read, user.profile.read or directory.read; without it staff are shown as mentions"), "")
 	}
-	return checks
 }
 
 func (a *app) verifyBot(cr *creds, ts oauth2.TokenSource, botID int64, cbTimeout time.Duration,

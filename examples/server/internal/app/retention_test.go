@@ -48,7 +48,7 @@ func TestRetentionRun(t *testing.T) {
 		if name("v1") != "山田" {
 			t.Fatal("a visit 36h old was erased with a 48h retention")
 		}
-		time.Sleep(13*time.Hour + time.Minute) // ticks at 48h (v1 exactly 48h old: kept) and 49h
+		time.Sleep(13*time.Hour + time.Minute) // fake clock again: ticks at 48h (v1 exactly 48h old: kept) and 49h
 		synctest.Wait()
 		if name("v1") != "" || name("v2") != "山田" {
 			t.Errorf("after 48h: v1 %q, v2 %q; want v1 erased, v2 kept", name("v1"), name("v2"))
