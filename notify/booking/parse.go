@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Request is an appointment as understood from a chat command. Parse only
@@ -24,6 +25,10 @@ type Request struct {
 	year int
 }
 
+// maxText bounds the work Parse does: LINE WORKS text messages are at most
+// 2000 characters, and an appointment takes a line or two.
+const maxText = 2000
+
 // Parse reads an appointment command (see the package documentation) as
 // written at now, placing dates and times in loc (now's location when nil).
 // It returns a *Question when the text is not a command, or when anything
@@ -34,6 +39,11 @@ func Parse(text string, now time.Time, loc *time.Location) (*Request, error) {
 		loc = now.Location()
 	}
 	now = now.In(loc)
+	if utf8.RuneCountInString(text) > maxText {
+		return nil, ask(FieldCommand,
+			"メッセージが長すぎます。予約は1件ずつ短く書いてください。",
+			"The message is too long. Please book one appointment at a time.")
+	}
 	rest, english, ok := stripCommand(normalize(text))
 	if !ok {
 		return nil, ask(FieldCommand,

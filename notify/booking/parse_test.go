@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -176,6 +177,7 @@ func TestParseRefuses(t *testing.T) {
 		{"予約 12/3 14:00 佐藤様 第1会議室か第2会議室", FieldRoom},
 		{"予約 12/10〜12/3 10:00 佐藤様", FieldUntil},
 		{"book", FieldTime},
+		{"予約 12/3 14:00 佐藤様 " + strings.Repeat("あ", maxText), FieldCommand},
 	}
 	for _, tt := range tests {
 		r, err := Parse(tt.text, now, tokyo)
@@ -186,6 +188,30 @@ func TestParseRefuses(t *testing.T) {
 		}
 		if q.Field != tt.field || q.Ask == "" || q.AskEN == "" {
 			t.Errorf("Parse(%q): question %+v; want one about %s", tt.text, q, tt.field)
+		}
+	}
+}
+
+func TestIsCommand(t *testing.T) {
+	for text, want := range map[string]bool{
+		"来客予約 12/3":  true,
+		"  予約：明日":    true,
+		"予約12/3 14時": true,
+		"アポ 明日":      true,
+		"アポイント 明日":   true,
+		"ｱﾎﾟ":        false, // half-width katakana is not folded
+		"ａｐｐｏｉｎｔｍｅｎｔ ｔｏｍｏｒｒｏｗ": true,
+		"Book: Dec 3":    true,
+		"book":           true,
+		"booking a room": false,
+		"bookmark":       false,
+		"アポロ":            false,
+		"こんにちは":          false,
+		"":               false,
+		"来客です":           false,
+	} {
+		if got := IsCommand(text); got != want {
+			t.Errorf("IsCommand(%q) = %v, want %v", text, got, want)
 		}
 	}
 }

@@ -6,9 +6,7 @@ import (
 	"time"
 )
 
-var (
-	weekdaysJaShort = [...]string{"日", "月", "火", "水", "木", "金", "土"}
-)
+var weekdaysJaShort = [...]string{"日", "月", "火", "水", "木", "金", "土"}
 
 // jaDate writes 12月3日(木): the weekday is there so the staff member can
 // catch a wrong date at a glance.
@@ -39,33 +37,34 @@ func (r *Request) Summary(lang string) string {
 		return jaDate(t)
 	}
 	var lines []string
-	add := func(ja, enLabel, value string) {
+	add := func(jaLabel, enLabel, value string) {
 		if value == "" {
 			return
 		}
 		if en {
 			lines = append(lines, enLabel+": "+value)
 		} else {
-			lines = append(lines, ja+": "+value)
+			lines = append(lines, jaLabel+": "+value)
 		}
 	}
 	add("日時", "When", date(r.StartsAt)+" "+fmt.Sprintf("%d:%02d", r.StartsAt.Hour(), r.StartsAt.Minute()))
 	if !r.Until.IsZero() {
-		add("期間", "Period", date(r.StartsAt)+"〜"+date(r.Until))
-		if en {
-			lines[len(lines)-1] = "Period: " + date(r.StartsAt) + " to " + date(r.Until)
-		}
+		add("期間", "Period", date(r.StartsAt)+pick(en, " to ", "〜")+date(r.Until))
 	}
 	add("来客", "Visitors", visitorsText(r.Visitors, en))
 	if r.PartySize > 0 {
-		add("人数", "Party", fmt.Sprintf("%d名", r.PartySize))
-		if en {
-			lines[len(lines)-1] = fmt.Sprintf("Party: %d", r.PartySize)
-		}
+		add("人数", "Party", fmt.Sprintf("%d", r.PartySize)+pick(en, "", "名"))
 	}
 	add("会議室", "Room", r.Room)
 	add("件名", "Title", r.Title)
 	return strings.Join(lines, "\n")
+}
+
+func pick(en bool, enText, jaText string) string {
+	if en {
+		return enText
+	}
+	return jaText
 }
 
 // visitorsText groups visitors of one company: テスト商事 佐藤様、鈴木様 /
