@@ -67,7 +67,7 @@ func jaMeridiem(s string) string {
 
 // hm returns the 24-hour time, or a question when it does not exist
 // (25:00, 14:75) or is unclear (午後14時; 12 am, which people use for both
-// midnight and noon).
+// midnight and noon, and 2時, see below).
 func (c clockRef) hm() (int, int, *Question) {
 	h, m := c.hour, c.min
 	bad := m > 59
@@ -81,6 +81,12 @@ func (c clockRef) hm() (int, int, *Question) {
 		}
 	default:
 		bad = bad || h > 23
+	}
+	if !bad && c.meridiem == "" && h <= 6 {
+		// 2時 in a business chat is far more often 14:00 than 2 a.m.
+		return 0, 0, ask(FieldTime,
+			fmt.Sprintf("「%s」は午前ですか、午後ですか？（例: 午後%d時、%d:%02d）", c.text, h, h+12, m),
+			fmt.Sprintf("Is %q a.m. or p.m.? (e.g. %d:%02d pm, %d:%02d)", c.text, h, m, h+12, m))
 	}
 	if bad {
 		return 0, 0, ask(FieldTime,

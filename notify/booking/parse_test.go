@@ -116,6 +116,22 @@ func TestParseAccepts(t *testing.T) {
 			Request{StartsAt: at(2026, 12, 7, 12, 0), Visitors: []Visitor{v("Hooli", "White")}, Title: "Q1 planning"}},
 		{"book 12/3 4pm Alice from Acme Inc., Bob from Beta LLC",
 			Request{StartsAt: at(2026, 12, 3, 16, 0), Visitors: []Visitor{v("Acme Inc.", "Alice"), v("Beta LLC", "Bob")}}},
+		{"来客予約\n日時：12/3 14:00\n会社：テスト\n氏名：佐藤 太郎\n人数：2名\n場所：本社3F 大会議室",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("テスト", "佐藤 太郎")}, PartySize: 2, Room: "本社3F 大会議室"}},
+		{"予約 12/3 14:00 テスト商事 佐藤様ほか1名",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("テスト商事", "佐藤")}, PartySize: 2}},
+		{"予約 12/3 14:00 テスト商事 営業部 佐藤様",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("テスト商事 営業部", "佐藤")}}},
+		{"予約 明日15時テスト商事佐藤様2名第1会議室",
+			Request{StartsAt: at(2026, 12, 3, 15, 0), Visitors: []Visitor{v("テスト商事", "佐藤")}, PartySize: 2, Room: "第1会議室"}},
+		{"来客予約 12/3(木)14:00〜 テスト商事 佐藤様 よろしくお願いします",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("テスト商事", "佐藤")}}},
+		{"予約 12月3日（木）午後２時 ㈱テスト 佐藤様 ２名様 第１会議室",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("(株)テスト", "佐藤")}, PartySize: 2, Room: "第1会議室"}},
+		{"予約 14時 明日香様", // no date: today; 明日 inside a name is not a date
+			Request{StartsAt: at(2026, 12, 2, 14, 0), Visitors: []Visitor{v("", "明日香")}}},
+		{"appointment tomorrow at 3:00pm with Dr. Who (Acme Inc.)",
+			Request{StartsAt: at(2026, 12, 3, 15, 0), Visitors: []Visitor{v("Acme Inc.", "Who")}}},
 	}
 	for _, tt := range tests {
 		got, err := Parse(tt.text, now, tokyo)
@@ -159,6 +175,9 @@ func TestParseRefuses(t *testing.T) {
 		{"予約 12/3 25:00 佐藤様", FieldTime},
 		{"予約 12/3 午後14時 佐藤様", FieldTime},
 		{"予約 12/3 14時か15時 佐藤様", FieldTime},
+		{"予約 明日 2時 佐藤様", FieldTime}, // 2 a.m. or 2 p.m.?
+		{"予約 12/3 14:00 テスト商事 佐藤様 本日中", FieldVisitor},
+		{"予約 12/3 14:00 佐藤様ほか1名 3名", FieldParty},
 		{"予約 2/30 10:00 佐藤様", FieldDate},
 		{"予約 13/5 10:00 佐藤様", FieldDate},
 		{"予約 12/1 10:00 佐藤様", FieldDate},            // two days ago

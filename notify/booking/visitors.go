@@ -62,9 +62,12 @@ func (w *walker) word(t string) *Question {
 	case low == "from":
 		w.flush()
 		w.mode = "from"
-	case contains(honorifics, low):
+	case contains(honorifics, low) || t == markName:
 		w.flush()
 		w.mode = "name"
+	case t == markCompany:
+		w.flush()
+		w.mode = "company"
 	case contains(englishSuffixes, low):
 		// "Acme Inc.": the legal suffix makes a company of the words before it.
 		w.pending = append(w.pending, t)
@@ -88,6 +91,9 @@ func (w *walker) japanese(t string) *Question {
 		w.flush()
 		w.mode = "company"
 		w.pending = []string{t}
+	case isDepartment(t) && w.mode == "" && len(w.pending) == 0 && len(w.items) > 0 && w.items[len(w.items)-1].company:
+		// テスト商事 営業部 佐藤様: the department joins the company.
+		w.items[len(w.items)-1].text += " " + t
 	case isCompanyWord(t):
 		if w.mode == "" {
 			w.flush()
