@@ -175,7 +175,9 @@ func TestParseRefuses(t *testing.T) {
 		{"予約 12/3 25:00 佐藤様", FieldTime},
 		{"予約 12/3 午後14時 佐藤様", FieldTime},
 		{"予約 12/3 14時か15時 佐藤様", FieldTime},
-		{"予約 明日 2時 佐藤様", FieldTime}, // 2 a.m. or 2 p.m.?
+		{"予約 明日 2時 佐藤様", FieldTime},     // 2 a.m. or 2 p.m.?
+		{"予約 3日 14時 佐藤様", FieldVisitor}, // 3日 of which month?
+		{"book tomorrow 2pm Mr. Smith 3F", FieldVisitor},
 		{"予約 12/3 14:00 テスト商事 佐藤様 本日中", FieldVisitor},
 		{"予約 12/3 14:00 佐藤様ほか1名 3名", FieldParty},
 		{"予約 2/30 10:00 佐藤様", FieldDate},

@@ -24,8 +24,7 @@ type walker struct {
 }
 
 // readVisitors returns the visitors, or a question when a word is neither
-// a company nor a name. In the English form unmarked words are names
-// ("John Smith from Acme"), since English names take no honorific.
+// a company nor a name.
 func readVisitors(rest string, english bool) ([]Visitor, *Question) {
 	w := &walker{}
 	for _, t := range tokens(rest) {
@@ -34,16 +33,8 @@ func readVisitors(rest string, english bool) ([]Visitor, *Question) {
 		}
 	}
 	w.flush()
-	for i, it := range w.items {
-		if !it.unknown {
-			continue
-		}
-		if !english {
-			return nil, ask(FieldVisitor,
-				fmt.Sprintf("「%s」は会社名ですか、お名前ですか？お名前なら「様」を、会社名なら「株式会社」などを付けてください。", it.text),
-				fmt.Sprintf("Is %q a company or a name? Add 様 to a name, or Inc./株式会社 to a company.", it.text))
-		}
-		w.items[i].unknown = false
+	if q := settleUnknown(w.items, english); q != nil {
+		return nil, q
 	}
 	vs := bind(w.items)
 	if len(vs) == 0 {
@@ -52,6 +43,28 @@ func readVisitors(rest string, english bool) ([]Visitor, *Question) {
 			"Who is coming? Please give the company and the name (e.g. Sato from Acme Inc.).")
 	}
 	return vs, nil
+}
+
+// settleUnknown decides what unmarked words are. In the English form they
+// are names ("John Smith from Acme"), since English names take no
+// honorific; in the Japanese form, where names do, they are asked about.
+// Words with digits are never names: 3F, 12 or 3日 is a place, time or
+// date the parser did not understand.
+func settleUnknown(items []item, english bool) *Question {
+	for i, it := range items {
+		switch {
+		case !it.company && strings.ContainsAny(it.text, "0123456789"):
+			return ask(FieldVisitor,
+				fmt.Sprintf("「%s」がわかりません。日時・人数・会議室なら書き方を変えてください（例: 12/3 14:00 2名 第1会議室）。", it.text),
+				fmt.Sprintf("I don't understand %q. Please write dates, times, party sizes and rooms like: Dec 3 2pm 2 people room A.", it.text))
+		case it.unknown && !english:
+			return ask(FieldVisitor,
+				fmt.Sprintf("「%s」は会社名ですか、お名前ですか？お名前なら「様」を、会社名なら「株式会社」などを付けてください。", it.text),
+				fmt.Sprintf("Is %q a company or a name? Add 様 to a name, or Inc./株式会社 to a company.", it.text))
+		}
+		items[i].unknown = false
+	}
+	return nil
 }
 
 func (w *walker) word(t string) *Question {
