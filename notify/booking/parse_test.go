@@ -236,3 +236,24 @@ func TestIsCommand(t *testing.T) {
 		}
 	}
 }
+
+// The day boundaries are loc's, whatever location now is in: at 23:30 UTC
+// on Dec 1 it is already Dec 2 in Tokyo, so 明日 is Dec 3.
+func TestParseUsesLoc(t *testing.T) {
+	utcNow := time.Date(2026, 12, 1, 23, 30, 0, 0, time.UTC)
+	r, err := Parse("予約 明日 10時 佐藤様", utcNow, tokyo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := at(2026, 12, 3, 10, 0); !r.StartsAt.Equal(want) || r.StartsAt.Location() != tokyo {
+		t.Errorf("StartsAt = %v, want %v in Tokyo", r.StartsAt, want)
+	}
+	// A nil loc means now's location.
+	r, err = Parse("予約 明日 10時 佐藤様", utcNow, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC); !r.StartsAt.Equal(want) {
+		t.Errorf("StartsAt = %v, want %v", r.StartsAt, want)
+	}
+}
