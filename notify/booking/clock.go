@@ -24,8 +24,14 @@ var (
 	reClockNoon  = regexp.MustCompile(`(?i)正午|\bnoon\b`)
 )
 
+// reDuration matches a length of time (1時間, 30分間, 1時間半, "1 hour"):
+// an appointment has no end, so it is only taken out of the way, before
+// 1時間 can be read as 1時.
+var reDuration = regexp.MustCompile(`(?i)\d+\s*時間半?|\d+\s*分間|\b\d+(?:\.\d+)?\s*(?:hours?|hrs?|minutes?|mins?)\b`)
+
 // findClocks takes every time of day out of the scan.
 func findClocks(sc *scan) []clockRef {
+	sc.take(reDuration)
 	var cs []clockRef
 	add := func(m match, c clockRef) {
 		c.start, c.end, c.text = m.start, m.end, strings.TrimSpace(sc.orig[m.start:m.end])

@@ -66,6 +66,13 @@ func Parse(text string, now time.Time, loc *time.Location) (*Request, error) {
 	if r.PartySize, extra, q = findParty(sc); q != nil {
 		return nil, q
 	}
+	if len(dates) == 0 && len(clocks) == 0 {
+		// Nothing says when: show how to write it rather than ask for the
+		// time alone (「予約」, 「予約の確認」).
+		return nil, ask(FieldDate,
+			"いつですか？日時を書いてください。例: 来客予約 12/3 14:00 テスト商事 佐藤様 2名 第1会議室",
+			"When is it? Please give the date and time, e.g. book Dec 3 2pm Mr. Sato from Acme Inc. 2 people room A")
+	}
 	if r.StartsAt, r.Until, q = when(dates, clocks, now, loc); q != nil {
 		return nil, q
 	}

@@ -60,6 +60,8 @@ func TestParseAccepts(t *testing.T) {
 			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("テスト商事", "佐藤")}, Room: "第2会議室"}},
 		{"来客予約 12月10日 10時 株式会社サンプル 小林様 件名: 見積もりのご相談",
 			Request{StartsAt: at(2026, 12, 10, 10, 0), Visitors: []Visitor{v("株式会社サンプル", "小林")}, Title: "見積もりのご相談"}},
+		{"予約 12/3 14時から1時間 佐藤様",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("", "佐藤")}}},
 		{"アポイント 12/3 正午 佐藤様",
 			Request{StartsAt: at(2026, 12, 3, 12, 0), Visitors: []Visitor{v("", "佐藤")}}},
 		{"予約 1/15 10:00 テスト商事 佐藤様",
@@ -197,7 +199,9 @@ func TestParseRefuses(t *testing.T) {
 		{"予約 12/3 14:00 佐藤様 0名", FieldParty},
 		{"予約 12/3 14:00 佐藤様 第1会議室か第2会議室", FieldRoom},
 		{"予約 12/10〜12/3 10:00 佐藤様", FieldUntil},
-		{"book", FieldTime},
+		{"book", FieldDate},
+		{"予約の確認", FieldDate},
+		{"予約 佐藤様", FieldDate},
 		{"予約 12/3 14:00 佐藤様 " + strings.Repeat("あ", maxText), FieldCommand},
 	}
 	for _, tt := range tests {
