@@ -28,8 +28,10 @@ var (
 		"plc", "corporation", "company", "limited", "k.k."}
 	departmentSuffixes = []string{"部", "課", "支店", "支社", "営業所", "センター"}
 	nameSuffixes       = []string{"様", "さま", "さん", "殿", "氏"}
-	honorifics         = []string{"mr", "mr.", "ms", "ms.", "mrs", "mrs.", "dr", "dr.", "mx", "mx."}
-	fillers            = []string{"お願いします", "お願い致します", "お願いいたします", "よろしくお願いします", "よろしく",
+	roleSuffixes       = []string{"支店長", "理事長", "部長", "課長", "社長", "会長", "専務", "常務", "取締役", "所長",
+		"係長", "主任", "先生", "教授", "院長", "代表"}
+	honorifics = []string{"mr", "mr.", "ms", "ms.", "mrs", "mrs.", "dr", "dr.", "mx", "mx."}
+	fillers    = []string{"お願いします", "お願い致します", "お願いいたします", "よろしくお願いします", "よろしく",
 		"お願い", "です", "で", "に", "の", "と", "から", "より", "まで", "来客", "来訪", "訪問", "予定", "計", "合計", "total",
 		"at", "on", "for", "until", "till", "through", "thru", "to", "with", "in", "please", "pls", "a", "an", "the", "visitor", "visitors", "guest", "guests"}
 )

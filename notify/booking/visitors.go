@@ -97,7 +97,7 @@ func (w *walker) word(t string) *Question {
 func (w *walker) japanese(t string) *Question {
 	switch {
 	case t == "":
-	case hasSuffixAny(t, nameSuffixes):
+	case hasSuffixAny(t, nameSuffixes) || hasSuffixAny(t, roleSuffixes):
 		return w.name(t)
 	case contains(companyPrefixes, t):
 		// 株式会社 テスト: the company's own name follows.
@@ -120,16 +120,11 @@ func (w *walker) japanese(t string) *Question {
 	return nil
 }
 
-// name handles a word with an honorific. Unmarked words just before it are
-// part of the name (佐藤 太郎様), which the confirmation shows as written.
+// name handles a word with an honorific or a role. Unmarked words just
+// before it are part of the name (佐藤 太郎様), which the confirmation
+// shows as written.
 func (w *walker) name(t string) *Question {
-	base := t
-	for _, s := range nameSuffixes {
-		if strings.HasSuffix(base, s) {
-			base = strings.TrimSuffix(base, s)
-			break
-		}
-	}
+	base, role := splitHonorific(t)
 	company, name, ok := splitCompanyName(base)
 	if !ok {
 		return fieldVisitorSplit(t)
@@ -141,18 +136,45 @@ func (w *walker) name(t string) *Question {
 		w.flush()
 	}
 	if company != "" {
-		company = strings.Join(append(before, company), " ")
-		w.items = append(w.items, item{company: true, text: company})
+		w.items = append(w.items, item{company: true, text: joinWords(append(before, company))})
 	} else {
-		name = strings.Join(append(before, name), " ")
+		name = joinWords(append(before, name))
 	}
-	if strings.TrimSpace(name) == "" {
+	if name == "" {
 		return ask(FieldVisitor,
 			"お名前がわかりません。「佐藤様」のように書いてください。",
 			"I can't find the name. Please write it like 佐藤様 or Mr. Sato.")
 	}
-	w.items = append(w.items, item{text: name})
+	w.items = append(w.items, item{text: name + role})
 	return nil
+}
+
+// splitHonorific cuts 様 (or さん, 殿, …) off a name, and a role (部長,
+// 先生) too, returning the role: it stays part of the name, since 佐藤部長
+// is how the visitor is known, while 様 is added back when shown.
+func splitHonorific(t string) (base, role string) {
+	for _, s := range nameSuffixes {
+		if strings.HasSuffix(t, s) {
+			t = strings.TrimSuffix(t, s)
+			break
+		}
+	}
+	for _, r := range roleSuffixes {
+		if strings.HasSuffix(t, r) {
+			return strings.TrimSuffix(t, r), r
+		}
+	}
+	return t, ""
+}
+
+func joinWords(ws []string) string {
+	var out []string
+	for _, w := range ws {
+		if w = strings.TrimSpace(w); w != "" {
+			out = append(out, w)
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 func (w *walker) flush() {
