@@ -99,12 +99,19 @@ func findDates(sc *scan) []dateRef {
 	return ds
 }
 
-// notInWord keeps 明日 and 今日 from being read out of a name: 明日香様,
-// 今日子様 (a kanji right after the match means it is part of a word).
+// notInWord keeps 明日 and きょう from being read out of a name: 明日香様,
+// 今日子様, きょうこ様. A kanji after the match, or a kana after a kana
+// match other than a particle (きょうの, あしたから), means it is part of
+// a word.
 func notInWord(sc *scan) func(start, end int) bool {
-	return func(_, end int) bool {
+	return func(start, end int) bool {
 		r, _ := utf8.DecodeRuneInString(sc.orig[end:])
-		return !unicode.Is(unicode.Han, r)
+		if unicode.Is(unicode.Han, r) {
+			return false
+		}
+		first, _ := utf8.DecodeRuneInString(sc.orig[start:])
+		return !unicode.Is(unicode.Hiragana, first) || !unicode.Is(unicode.Hiragana, r) ||
+			strings.ContainsRune("のにはでかまも", r)
 	}
 }
 
