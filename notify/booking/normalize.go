@@ -7,14 +7,21 @@ import (
 
 // normalize folds the forms that phones and IMEs produce interchangeably
 // so the rest of the parser sees one spelling: full-width ASCII (１２／３,
-// １４：００), the ideographic space, the several wave dashes and dashes,
-// and the enclosed ㈱ / ㈲. Katakana and kanji are left alone. The standard
-// library has no width folding, and this is the small subset chat needs.
+// １４：００), half-width katakana (ｱﾎﾟ), the ideographic space, the several
+// wave dashes and dashes, and the enclosed ㈱ / ㈲. Kanji and full-width
+// katakana are left alone. This is the small subset of Unicode width
+// folding that chat needs, without a dependency.
 func normalize(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
-	for _, r := range s {
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
 		switch {
+		case r >= 0xFF61 && r <= 0xFF9D:
+			k, skip := halfKana(r, rs[i+1:])
+			b.WriteRune(k)
+			i += skip
 		case r >= 0xFF01 && r <= 0xFF5E && r != 0xFF5E:
 			b.WriteRune(r - 0xFEE0)
 		case r == 0x3000 || r == '\t' || r == 0xA0:
@@ -36,6 +43,28 @@ func normalize(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// halfKanaTable holds the full-width forms of U+FF61 to U+FF9D.
+var halfKanaTable = []rune("。「」、・ヲァィゥェォャュョッーアイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワン")
+
+// halfKana returns the full-width form of the half-width kana r, combined
+// with a following (han)dakuten (ﾎﾟ is ポ); skip is 1 when that mark was
+// used.
+func halfKana(r rune, next []rune) (k rune, skip int) {
+	k = halfKanaTable[r-0xFF61]
+	if len(next) == 0 {
+		return k, 0
+	}
+	switch {
+	case next[0] == 0xFF9E && k == 'ウ':
+		return 'ヴ', 1
+	case next[0] == 0xFF9E && strings.ContainsRune("カキクケコサシスセソタチツテトハヒフヘホ", k):
+		return k + 1, 1
+	case next[0] == 0xFF9F && strings.ContainsRune("ハヒフヘホ", k):
+		return k + 2, 1
+	}
+	return k, 0
 }
 
 // commands are the words that start an appointment command, longest first

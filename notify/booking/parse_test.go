@@ -70,6 +70,8 @@ func TestParseAccepts(t *testing.T) {
 			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("テスト商事", "佐藤")}}},
 		{"予約 12/3 14:00 ゆきの様です",
 			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("", "ゆきの")}}},
+		{"ｱﾎﾟ 12/3 14:00 ﾃｽﾄ商事 ｻﾄｳ様 ｶﾞｽﾊﾟﾙ様",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("テスト商事", "サトウ"), v("テスト商事", "ガスパル")}}},
 		{"book Dec 3 2pm Mr. Kim from AT&T",
 			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("AT&T", "Kim")}}},
 		{"アポイント 12/3 正午 佐藤様",
@@ -237,7 +239,8 @@ func TestIsCommand(t *testing.T) {
 		"予約12/3 14時": true,
 		"アポ 明日":      true,
 		"アポイント 明日":   true,
-		"ｱﾎﾟ":        false, // half-width katakana is not folded
+		"ｱﾎﾟ 明日":     true,
+		"ｱﾎﾟﾛ":       false,
 		"ａｐｐｏｉｎｔｍｅｎｔ ｔｏｍｏｒｒｏｗ": true,
 		"Book: Dec 3":    true,
 		"book":           true,
