@@ -12,11 +12,13 @@
 // # Grammar
 //
 // Full-width letters, digits and punctuation (１２／３ １４：００) are read
-// as their ASCII forms; the pieces may come in any order, with or without
-// spaces between Japanese pieces.
+// as their ASCII forms and half-width katakana (ｱﾎﾟ) as full-width; the
+// pieces may come in any order, with or without spaces between Japanese
+// pieces.
 //
 //   - Command (first): 来客予約, 予約, アポ, アポイント, appointment, appt or
-//     book, in any width and case, optionally followed by a colon.
+//     book, in any width and case, optionally in 【】 or [] and followed by
+//     a colon.
 //   - Date: 12/3, 12月3日, 2026/12/3, 2026-12-03, 2026年12月3日, Dec 3,
 //     December 3rd, 3 Dec; 今日/本日, 明日, 明後日, today, tomorrow; 金曜,
 //     今週金曜, 来週月曜, 再来週月曜, Friday, next Monday, this Friday. A

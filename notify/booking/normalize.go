@@ -94,12 +94,13 @@ func IsCommand(text string) bool {
 
 // stripCommand removes the command word and an optional colon from s.
 func stripCommand(s string) (rest string, english, ok bool) {
-	s = strings.TrimLeftFunc(s, unicode.IsSpace)
+	// 【来客予約】 and [book] are common ways to make a command stand out.
+	s = strings.TrimLeft(strings.TrimLeftFunc(s, unicode.IsSpace), "【[")
 	for _, c := range commands {
 		if len(s) < len(c.word) || !strings.EqualFold(s[:len(c.word)], c.word) {
 			continue
 		}
-		rest = s[len(c.word):]
+		rest = strings.TrimLeft(s[len(c.word):], "】]")
 		if !commandEnds(rest, c.english) {
 			continue
 		}
