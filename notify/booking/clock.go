@@ -81,7 +81,8 @@ func (c clockRef) hm() (int, int, *Question) {
 	case "am":
 		bad = bad || h > 11
 	case "pm":
-		bad = bad || h > 12 // 午後0時 is noon
+		// 午後0時 is noon; 午後12時 is noon to some and midnight to others.
+		bad = bad || h > 12 || h == 12 && strings.Contains(c.text, "午後")
 		if h < 12 {
 			h += 12
 		}

@@ -70,6 +70,10 @@ func TestParseAccepts(t *testing.T) {
 			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("テスト商事", "佐藤")}}},
 		{"【来客予約】12/3 14:00 佐藤様 よろしくお願いします",
 			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("", "佐藤")}}},
+		{"予約 12/3 午後0時 佐藤様",
+			Request{StartsAt: at(2026, 12, 3, 12, 0), Visitors: []Visitor{v("", "佐藤")}}},
+		{"予約 12/3 14時頃 佐藤様",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("", "佐藤")}}},
 		{"予約 12/3 14:00 ゆきの様です",
 			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("", "ゆきの")}}},
 		{"ｱﾎﾟ 12/3 14:00 ﾃｽﾄ商事 ｻﾄｳ様 ｶﾞｽﾊﾟﾙ様",
@@ -192,6 +196,8 @@ func TestParseRefuses(t *testing.T) {
 		{"予約 12/3 佐藤様", FieldTime},
 		{"予約 12/3 25:00 佐藤様", FieldTime},
 		{"予約 12/3 午後14時 佐藤様", FieldTime},
+		{"予約 12/3 午後12時 佐藤様", FieldTime},
+		{"book Dec 3 12am Mr. Sato", FieldTime},
 		{"予約 12/3 14時か15時 佐藤様", FieldTime},
 		{"予約 明日 2時 佐藤様", FieldTime},     // 2 a.m. or 2 p.m.?
 		{"予約 3日 14時 佐藤様", FieldVisitor}, // 3日 of which month?
