@@ -78,6 +78,8 @@ func TestParseAccepts(t *testing.T) {
 			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("", "ゆきの")}}},
 		{"ｱﾎﾟ 12/3 14:00 ﾃｽﾄ商事 ｻﾄｳ様 ｶﾞｽﾊﾟﾙ様",
 			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("テスト商事", "サトウ"), v("テスト商事", "ガスパル")}}},
+		{"book 12/3/2026 2pm Mr. Kim",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("", "Kim")}}},
 		{"book Dec 3 2pm Mr. Kim from AT&T",
 			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("AT&T", "Kim")}}},
 		{"アポイント 12/3 正午 佐藤様",
