@@ -74,6 +74,8 @@ func TestParseAccepts(t *testing.T) {
 			Request{StartsAt: at(2026, 12, 3, 12, 0), Visitors: []Visitor{v("", "佐藤")}}},
 		{"予約 12/3 14時頃 佐藤様",
 			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("", "佐藤")}}},
+		{"予約 12/3 14:00 佐藤様 何卒宜しくお願い申し上げます",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("", "佐藤")}}},
 		{"予約 12/3 14:00 ゆきの様です",
 			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("", "ゆきの")}}},
 		{"ｱﾎﾟ 12/3 14:00 ﾃｽﾄ商事 ｻﾄｳ様 ｶﾞｽﾊﾟﾙ様",

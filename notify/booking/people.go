@@ -32,12 +32,12 @@ var (
 	roleSuffixes       = []string{"支店長", "理事長", "部長", "課長", "社長", "会長", "専務", "常務", "取締役", "所長",
 		"係長", "主任", "先生", "教授", "院長", "代表"}
 	honorifics = []string{"mr", "mr.", "ms", "ms.", "mrs", "mrs.", "dr", "dr.", "mx", "mx."}
-	fillers    = []string{"お願いします", "お願い致します", "お願いいたします", "よろしくお願いします", "よろしく",
-		"お願い", "です", "します", "で", "に", "の", "と", "から", "より", "まで", "来客", "来訪", "訪問", "予定", "来ます", "来社", "来社します", "来社予定", "来られます", "いらっしゃいます", "計", "合計", "total", "頃", "ごろ", "くらい", "around", "about",
+	fillers    = []string{"お願い", "です", "します", "で", "に", "の", "と", "から", "より", "まで", "来客", "来訪", "訪問", "予定", "来ます", "来社", "来社します", "来社予定", "来られます", "いらっしゃいます", "計", "合計", "total", "頃", "ごろ", "くらい", "around", "about",
 		"at", "on", "for", "until", "till", "through", "thru", "to", "with", "in", "please", "pls", "a", "an", "the", "visitor", "visitors", "guest", "guests"}
 )
 
 var (
+	rePolite        = regexp.MustCompile(`^(?:何卒|どうぞ)?(?:よろしく|宜しく)(?:お願い(?:します|致します|いたします|申し上げます)?)?$|^お願い(?:します|致します|いたします|申し上げます)$`)
 	reHonorificJoin = regexp.MustCompile(`(?i)\b(mrs?\.|ms\.|dr\.|mx\.)(\pL)`)
 	reParens        = regexp.MustCompile(`\(([^()]*)\)`)
 	reNameEnd       = regexp.MustCompile(`(様|さま|さん|殿)(\S)`) // 佐藤さんが来社: a name ends there
@@ -60,7 +60,7 @@ func tokens(s string) []string {
 	var out []string
 	for _, f := range strings.Fields(s) {
 		f = cleanParticles(strings.TrimRight(f, "。!?"))
-		if f != "," && !strings.ContainsFunc(f, isWordRune) || slices.Contains(fillers, strings.ToLower(f)) {
+		if f != "," && !strings.ContainsFunc(f, isWordRune) || slices.Contains(fillers, strings.ToLower(f)) || rePolite.MatchString(f) {
 			continue
 		}
 		out = append(out, f)
