@@ -8,11 +8,10 @@ import (
 
 // clockRef is one time of day as written.
 type clockRef struct {
-	start, end int
-	text       string
-	hour, min  int
-	meridiem   string // "am", "pm" or "" (午前 is am, 午後 is pm)
-	isEnd      bool   // the end of a range (14:00〜15:00): not the start time
+	text      string
+	hour, min int
+	meridiem  string // "am", "pm" or "" (午前 is am, 午後 is pm)
+	isEnd     bool   // the end of a range (14:00〜15:00): not the start time
 }
 
 // The time patterns, most specific first. 午前/午後 may precede any form
@@ -34,7 +33,7 @@ func findClocks(sc *scan) []clockRef {
 	sc.take(reDuration)
 	var cs []clockRef
 	add := func(m match, c clockRef) {
-		c.start, c.end, c.text = m.start, m.end, strings.TrimSpace(sc.orig[m.start:m.end])
+		c.text = strings.TrimSpace(sc.orig[m.start:m.end])
 		c.isEnd = untilBefore(sc.before(m.start)) || reUntilAfter.MatchString(sc.after(m.end))
 		cs = append(cs, c)
 	}
