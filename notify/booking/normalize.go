@@ -83,10 +83,12 @@ var commands = []struct {
 	{"book", true},
 }
 
-// IsCommand reports whether text is an appointment command: it starts, after
-// spaces, with 来客予約, 予約, アポ(イント), "appointment", "appt" or "book"
-// in any width and case, followed by a space, a colon or the end. The bot
-// calls it to decide whether a 1:1 message is meant for Parse at all.
+// IsCommand reports whether text is an appointment command: it starts,
+// after spaces and an optional 【 or [, with 来客予約, 予約, アポ(イント),
+// "appointment", "appt" or "book" in any width and case. An English word
+// must end there ("booking" is not "book"); a Japanese one may run into the
+// date (予約12/3) but not into more katakana (アポロ). The bot calls it to
+// decide whether a 1:1 message is meant for Parse at all.
 func IsCommand(text string) bool {
 	_, _, ok := stripCommand(normalize(text))
 	return ok

@@ -13,7 +13,7 @@ import (
 // is set.
 type Visitor struct {
 	Company string
-	Name    string // without 様/さん or Mr./Ms.
+	Name    string // without 様/さん or Mr./Ms.; a role stays (佐藤部長)
 }
 
 // What marks a word as a company or a name. Japanese companies carry a
