@@ -13,7 +13,19 @@ func testOrganizations(e *env) {
 	for _, o := range []*reception.Organization{c, a, b} {
 		e.putOrg(o)
 	}
+	e.step("reads redact the secrets and hash the kiosk token", func(e *env) { orgReads(e, a, b, c) })
+	// want is org-a as GetOrganizationWithSecrets must return it; each
+	// step below changes it as it changes the stored organization.
+	var want *reception.Organization
+	e.step("a redacted put keeps the secrets", func(e *env) { want = orgRedactedPut(e, a) })
+	e.step("the kiosk fallback can be cleared", func(e *env) { orgClearFallback(e, want) })
+	e.step("a redacted put setting one secret replaces that one only", func(e *env) { orgRotateSecret(e, want) })
+	e.step("a put in clear writes exactly its secrets", func(e *env) { orgClearSecret(e, want) })
+	e.step("a deleted organization is gone and frees its bot ID", orgDelete)
+}
 
+// orgReads checks every read of the organizations a, b and c, just put.
+func orgReads(e *env, a, b, c *reception.Organization) {
 	got, err := e.s.GetOrganization(e.ctx, "org-a")
 	e.ok(err)
 	e.diff("GetOrganization", redacted(a), got)
@@ -35,7 +47,11 @@ func testOrganizations(e *env) {
 	list, err := e.s.ListOrganizations(e.ctx)
 	e.ok(err)
 	e.diff("ListOrganizations", []*reception.Organization{redacted(a), redacted(b), redacted(c)}, list)
+}
 
+// orgRedactedPut renames a through what GetOrganization returned and
+// returns a as the store must now hold it.
+func orgRedactedPut(e *env, a *reception.Organization) *reception.Organization {
 	// An admin edits what GetOrganization returned: the secrets survive.
 	edit := redacted(a)
 	edit.Name = "Renamed"
@@ -43,37 +59,44 @@ func testOrganizations(e *env) {
 	e.putOrg(edit)
 	want := withSecrets(a)
 	want.Name, want.UpdatedAt = "Renamed", at(time.Hour)
-	got, err = e.s.GetOrganizationWithSecrets(e.ctx, "org-a")
+	got, err := e.s.GetOrganizationWithSecrets(e.ctx, "org-a")
 	e.ok(err)
 	e.diff("secrets after a redacted put", want, got)
+	return want
+}
 
+func orgClearFallback(e *env, want *reception.Organization) {
 	// The kiosk fallback text is kept as given and can be cleared again
 	// (empty means the built-in default).
-	edit = redacted(want)
+	edit := redacted(want)
 	edit.KioskFallback = ""
 	e.putOrg(edit)
-	got, err = e.s.GetOrganization(e.ctx, "org-a")
+	got, err := e.s.GetOrganization(e.ctx, "org-a")
 	e.ok(err)
 	if got.KioskFallback != "" || got.KioskFallbackText() != reception.DefaultKioskFallback {
 		e.t.Errorf("KioskFallback = %q after clearing it, want empty (text %q)", got.KioskFallback, got.KioskFallbackText())
 	}
 	want.KioskFallback = ""
+}
 
+func orgRotateSecret(e *env, want *reception.Organization) {
 	// A redacted put that sets one secret replaces that one only.
-	edit = redacted(want)
+	edit := redacted(want)
 	edit.Integration.ClientSecret = "rotated-client-secret"
 	e.putOrg(edit)
 	want.Integration.ClientSecret = "rotated-client-secret"
-	got, err = e.s.GetOrganizationWithSecrets(e.ctx, "org-a")
+	got, err := e.s.GetOrganizationWithSecrets(e.ctx, "org-a")
 	e.ok(err)
 	e.diff("secrets after rotating one", want, got)
+}
 
+func orgClearSecret(e *env, want *reception.Organization) {
 	// A put with secrets in clear (not redacted) writes exactly them: an
 	// empty field clears the secret.
 	clear := want.Clone()
 	clear.Integration.BotSecret = ""
 	e.putOrg(clear)
-	got, err = e.s.GetOrganizationWithSecrets(e.ctx, "org-a")
+	got, err := e.s.GetOrganizationWithSecrets(e.ctx, "org-a")
 	e.ok(err)
 	e.diff("secrets after clearing the bot secret", withSecrets(clear), got)
 	got, err = e.s.GetOrganization(e.ctx, "org-a")
@@ -81,9 +104,11 @@ func testOrganizations(e *env) {
 	if got.Integration.Stored.Has(reception.SecretBotSecret) || !got.Integration.Stored.Has(reception.SecretClientSecret|reception.SecretPrivateKey) {
 		e.t.Errorf("Stored = %b after clearing the bot secret, want client secret and private key only", got.Integration.Stored)
 	}
+}
 
+func orgDelete(e *env) {
 	e.ok(e.s.DeleteOrganization(e.ctx, "org-b"))
-	_, err = e.s.GetOrganization(e.ctx, "org-b")
+	_, err := e.s.GetOrganization(e.ctx, "org-b")
 	e.is("GetOrganization after delete", err, reception.ErrNotFound)
 	_, err = e.s.GetOrganizationByBotID(e.ctx, 1002)
 	e.is("GetOrganizationByBotID after delete", err, reception.ErrNotFound)

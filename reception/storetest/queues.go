@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -60,115 +61,154 @@ func testEnqueueOutbox(e *env) {
 // and inbox are drained, then complete what they hold, and checks every
 // entry went to exactly one worker exactly once.
 func testLeaseExclusive(e *env) {
-	ctx := e.ctx
 	const orgs, perOrg, workers = 3, 60, 16
-	var wantOut, wantIn []string
+	r := &leaseRace{ctx: e.ctx, now: at(time.Hour), gotOut: map[string][]string{}, gotIn: map[string][]string{}}
+	r.wantOut, r.wantIn = fillQueues(e, orgs, perOrg)
+	stores := e.stores()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() { r.work(stores[w%len(stores)], fmt.Sprintf("worker-%02d", w)) })
+	}
+	wg.Wait()
+	if len(r.errs) > 0 {
+		e.t.Fatalf("workers failed: %v", errors.Join(r.errs...))
+	}
+	e.step("every entry was leased by exactly one worker", func(e *env) {
+		leasedOnce(e, "outbox", r.wantOut, r.gotOut)
+		leasedOnce(e, "inbox", r.wantIn, r.gotIn)
+	})
+	e.step("every outbox entry was sent", func(e *env) {
+		for o := range orgs {
+			if n := len(e.outbox(fmt.Sprintf("org-%d", o), reception.OutboxFilter{State: reception.OutboxSent})); n != perOrg {
+				e.t.Errorf("org-%d: %d entries sent, want %d", o, n, perOrg)
+			}
+		}
+	})
+}
+
+// fillQueues puts orgs organizations with perOrg outbox and perOrg inbox
+// entries each, and returns the IDs of the entries.
+func fillQueues(e *env, orgs, perOrg int) (outbox, inbox []string) {
 	for o := range orgs {
 		org := fmt.Sprintf("org-%d", o)
 		e.putOrg(newOrg(org, int64(o+1)))
 		for i := range perOrg {
 			id := fmt.Sprintf("%s-o%03d", org, i)
-			e.ok(e.s.EnqueueOutbox(ctx, newEntry(org, id, "k"+id, at(time.Duration(i)*time.Second))))
-			wantOut = append(wantOut, id)
+			e.ok(e.s.EnqueueOutbox(e.ctx, newEntry(org, id, "k"+id, at(time.Duration(i)*time.Second))))
+			outbox = append(outbox, id)
 			in := reception.NewInboxEntry(org, int64(o+1), fmt.Appendf(nil, `{"type":"message","n":%d}`, i), at(time.Duration(i)*time.Second))
 			in.ID = fmt.Sprintf("%s-i%03d", org, i)
-			inserted, err := e.s.InsertInbox(ctx, in)
+			inserted, err := e.s.InsertInbox(e.ctx, in)
 			e.ok(err)
 			if !inserted {
 				e.t.Fatalf("InsertInbox(%s) = false", in.ID)
 			}
-			wantIn = append(wantIn, in.ID)
+			inbox = append(inbox, in.ID)
 		}
 	}
-	stores := e.stores()
-	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		gotOut = map[string][]string{}
-		gotIn  = map[string][]string{}
-		errs   []error
-	)
-	now := at(time.Hour)
-	for w := range workers {
-		wg.Go(func() {
-			s, owner := stores[w%len(stores)], fmt.Sprintf("worker-%02d", w)
-			fail := func(err error) {
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("%s: %w", owner, err))
-				mu.Unlock()
-			}
-			// Leases are held until everything is leased, which widens
-			// the window in which a second lease of one entry would show.
-			var myOut, myIn []string
-			for outDone, inDone := false, false; !outDone || !inDone; {
-				// A store that leases an entry twice would never drain.
-				if len(myOut) > len(wantOut) || len(myIn) > len(wantIn) {
-					fail(errors.New("leased more entries than exist"))
-					return
-				}
-				if !outDone {
-					got, err := s.LeaseOutbox(ctx, owner, 7, time.Hour, now)
-					if err != nil {
-						fail(err)
-						return
-					}
-					outDone = len(got) == 0
-					for _, x := range got {
-						mu.Lock()
-						gotOut[x.ID] = append(gotOut[x.ID], owner)
-						mu.Unlock()
-						if x.LeaseOwner != owner || x.Attempts != 1 || !x.LeaseExpiresAt.Equal(now.Add(time.Hour)) {
-							fail(fmt.Errorf("leased %s with owner %q, attempts %d, expiry %v", x.ID, x.LeaseOwner, x.Attempts, x.LeaseExpiresAt))
-						}
-						myOut = append(myOut, x.ID)
-					}
-				}
-				if !inDone {
-					got, err := s.LeaseInbox(ctx, owner, 5, time.Hour, now)
-					if err != nil {
-						fail(err)
-						return
-					}
-					inDone = len(got) == 0
-					for _, x := range got {
-						mu.Lock()
-						gotIn[x.ID] = append(gotIn[x.ID], owner)
-						mu.Unlock()
-						myIn = append(myIn, x.ID)
-					}
-				}
-			}
-			for _, id := range myOut {
-				if err := s.CompleteOutbox(ctx, id, owner, now, nil); err != nil {
-					fail(err)
-				}
-			}
-			for _, id := range myIn {
-				if err := s.CompleteInbox(ctx, id, owner, now); err != nil {
-					fail(err)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if len(errs) > 0 {
-		e.t.Fatalf("workers failed: %v", errors.Join(errs...))
-	}
-	check := func(kind string, want []string, got map[string][]string) {
-		if len(got) != len(want) {
-			e.t.Errorf("%d %s entries leased, want %d", len(got), kind, len(want))
+	return outbox, inbox
+}
+
+// leaseRace is what the workers of testLeaseExclusive share.
+type leaseRace struct {
+	ctx             context.Context
+	now             time.Time
+	wantOut, wantIn []string // every entry, to lease
+
+	mu            sync.Mutex
+	gotOut, gotIn map[string][]string // entry ID → the workers that leased it
+	errs          []error
+}
+
+func (r *leaseRace) fail(owner string, err error) {
+	r.mu.Lock()
+	r.errs = append(r.errs, fmt.Errorf("%s: %w", owner, err))
+	r.mu.Unlock()
+}
+
+func (r *leaseRace) leased(got map[string][]string, id, owner string) {
+	r.mu.Lock()
+	got[id] = append(got[id], owner)
+	r.mu.Unlock()
+}
+
+// work is one worker: it leases from s as owner until both queues are
+// drained, then completes what it holds.
+func (r *leaseRace) work(s reception.Store, owner string) {
+	// Leases are held until everything is leased, which widens
+	// the window in which a second lease of one entry would show.
+	var myOut, myIn []string
+	for outDone, inDone := false, false; !outDone || !inDone; {
+		// A store that leases an entry twice would never drain.
+		if len(myOut) > len(r.wantOut) || len(myIn) > len(r.wantIn) {
+			r.fail(owner, errors.New("leased more entries than exist"))
+			return
 		}
-		for _, id := range want {
-			if len(got[id]) != 1 {
-				e.t.Errorf("%s entry %s leased by %q, want exactly one worker", kind, id, got[id])
+		var err error
+		if !outDone {
+			if myOut, outDone, err = r.leaseOutbox(s, owner, myOut); err != nil {
+				r.fail(owner, err)
+				return
+			}
+		}
+		if !inDone {
+			if myIn, inDone, err = r.leaseInbox(s, owner, myIn); err != nil {
+				r.fail(owner, err)
+				return
 			}
 		}
 	}
-	check("outbox", wantOut, gotOut)
-	check("inbox", wantIn, gotIn)
-	for o := range orgs {
-		if n := len(e.outbox(fmt.Sprintf("org-%d", o), reception.OutboxFilter{State: reception.OutboxSent})); n != perOrg {
-			e.t.Errorf("org-%d: %d entries sent, want %d", o, n, perOrg)
+	for _, id := range myOut {
+		if err := s.CompleteOutbox(r.ctx, id, owner, r.now, nil); err != nil {
+			r.fail(owner, err)
+		}
+	}
+	for _, id := range myIn {
+		if err := s.CompleteInbox(r.ctx, id, owner, r.now); err != nil {
+			r.fail(owner, err)
+		}
+	}
+}
+
+// leaseOutbox leases the next outbox entries, adds them to mine and
+// reports whether there were none left.
+func (r *leaseRace) leaseOutbox(s reception.Store, owner string, mine []string) ([]string, bool, error) {
+	got, err := s.LeaseOutbox(r.ctx, owner, 7, time.Hour, r.now)
+	if err != nil {
+		return mine, false, err
+	}
+	for _, x := range got {
+		r.leased(r.gotOut, x.ID, owner)
+		if x.LeaseOwner != owner || x.Attempts != 1 || !x.LeaseExpiresAt.Equal(r.now.Add(time.Hour)) {
+			r.fail(owner, fmt.Errorf("leased %s with owner %q, attempts %d, expiry %v", x.ID, x.LeaseOwner, x.Attempts, x.LeaseExpiresAt))
+		}
+		mine = append(mine, x.ID)
+	}
+	return mine, len(got) == 0, nil
+}
+
+// leaseInbox is leaseOutbox for the inbox.
+func (r *leaseRace) leaseInbox(s reception.Store, owner string, mine []string) ([]string, bool, error) {
+	got, err := s.LeaseInbox(r.ctx, owner, 5, time.Hour, r.now)
+	if err != nil {
+		return mine, false, err
+	}
+	for _, x := range got {
+		r.leased(r.gotIn, x.ID, owner)
+		mine = append(mine, x.ID)
+	}
+	return mine, len(got) == 0, nil
+}
+
+// leasedOnce checks each entry of want was leased by exactly one worker,
+// and nothing else was leased.
+func leasedOnce(e *env, kind string, want []string, got map[string][]string) {
+	if len(got) != len(want) {
+		e.t.Errorf("%d %s entries leased, want %d", len(got), kind, len(want))
+	}
+	for _, id := range want {
+		if len(got[id]) != 1 {
+			e.t.Errorf("%s entry %s leased by %q, want exactly one worker", kind, id, got[id])
 		}
 	}
 }
@@ -411,9 +451,43 @@ func testPreLeasedCheckIn(e *env) {
 // testCompleteNotified: CompleteOutbox with a notified event records the
 // event on the entry's visit with the completion, and only then.
 func testCompleteNotified(e *env) {
-	ctx, s := e.ctx, e.s
+	v, closedV := leaseNotifiable(e)
+	// want is v1 as the store must hold it; the steps change it as they
+	// complete its entries.
+	want := checkedIn(v)
+	e.step("refused completes append nothing", func(e *env) { notifiedRefused(e, want) })
+	e.step("each complete appends one event in timeline order", func(e *env) { notifiedInOrder(e, want) })
+	e.step("a second complete appends nothing", func(e *env) {
+		// Completing twice, or after another owner's complete, appends nothing.
+		e.is("completing twice", e.s.CompleteOutbox(e.ctx, "o1", "w", at(6*time.Second), notified(6*time.Second, "again")), reception.ErrConflict)
+		checkV1(e, want, "visit after completing twice")
+	})
+	e.step("an event that is not notified is refused", func(e *env) {
+		// An event of another kind is invalid and changes nothing.
+		e.field("completing with an escalated event", e.s.CompleteOutbox(e.ctx, "o4", "w", at(6*time.Second),
+			&reception.VisitEvent{Kind: reception.EventEscalated, At: at(6 * time.Second), ActorUserID: "user-a"}), "Notified.Kind")
+		checkV1(e, want, "visit after an escalated event was refused")
+	})
+	e.step("an event Apply refuses, or none, completes without an event", func(e *env) { notifiedSkipped(e, want) })
+	e.step("a closed visit takes notified events and stays closed", func(e *env) {
+		// A closed visit still takes notified events, and stays closed.
+		e.ok(e.s.CompleteOutbox(e.ctx, "o-closed", "w", at(9*time.Second), notified(9*time.Second, "room late")))
+		wantClosed := checkedIn(closedV)
+		wantClosed.Status = reception.StatusClosed
+		wantClosed.Events = append(wantClosed.Events,
+			reception.VisitEvent{Kind: reception.EventClosed, At: at(time.Second), ActorUserID: "user-a"}, *notified(9*time.Second, "room late"))
+		e.diff("closed visit after a notified complete", wantClosed, e.visit("org-a", "v2"))
+	})
+	e.step("an entry without a visit just completes", func(e *env) { notifiedNoVisit(e, want) })
+	e.step("completed entries are sent and released", notifiedSent)
+}
+
+// leaseNotifiable checks in v1 with entries o1 to o5 and v2 (closed) with
+// o-closed, enqueues o-novisit without a visit and o-gone for a visit that
+// does not exist, and leases all 8 as "w".
+func leaseNotifiable(e *env) (v, closedV *reception.Visit) {
 	e.putOrg(newOrg("org-a", 1))
-	v := newVisit("org-a", "v1", at(0))
+	v = newVisit("org-a", "v1", at(0))
 	var entries []*reception.OutboxEntry
 	for _, id := range []string{"o1", "o2", "o3", "o4", "o5"} {
 		x := newEntry("org-a", id, "k-"+id, at(0))
@@ -421,84 +495,82 @@ func testCompleteNotified(e *env) {
 		entries = append(entries, x)
 	}
 	e.checkIn(v, entries...)
-	closedV := newVisit("org-a", "v2", at(0))
+	closedV = newVisit("org-a", "v2", at(0))
 	closedEntry := newEntry("org-a", "o-closed", "k-closed", at(0))
 	closedEntry.VisitID = "v2"
 	e.checkIn(closedV, closedEntry)
-	_, err := s.AppendVisitEvent(ctx, "org-a", "v2", reception.VisitEvent{Kind: reception.EventClosed, At: at(time.Second), ActorUserID: "user-a"})
+	_, err := e.s.AppendVisitEvent(e.ctx, "org-a", "v2", reception.VisitEvent{Kind: reception.EventClosed, At: at(time.Second), ActorUserID: "user-a"})
 	e.ok(err)
 	noVisit := newEntry("org-a", "o-novisit", "k-novisit", at(0))
 	gone := newEntry("org-a", "o-gone", "k-gone", at(0))
 	gone.VisitID = "never-checked-in"
-	e.ok(s.EnqueueOutbox(ctx, noVisit))
-	e.ok(s.EnqueueOutbox(ctx, gone))
-	got, err := s.LeaseOutbox(ctx, "w", 100, time.Hour, at(0))
+	e.ok(e.s.EnqueueOutbox(e.ctx, noVisit))
+	e.ok(e.s.EnqueueOutbox(e.ctx, gone))
+	got, err := e.s.LeaseOutbox(e.ctx, "w", 100, time.Hour, at(0))
 	e.ok(err)
 	if len(got) != 8 {
 		e.t.Fatalf("leased %d entries, want 8", len(got))
 	}
+	return v, closedV
+}
 
-	ev := func(d time.Duration, note string) *reception.VisitEvent {
-		return &reception.VisitEvent{Kind: reception.EventNotified, At: at(d), Note: note}
-	}
-	want := checkedIn(v)
-	check := func(what string) {
-		e.t.Helper()
-		e.diff(what, want, e.visit("org-a", "v1"))
-	}
+func notified(d time.Duration, note string) *reception.VisitEvent {
+	return &reception.VisitEvent{Kind: reception.EventNotified, At: at(d), Note: note}
+}
 
+// checkV1 checks the store holds visit v1 as want.
+func checkV1(e *env, want *reception.Visit, what string) {
+	e.t.Helper()
+	e.diff(what, want, e.visit("org-a", "v1"))
+}
+
+func notifiedRefused(e *env, want *reception.Visit) {
+	ctx, s := e.ctx, e.s
 	// A conflicting complete appends nothing.
-	e.is("completing another owner's entry", s.CompleteOutbox(ctx, "o1", "x", at(time.Second), ev(time.Second, "room x")), reception.ErrConflict)
-	e.is("completing without owner", s.CompleteOutbox(ctx, "o1", "", at(time.Second), ev(time.Second, "room x")), reception.ErrConflict)
-	e.is("completing a missing entry", s.CompleteOutbox(ctx, "nope", "w", at(time.Second), ev(time.Second, "room x")), reception.ErrNotFound)
-	check("visit after refused completes")
+	e.is("completing another owner's entry", s.CompleteOutbox(ctx, "o1", "x", at(time.Second), notified(time.Second, "room x")), reception.ErrConflict)
+	e.is("completing without owner", s.CompleteOutbox(ctx, "o1", "", at(time.Second), notified(time.Second, "room x")), reception.ErrConflict)
+	e.is("completing a missing entry", s.CompleteOutbox(ctx, "nope", "w", at(time.Second), notified(time.Second, "room x")), reception.ErrNotFound)
+	checkV1(e, want, "visit after refused completes")
+}
 
+func notifiedInOrder(e *env, want *reception.Visit) {
+	ctx, s := e.ctx, e.s
 	// Each complete appends exactly one event, in timeline order (At,
 	// then the order recorded), whatever the order of the completes.
-	e.ok(s.CompleteOutbox(ctx, "o1", "w", at(3*time.Second), ev(3*time.Second, "room channel-1")))
-	want.Events = append(want.Events, *ev(3*time.Second, "room channel-1"))
-	check("visit after the first complete")
-	e.ok(s.CompleteOutbox(ctx, "o2", "w", at(4*time.Second), ev(time.Second, "user staff-1")))
-	e.ok(s.CompleteOutbox(ctx, "o3", "w", at(5*time.Second), ev(3*time.Second, "user staff-2")))
+	e.ok(s.CompleteOutbox(ctx, "o1", "w", at(3*time.Second), notified(3*time.Second, "room channel-1")))
+	want.Events = append(want.Events, *notified(3*time.Second, "room channel-1"))
+	checkV1(e, want, "visit after the first complete")
+	e.ok(s.CompleteOutbox(ctx, "o2", "w", at(4*time.Second), notified(time.Second, "user staff-1")))
+	e.ok(s.CompleteOutbox(ctx, "o3", "w", at(5*time.Second), notified(3*time.Second, "user staff-2")))
 	want.Events = []reception.VisitEvent{
 		{Kind: reception.EventCheckedIn, At: at(0)},
-		*ev(time.Second, "user staff-1"),
-		*ev(3*time.Second, "room channel-1"),
-		*ev(3*time.Second, "user staff-2"),
+		*notified(time.Second, "user staff-1"),
+		*notified(3*time.Second, "room channel-1"),
+		*notified(3*time.Second, "user staff-2"),
 	}
-	check("visit after three completes (status unchanged)")
+	checkV1(e, want, "visit after three completes (status unchanged)")
+}
 
-	// Completing twice, or after another owner's complete, appends nothing.
-	e.is("completing twice", s.CompleteOutbox(ctx, "o1", "w", at(6*time.Second), ev(6*time.Second, "again")), reception.ErrConflict)
-	check("visit after completing twice")
-
-	// An event of another kind is invalid and changes nothing.
-	e.field("completing with an escalated event", s.CompleteOutbox(ctx, "o4", "w", at(6*time.Second),
-		&reception.VisitEvent{Kind: reception.EventEscalated, At: at(6 * time.Second), ActorUserID: "user-a"}), "Notified.Kind")
-	check("visit after an escalated event was refused")
+func notifiedSkipped(e *env, want *reception.Visit) {
 	// An event Visit.Apply refuses is skipped; the entry still completes.
-	e.ok(s.CompleteOutbox(ctx, "o4", "w", at(7*time.Second), &reception.VisitEvent{Kind: reception.EventNotified, Note: "no time"}))
-	check("visit after an event without At")
+	e.ok(e.s.CompleteOutbox(e.ctx, "o4", "w", at(7*time.Second), &reception.VisitEvent{Kind: reception.EventNotified, Note: "no time"}))
+	checkV1(e, want, "visit after an event without At")
 	// A nil event completes without touching the timeline.
-	e.ok(s.CompleteOutbox(ctx, "o5", "w", at(8*time.Second), nil))
-	check("visit after a complete without event")
+	e.ok(e.s.CompleteOutbox(e.ctx, "o5", "w", at(8*time.Second), nil))
+	checkV1(e, want, "visit after a complete without event")
+}
 
-	// A closed visit still takes notified events, and stays closed.
-	e.ok(s.CompleteOutbox(ctx, "o-closed", "w", at(9*time.Second), ev(9*time.Second, "room late")))
-	wantClosed := checkedIn(closedV)
-	wantClosed.Status = reception.StatusClosed
-	wantClosed.Events = append(wantClosed.Events,
-		reception.VisitEvent{Kind: reception.EventClosed, At: at(time.Second), ActorUserID: "user-a"}, *ev(9*time.Second, "room late"))
-	e.diff("closed visit after a notified complete", wantClosed, e.visit("org-a", "v2"))
-
+func notifiedNoVisit(e *env, want *reception.Visit) {
 	// Without VisitID, or with a visit that does not exist, the entry just
 	// completes.
-	e.ok(s.CompleteOutbox(ctx, "o-novisit", "w", at(10*time.Second), ev(10*time.Second, "room x")))
-	e.ok(s.CompleteOutbox(ctx, "o-gone", "w", at(11*time.Second), ev(11*time.Second, "room x")))
-	_, err = s.GetVisit(ctx, "org-a", "never-checked-in")
+	e.ok(e.s.CompleteOutbox(e.ctx, "o-novisit", "w", at(10*time.Second), notified(10*time.Second, "room x")))
+	e.ok(e.s.CompleteOutbox(e.ctx, "o-gone", "w", at(11*time.Second), notified(11*time.Second, "room x")))
+	_, err := e.s.GetVisit(e.ctx, "org-a", "never-checked-in")
 	e.is("the missing visit after a complete naming it", err, reception.ErrNotFound)
-	check("visit after completes of other entries")
+	checkV1(e, want, "visit after completes of other entries")
+}
 
+func notifiedSent(e *env) {
 	sent := e.outbox("org-a", reception.OutboxFilter{State: reception.OutboxSent})
 	e.diff("sent entries", []string{"o-closed", "o-gone", "o-novisit", "o1", "o2", "o3", "o4", "o5"}, ids(sent, outboxID))
 	for _, x := range sent {

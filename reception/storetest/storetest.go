@@ -165,6 +165,27 @@ func (e *env) stores() []reception.Store {
 	return []reception.Store{e.s, e.db.OpenAnother(e.t)}
 }
 
+// step runs fn as the subtest name of the case e runs, on the same store
+// and context: a case's steps run in order, each building on what the ones
+// before it left. A step that stops (Fatal) stops the case, as it would
+// have had the steps been one function; one that only reports (Error) lets
+// the next step run.
+func (e *env) step(name string, fn func(e *env)) {
+	e.t.Helper()
+	finished := false
+	passed := e.t.Run(name, func(t *testing.T) {
+		fn(&env{t: t, ctx: e.ctx, db: e.db, s: e.s, h: e.h})
+		finished = true
+	})
+	switch {
+	case finished:
+	case passed:
+		e.t.SkipNow()
+	default:
+		e.t.FailNow()
+	}
+}
+
 // t0 is the suite's epoch; every time is derived from it.
 var t0 = time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
 

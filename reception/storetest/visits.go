@@ -11,27 +11,49 @@ import (
 )
 
 func testCheckIn(e *env) {
-	ctx, s := e.ctx, e.s
 	e.putOrg(newOrg("org-a", 1))
 	v := newVisit("org-a", "v1", at(0))
-	e1, e2 := newEntry("org-a", "o1", "visit/v1/room", at(0)), newEntry("org-a", "o2", "visit/v1/user", at(0))
-	e1.VisitID = "v1"
-	e2.Target = reception.Target{Kind: reception.TargetUser, ID: "user-1"}
-	e2.NextAttemptAt = time.Time{} // zero means CreatedAt
-	e.checkIn(v, e1, e2)
-	e.diff("GetVisit after CheckIn", checkedIn(v), e.visit("org-a", "v1"))
-	want2 := e2.Clone()
-	want2.NextAttemptAt = want2.CreatedAt
-	e.diff("outbox after CheckIn", []*reception.OutboxEntry{e1, want2}, e.outbox("org-a", reception.OutboxFilter{}))
-
+	e.step("a check-in stores the visit and its entries", func(e *env) {
+		e1, e2 := newEntry("org-a", "o1", "visit/v1/room", at(0)), newEntry("org-a", "o2", "visit/v1/user", at(0))
+		e1.VisitID = "v1"
+		e2.Target = reception.Target{Kind: reception.TargetUser, ID: "user-1"}
+		e2.NextAttemptAt = time.Time{} // zero means CreatedAt
+		e.checkIn(v, e1, e2)
+		e.diff("GetVisit after CheckIn", checkedIn(v), e.visit("org-a", "v1"))
+		want2 := e2.Clone()
+		want2.NextAttemptAt = want2.CreatedAt
+		e.diff("outbox after CheckIn", []*reception.OutboxEntry{e1, want2}, e.outbox("org-a", reception.OutboxFilter{}))
+	})
 	// Each failing check-in leaves nothing behind.
-	for _, tc := range []struct {
-		name    string
-		visit   *reception.Visit
-		entries []*reception.OutboxEntry
-		want    error
-		field   string
-	}{{
+	for _, tc := range refusedCheckIns() {
+		e.step("refused, leaving nothing: "+tc.name, func(e *env) {
+			err := e.s.CheckIn(e.ctx, tc.visit, tc.entries)
+			e.is(tc.name, err, tc.want)
+			if tc.field != "" {
+				e.field(tc.name, err, tc.field)
+			}
+			if _, err := e.s.GetVisit(e.ctx, "org-a", "v2"); !errors.Is(err, reception.ErrNotFound) {
+				e.t.Errorf("%s: the visit was stored (GetVisit error %v)", tc.name, err)
+			}
+			e.diff(tc.name+": visit v1", checkedIn(v), e.visit("org-a", "v1"))
+			e.diff(tc.name+": outbox", []string{"o1", "o2"}, ids(e.outbox("org-a", reception.OutboxFilter{}), outboxID))
+		})
+	}
+}
+
+// refusedCheckIn is a check-in CheckIn must refuse with want (ErrInvalid
+// naming field, when field is set), after testCheckIn checked in v1 with
+// entries o1 and o2.
+type refusedCheckIn struct {
+	name    string
+	visit   *reception.Visit
+	entries []*reception.OutboxEntry
+	want    error
+	field   string
+}
+
+func refusedCheckIns() []refusedCheckIn {
+	return []refusedCheckIn{{
 		name:  "duplicate dedupe key among the entries",
 		visit: newVisit("org-a", "v2", at(time.Minute)),
 		entries: []*reception.OutboxEntry{
@@ -84,18 +106,7 @@ func testCheckIn(e *env) {
 		visit:   newVisit("org-a", "v1", at(time.Minute)),
 		entries: []*reception.OutboxEntry{newEntry("org-a", "o3", "visit/v1b/room", at(time.Minute))},
 		want:    reception.ErrConflict,
-	}} {
-		err := s.CheckIn(ctx, tc.visit, tc.entries)
-		e.is(tc.name, err, tc.want)
-		if tc.field != "" {
-			e.field(tc.name, err, tc.field)
-		}
-		if _, err := s.GetVisit(ctx, "org-a", "v2"); !errors.Is(err, reception.ErrNotFound) {
-			e.t.Errorf("%s: the visit was stored (GetVisit error %v)", tc.name, err)
-		}
-		e.diff(tc.name+": visit v1", checkedIn(v), e.visit("org-a", "v1"))
-		e.diff(tc.name+": outbox", []string{"o1", "o2"}, ids(e.outbox("org-a", reception.OutboxFilter{}), outboxID))
-	}
+	}}
 }
 
 // testClaimRace has 100 goroutines, spread over two Stores when the harness
@@ -288,7 +299,45 @@ func testListVisits(e *env) {
 // testReminders checks due reminders are found across organizations and
 // recorded exactly once however many replicas try.
 func testReminders(e *env) {
-	ctx, s := e.ctx, e.s
+	seedReminders(e)
+	e.step("due reminders are listed across organizations in order", remindersDue)
+	// Many replicas find due-a due at once; each tries to record the first
+	// reminder with its own outbox entry. Only one may succeed.
+	stores := e.stores()
+	e.step("one of many replicas records a reminder", func(e *env) { remindersRace(e, stores) })
+	e.step("the recorded reminder counts once", remindersRecorded)
+	e.step("a stale count, an accepted or a closed visit conflicts", func(e *env) {
+		e.is("a stale count", recordReminder(e, "due-a", 0), reception.ErrConflict)
+		e.is("an accepted visit", recordReminder(e, "accepted", 0), reception.ErrConflict)
+		e.is("a closed visit", recordReminder(e, "closed", 0), reception.ErrConflict)
+	})
+	e.step("a used dedupe key undoes the whole reminder", func(e *env) {
+		// A conflicting dedupe key undoes the whole reminder.
+		usedKey := e.outbox("org-a", reception.OutboxFilter{VisitID: "due-a"})[0].DedupeKey
+		e.is("reminder with a used dedupe key", recordReminder(e, "due-early", 0, newEntry("org-a", "rem-dup", usedKey, at(11*time.Minute))), reception.ErrConflict)
+		if got := e.visit("org-a", "due-early"); got.Reminders != 0 || len(got.Events) != 1 {
+			e.t.Errorf("a reminder refused for its dedupe key changed the visit: %d reminders, %d events", got.Reminders, len(got.Events))
+		}
+	})
+	e.step("a reminder without Next is the last", func(e *env) {
+		// Next zero: no more reminders.
+		e.ok(recordReminder(e, "due-early", 0))
+		due, err := e.s.ListDueReminders(e.ctx, at(time.Hour), 10)
+		e.ok(err)
+		e.diff("ListDueReminders after the last reminder of due-early", []string{"due-b", "escalated", "due-a", "later"}, ids(due, visitID))
+	})
+	e.step("an entry of another organization is refused", func(e *env) {
+		e.field("RecordReminder with an entry of another organization",
+			recordReminder(e, "later", 0, newEntry("org-b", "rem-x", "x", at(0))), "Entries[0].OrgID")
+	})
+	e.step("a postponed reminder moves the due time only", remindersPostponed)
+}
+
+// seedReminders checks in the visits of testReminders: due-a, due-b (of
+// org-b) and due-early, due 5 or 3 minutes in; escalated, due at 9; later,
+// at 20; never, without reminders; accepted and closed, due at 5 but no
+// longer waiting.
+func seedReminders(e *env) {
 	e.putOrg(newOrg("org-a", 1))
 	e.putOrg(newOrg("org-b", 2))
 	mk := func(org, id string, next time.Duration) *reception.Visit {
@@ -304,30 +353,33 @@ func testReminders(e *env) {
 	mk("org-a", "due-a", 5*time.Minute)
 	mk("org-a", "due-early", 3*time.Minute)
 	mk("org-a", "escalated", 9*time.Minute)
-	_, err := s.AppendVisitEvent(ctx, "org-a", "escalated", reception.VisitEvent{Kind: reception.EventEscalated, At: at(time.Minute)})
+	_, err := e.s.AppendVisitEvent(e.ctx, "org-a", "escalated", reception.VisitEvent{Kind: reception.EventEscalated, At: at(time.Minute)})
 	e.ok(err)
 	mk("org-a", "later", 20*time.Minute)
 	mk("org-a", "never", -1)
 	mk("org-a", "accepted", 5*time.Minute)
-	_, err = s.ClaimVisit(ctx, "org-a", "accepted", "user-a", at(time.Minute))
+	_, err = e.s.ClaimVisit(e.ctx, "org-a", "accepted", "user-a", at(time.Minute))
 	e.ok(err)
 	mk("org-a", "closed", 5*time.Minute)
-	_, err = s.AppendVisitEvent(ctx, "org-a", "closed", reception.VisitEvent{Kind: reception.EventClosed, At: at(time.Minute)})
+	_, err = e.s.AppendVisitEvent(e.ctx, "org-a", "closed", reception.VisitEvent{Kind: reception.EventClosed, At: at(time.Minute)})
 	e.ok(err)
+}
 
-	due, err := s.ListDueReminders(ctx, at(10*time.Minute), 10)
+func remindersDue(e *env) {
+	due, err := e.s.ListDueReminders(e.ctx, at(10*time.Minute), 10)
 	e.ok(err)
 	e.diff("ListDueReminders (by NextReminderAt, OrgID, ID)", []string{"due-early", "due-a", "due-b", "escalated"}, ids(due, visitID))
 	e.diff("ListDueReminders returns timelines", e.visit("org-a", "due-early"), due[0])
-	due, err = s.ListDueReminders(ctx, at(5*time.Minute), 2)
+	due, err = e.s.ListDueReminders(e.ctx, at(5*time.Minute), 2)
 	e.ok(err)
 	e.diff("ListDueReminders at the due time, limited", []string{"due-early", "due-a"}, ids(due, visitID))
-	_, err = s.ListDueReminders(ctx, at(0), 0)
+	_, err = e.s.ListDueReminders(e.ctx, at(0), 0)
 	e.field("ListDueReminders with limit 0", err, "Limit")
+}
 
-	// Many replicas find due-a due at once; each tries to record the first
-	// reminder with its own outbox entry. Only one may succeed.
-	stores := e.stores()
+// remindersRace has replicas spread over stores record the first reminder
+// of due-a at once, each with its own outbox entry.
+func remindersRace(e *env, stores []reception.Store) {
 	const n = 40
 	var (
 		wg        sync.WaitGroup
@@ -340,7 +392,7 @@ func testReminders(e *env) {
 		wg.Go(func() {
 			en := newEntry("org-a", fmt.Sprintf("rem-%02d", i), fmt.Sprintf("visit/due-a/reminder/1/replica-%02d", i), at(10*time.Minute))
 			en.VisitID = "due-a"
-			_, err := stores[i%len(stores)].RecordReminder(ctx, "org-a", "due-a", &reception.Reminder{
+			_, err := stores[i%len(stores)].RecordReminder(e.ctx, "org-a", "due-a", &reception.Reminder{
 				Seen: 0, At: at(10 * time.Minute), Next: at(15 * time.Minute), Note: "@All", Entries: []*reception.OutboxEntry{en},
 			})
 			mu.Lock()
@@ -359,6 +411,10 @@ func testReminders(e *env) {
 	if ok != 1 || conflicts != n-1 || len(others) > 0 {
 		e.t.Fatalf("RecordReminder from %d replicas: %d recorded, %d conflicts, other errors %v; want 1 and %d", n, ok, conflicts, others, n-1)
 	}
+}
+
+// remindersRecorded checks due-a after remindersRace.
+func remindersRecorded(e *env) {
 	got := e.visit("org-a", "due-a")
 	if got.Reminders != 1 || !got.NextReminderAt.Equal(at(15*time.Minute)) || got.Status != reception.StatusWaiting {
 		e.t.Errorf("after the reminder: %d reminders, next at %v, status %s; want 1, %v, waiting", got.Reminders, got.NextReminderAt, got.Status, at(15*time.Minute))
@@ -368,31 +424,20 @@ func testReminders(e *env) {
 	if entries := e.outbox("org-a", reception.OutboxFilter{VisitID: "due-a"}); len(entries) != 1 {
 		e.t.Errorf("%d reminder entries enqueued, want 1", len(entries))
 	}
-	due, err = s.ListDueReminders(ctx, at(10*time.Minute), 10)
+	due, err := e.s.ListDueReminders(e.ctx, at(10*time.Minute), 10)
 	e.ok(err)
 	e.diff("ListDueReminders after recording", []string{"due-early", "due-b", "escalated"}, ids(due, visitID))
+}
 
-	rem := func(id string, seen int, entries ...*reception.OutboxEntry) error {
-		_, err := s.RecordReminder(ctx, "org-a", id, &reception.Reminder{Seen: seen, At: at(11 * time.Minute), Entries: entries})
-		return err
-	}
-	e.is("a stale count", rem("due-a", 0), reception.ErrConflict)
-	e.is("an accepted visit", rem("accepted", 0), reception.ErrConflict)
-	e.is("a closed visit", rem("closed", 0), reception.ErrConflict)
-	// A conflicting dedupe key undoes the whole reminder.
-	usedKey := e.outbox("org-a", reception.OutboxFilter{VisitID: "due-a"})[0].DedupeKey
-	e.is("reminder with a used dedupe key", rem("due-early", 0, newEntry("org-a", "rem-dup", usedKey, at(11*time.Minute))), reception.ErrConflict)
-	if got := e.visit("org-a", "due-early"); got.Reminders != 0 || len(got.Events) != 1 {
-		e.t.Errorf("a reminder refused for its dedupe key changed the visit: %d reminders, %d events", got.Reminders, len(got.Events))
-	}
-	// Next zero: no more reminders.
-	e.ok(rem("due-early", 0))
-	due, err = s.ListDueReminders(ctx, at(time.Hour), 10)
-	e.ok(err)
-	e.diff("ListDueReminders after the last reminder of due-early", []string{"due-b", "escalated", "due-a", "later"}, ids(due, visitID))
-	e.field("RecordReminder with an entry of another organization",
-		rem("later", 0, newEntry("org-b", "rem-x", "x", at(0))), "Entries[0].OrgID")
+// recordReminder records a reminder of visit id of org-a at 11 minutes,
+// the last (no Next), having seen seen reminders.
+func recordReminder(e *env, id string, seen int, entries ...*reception.OutboxEntry) error {
+	_, err := e.s.RecordReminder(e.ctx, "org-a", id, &reception.Reminder{Seen: seen, At: at(11 * time.Minute), Entries: entries})
+	return err
+}
 
+func remindersPostponed(e *env) {
+	ctx, s := e.ctx, e.s
 	// A postponed reminder moves the due time only: no count, no event,
 	// and the visit is not due before the new time.
 	before := e.visit("org-a", "escalated")
@@ -401,11 +446,11 @@ func testReminders(e *env) {
 		return err
 	}
 	e.ok(postpone(0, 2*time.Hour))
-	got = e.visit("org-a", "escalated")
+	got := e.visit("org-a", "escalated")
 	want := before.Clone()
 	want.NextReminderAt = at(2 * time.Hour)
 	e.diff("visit after a postponed reminder", want, got)
-	due, err = s.ListDueReminders(ctx, at(time.Hour), 10)
+	due, err := s.ListDueReminders(ctx, at(time.Hour), 10)
 	e.ok(err)
 	e.diff("ListDueReminders after postponing escalated", []string{"due-b", "due-a", "later"}, ids(due, visitID))
 	e.is("postponing with a stale count", postpone(1, 3*time.Hour), reception.ErrConflict)
