@@ -30,9 +30,12 @@ type Visitor struct {
 
 // CheckInInput is one check-in at a kiosk.
 type CheckInInput struct {
-	ButtonID string  `json:"buttonId"`
-	Visitor  Visitor `json:"visitor"`
-	StaffID  string  `json:"staffId,omitempty"`
+	ButtonID string `json:"buttonId,omitempty"`
+	// Code is a reception code, in place of ButtonID: the visitor has an
+	// appointment, whose hosts are told.
+	Code    string  `json:"code,omitempty"`
+	Visitor Visitor `json:"visitor"`
+	StaffID string  `json:"staffId,omitempty"`
 	// Language is the kiosk language the visitor used ("ja", "en",
 	// "zh-Hans", "ko"); the notification names it when it is not the
 	// organization's.

@@ -123,6 +123,8 @@ var settings = []setting{
 	{"kiosk-texts", "UKETSUKE_KIOSK_TEXTS", "", `JSON file of the organizations' own kiosk texts per language: {"<org>": {"en": {"welcome": "…", "fallback": "…"}}}`},
 	{"kiosk-rate", "UKETSUKE_KIOSK_RATE", defaultKioskRate, "check-ins per kiosk token, sustained: N/s, N/m, N/h or N/d (0: no limit)"},
 	{"kiosk-burst", "UKETSUKE_KIOSK_BURST", defaultKioskBurst, "check-ins per kiosk token at once, before the rate applies"},
+	{"kiosk-code-rate", "UKETSUKE_KIOSK_CODE_RATE", defaultCodeRate, "wrong reception codes per kiosk token, sustained, once the burst is spent (0: no limit)"},
+	{"kiosk-code-burst", "UKETSUKE_KIOSK_CODE_BURST", defaultCodeBurst, "wrong reception codes per kiosk token before codes are refused for a while"},
 	{"address-rate", "UKETSUKE_ADDRESS_RATE", defaultAddressRate, "kiosk check-ins per client address, sustained: N/s, N/m, N/h or N/d (0: no limit)"},
 	{"address-burst", "UKETSUKE_ADDRESS_BURST", defaultAddressBurst, "kiosk check-ins per client address at once, before the rate applies"},
 	{"org-daily-checkins", "UKETSUKE_ORG_DAILY_CHECKINS", defaultOrgDaily, "kiosk check-ins per organization per day (0: no cap)"},
