@@ -1,6 +1,7 @@
 package reception
 
 import (
+	"cmp"
 	"crypto/rand"
 	"fmt"
 	"math/big"
@@ -142,6 +143,13 @@ func DayValidity(start time.Time, loc *time.Location) (from, until time.Time) {
 	return from, from.AddDate(0, 0, 1)
 }
 
+// validEmail reports whether s is a bare e-mail address (no display name,
+// no angle brackets), as a mailer's RCPT TO takes it.
+func validEmail(s string) bool {
+	addr, err := mail.ParseAddress(s)
+	return err == nil && addr.Address == s && len(s) <= 254
+}
+
 // Expected is the number of visitors expected: PartySize, or the number of
 // visitors named when that is more.
 func (a *Appointment) Expected() int { return max(a.PartySize, len(a.Visitors)) }
@@ -204,10 +212,8 @@ func (a *Appointment) validateVisitors(f *fieldErrs) {
 		}
 		f.name(p+"Name", v.Name)
 		f.name(p+"Company", v.Company)
-		if v.Email != "" {
-			if addr, err := mail.ParseAddress(v.Email); err != nil || addr.Address != v.Email || len(v.Email) > 254 {
-				f.add(p+"Email", "is not an e-mail address (name@example.com)")
-			}
+		if v.Email != "" && !validEmail(v.Email) {
+			f.add(p+"Email", "is not an e-mail address (name@example.com)")
 		}
 	}
 }
@@ -435,3 +441,23 @@ func (a *Appointment) ReminderDueAt() time.Time {
 	}
 	return v
 }
+
+// ReminderDue reports whether a reminder of the appointment is due at now:
+// ReminderDueAt is set and not after now.
+func (a *Appointment) ReminderDue(now time.Time) bool {
+	due := a.ReminderDueAt()
+	return !due.IsZero() && !due.After(now)
+}
+
+// EarliestAppointmentReminderFirst orders appointments as
+// ListDueAppointmentReminders returns them: ReminderDueAt, then OrgID,
+// then ID.
+func EarliestAppointmentReminderFirst(a, b *Appointment) int {
+	return cmp.Or(a.ReminderDueAt().Compare(b.ReminderDueAt()), cmp.Compare(a.OrgID, b.OrgID), cmp.Compare(a.ID, b.ID))
+}
+
+// ErrCodeInUse is returned (wrapped) when a reception code is held by
+// another live appointment of the organization. It wraps ErrConflict. A
+// caller choosing codes itself (to put the code in the messages it
+// enqueues with the appointment) draws another code on it.
+var ErrCodeInUse = fmt.Errorf("reception code held by another live appointment: %w", ErrConflict)

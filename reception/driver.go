@@ -43,6 +43,7 @@ import (
 type Driver interface {
 	DirectoryDriver
 	VisitDriver
+	AppointmentDriver
 	// Outbox returns the outbox queue. It is called once, by NewStore.
 	Outbox() OutboxDriver
 	// Inbox returns the inbox queue. It is called once, by NewStore.
@@ -50,7 +51,10 @@ type Driver interface {
 	// Purge is one batch of the retention purge (Store.Purge) in one
 	// transaction, across all organizations: it erases the personal data
 	// (Visit.ErasePersonalData) of up to limit visits created before before
-	// that still hold some (Visit.HasPersonalData), and deletes up to limit
+	// that still hold some (Visit.HasPersonalData), the personal data
+	// (Appointment.ErasePersonalData) of up to limit appointments whose
+	// ValidUntil is before before that still hold some
+	// (Appointment.HasPersonalData), and deletes up to limit
 	// outbox entries and up to limit inbox entries that are done or dead
 	// and were created (outbox) or received (inbox) before before
 	// (QueueEntry.PurgeableBefore) — with them their dedupe keys. Pending
@@ -92,7 +96,8 @@ type DirectoryDriver interface {
 	GetOrganizationByBotID(ctx context.Context, botID int64) (*SealedOrganization, error)
 	ListOrganizations(ctx context.Context) ([]*SealedOrganization, error)
 	// DeleteOrganization deletes the organization with its buttons, staff,
-	// rooms, visits (and events) and outbox entries, not its inbox entries.
+	// rooms, visits (and events), appointments and outbox entries, not its
+	// inbox entries.
 	DeleteOrganization(ctx context.Context, id string) error
 
 	// Buttons, Staff and Rooms return the tables of the organizations'
@@ -185,6 +190,60 @@ type VisitChange struct {
 	// whatever its state, in the same transaction and before Entries are
 	// enqueued: an erased visit's messages carry the visitor's name.
 	DropEntries bool
+}
+
+// AppointmentDriver stores appointments. A reception code is unique among
+// an organization's live appointments (Appointment.Live): the driver makes
+// that check atomic with the insert, so that of two creates with one code,
+// in any processes, exactly one wins — PostgreSQL with an advisory
+// transaction lock on the organization, SQLite inside its one write
+// transaction, memory under its mutex. reception picks, orders and checks
+// everything else.
+type AppointmentDriver interface {
+	// CreateAppointment stores a new appointment and entries, new outbox
+	// entries as OutboxDriver.Enqueue takes them, in one transaction: all
+	// or nothing. A used appointment ID (within the organization), entry
+	// ID or dedupe key is ErrConflict; an appointment of the organization
+	// with a.Code that is live at a.CreatedAt (Appointment.Live: not
+	// cancelled, ValidUntil after it) is ErrCodeInUse; a missing
+	// organization ErrNotFound.
+	CreateAppointment(ctx context.Context, a *Appointment, entries []*OutboxEntry) error
+	// GetAppointment returns one appointment.
+	GetAppointment(ctx context.Context, orgID, id string) (*Appointment, error)
+	// ListAppointmentsByCode returns every appointment of the organization
+	// that has code, live or not, in any order: reception picks the one
+	// that answers. None is an empty result, not an error.
+	ListAppointmentsByCode(ctx context.Context, orgID, code string) ([]*Appointment, error)
+	// ListAppointments returns an organization's appointments passing f,
+	// which is valid (see AppointmentFilter.Match and Limit), ordered as by
+	// EarliestAppointmentFirst: StartsAt, then ID.
+	ListAppointments(ctx context.Context, orgID string, f AppointmentFilter) ([]*Appointment, error)
+	// UpdateAppointment is the one way a stored appointment changes, like
+	// VisitDriver.UpdateVisit: it loads the appointment so that no other
+	// writer of it (in any process) can run until it returns, and calls
+	// change once with a copy. If change returns an error, nothing is
+	// stored and that error comes back unwrapped; if it returns nil,
+	// nothing is written; otherwise the AppointmentChange is written in
+	// the same transaction. A missing appointment is ErrNotFound and
+	// change is not called.
+	UpdateAppointment(ctx context.Context, orgID, id string, change func(a *Appointment) (*AppointmentChange, error)) error
+	// ListDueAppointments returns up to limit (> 0) appointments of any
+	// organization whose reminder is due at now (Appointment.ReminderDue),
+	// ordered as by EarliestAppointmentReminderFirst: ReminderDueAt, then
+	// OrgID, then ID.
+	ListDueAppointments(ctx context.Context, now time.Time, limit int) ([]*Appointment, error)
+}
+
+// AppointmentChange is what AppointmentDriver.UpdateAppointment writes
+// back.
+type AppointmentChange struct {
+	// Appointment is the appointment after the change, valid, with the
+	// same ID, OrgID, Code, CreatedBy and CreatedAt: store every other
+	// field.
+	Appointment *Appointment
+	// Entries are new outbox entries to enqueue, as OutboxDriver.Enqueue
+	// would, in the same transaction.
+	Entries []*OutboxEntry
 }
 
 // QueueDriver is one durable work queue: the outbox (E = *OutboxEntry) and

@@ -27,12 +27,14 @@ type mini struct {
 	staff   miniTable[*reception.Staff]
 	rooms   miniRooms
 	visits  map[[2]string]*reception.Visit
+	appts   map[[2]string]*reception.Appointment
 	out     miniQueue[*reception.OutboxEntry]
 	in      miniQueue[*reception.InboxEntry]
 }
 
 func newMini() *mini {
-	d := &mini{orgs: map[string]*reception.SealedOrganization{}, visits: map[[2]string]*reception.Visit{}}
+	d := &mini{orgs: map[string]*reception.SealedOrganization{}, visits: map[[2]string]*reception.Visit{},
+		appts: map[[2]string]*reception.Appointment{}}
 	d.buttons = miniTable[*reception.Button]{d, "button", map[[2]string]*reception.Button{}}
 	d.staff = miniTable[*reception.Staff]{d, "staff", map[[2]string]*reception.Staff{}}
 	d.rooms = miniRooms{miniTable[*reception.Room]{d, "room", map[[2]string]*reception.Room{}}}
@@ -119,6 +121,7 @@ func (d *mini) DeleteOrganization(_ context.Context, id string) error {
 		maps.DeleteFunc(d.staff.rows, func(k [2]string, _ *reception.Staff) bool { return ofOrg(k) })
 		maps.DeleteFunc(d.rooms.rows, func(k [2]string, _ *reception.Room) bool { return ofOrg(k) })
 		maps.DeleteFunc(d.visits, func(k [2]string, _ *reception.Visit) bool { return ofOrg(k) })
+		maps.DeleteFunc(d.appts, func(k [2]string, _ *reception.Appointment) bool { return ofOrg(k) })
 		maps.DeleteFunc(d.out.items, func(_ string, e *reception.OutboxEntry) bool { return e.OrgID == id })
 		return nil, nil
 	})
@@ -334,6 +337,83 @@ func (d *mini) UpdateVisit(_ context.Context, orgID, id string, change func(*rec
 	return err
 }
 
+// CreateAppointment checks the code under the one lock, so that the check
+// and the insert are one step.
+func (d *mini) CreateAppointment(_ context.Context, a *reception.Appointment, entries []*reception.OutboxEntry) error {
+	_, err := locked(d, func() (any, error) {
+		if d.orgs[a.OrgID] == nil {
+			return nil, missing("organization", a.OrgID)
+		}
+		if d.appts[[2]string{a.OrgID, a.ID}] != nil {
+			return nil, taken("appointment ID")
+		}
+		for _, o := range d.appts {
+			if o.OrgID == a.OrgID && o.Code == a.Code && o.Live(a.CreatedAt) {
+				return nil, fmt.Errorf("mini: %w", reception.ErrCodeInUse)
+			}
+		}
+		if err := d.enqueue(entries); err != nil {
+			return nil, err
+		}
+		d.appts[[2]string{a.OrgID, a.ID}] = a
+		return nil, nil
+	})
+	return err
+}
+
+func (d *mini) GetAppointment(_ context.Context, orgID, id string) (*reception.Appointment, error) {
+	return locked(d, func() (*reception.Appointment, error) {
+		if a := d.appts[[2]string{orgID, id}]; a != nil {
+			return a.Clone(), nil
+		}
+		return nil, missing("appointment", id)
+	})
+}
+
+// apptsWhere returns copies of the first limit (0: all) appointments
+// passing keep in order.
+func (d *mini) apptsWhere(keep func(*reception.Appointment) bool, order func(a, b *reception.Appointment) int, limit int) ([]*reception.Appointment, error) {
+	return locked(d, func() (out []*reception.Appointment, _ error) {
+		for _, a := range slices.SortedFunc(maps.Values(d.appts), order) {
+			if keep(a) && (limit == 0 || len(out) < limit) {
+				out = append(out, a.Clone())
+			}
+		}
+		return out, nil
+	})
+}
+
+func (d *mini) ListAppointmentsByCode(_ context.Context, orgID, code string) ([]*reception.Appointment, error) {
+	return d.apptsWhere(func(a *reception.Appointment) bool { return a.OrgID == orgID && a.Code == code }, reception.EarliestAppointmentFirst, 0)
+}
+
+func (d *mini) ListAppointments(_ context.Context, orgID string, f reception.AppointmentFilter) ([]*reception.Appointment, error) {
+	return d.apptsWhere(func(a *reception.Appointment) bool { return a.OrgID == orgID && f.Match(a) }, reception.EarliestAppointmentFirst, f.Limit)
+}
+
+func (d *mini) ListDueAppointments(_ context.Context, now time.Time, limit int) ([]*reception.Appointment, error) {
+	return d.apptsWhere(func(a *reception.Appointment) bool { return a.ReminderDue(now) }, reception.EarliestAppointmentReminderFirst, limit)
+}
+
+func (d *mini) UpdateAppointment(_ context.Context, orgID, id string, change func(*reception.Appointment) (*reception.AppointmentChange, error)) error {
+	_, err := locked(d, func() (any, error) {
+		a := d.appts[[2]string{orgID, id}]
+		if a == nil {
+			return nil, missing("appointment", id)
+		}
+		c, err := change(a.Clone())
+		if err != nil || c == nil {
+			return nil, err
+		}
+		if err := d.enqueue(c.Entries); err != nil {
+			return nil, err
+		}
+		d.appts[[2]string{orgID, id}] = c.Appointment
+		return nil, nil
+	})
+	return err
+}
+
 // Purge erases and deletes what the retention rule says, up to limit of
 // each kind; the one lock makes it atomic and never busy.
 func (d *mini) Purge(_ context.Context, before time.Time, limit int) (reception.PurgeResult, error) {
@@ -345,6 +425,14 @@ func (d *mini) Purge(_ context.Context, before time.Time, limit int) (reception.
 				c.ErasePersonalData()
 				d.visits[k] = c
 				r.Visits++
+			}
+		}
+		for k, a := range d.appts {
+			if r.Appointments < limit && a.ValidUntil.Before(before) && a.HasPersonalData() {
+				c := a.Clone()
+				c.ErasePersonalData()
+				d.appts[k] = c
+				r.Appointments++
 			}
 		}
 		r.Outbox = purgeQueue(d.out.items, before, limit)

@@ -120,7 +120,7 @@ func (s *store) Purge(ctx context.Context, before time.Time) (PurgeResult, error
 			return total, fmt.Errorf("%s: purge: %w", s.name, err)
 		}
 		total.add(r)
-		if r.Busy || max(r.Visits, r.Outbox, r.Inbox) < PurgeBatch {
+		if r.Busy || max(r.Visits, r.Appointments, r.Outbox, r.Inbox) < PurgeBatch {
 			return total, nil
 		}
 	}

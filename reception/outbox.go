@@ -19,14 +19,19 @@ const (
 	// They are queued, leased and retried like messages, so an event is
 	// delivered at least once after the change that caused it committed.
 	TargetApp TargetKind = "app"
+	// TargetEmail entries are e-mails (an appointment's code to a
+	// visitor): Target.ID is the address and Content is
+	// {"subject":…,"text":…,"html"?:…,"qrCode"?:…}; notify sends them
+	// through its Mailer.
+	TargetEmail TargetKind = "email"
 )
 
 // Target is where an outbox message goes.
 type Target struct {
-	// Kind is TargetRoom or TargetUser.
+	// Kind is TargetRoom, TargetUser, TargetApp or TargetEmail.
 	Kind TargetKind
 	// ID is the channel ID for a room, the user ID (or login email) for a
-	// user.
+	// user, the e-mail address for an e-mail.
 	ID string
 }
 
@@ -115,8 +120,12 @@ func (e *OutboxEntry) Validate() error {
 	f.id("OrgID", e.OrgID)
 	switch e.Target.Kind {
 	case TargetRoom, TargetUser, TargetApp:
+	case TargetEmail:
+		if e.Target.ID != "" && !validEmail(e.Target.ID) {
+			f.add("Target.ID", "is not an e-mail address (name@example.com)")
+		}
 	default:
-		f.addf("Target.Kind", "must be room, user or app, not %q", e.Target.Kind)
+		f.addf("Target.Kind", "must be room, user, app or email, not %q", e.Target.Kind)
 	}
 	f.token("Target.ID", e.Target.ID, true)
 	switch {

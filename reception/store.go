@@ -34,7 +34,7 @@ type Store interface {
 	// redacted.
 	ListOrganizations(ctx context.Context) ([]*Organization, error)
 	// DeleteOrganization deletes an organization and everything of it:
-	// buttons, staff, rooms, visits and outbox entries. Inbox entries are
+	// buttons, staff, rooms, visits, appointments and outbox entries. Inbox entries are
 	// kept; they are raw callbacks, keyed by bot, and age out separately.
 	DeleteOrganization(ctx context.Context, id string) error
 
@@ -112,6 +112,47 @@ type Store interface {
 	// same visit due, exactly one sends the reminder. It returns the visit
 	// after the change.
 	RecordReminder(ctx context.Context, orgID, visitID string, r *Reminder) (*Visit, error)
+
+	// CreateAppointment validates a and stores it with entries (outbox
+	// entries, checked with ValidateNew, e.g. the hosts' 1:1 messages) in
+	// one transaction: all or nothing. When a.Code is empty it draws one
+	// (NewReceptionCode), drawing again while the code is held, and sets
+	// a.Code to it; a caller whose entries carry the code draws it itself
+	// and draws again on ErrCodeInUse. A used ID or dedupe key is
+	// ErrConflict; a.Code held by another live appointment of the
+	// organization (not cancelled, ValidUntil after a.CreatedAt) is
+	// ErrCodeInUse, which wraps ErrConflict; a missing organization
+	// ErrNotFound.
+	CreateAppointment(ctx context.Context, a *Appointment, entries ...*OutboxEntry) error
+	// GetAppointment returns one appointment.
+	GetAppointment(ctx context.Context, orgID, id string) (*Appointment, error)
+	// FindAppointmentByCode returns the appointment of orgID holding code
+	// at now: the live one if any, else the one with the latest
+	// ValidUntil, so that the caller can say why the code does not work
+	// with CodeUsableAt (expired, cancelled, used). ErrNotFound when no
+	// appointment of the organization ever had the code.
+	FindAppointmentByCode(ctx context.Context, orgID, code string, now time.Time) (*Appointment, error)
+	// ListAppointments returns an organization's appointments passing the
+	// filter, ordered by StartsAt, then ID.
+	ListAppointments(ctx context.Context, orgID string, f AppointmentFilter) ([]*Appointment, error)
+	// UpdateAppointment changes an appointment atomically across every
+	// Store on the database: change gets a copy under the driver's lock
+	// and edits it (with Arrive, Cancel, or field by field), setting
+	// UpdatedAt itself; the result is validated, and ID, OrgID, Code,
+	// CreatedAt and CreatedBy may not change (ErrInvalid). A cancelled or
+	// expired appointment cannot be made live again (ErrConflict): its
+	// code may belong to another appointment by now. The entries change
+	// returns (checked with ValidateNew) are enqueued in the same
+	// transaction. A change returning an error stores nothing and the
+	// error comes back unwrapped (a *CodeError, say). It returns the
+	// appointment after the change.
+	UpdateAppointment(ctx context.Context, orgID, id string, change func(a *Appointment) ([]*OutboxEntry, error)) (*Appointment, error)
+	// ListDueAppointmentReminders returns, across all organizations, up to
+	// limit scheduled appointments with HostReminderAt or
+	// VisitorReminderAt set and not after now, earliest due first (then
+	// OrgID, ID). The caller sends the reminder and clears the field with
+	// UpdateAppointment, enqueueing the message in the same transaction.
+	ListDueAppointmentReminders(ctx context.Context, now time.Time, limit int) ([]*Appointment, error)
 
 	// EnqueueOutbox stores a new entry (checked with ValidateNew) on its
 	// own, e.g. the reply to a staff member's tap. A used ID or dedupe key
@@ -211,7 +252,9 @@ type Store interface {
 	EraseVisit(ctx context.Context, orgID, visitID, actorUserID string, at time.Time, note string) (*Visit, error)
 	// Purge applies the retention rule to data older than before, across
 	// all organizations: visits created before it lose their personal data
-	// (VisitorName, Company, Note; counts, times and timelines stay), and
+	// (VisitorName, Company, Note; counts, times and timelines stay),
+	// appointments whose ValidUntil is before it lose theirs (the
+	// visitors' names, companies and e-mail addresses, the title), and
 	// done or dead outbox and inbox entries created or received before it
 	// are deleted with their dedupe keys. It works in batches, each its own
 	// transaction, so check-ins are not held up for long, and returns what
@@ -227,6 +270,9 @@ type Store interface {
 type PurgeResult struct {
 	// Visits is the number of visits whose personal data was erased.
 	Visits int
+	// Appointments is the number of appointments whose personal data was
+	// erased.
+	Appointments int
 	// Outbox and Inbox are the numbers of entries deleted.
 	Outbox, Inbox int
 	// Busy reports that another process was purging: this call stopped.
@@ -234,8 +280,8 @@ type PurgeResult struct {
 }
 
 // Total is the number of rows changed or deleted.
-func (r PurgeResult) Total() int { return r.Visits + r.Outbox + r.Inbox }
+func (r PurgeResult) Total() int { return r.Visits + r.Appointments + r.Outbox + r.Inbox }
 
 func (r *PurgeResult) add(o PurgeResult) {
-	r.Visits, r.Outbox, r.Inbox, r.Busy = r.Visits+o.Visits, r.Outbox+o.Outbox, r.Inbox+o.Inbox, o.Busy
+	r.Visits, r.Appointments, r.Outbox, r.Inbox, r.Busy = r.Visits+o.Visits, r.Appointments+o.Appointments, r.Outbox+o.Outbox, r.Inbox+o.Inbox, o.Busy
 }

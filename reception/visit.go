@@ -108,6 +108,9 @@ type Visit struct {
 	// Optional; at most MaxReference bytes of valid UTF-8 without control
 	// characters. It need not be unique.
 	Reference string
+	// AppointmentID is the appointment whose reception code the visitor
+	// checked in with; empty for a check-in without one. Optional.
+	AppointmentID string
 	// Status is where the visit stands.
 	Status VisitStatus
 	// HandlerUserID is the LINE WORKS user who claimed the visit; empty
@@ -153,6 +156,7 @@ func (v *Visit) Validate() error {
 	if msg := ReferenceProblem(v.Reference); msg != "" {
 		f.add("Reference", msg)
 	}
+	f.optID("AppointmentID", v.AppointmentID)
 	if !v.Status.Valid() {
 		f.addf("Status", "must be one of waiting, accepted, escalated, closed, not %q", v.Status)
 	}
@@ -428,6 +432,9 @@ type VisitFilter struct {
 	// Reference selects the visits with this Visit.Reference; empty means
 	// any.
 	Reference string
+	// AppointmentID selects the visits of one appointment; empty means
+	// any.
+	AppointmentID string
 	// Limit caps the number returned; 0 means no limit.
 	Limit int
 }
@@ -441,6 +448,7 @@ func (fl *VisitFilter) Validate() error {
 	if msg := ReferenceProblem(fl.Reference); msg != "" {
 		f.add("Reference", msg)
 	}
+	f.optID("AppointmentID", fl.AppointmentID)
 	if fl.Limit < 0 {
 		f.add("Limit", "must not be negative")
 	}
@@ -452,7 +460,8 @@ func (fl *VisitFilter) Match(v *Visit) bool {
 	return (fl.From.IsZero() || !v.CreatedAt.Before(fl.From)) &&
 		(fl.To.IsZero() || v.CreatedAt.Before(fl.To)) &&
 		(fl.Status == "" || v.Status == fl.Status) &&
-		(fl.Reference == "" || v.Reference == fl.Reference)
+		(fl.Reference == "" || v.Reference == fl.Reference) &&
+		(fl.AppointmentID == "" || v.AppointmentID == fl.AppointmentID)
 }
 
 // MaxReference is the longest Visit.Reference, in bytes.

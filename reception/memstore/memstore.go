@@ -62,6 +62,7 @@ type state struct {
 	staff   map[key]*reception.Staff
 	rooms   map[key]*reception.Room
 	visits  map[key]*reception.Visit
+	appts   map[key]*reception.Appointment
 	outbox  map[string]*reception.OutboxEntry
 	dedupe  map[key]string // (org, dedupe key) → outbox ID
 	inbox   map[string]*reception.InboxEntry
@@ -72,6 +73,7 @@ func newState() *state {
 	return &state{
 		orgs: map[string]*reception.SealedOrganization{}, buttons: map[key]*reception.Button{},
 		staff: map[key]*reception.Staff{}, rooms: map[key]*reception.Room{}, visits: map[key]*reception.Visit{},
+		appts:  map[key]*reception.Appointment{},
 		outbox: map[string]*reception.OutboxEntry{}, dedupe: map[key]string{},
 		inbox: map[string]*reception.InboxEntry{}, inboxBy: map[inboxKey]string{},
 	}
@@ -193,6 +195,7 @@ func (d *driver) DeleteOrganization(_ context.Context, id string) error {
 		deleteOrg(st.staff, id)
 		deleteOrg(st.rooms, id)
 		deleteOrg(st.visits, id)
+		deleteOrg(st.appts, id)
 		deleteOrg(st.dedupe, id)
 		maps.DeleteFunc(st.outbox, func(_ string, e *reception.OutboxEntry) bool { return e.OrgID == id })
 		return nil, nil

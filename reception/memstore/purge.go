@@ -23,6 +23,17 @@ func (d *driver) Purge(_ context.Context, before time.Time, limit int) (receptio
 				r.Visits++
 			}
 		}
+		for k, a := range st.appts {
+			if r.Appointments == limit {
+				break
+			}
+			if a.ValidUntil.Before(before) && a.HasPersonalData() {
+				c := a.Clone()
+				c.ErasePersonalData()
+				st.appts[k] = c
+				r.Appointments++
+			}
+		}
 		for id, e := range st.outbox {
 			if r.Outbox == limit {
 				break
