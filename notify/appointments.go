@@ -69,17 +69,14 @@ func (s *Service) CreateAppointment(ctx context.Context, a *reception.Appointmen
 		if err != nil {
 			return nil, err
 		}
-		err = s.appts().CreateAppointment(ctx, a, entries...)
+		err = s.store.CreateAppointment(ctx, a, entries...)
 		if err == nil {
 			s.log.Info("appointment created", "org", a.OrgID, "appointment", a.ID, "by", a.CreatedBy, "entries", len(entries))
 			kick(s.kickOutbox)
 			return a, nil
 		}
-		if !errors.Is(err, reception.ErrConflict) || fixed || attempt >= codeAttempts {
+		if !errors.Is(err, reception.ErrCodeInUse) || fixed || attempt >= codeAttempts {
 			return nil, err
-		}
-		if _, gerr := s.appts().GetAppointment(ctx, a.OrgID, a.ID); gerr == nil {
-			return nil, err // the ID is taken, not the code
 		}
 	}
 }
@@ -260,7 +257,7 @@ func (s *Service) UpdateAppointment(ctx context.Context, orgID, id string, chang
 		return nil, err
 	}
 	now := s.now()
-	a, err := s.appts().UpdateAppointment(ctx, orgID, id, func(a *reception.Appointment) ([]*reception.OutboxEntry, error) {
+	a, err := s.store.UpdateAppointment(ctx, orgID, id, func(a *reception.Appointment) ([]*reception.OutboxEntry, error) {
 		before := a.Clone()
 		if err := change(a); err != nil {
 			return nil, err
@@ -319,7 +316,7 @@ func (s *Service) CancelAppointment(ctx context.Context, orgID, id string) (*rec
 		return nil, err
 	}
 	now := s.now()
-	a, err := s.appts().UpdateAppointment(ctx, orgID, id, func(a *reception.Appointment) ([]*reception.OutboxEntry, error) {
+	a, err := s.store.UpdateAppointment(ctx, orgID, id, func(a *reception.Appointment) ([]*reception.OutboxEntry, error) {
 		if a.Status == reception.AppointmentCancelled {
 			return nil, nil
 		}

@@ -63,7 +63,7 @@ func (s *Service) visitorMails(org *reception.Organization, a *reception.Appoint
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, s.entry(a.OrgID, "", reception.Target{Kind: targetEmail, ID: v.Email}, raw, fmt.Sprintf("%s/email/%d", key, i)))
+		out = append(out, s.entry(a.OrgID, "", reception.Target{Kind: reception.TargetEmail, ID: v.Email}, raw, fmt.Sprintf("%s/email/%d", key, i)))
 	}
 	return out, nil
 }

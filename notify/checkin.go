@@ -435,6 +435,9 @@ type audience struct {
 // leaves the organization's default room, if any.
 func (s *Service) audienceOf(ctx context.Context, org *reception.Organization, v *reception.Visit) (audience, error) {
 	var a audience
+	if v.AppointmentID != "" {
+		return s.appointmentAudience(ctx, org, v)
+	}
 	b, err := s.store.GetButton(ctx, org.ID, v.ButtonID)
 	switch {
 	case errors.Is(err, reception.ErrNotFound):

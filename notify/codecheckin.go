@@ -24,7 +24,7 @@ func (s *Service) codeCheckIn(ctx context.Context, orgID string, req CheckInRequ
 		return nil, err
 	}
 	now := s.now()
-	a, err := s.appts().FindAppointmentByCode(ctx, orgID, req.Code, now)
+	a, err := s.store.FindAppointmentByCode(ctx, orgID, req.Code, now)
 	if errors.Is(err, reception.ErrNotFound) {
 		return nil, ErrUnknownCode
 	}
@@ -61,7 +61,7 @@ func (s *Service) codeCheckIn(ctx context.Context, orgID string, req CheckInRequ
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.appts().UpdateAppointment(ctx, orgID, a.ID, func(x *reception.Appointment) ([]*reception.OutboxEntry, error) {
+	_, err = s.store.UpdateAppointment(ctx, orgID, a.ID, func(x *reception.Appointment) ([]*reception.OutboxEntry, error) {
 		return nil, x.Arrive(now, stored.ID)
 	})
 	if err != nil {
@@ -96,7 +96,7 @@ func codeVisit(orgID string, req CheckInRequest, a *reception.Appointment, now t
 		Status:      reception.StatusWaiting,
 		CreatedAt:   now,
 	}
-	setAppointmentID(v, a.ID)
+	v.AppointmentID = a.ID
 	if v.VisitorName == "" && v.Company == "" && len(a.Visitors) > 0 {
 		v.VisitorName, v.Company = a.Visitors[0].Name, a.Visitors[0].Company
 	}
@@ -172,4 +172,30 @@ func (s *Service) arrivalNotification(org *reception.Organization, a *reception.
 			lineworks.MessageAction{Label: vt.EscalateLabel, Text: vt.EscalateLabel, Postback: encodePostback(actionEscalate, v.ID)},
 		},
 	}, nil
+}
+
+// appointmentAudience is the audience of a visit made with a reception
+// code: who appointmentRoute reaches now, labelled with the appointment's
+// title (or 「ご予約」). An appointment deleted since leaves the default
+// room, like a deleted button.
+func (s *Service) appointmentAudience(ctx context.Context, org *reception.Organization, v *reception.Visit) (audience, error) {
+	aud := audience{label: apptTextsFor(org).Label}
+	a, err := s.store.GetAppointment(ctx, org.ID, v.AppointmentID)
+	switch {
+	case errors.Is(err, reception.ErrNotFound):
+		if org.Integration.DefaultChannelID != "" {
+			aud.rooms = []string{org.Integration.DefaultChannelID}
+		}
+		return aud, nil
+	case err != nil:
+		return aud, err
+	}
+	if a.Title != "" {
+		aud.label = safe(a.Title, 100)
+	}
+	aud.rooms, aud.users, err = s.appointmentRoute(ctx, org, a)
+	if errors.Is(err, ErrNoRoute) {
+		err = nil
+	}
+	return aud, err
 }

@@ -114,7 +114,7 @@ func (s *Service) attempt(j *job) result {
 	}
 	var r result
 	org, err := s.orgWithSecrets(j.ctx, e.OrgID)
-	if err == nil && org.Integration.Configured() && e.Target.Kind != targetEmail {
+	if err == nil && org.Integration.Configured() && e.Target.Kind != reception.TargetEmail {
 		n := budgetOf(org)
 		r.interval, _ = rateShape(n)
 		key := rateKey(org, apiOf(e.Target.Kind))
@@ -283,7 +283,7 @@ func (s *Service) send(ctx context.Context, e *reception.OutboxEntry, typed line
 	if e.Target.Kind == reception.TargetApp {
 		return s.handleEvent(ctx, e)
 	}
-	if e.Target.Kind == targetEmail {
+	if e.Target.Kind == reception.TargetEmail {
 		return s.sendMail(ctx, e)
 	}
 	if s.mode == AtMostOnce && e.Attempts > 1 && e.LastError == "" {
