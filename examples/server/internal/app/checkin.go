@@ -70,7 +70,7 @@ type CheckInResult struct {
 // CheckIn stores a visit, queues its notifications and says whether they
 // can be delivered.
 func (a *App) CheckIn(ctx context.Context, orgID string, in CheckInInput) (*CheckInResult, error) {
-	req := notify.CheckInRequest{ButtonID: in.ButtonID, StaffID: in.StaffID, Language: in.Language, IdempotencyKey: in.IdempotencyKey,
+	req := notify.CheckInRequest{ButtonID: in.ButtonID, Code: in.Code, StaffID: in.StaffID, Language: in.Language, IdempotencyKey: in.IdempotencyKey,
 		Visitor: notify.Visitor{Name: in.Visitor.Name, Company: in.Visitor.Company, Count: in.Visitor.Count, Note: in.Visitor.Note}}
 	if in.QueuedMS > 0 {
 		req.EnteredAt = a.Now().Add(-time.Duration(min(in.QueuedMS, maxQueued.Milliseconds())) * time.Millisecond)
