@@ -181,7 +181,7 @@ func codeRefusalOf(err error, lang string, loc *time.Location) (codeRefusal, boo
 		msg = strings.ReplaceAll(msg, "{date}", ce.ValidFrom.In(loc).Format("2006-01-02 15:04"))
 		return codeRefusal{Status: http.StatusConflict, Reason: string(ce.Reason), Message: msg}, true
 	case isUnknownCode(err):
-		return codeRefusal{Status: http.StatusUnprocessableEntity, Reason: codeUnknown, Message: t["codeUnknown"]}, true
+		return codeRefusal{Status: http.StatusNotFound, Reason: codeUnknown, Message: t["codeUnknown"]}, true
 	}
 	return codeRefusal{}, false
 }
