@@ -51,10 +51,10 @@ type appointmentsData struct {
 	layoutData
 	Today, Upcoming           []apptRow
 	TodayTable, UpcomingTable apptTable
-	Hosts           []apptHost
-	Form            apptForm
-	Error           string
-	Fields          fieldMsgs
+	Hosts                     []apptHost
+	Form                      apptForm
+	Error                     string
+	Fields                    fieldMsgs
 }
 
 var apptStatusText = map[string]string{
