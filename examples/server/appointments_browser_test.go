@@ -229,6 +229,17 @@ func TestBrowserAdminAppointments(t *testing.T) {
 	if got := text(t, ctx, "#appts-today tbody tr"); !strings.Contains(got, "取消") || strings.Contains(got, "変更") {
 		t.Errorf("after cancelling, the row says %q", got)
 	}
+
+	// A visit made with a code shows its appointment on the visits page.
+	ap := createAppt(t, ds.base, app.AppointmentInput{Hosts: []string{"yamada"}, Visitors: []app.AppointmentVisitor{{Name: "履歴 五郎"}}, Title: "面接", StartsAt: soon()})
+	if status, _ := jsonCall(t, "POST", ds.base+"/api/v1/orgs/demo/checkins", testAdminToken, app.CheckInInput{Code: ap.Code}, nil); status != 201 {
+		t.Fatalf("check-in with the code = %d", status)
+	}
+	do(t, ctx, "the visits page", chromedp.Navigate(ds.base+"/admin/demo/visits"), chromedp.WaitVisible(chromedp.CSS("#visits")))
+	if got := text(t, ctx, "#visits tbody"); !strings.Contains(got, "来客予約: 面接") || !strings.Contains(got, "履歴 五郎") || !strings.Contains(got, "山田 太郎") {
+		t.Errorf("the visits page shows %q", got)
+	}
+	axeCheck(t, ctx, "admin visits with an appointment", src)
 }
 
 // TestBrowserAppointmentAccessibility: the code page in every kiosk
