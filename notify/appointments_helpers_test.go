@@ -48,7 +48,7 @@ func apptHarness(t *testing.T, store reception.Store, opts ...notify.Option) (*h
 func appointment(h *harness) *reception.Appointment {
 	return &reception.Appointment{
 		OrgID: h.org.ID, HostStaffIDs: []string{"s1"},
-		Visitors: []reception.AppointmentVisitor{{Company: "テスト商事", Name: "佐藤"}},
+		Visitors:  []reception.AppointmentVisitor{{Company: "テスト商事", Name: "佐藤"}},
 		PartySize: 2, Title: "新製品の打ち合わせ", Room: "第1会議室",
 		StartsAt: time.Date(2026, 12, 2, 14, 0, 0, 0, time.UTC),
 	}
@@ -184,7 +184,7 @@ func (s *smtpSession) Data(r io.Reader) error {
 // parsedMail is a received message's subject, text and attachments.
 type parsedMail struct {
 	subject, text string
-	files       map[string][]byte // by content type
+	files         map[string][]byte // by content type
 }
 
 func parseMail(t *testing.T, raw []byte) parsedMail {
