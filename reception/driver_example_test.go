@@ -3,6 +3,7 @@ package reception_test
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -608,4 +609,48 @@ func ExampleNewStore() {
 	o, _ := store.GetOrganization(ctx, "acme")
 	fmt.Printf("secret %q, stored: %v\n", o.Integration.ClientSecret, o.Integration.Stored.Has(reception.SecretClientSecret))
 	// Output: secret "", stored: true
+}
+
+// crowded is mini with the first few codes it is asked for already held:
+// CreateAppointment must draw again when it chose the code, and only then.
+type crowded struct {
+	*mini
+	held int
+}
+
+func (c *crowded) CreateAppointment(ctx context.Context, a *reception.Appointment, entries []*reception.OutboxEntry) error {
+	if c.held > 0 {
+		c.held--
+		return fmt.Errorf("crowded: %w", reception.ErrCodeInUse)
+	}
+	return c.mini.CreateAppointment(ctx, a, entries)
+}
+
+func TestCreateAppointmentDrawsAgain(t *testing.T) {
+	ctx := t.Context()
+	d := &crowded{mini: newMini()}
+	s := reception.NewStore("crowded", d, storetest.NewBox(t))
+	if err := s.PutOrganization(ctx, &reception.Organization{ID: "org", Name: "Org"}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 12, 3, 5, 0, 0, 0, time.UTC)
+	appt := func(id, code string) *reception.Appointment {
+		from, until := reception.DayValidity(start, time.UTC)
+		return &reception.Appointment{ID: id, OrgID: "org", Code: code, HostStaffIDs: []string{"s1"},
+			Visitors: []reception.AppointmentVisitor{{Name: "佐藤"}}, StartsAt: start, ValidFrom: from, ValidUntil: until,
+			Status: reception.AppointmentScheduled, CreatedBy: reception.CreatedByAdmin, CreatedAt: start}
+	}
+	d.held = 3
+	a := appt("a1", "")
+	if err := s.CreateAppointment(ctx, a); err != nil || !reception.ValidCode(a.Code) || d.held != 0 {
+		t.Errorf("CreateAppointment past 3 held codes: %v, code %q, %d held left", err, a.Code, d.held)
+	}
+	d.held = 1
+	if err := s.CreateAppointment(ctx, appt("a2", "123456")); !errors.Is(err, reception.ErrCodeInUse) {
+		t.Errorf("CreateAppointment with the caller's held code: %v, want ErrCodeInUse", err)
+	}
+	d.held = 100
+	if err := s.CreateAppointment(ctx, appt("a3", "")); !errors.Is(err, reception.ErrCodeInUse) || d.held != 90 {
+		t.Errorf("CreateAppointment when every code is held: %v after %d draws, want ErrCodeInUse after 10", err, 100-d.held)
+	}
 }

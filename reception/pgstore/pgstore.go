@@ -256,13 +256,16 @@ func constraintMeaning(name string) string {
 		return "the bot ID (it belongs to another organization)"
 	case "visits_pkey":
 		return "the visit ID"
+	case "appointments_pkey":
+		return "the appointment ID"
 	case "outbox_pkey":
 		return "the outbox entry ID"
 	case "outbox_org_id_dedupe_key_key":
 		return "the dedupe key"
 	case "inbox_pkey":
 		return "the inbox entry ID"
-	case "buttons_org_id_fkey", "staff_org_id_fkey", "rooms_org_id_fkey", "visits_org_id_fkey", "outbox_org_id_fkey":
+	case "buttons_org_id_fkey", "staff_org_id_fkey", "rooms_org_id_fkey", "visits_org_id_fkey", "outbox_org_id_fkey",
+		"appointments_org_id_fkey":
 		return "no such organization"
 	case "visit_events_org_id_visit_id_fkey":
 		return "no such visit"

@@ -51,10 +51,11 @@ func (s *db) Purge(ctx context.Context, before time.Time, limit int) (reception.
 	}
 	b := &pgx.Batch{}
 	b.Queue(purgeVisitsSQL, before, limit)
+	b.Queue(purgeAppointmentsSQL, before, limit)
 	b.Queue(purgeOutboxSQL, before, limit)
 	b.Queue(purgeInboxSQL, before, limit)
 	br := tx.SendBatch(ctx, b)
-	for _, n := range []*int{&r.Visits, &r.Outbox, &r.Inbox} {
+	for _, n := range []*int{&r.Visits, &r.Appointments, &r.Outbox, &r.Inbox} {
 		tag, err := br.Exec()
 		if err != nil {
 			_ = br.Close()

@@ -12,7 +12,7 @@ import (
 )
 
 const visitCols = `v.org_id, v.id, v.visitor_name, v.company, v.party_size, v.note, v.button_id, v.staff_id,
-	v.status, v.handler_user_id, v.handled_at, v.reminders, v.next_reminder_at, v.created_at, v.reference`
+	v.status, v.handler_user_id, v.handled_at, v.reminders, v.next_reminder_at, v.created_at, v.reference, v.appointment_id`
 
 // visitWithEvents selects visits (aliased v) with their timelines as
 // parallel arrays, in one statement and so one snapshot.
@@ -40,7 +40,7 @@ type visitScan struct {
 func (x *visitScan) dest() []any {
 	v := &x.v
 	return []any{&v.OrgID, &v.ID, &v.VisitorName, &v.Company, &x.partySize, &v.Note, &v.ButtonID, &v.StaffID,
-		&x.status, &v.HandlerUserID, &x.handled, &x.reminders, &x.nextRem, &x.created, &v.Reference}
+		&x.status, &v.HandlerUserID, &x.handled, &x.reminders, &x.nextRem, &x.created, &v.Reference, &v.AppointmentID}
 }
 
 func (x *visitScan) finish() *reception.Visit {
@@ -65,12 +65,12 @@ func scanVisitWithEvents(r rowScanner) (*reception.Visit, error) {
 }
 
 // insertVisitSQL inserts a new visit and, in the same statement, its first
-// event ($15 kind, $16 at, $17 actor, $18 note; $19 is the reference): a
-// check-in is one statement before its outbox entries.
+// event ($15 kind, $16 at, $17 actor, $18 note; $19 is the reference, $20
+// the appointment): a check-in is one statement before its outbox entries.
 const insertVisitSQL = `WITH v AS (
 	INSERT INTO visits (org_id, id, visitor_name, company, party_size, note, button_id, staff_id,
-		status, handler_user_id, handled_at, reminders, next_reminder_at, created_at, reference)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $19)
+		status, handler_user_id, handled_at, reminders, next_reminder_at, created_at, reference, appointment_id)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $19, $20)
 	RETURNING org_id, id)
 	INSERT INTO visit_events (org_id, visit_id, kind, at, actor_user_id, note) SELECT org_id, id, $15, $16, $17, $18 FROM v`
 
@@ -144,7 +144,7 @@ func createVisitBatch(v *reception.Visit, entries []*reception.OutboxEntry) *pgx
 	first := v.Events[0] // reception gives a new visit its checked_in event
 	b.Queue(insertVisitSQL, v.OrgID, v.ID, v.VisitorName, v.Company, v.PartySize, v.Note, v.ButtonID, v.StaffID,
 		string(v.Status), v.HandlerUserID, nullTime(v.HandledAt), v.Reminders, nullTime(v.NextReminderAt), v.CreatedAt,
-		string(first.Kind), first.At, first.ActorUserID, first.Note, v.Reference)
+		string(first.Kind), first.At, first.ActorUserID, first.Note, v.Reference, v.AppointmentID)
 	queueEvents(b, v.OrgID, v.ID, v.Events[1:])
 	queueOutbox(b, entries)
 	return b
@@ -162,6 +162,7 @@ func (s *db) ListVisits(ctx context.Context, orgID string, f reception.VisitFilt
 	q.and(!f.To.IsZero(), "v.created_at <", f.To)
 	q.and(f.Status != "", "v.status =", string(f.Status))
 	q.and(f.Reference != "", "v.reference =", f.Reference)
+	q.and(f.AppointmentID != "", "v.appointment_id =", f.AppointmentID)
 	return list(ctx, s, "list visits", scanVisitWithEvents, q.end(" ORDER BY v.created_at DESC, v.id DESC", f.Limit), q.args...)
 }
 

@@ -29,7 +29,7 @@ func (s *db) Purge(ctx context.Context, before time.Time, limit int) (reception.
 		for _, step := range []struct {
 			q string
 			n *int
-		}{{purgeVisitsSQL, &r.Visits}, {purgeOutboxSQL, &r.Outbox}, {purgeInboxSQL, &r.Inbox}} {
+		}{{purgeVisitsSQL, &r.Visits}, {purgeAppointmentsSQL, &r.Appointments}, {purgeOutboxSQL, &r.Outbox}, {purgeInboxSQL, &r.Inbox}} {
 			res, err := tx.ExecContext(ctx, step.q, micros(before), limit)
 			if err != nil {
 				return s.fail(ctx, "purge", err)

@@ -26,7 +26,7 @@ const roomCols = `org_id, channel_id, title, joined_at, left_at`
 // events (alias e, NULL for a visit without events), as scanVisits reads
 // them.
 const visitCols = `v.org_id, v.id, v.visitor_name, v.company, v.party_size, v.note, v.button_id, v.staff_id,
-	v.status, v.handler_user_id, v.handled_at, v.reminders, v.next_reminder_at, v.created_at, v.reference,
+	v.status, v.handler_user_id, v.handled_at, v.reminders, v.next_reminder_at, v.created_at, v.reference, v.appointment_id,
 	e.kind, e.at, e.actor_user_id, e.note`
 
 const visitJoin = ` LEFT JOIN visit_events e ON e.org_id = v.org_id AND e.visit_id = v.id`
@@ -77,7 +77,7 @@ var wstmtSQL = [...]string{
 	wDeleteStaff:   `DELETE FROM staff WHERE org_id = ? AND id = ?`,
 	wUpsertRoom:    `INSERT INTO rooms (roomCols) VALUES (?, ?, ?, ?, ?) ON CONFLICT (org_id, channel_id) DO UPDATE SET title = excluded.title, joined_at = excluded.joined_at, left_at = excluded.left_at`,
 	wMarkRoomLeft:  `UPDATE rooms SET left_at = ? WHERE org_id = ? AND channel_id = ?`,
-	wInsertVisit:   `INSERT INTO visits (org_id, id, visitor_name, company, party_size, note, button_id, staff_id, status, handler_user_id, handled_at, reminders, next_reminder_at, created_at, reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	wInsertVisit:   `INSERT INTO visits (org_id, id, visitor_name, company, party_size, note, button_id, staff_id, status, handler_user_id, handled_at, reminders, next_reminder_at, created_at, reference, appointment_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	wInsertEvent:   `INSERT INTO visit_events (org_id, visit_id, seq, kind, at, actor_user_id, note) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 	wVisitForUpd:   `SELECT visitCols FROM visits v visitJoin WHERE v.org_id = ? AND v.id = ? ORDER BY e.at, e.seq`,
 	wUpdateVisit:   `UPDATE visits SET status = ?, handler_user_id = ?, handled_at = ?, reminders = ?, next_reminder_at = ?, visitor_name = ?, company = ?, note = ? WHERE org_id = ? AND id = ?`,
@@ -127,9 +127,9 @@ var rstmtSQL = [...]string{
 	rGetRoom:     `SELECT roomCols FROM rooms WHERE org_id = ? AND channel_id = ?`,
 	rListRooms:   `SELECT roomCols FROM rooms WHERE org_id = ? ORDER BY joined_at, channel_id`,
 	rGetVisit:    `SELECT visitCols FROM visits v visitJoin WHERE v.org_id = ? AND v.id = ? ORDER BY e.at, e.seq`,
-	// From, To, Status, Limit and Reference are optional: NULL, NULL, '',
-	// -1 and '' select everything.
-	rListVisits:   `SELECT visitCols FROM (SELECT * FROM visits WHERE org_id = ?1 AND (?2 IS NULL OR created_at >= ?2) AND (?3 IS NULL OR created_at < ?3) AND (?4 = '' OR status = ?4) AND (?6 = '' OR reference = ?6) ORDER BY created_at DESC, id DESC LIMIT ?5) v visitJoin ORDER BY v.created_at DESC, v.id DESC, e.at, e.seq`,
+	// From, To, Status, Limit, Reference and AppointmentID are optional:
+	// NULL, NULL, '', -1, '' and '' select everything.
+	rListVisits:   `SELECT visitCols FROM (SELECT * FROM visits WHERE org_id = ?1 AND (?2 IS NULL OR created_at >= ?2) AND (?3 IS NULL OR created_at < ?3) AND (?4 = '' OR status = ?4) AND (?6 = '' OR reference = ?6) AND (?7 = '' OR appointment_id = ?7) ORDER BY created_at DESC, id DESC LIMIT ?5) v visitJoin ORDER BY v.created_at DESC, v.id DESC, e.at, e.seq`,
 	rDueReminders: `SELECT visitCols FROM (SELECT * FROM visits WHERE next_reminder_at IS NOT NULL AND status IN ('waiting', 'escalated') AND next_reminder_at <= ?1 ORDER BY next_reminder_at, org_id, id LIMIT ?2) v visitJoin ORDER BY v.next_reminder_at, v.org_id, v.id, e.at, e.seq`,
 	rListOutbox:   `SELECT outboxCols FROM outbox WHERE org_id = ?1 AND (?2 = '' OR state = ?2) AND (?3 = '' OR visit_id = ?3) ORDER BY created_at, id LIMIT ?4`,
 }

@@ -29,7 +29,7 @@ func scanVisits(rows *sql.Rows) ([]*reception.Visit, error) {
 			at                sql.NullInt64
 		)
 		if err := rows.Scan(&v.OrgID, &v.ID, &v.VisitorName, &v.Company, &v.PartySize, &v.Note, &v.ButtonID,
-			&v.StaffID, &status, &v.HandlerUserID, &handled, &v.Reminders, &next, &created, &v.Reference,
+			&v.StaffID, &status, &v.HandlerUserID, &handled, &v.Reminders, &next, &created, &v.Reference, &v.AppointmentID,
 			&kind, &at, &actor, &note); err != nil {
 			return nil, err
 		}
@@ -143,7 +143,7 @@ func (s *db) CreateVisitIn(ctx context.Context, tx any, v *reception.Visit, entr
 func (s *db) createVisit(ctx context.Context, tx *sql.Tx, v *reception.Visit, entries []*reception.OutboxEntry) error {
 	_, err := s.stmt(ctx, tx, wInsertVisit).ExecContext(ctx, v.OrgID, v.ID, v.VisitorName, v.Company, v.PartySize,
 		v.Note, v.ButtonID, v.StaffID, string(v.Status), v.HandlerUserID, microsOrNull(v.HandledAt), v.Reminders,
-		microsOrNull(v.NextReminderAt), micros(v.CreatedAt), v.Reference)
+		microsOrNull(v.NextReminderAt), micros(v.CreatedAt), v.Reference, v.AppointmentID)
 	switch {
 	case isUnique(err):
 		return conflict("visit %q exists", v.ID)
@@ -181,7 +181,7 @@ func limitArg(n int) int {
 
 func (s *db) ListVisits(ctx context.Context, orgID string, f reception.VisitFilter) ([]*reception.Visit, error) {
 	return s.queryVisits(ctx, s.rs[rListVisits], "list visits", orgID, microsOrNull(f.From), microsOrNull(f.To),
-		string(f.Status), limitArg(f.Limit), f.Reference)
+		string(f.Status), limitArg(f.Limit), f.Reference, f.AppointmentID)
 }
 
 func (s *db) ListDueReminders(ctx context.Context, now time.Time, limit int) ([]*reception.Visit, error) {

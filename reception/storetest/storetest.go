@@ -134,6 +134,16 @@ var cases = []testCase{
 	{"Reference", testReference},
 	{"SettleThen", testSettleThen},
 	{"AppTransaction", testAppTransaction},
+	{"Appointments", testAppointments},
+	{"AppointmentCodes", testAppointmentCodes},
+	{"AppointmentUpdate", testAppointmentUpdate},
+	{"AppointmentEntries", testAppointmentEntries},
+	{"AppointmentCreateRace", testAppointmentCreateRace},
+	{"AppointmentArriveRace", testAppointmentArriveRace},
+	{"AppointmentReminders", testAppointmentReminders},
+	{"AppointmentDeleteOrg", testAppointmentDeleteOrg},
+	{"AppointmentPurge", testAppointmentPurge},
+	{"VisitAppointmentID", testVisitAppointmentID},
 }
 
 // env is what a case works with.
