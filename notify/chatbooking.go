@@ -20,6 +20,18 @@ import (
 // confirmation said), and the appointment's ID is derived from that entry,
 // so a double tap makes one appointment. The staff member is its host and
 // gets the code, the QR image and the forward text (CreateAppointment).
+//
+// The confirmation is a button template
+// (https://developers.worksmobile.com/jp/docs/bot-send-button)
+// whose buttons are message actions: postback actions are not allowed in
+// button templates. A message action's postback may be up to 1,000
+// characters (https://developers.worksmobile.com/jp/docs/bot-actionobject;
+// a postback action's data only 300); "uk1:book:" and an inbox entry ID
+// are about 35. The tap arrives as a message event with content.postback
+// (https://developers.worksmobile.com/jp/docs/bot-callback-message);
+// replies are text messages
+// (https://developers.worksmobile.com/jp/docs/bot-send-text) sent 1:1
+// (https://developers.worksmobile.com/jp/docs/bot-user-message-send).
 
 // typedText returns the text a member typed in a message event (not a tap).
 func typedText(ev lineworks.Event) (string, bool) {

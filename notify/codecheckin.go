@@ -147,7 +147,9 @@ func (s *Service) appointmentRoute(ctx context.Context, org *reception.Organizat
 }
 
 // arrivalNotification is the hosts' message: who came for which
-// appointment, with 「対応します」 and 「他の人に対応を依頼」.
+// appointment, with 「対応します」 and 「他の人に対応を依頼」 — a button
+// template of message actions carrying postbacks, like a button's
+// notification (https://developers.worksmobile.com/jp/docs/bot-send-button).
 func (s *Service) arrivalNotification(org *reception.Organization, a *reception.Appointment, v *reception.Visit, req CheckInRequest) (lineworks.Content, error) {
 	t, vt := apptTextsFor(org), s.textsFor(org)
 	lines := []string{t.Arrived, s.apptDetails(t, a)}
