@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -232,5 +233,57 @@ func TestAppointmentUpdateMovesDay(t *testing.T) {
 	if _, err := h.svc.CreateAppointment(ctx, &reception.Appointment{OrgID: h.org.ID, HostStaffIDs: []string{"s1"},
 		Visitors: []reception.AppointmentVisitor{{Name: "過去"}}, StartsAt: apptStart.AddDate(0, 0, -1)}); !errors.Is(err, reception.ErrInvalid) {
 		t.Errorf("an appointment yesterday: %v", err)
+	}
+}
+
+// TestCodeCheckInEventNamesTheAppointment: the host application hears of
+// an arrival with a code as a checked-in event naming the appointment.
+func TestCodeCheckInEventNamesTheAppointment(t *testing.T) {
+	var mu sync.Mutex
+	var got []notify.Event
+	h, _ := apptHarness(t, storeFactories[0].new(t), notify.WithEventHandler(func(_ context.Context, ev notify.Event) error {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, ev)
+		return nil
+	}))
+	a := h.create(appointment(h))
+	v, err := h.svc.CheckIn(context.Background(), h.org.ID, notify.CheckInRequest{Code: a.Code, Reference: "row-7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	mu.Lock()
+	defer mu.Unlock()
+	for _, ev := range got {
+		if ev.Kind == notify.EventCheckedIn {
+			if ev.AppointmentID != a.ID || ev.VisitID != v.ID || ev.Reference != "row-7" {
+				t.Errorf("checked-in event %+v", ev)
+			}
+			return
+		}
+	}
+	t.Errorf("no checked-in event among %+v", got)
+}
+
+// TestPeriodCodeResentCountsOnce: a period code's check-in sent again with
+// its idempotency key returns the first visit and counts one arrival.
+func TestPeriodCodeResentCountsOnce(t *testing.T) {
+	h, _ := apptHarness(t, storeFactories[0].new(t))
+	ctx := context.Background()
+	p := appointment(h)
+	p.Period, p.ValidUntil = true, time.Date(2026, 12, 10, 0, 0, 0, 0, time.UTC)
+	p = h.create(p)
+	req := notify.CheckInRequest{Code: p.Code, IdempotencyKey: "kiosk-1-0001"}
+	v1, err := h.svc.CheckIn(ctx, h.org.ID, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err := h.svc.CheckIn(ctx, h.org.ID, req)
+	if err != nil || v2.ID != v1.ID {
+		t.Fatalf("resent: %v, %v", v2, err)
+	}
+	if got, _ := h.store.GetAppointment(ctx, h.org.ID, p.ID); got.Arrivals != 1 {
+		t.Errorf("arrivals %d, want 1", got.Arrivals)
 	}
 }

@@ -31,6 +31,14 @@ func (s *Service) codeCheckIn(ctx context.Context, orgID string, req CheckInRequ
 	if err != nil {
 		return nil, err
 	}
+	if req.IdempotencyKey != "" && a.Period {
+		// A period code's check-in sent again: the visit was recorded (and
+		// counted) before.
+		v, err := s.store.GetVisit(ctx, orgID, idempotentVisitID(orgID, req.IdempotencyKey))
+		if err == nil && v.AppointmentID == a.ID {
+			return v, nil
+		}
+	}
 	if err := a.CodeUsableAt(now); err != nil {
 		return nil, err
 	}
