@@ -3,11 +3,13 @@ package notify_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
 	"github.com/uketsuke/uketsuke/notify"
 	"github.com/uketsuke/uketsuke/reception"
 )
@@ -285,5 +287,60 @@ func TestPeriodCodeResentCountsOnce(t *testing.T) {
 	}
 	if got, _ := h.store.GetAppointment(ctx, h.org.ID, p.ID); got.Arrivals != 1 {
 		t.Errorf("arrivals %d, want 1", got.Arrivals)
+	}
+}
+
+// TestCodeMessagesStayInOrder: when the QR upload fails, the forward text
+// waits for the image: a host reads the code, its QR code and the text to
+// forward in that order, whatever fails in between.
+func TestCodeMessagesStayInOrder(t *testing.T) {
+	h, clock := apptHarness(t, storeFactories[0].new(t))
+	h.fake.InjectFault("POST /bots/{botId}/attachments", 1, lineworkstest.Fault{Status: http.StatusServiceUnavailable, Code: "SERVICE_UNAVAILABLE"})
+	a := h.create(appointment(h))
+	h.settle()
+	if msgs := h.messagesTo(userA); len(msgs) != 1 {
+		t.Fatalf("%d messages while the upload fails, want only the code", len(msgs))
+	}
+	clock.Advance(time.Second) // the retry is due
+	h.settle()
+	msgs := h.messagesTo(userA)
+	if len(msgs) != 3 {
+		t.Fatalf("%d messages after the retry", len(msgs))
+	}
+	if !strings.Contains(textOf(t, msgs[0]), a.Code) || h.imageCode(msgs[1]) != a.Code || !strings.Contains(textOf(t, msgs[2]), "I have an appointment") {
+		t.Errorf("messages out of order: %+v", msgs)
+	}
+}
+
+// TestAppointmentRooms: with WithAppointmentRooms the rooms of the buttons
+// that list a host hear of the arrival too; a tap there is allowed.
+func TestAppointmentRooms(t *testing.T) {
+	h, _ := apptHarness(t, storeFactories[0].new(t), notify.WithAppointmentRooms(true))
+	ctx := context.Background()
+	h.button.StaffIDs = []string{"s1"}
+	if err := h.store.PutButton(ctx, h.button); err != nil {
+		t.Fatal(err)
+	}
+	a := h.create(appointment(h))
+	h.settle()
+	v, err := h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{Code: a.Code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	var room []lineworkstest.Message
+	for _, m := range h.fake.Messages() {
+		if m.ChannelID == roomID {
+			room = append(room, m)
+		}
+	}
+	if len(room) != 1 || !strings.Contains(textOf(t, room[0]), "ご予約のお客様") {
+		t.Fatalf("room messages %+v", room)
+	}
+	labels, values := postbacks(t, room[0])
+	h.tap(userB, roomID, labels[0], values[0])
+	h.settle()
+	if got, _ := h.store.GetVisit(ctx, h.org.ID, v.ID); got.HandlerUserID != userB {
+		t.Errorf("a tap in the host's room: visit %+v", got)
 	}
 }
