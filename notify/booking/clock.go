@@ -24,8 +24,14 @@ var (
 	reClockNoon  = regexp.MustCompile(`(?i)正午|\bnoon\b`)
 )
 
+// reDuration matches a length of time (1時間, 30分間, 1時間半, "1 hour"):
+// an appointment has no end, so it is only taken out of the way, before
+// 1時間 can be read as 1時.
+var reDuration = regexp.MustCompile(`(?i)\d+\s*時間半?|\d+\s*分間|\b\d+(?:\.\d+)?\s*(?:hours?|hrs?|minutes?|mins?)\b`)
+
 // findClocks takes every time of day out of the scan.
 func findClocks(sc *scan) []clockRef {
+	sc.take(reDuration)
 	var cs []clockRef
 	add := func(m match, c clockRef) {
 		c.start, c.end, c.text = m.start, m.end, strings.TrimSpace(sc.orig[m.start:m.end])
@@ -67,7 +73,7 @@ func jaMeridiem(s string) string {
 
 // hm returns the 24-hour time, or a question when it does not exist
 // (25:00, 14:75) or is unclear (午後14時; 12 am, which people use for both
-// midnight and noon).
+// midnight and noon, and 2時, see below).
 func (c clockRef) hm() (int, int, *Question) {
 	h, m := c.hour, c.min
 	bad := m > 59
@@ -81,6 +87,12 @@ func (c clockRef) hm() (int, int, *Question) {
 		}
 	default:
 		bad = bad || h > 23
+	}
+	if !bad && c.meridiem == "" && h <= 6 {
+		// 2時 in a business chat is far more often 14:00 than 2 a.m.
+		return 0, 0, ask(FieldTime,
+			fmt.Sprintf("「%s」は午前ですか、午後ですか？（例: 午後%d時、%d:%02d）", c.text, h, h+12, m),
+			fmt.Sprintf("Is %q a.m. or p.m.? (e.g. %d:%02d pm, %d:%02d)", c.text, h, m, h+12, m))
 	}
 	if bad {
 		return 0, 0, ask(FieldTime,

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 type dateKind int
@@ -79,7 +81,7 @@ func findDates(sc *scan) []dateRef {
 	for _, m := range sc.take(reDayMonth) {
 		add(m, dateRef{day: atoi(m.groups[1]), month: monthNumber(m.groups[2]), year: atoi(m.groups[3])})
 	}
-	for _, m := range sc.take(reRelative) {
+	for _, m := range sc.takeIf(reRelative, notInWord(sc)) {
 		key := strings.Join(strings.Fields(strings.ToLower(m.groups[0])), " ")
 		add(m, dateRef{kind: dateRelative, offset: relativeDays[key]})
 	}
@@ -95,6 +97,15 @@ func findDates(sc *scan) []dateRef {
 	markUntil(sc, ds)
 	markChecks(sc, ds)
 	return ds
+}
+
+// notInWord keeps 明日 and 今日 from being read out of a name: 明日香様,
+// 今日子様 (a kanji right after the match means it is part of a word).
+func notInWord(sc *scan) func(start, end int) bool {
+	return func(_, end int) bool {
+		r, _ := utf8.DecodeRuneInString(sc.orig[end:])
+		return !unicode.Is(unicode.Han, r)
+	}
 }
 
 var reUntilAfter = regexp.MustCompile(`^\s*(?:\(\s*[月火水木金土日]\s*\)|[月火水木金土日]曜日?)?\s*(?:まで|迄)`)

@@ -33,18 +33,22 @@ func findTitle(sc *scan) (string, *Question) {
 	return titles[0], nil
 }
 
-// Rooms: 第1会議室, 大会議室, 応接室, 会議室A, "room A", "Room 3",
+// Rooms: a form line 場所: 本社3F, or 第1会議室, 大会議室, 応接室, 会議室A, "room A", "Room 3",
 // "meeting room 2". The Japanese form may run into the words before it
 // (佐藤様大会議室, 2名第1会議室), so the match is cut after the last
 // 様/さん or party size.
 var (
-	reRoomJa  = regexp.MustCompile(`第\s*\d+\s*(?:会議室|応接室)|[\p{Han}\p{Katakana}ーA-Za-z0-9]{0,12}(?:会議室|応接室|商談室|ミーティングルーム)[A-Z]?`)
-	reRoomEn  = regexp.MustCompile(`(?i)\b(?:meeting\s+|conference\s+)?room\s+([A-Za-z0-9]{1,4})\b`)
-	reRoomCut = regexp.MustCompile(`^.*(?:様|さん|殿|\d\s*(?:名|人))`)
+	reRoomJa    = regexp.MustCompile(`第\s*\d+\s*(?:会議室|応接室)|[\p{Han}\p{Katakana}ーA-Za-z0-9]{0,12}(?:会議室|応接室|商談室|ミーティングルーム)[A-Z]?`)
+	reRoomLabel = regexp.MustCompile(`(?im)^\s*(?:場所|部屋|会議室|room|location|place)\s*:\s*(.*\S)\s*$`)
+	reRoomEn    = regexp.MustCompile(`(?i)\b(?:meeting\s+|conference\s+)?room\s+([A-Za-z0-9]{1,4})\b`)
+	reRoomCut   = regexp.MustCompile(`^.*(?:様|さん|殿|\d\s*(?:名|人))`)
 )
 
 func findRoom(sc *scan) (string, *Question) {
 	var rooms []string
+	for _, m := range sc.take(reRoomLabel) {
+		rooms = append(rooms, strings.TrimSpace(m.groups[1]))
+	}
 	for _, loc := range reRoomJa.FindAllIndex(sc.work, -1) {
 		start := loc[0]
 		if cut := reRoomCut.FindIndex(sc.work[loc[0]:loc[1]]); cut != nil {
@@ -68,13 +72,18 @@ func findRoom(sc *scan) (string, *Question) {
 	return rooms[0], nil
 }
 
-// Party size: 2名, 3人, 2名様, "2 people", "x2".
+// Party size: 2名, 3人, 2名様, "2 people", "x2"; or more people than
+// those named: 佐藤様ほか2名 (extra).
 var (
-	reParty  = regexp.MustCompile(`(?i)(\d{1,3})\s*(?:名様|名|人|\bpeople\b|\bpersons?\b|\bguests?\b|\bpax\b)`)
-	rePartyX = regexp.MustCompile(`(?i)(?:^|\s)[x×]\s*(\d{1,3})\b`)
+	rePartyMore = regexp.MustCompile(`(?:ほか|他|外)\s*(\d{1,3})\s*名様?`)
+	reParty     = regexp.MustCompile(`(?i)(\d{1,3})\s*(?:名様|名|人|\bpeople\b|\bpersons?\b|\bguests?\b|\bpax\b)`)
+	rePartyX    = regexp.MustCompile(`(?i)(?:^|\s)[x×]\s*(\d{1,3})\b`)
 )
 
-func findParty(sc *scan) (int, *Question) {
+func findParty(sc *scan) (size, extra int, q *Question) {
+	for _, m := range sc.take(rePartyMore) {
+		extra = atoi(m.groups[1])
+	}
 	var sizes []int
 	for _, re := range []*regexp.Regexp{reParty, rePartyX} {
 		for _, m := range sc.take(re) {
@@ -83,18 +92,18 @@ func findParty(sc *scan) (int, *Question) {
 	}
 	for i := 1; i < len(sizes); i++ {
 		if sizes[i] != sizes[0] {
-			return 0, ask(FieldParty,
+			return 0, 0, ask(FieldParty,
 				"人数が複数書かれています。何名様ですか？",
 				"I found more than one party size. How many people are coming?")
 		}
 	}
 	if len(sizes) == 0 {
-		return 0, nil
+		return 0, extra, nil
 	}
 	if sizes[0] < 1 {
-		return 0, ask(FieldParty, "人数は1名以上にしてください。", "The party size must be at least 1.")
+		return 0, 0, ask(FieldParty, "人数は1名以上にしてください。", "The party size must be at least 1.")
 	}
-	return sizes[0], nil
+	return sizes[0], extra, nil
 }
 
 func distinct(ss []string) []string {

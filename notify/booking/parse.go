@@ -62,8 +62,16 @@ func Parse(text string, now time.Time, loc *time.Location) (*Request, error) {
 	if r.Room, q = findRoom(sc); q != nil {
 		return nil, q
 	}
-	if r.PartySize, q = findParty(sc); q != nil {
+	var extra int
+	if r.PartySize, extra, q = findParty(sc); q != nil {
 		return nil, q
+	}
+	if len(dates) == 0 && len(clocks) == 0 {
+		// Nothing says when: show how to write it rather than ask for the
+		// time alone (「予約」, 「予約の確認」).
+		return nil, ask(FieldDate,
+			"いつですか？日時を書いてください。例: 来客予約 12/3 14:00 テスト商事 佐藤様 2名 第1会議室",
+			"When is it? Please give the date and time, e.g. book Dec 3 2pm Mr. Sato from Acme Inc. 2 people room A")
 	}
 	if r.StartsAt, r.Until, q = when(dates, clocks, now, loc); q != nil {
 		return nil, q
@@ -71,12 +79,29 @@ func Parse(text string, now time.Time, loc *time.Location) (*Request, error) {
 	if r.Visitors, q = readVisitors(sc.rest(), english); q != nil {
 		return nil, q
 	}
+	if q = checkParty(r, extra); q != nil {
+		return nil, q
+	}
+	return r, nil
+}
+
+// checkParty reconciles the party size with the visitors named:
+// 佐藤様ほか1名 is two people, and 2名 with three names is a slip.
+func checkParty(r *Request, extra int) *Question {
+	if extra > 0 {
+		if r.PartySize != 0 && r.PartySize != len(r.Visitors)+extra {
+			return ask(FieldParty,
+				fmt.Sprintf("人数が合いません（%d名、来客%d件ほか%d名）。何名様ですか？", r.PartySize, len(r.Visitors), extra),
+				fmt.Sprintf("The party size %d does not add up (%d visitors plus %d). How many people are coming?", r.PartySize, len(r.Visitors), extra))
+		}
+		r.PartySize = len(r.Visitors) + extra
+	}
 	if r.PartySize != 0 && r.PartySize < len(r.Visitors) {
-		return nil, ask(FieldParty,
+		return ask(FieldParty,
 			fmt.Sprintf("%d名と書かれていますが、来客が%d件あります。何名様ですか？", r.PartySize, len(r.Visitors)),
 			fmt.Sprintf("The party size is %d but %d visitors are named. How many people are coming?", r.PartySize, len(r.Visitors)))
 	}
-	return r, nil
+	return nil
 }
 
 // when combines the date and the time into the start, refusing a start

@@ -60,6 +60,12 @@ func TestParseAccepts(t *testing.T) {
 			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("テスト商事", "佐藤")}, Room: "第2会議室"}},
 		{"来客予約 12月10日 10時 株式会社サンプル 小林様 件名: 見積もりのご相談",
 			Request{StartsAt: at(2026, 12, 10, 10, 0), Visitors: []Visitor{v("株式会社サンプル", "小林")}, Title: "見積もりのご相談"}},
+		{"予約 12/3 14時から1時間 佐藤様",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("", "佐藤")}}},
+		{"予約 12/3 14:00 テスト商事 佐藤 様",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("テスト商事", "佐藤")}}},
+		{"予約 12/3 14:00 テスト大学 田中先生、テスト商事佐藤社長",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("テスト大学", "田中先生"), v("テスト商事", "佐藤社長")}}},
 		{"アポイント 12/3 正午 佐藤様",
 			Request{StartsAt: at(2026, 12, 3, 12, 0), Visitors: []Visitor{v("", "佐藤")}}},
 		{"予約 1/15 10:00 テスト商事 佐藤様",
@@ -116,6 +122,22 @@ func TestParseAccepts(t *testing.T) {
 			Request{StartsAt: at(2026, 12, 7, 12, 0), Visitors: []Visitor{v("Hooli", "White")}, Title: "Q1 planning"}},
 		{"book 12/3 4pm Alice from Acme Inc., Bob from Beta LLC",
 			Request{StartsAt: at(2026, 12, 3, 16, 0), Visitors: []Visitor{v("Acme Inc.", "Alice"), v("Beta LLC", "Bob")}}},
+		{"来客予約\n日時：12/3 14:00\n会社：テスト\n氏名：佐藤 太郎\n人数：2名\n場所：本社3F 大会議室",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("テスト", "佐藤 太郎")}, PartySize: 2, Room: "本社3F 大会議室"}},
+		{"予約 12/3 14:00 テスト商事 佐藤様ほか1名",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("テスト商事", "佐藤")}, PartySize: 2}},
+		{"予約 12/3 14:00 テスト商事 営業部 佐藤様",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("テスト商事 営業部", "佐藤")}}},
+		{"予約 明日15時テスト商事佐藤様2名第1会議室",
+			Request{StartsAt: at(2026, 12, 3, 15, 0), Visitors: []Visitor{v("テスト商事", "佐藤")}, PartySize: 2, Room: "第1会議室"}},
+		{"来客予約 12/3(木)14:00〜 テスト商事 佐藤様 よろしくお願いします",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("テスト商事", "佐藤")}}},
+		{"予約 12月3日（木）午後２時 ㈱テスト 佐藤様 ２名様 第１会議室",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("(株)テスト", "佐藤")}, PartySize: 2, Room: "第1会議室"}},
+		{"予約 14時 明日香様", // no date: today; 明日 inside a name is not a date
+			Request{StartsAt: at(2026, 12, 2, 14, 0), Visitors: []Visitor{v("", "明日香")}}},
+		{"appointment tomorrow at 3:00pm with Dr. Who (Acme Inc.)",
+			Request{StartsAt: at(2026, 12, 3, 15, 0), Visitors: []Visitor{v("Acme Inc.", "Who")}}},
 	}
 	for _, tt := range tests {
 		got, err := Parse(tt.text, now, tokyo)
@@ -159,6 +181,11 @@ func TestParseRefuses(t *testing.T) {
 		{"予約 12/3 25:00 佐藤様", FieldTime},
 		{"予約 12/3 午後14時 佐藤様", FieldTime},
 		{"予約 12/3 14時か15時 佐藤様", FieldTime},
+		{"予約 明日 2時 佐藤様", FieldTime},     // 2 a.m. or 2 p.m.?
+		{"予約 3日 14時 佐藤様", FieldVisitor}, // 3日 of which month?
+		{"book tomorrow 2pm Mr. Smith 3F", FieldVisitor},
+		{"予約 12/3 14:00 テスト商事 佐藤様 本日中", FieldVisitor},
+		{"予約 12/3 14:00 佐藤様ほか1名 3名", FieldParty},
 		{"予約 2/30 10:00 佐藤様", FieldDate},
 		{"予約 13/5 10:00 佐藤様", FieldDate},
 		{"予約 12/1 10:00 佐藤様", FieldDate},            // two days ago
@@ -176,7 +203,9 @@ func TestParseRefuses(t *testing.T) {
 		{"予約 12/3 14:00 佐藤様 0名", FieldParty},
 		{"予約 12/3 14:00 佐藤様 第1会議室か第2会議室", FieldRoom},
 		{"予約 12/10〜12/3 10:00 佐藤様", FieldUntil},
-		{"book", FieldTime},
+		{"book", FieldDate},
+		{"予約の確認", FieldDate},
+		{"予約 佐藤様", FieldDate},
 		{"予約 12/3 14:00 佐藤様 " + strings.Repeat("あ", maxText), FieldCommand},
 	}
 	for _, tt := range tests {
@@ -213,5 +242,26 @@ func TestIsCommand(t *testing.T) {
 		if got := IsCommand(text); got != want {
 			t.Errorf("IsCommand(%q) = %v, want %v", text, got, want)
 		}
+	}
+}
+
+// The day boundaries are loc's, whatever location now is in: at 23:30 UTC
+// on Dec 1 it is already Dec 2 in Tokyo, so 明日 is Dec 3.
+func TestParseUsesLoc(t *testing.T) {
+	utcNow := time.Date(2026, 12, 1, 23, 30, 0, 0, time.UTC)
+	r, err := Parse("予約 明日 10時 佐藤様", utcNow, tokyo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := at(2026, 12, 3, 10, 0); !r.StartsAt.Equal(want) || r.StartsAt.Location() != tokyo {
+		t.Errorf("StartsAt = %v, want %v in Tokyo", r.StartsAt, want)
+	}
+	// A nil loc means now's location.
+	r, err = Parse("予約 明日 10時 佐藤様", utcNow, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC); !r.StartsAt.Equal(want) {
+		t.Errorf("StartsAt = %v, want %v", r.StartsAt, want)
 	}
 }

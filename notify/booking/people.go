@@ -26,10 +26,13 @@ var (
 		"組合", "研究所", "法人", "社"}, companyPrefixes...)
 	englishSuffixes = []string{"inc", "inc.", "ltd", "ltd.", "llc", "corp", "corp.", "co.", "co.,ltd.", "gmbh",
 		"plc", "corporation", "company", "limited", "k.k."}
-	nameSuffixes = []string{"様", "さま", "さん", "殿", "氏"}
-	honorifics   = []string{"mr", "mr.", "ms", "ms.", "mrs", "mrs.", "dr", "dr.", "mx", "mx."}
-	fillers      = []string{"お願いします", "お願い致します", "お願いいたします", "よろしくお願いします", "よろしく",
-		"お願い", "です", "で", "に", "の", "と", "から", "より", "まで", "来客", "来訪", "訪問", "予定",
+	departmentSuffixes = []string{"部", "課", "支店", "支社", "営業所", "センター"}
+	nameSuffixes       = []string{"様", "さま", "さん", "殿", "氏"}
+	roleSuffixes       = []string{"支店長", "理事長", "部長", "課長", "社長", "会長", "専務", "常務", "取締役", "所長",
+		"係長", "主任", "先生", "教授", "院長", "代表"}
+	honorifics = []string{"mr", "mr.", "ms", "ms.", "mrs", "mrs.", "dr", "dr.", "mx", "mx."}
+	fillers    = []string{"お願いします", "お願い致します", "お願いいたします", "よろしくお願いします", "よろしく",
+		"お願い", "です", "で", "に", "の", "と", "から", "より", "まで", "来客", "来訪", "訪問", "予定", "計", "合計", "total",
 		"at", "on", "for", "until", "till", "through", "thru", "to", "with", "in", "please", "pls", "a", "an", "the", "visitor", "visitors", "guest", "guests"}
 )
 
@@ -45,6 +48,8 @@ var (
 // tokens splits the unexplained text into words, with "," standing for
 // every separator (、 , / & and, and と or ・ between two names).
 func tokens(s string) []string {
+	s = strings.ReplaceAll(s, "\n", " , ")
+	s = reLabel.ReplaceAllStringFunc(s, label)
 	s = reHonorificJoin.ReplaceAllString(s, "$1 $2")
 	s = reParens.ReplaceAllStringFunc(s, unparen)
 	s = reNameJoin.ReplaceAllString(s, "$1 , ")
@@ -60,13 +65,36 @@ func tokens(s string) []string {
 	return out
 }
 
+// Form-style lines (会社: テスト, 氏名: 佐藤 太郎) say what the words after
+// them are, so those need no 様 or 株式会社. Labels of pieces taken out
+// earlier (日時:, 人数:) are dropped.
+var reLabel = regexp.MustCompile(`(?i)(?:^|[\s,])(?:会社名?|社名|所属|company|氏名|お?名前|来客者?|来訪者|訪問者|name|visitors?|guests?|日時|日付|日程|時間|時刻|人数|date|time|when|party)\s*:`)
+
+func label(l string) string {
+	l = strings.ToLower(strings.TrimSpace(strings.Trim(l, " ,:")))
+	switch l {
+	case "会社", "会社名", "社名", "所属", "company":
+		return " , " + markCompany + " "
+	case "氏名", "名前", "お名前", "来客", "来客者", "来訪者", "訪問者", "name", "visitor", "visitors", "guest", "guests":
+		return " , " + markName + " "
+	}
+	return " , "
+}
+
+// The labels as tokens. A user who types one gets what the label gives,
+// which is harmless.
+const (
+	markCompany = "@company"
+	markName    = "@name"
+)
+
 // unparen opens 佐藤様(テスト商事) into 佐藤様 テスト商事 so both words are
 // seen, but keeps (株), which is part of a company's name.
 func unparen(p string) string {
 	if contains(companyPrefixes, p) {
 		return p
 	}
-	return " " + p[1:len(p)-1] + " "
+	return " , " + p[1:len(p)-1] + " , "
 }
 
 // cleanParticles strips the particles that blanking leaves stuck to a word
@@ -114,9 +142,21 @@ func hasSuffixAny(s string, list []string) bool {
 	return false
 }
 
+// isDepartment reports whether w names a part of a company (営業部), which
+// belongs with the company before it.
+func isDepartment(w string) bool {
+	return hasSuffixAny(w, departmentSuffixes)
+}
+
 func isCompanyWord(w string) bool {
 	if hasSuffixAny(w, companySuffixes) || strings.Contains(w, "株式会社") {
 		return true
+	}
+	// テスト商事営業部: a company word followed by a department.
+	for _, c := range companySuffixes {
+		if i := strings.LastIndex(w, c); i >= 0 && isDepartment(w[i+len(c):]) {
+			return true
+		}
 	}
 	for _, p := range companyPrefixes {
 		if strings.HasPrefix(w, p) {

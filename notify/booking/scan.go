@@ -30,6 +30,12 @@ type match struct {
 // take finds every match of re in the unexplained text, blanks them and
 // returns them in order.
 func (s *scan) take(re *regexp.Regexp) []match {
+	return s.takeIf(re, nil)
+}
+
+// takeIf is take for the matches keep accepts (all when keep is nil); the
+// others stay in the text for later steps.
+func (s *scan) takeIf(re *regexp.Regexp, keep func(start, end int) bool) []match {
 	var out []match
 	for _, loc := range re.FindAllSubmatchIndex(s.work, -1) {
 		// Patterns may start with optional spaces; the span should not.
@@ -38,6 +44,9 @@ func (s *scan) take(re *regexp.Regexp) []match {
 		}
 		for loc[1] > loc[0] && s.work[loc[1]-1] == ' ' {
 			loc[1]--
+		}
+		if keep != nil && !keep(loc[0], loc[1]) {
+			continue
 		}
 		m := match{start: loc[0], end: loc[1]}
 		for i := 0; i < len(loc); i += 2 {

@@ -60,6 +60,15 @@ func (r *Request) Summary(lang string) string {
 	return strings.Join(lines, "\n")
 }
 
+// honored adds 様 to a name, but not to one with a role (佐藤部長): a
+// second honorific would be wrong Japanese.
+func honored(name string) string {
+	if hasSuffixAny(name, roleSuffixes) {
+		return name
+	}
+	return name + "様"
+}
+
 func pick(en bool, enText, jaText string) string {
 	if en {
 		return enText
@@ -81,7 +90,7 @@ func visitorsText(vs []Visitor, en bool) string {
 			if en {
 				names = append(names, vs[j].Name)
 			} else {
-				names = append(names, vs[j].Name+"様")
+				names = append(names, honored(vs[j].Name))
 			}
 		}
 		groups = append(groups, group(vs[i].Company, names, en))

@@ -18,6 +18,9 @@ func TestSummary(t *testing.T) {
 		{"予約 12/3〜12/10 8:30 清掃サービス株式会社",
 			"日時: 12月3日(木) 8:30\n期間: 12月3日(木)〜12月10日(木)\n来客: 清掃サービス株式会社",
 			"When: Thu, Dec 3 8:30\nPeriod: Thu, Dec 3 to Thu, Dec 10\nVisitors: 清掃サービス株式会社"},
+		{"予約 12/3 10時 テスト商事 佐藤部長、鈴木様",
+			"日時: 12月3日(木) 10:00\n来客: テスト商事 佐藤部長、鈴木様",
+			"When: Thu, Dec 3 10:00\nVisitors: 佐藤部長, 鈴木 (テスト商事)"},
 		{"予約 1/8 10時 佐藤様", // next year: the year is shown
 			"日時: 2027年1月8日(金) 10:00\n来客: 佐藤様",
 			"When: Fri, Jan 8, 2027 10:00\nVisitors: 佐藤"},

@@ -24,8 +24,7 @@ type walker struct {
 }
 
 // readVisitors returns the visitors, or a question when a word is neither
-// a company nor a name. In the English form unmarked words are names
-// ("John Smith from Acme"), since English names take no honorific.
+// a company nor a name.
 func readVisitors(rest string, english bool) ([]Visitor, *Question) {
 	w := &walker{}
 	for _, t := range tokens(rest) {
@@ -34,16 +33,8 @@ func readVisitors(rest string, english bool) ([]Visitor, *Question) {
 		}
 	}
 	w.flush()
-	for i, it := range w.items {
-		if !it.unknown {
-			continue
-		}
-		if !english {
-			return nil, ask(FieldVisitor,
-				fmt.Sprintf("「%s」は会社名ですか、お名前ですか？お名前なら「様」を、会社名なら「株式会社」などを付けてください。", it.text),
-				fmt.Sprintf("Is %q a company or a name? Add 様 to a name, or Inc./株式会社 to a company.", it.text))
-		}
-		w.items[i].unknown = false
+	if q := settleUnknown(w.items, english); q != nil {
+		return nil, q
 	}
 	vs := bind(w.items)
 	if len(vs) == 0 {
@@ -54,6 +45,28 @@ func readVisitors(rest string, english bool) ([]Visitor, *Question) {
 	return vs, nil
 }
 
+// settleUnknown decides what unmarked words are. In the English form they
+// are names ("John Smith from Acme"), since English names take no
+// honorific; in the Japanese form, where names do, they are asked about.
+// Words with digits are never names: 3F, 12 or 3日 is a place, time or
+// date the parser did not understand.
+func settleUnknown(items []item, english bool) *Question {
+	for i, it := range items {
+		switch {
+		case !it.company && strings.ContainsAny(it.text, "0123456789"):
+			return ask(FieldVisitor,
+				fmt.Sprintf("「%s」がわかりません。日時・人数・会議室なら書き方を変えてください（例: 12/3 14:00 2名 第1会議室）。", it.text),
+				fmt.Sprintf("I don't understand %q. Please write dates, times, party sizes and rooms like: Dec 3 2pm 2 people room A.", it.text))
+		case it.unknown && !english:
+			return ask(FieldVisitor,
+				fmt.Sprintf("「%s」は会社名ですか、お名前ですか？お名前なら「様」を、会社名なら「株式会社」などを付けてください。", it.text),
+				fmt.Sprintf("Is %q a company or a name? Add 様 to a name, or Inc./株式会社 to a company.", it.text))
+		}
+		items[i].unknown = false
+	}
+	return nil
+}
+
 func (w *walker) word(t string) *Question {
 	low := strings.ToLower(t)
 	switch {
@@ -62,9 +75,12 @@ func (w *walker) word(t string) *Question {
 	case low == "from":
 		w.flush()
 		w.mode = "from"
-	case contains(honorifics, low):
+	case contains(honorifics, low) || t == markName:
 		w.flush()
 		w.mode = "name"
+	case t == markCompany:
+		w.flush()
+		w.mode = "company"
 	case contains(englishSuffixes, low):
 		// "Acme Inc.": the legal suffix makes a company of the words before it.
 		w.pending = append(w.pending, t)
@@ -81,13 +97,16 @@ func (w *walker) word(t string) *Question {
 func (w *walker) japanese(t string) *Question {
 	switch {
 	case t == "":
-	case hasSuffixAny(t, nameSuffixes):
+	case hasSuffixAny(t, nameSuffixes) || hasSuffixAny(t, roleSuffixes):
 		return w.name(t)
 	case contains(companyPrefixes, t):
 		// 株式会社 テスト: the company's own name follows.
 		w.flush()
 		w.mode = "company"
 		w.pending = []string{t}
+	case isDepartment(t) && w.mode == "" && len(w.pending) == 0 && len(w.items) > 0 && w.items[len(w.items)-1].company:
+		// テスト商事 営業部 佐藤様: the department joins the company.
+		w.items[len(w.items)-1].text += " " + t
 	case isCompanyWord(t):
 		if w.mode == "" {
 			w.flush()
@@ -101,16 +120,11 @@ func (w *walker) japanese(t string) *Question {
 	return nil
 }
 
-// name handles a word with an honorific. Unmarked words just before it are
-// part of the name (佐藤 太郎様), which the confirmation shows as written.
+// name handles a word with an honorific or a role. Unmarked words just
+// before it are part of the name (佐藤 太郎様), which the confirmation
+// shows as written.
 func (w *walker) name(t string) *Question {
-	base := t
-	for _, s := range nameSuffixes {
-		if strings.HasSuffix(base, s) {
-			base = strings.TrimSuffix(base, s)
-			break
-		}
-	}
+	base, role := splitHonorific(t)
 	company, name, ok := splitCompanyName(base)
 	if !ok {
 		return fieldVisitorSplit(t)
@@ -122,18 +136,45 @@ func (w *walker) name(t string) *Question {
 		w.flush()
 	}
 	if company != "" {
-		company = strings.Join(append(before, company), " ")
-		w.items = append(w.items, item{company: true, text: company})
+		w.items = append(w.items, item{company: true, text: joinWords(append(before, company))})
 	} else {
-		name = strings.Join(append(before, name), " ")
+		name = joinWords(append(before, name))
 	}
-	if strings.TrimSpace(name) == "" {
+	if name == "" {
 		return ask(FieldVisitor,
 			"お名前がわかりません。「佐藤様」のように書いてください。",
 			"I can't find the name. Please write it like 佐藤様 or Mr. Sato.")
 	}
-	w.items = append(w.items, item{text: name})
+	w.items = append(w.items, item{text: name + role})
 	return nil
+}
+
+// splitHonorific cuts 様 (or さん, 殿, …) off a name, and a role (部長,
+// 先生) too, returning the role: it stays part of the name, since 佐藤部長
+// is how the visitor is known, while 様 is added back when shown.
+func splitHonorific(t string) (base, role string) {
+	for _, s := range nameSuffixes {
+		if strings.HasSuffix(t, s) {
+			t = strings.TrimSuffix(t, s)
+			break
+		}
+	}
+	for _, r := range roleSuffixes {
+		if strings.HasSuffix(t, r) {
+			return strings.TrimSuffix(t, r), r
+		}
+	}
+	return t, ""
+}
+
+func joinWords(ws []string) string {
+	var out []string
+	for _, w := range ws {
+		if w = strings.TrimSpace(w); w != "" {
+			out = append(out, w)
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 func (w *walker) flush() {
