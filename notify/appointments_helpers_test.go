@@ -165,6 +165,9 @@ func (s *smtpSession) Mail(from string, _ *smtpserver.MailOptions) error {
 	return nil
 }
 func (s *smtpSession) Rcpt(to string, _ *smtpserver.RcptOptions) error {
+	if strings.HasPrefix(to, "nosuchuser@") {
+		return &smtpserver.SMTPError{Code: 550, EnhancedCode: smtpserver.EnhancedCode{5, 1, 1}, Message: "no such user"}
+	}
 	s.cur.to = append(s.cur.to, to)
 	return nil
 }

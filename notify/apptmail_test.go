@@ -141,3 +141,32 @@ func TestAppointmentReminders(t *testing.T) {
 		})
 	}
 }
+
+// TestMailRefusedForGoodIsGivenUp: an address the SMTP server refuses for
+// good (550) is given up on at the first attempt; the others go out.
+func TestMailRefusedForGoodIsGivenUp(t *testing.T) {
+	h, _, sink := mailHarness(t, storeFactories[0].new(t))
+	a := appointment(h)
+	a.Visitors = []reception.AppointmentVisitor{{Name: "A", Email: "nosuchuser@example.com"}, {Name: "B", Email: "b@example.com"}}
+	h.create(a)
+	h.settle()
+	if got := sink.mails(); len(got) != 1 || got[0].to[0] != "b@example.com" {
+		t.Errorf("mails %+v", got)
+	}
+	entries, err := h.store.ListOutbox(context.Background(), h.org.ID, reception.OutboxFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range entries {
+		if e.Target.Kind == reception.TargetEmail && e.Target.ID == "nosuchuser@example.com" {
+			found = true
+			if e.State != reception.OutboxDead || e.Attempts != 1 {
+				t.Errorf("refused mail: state %s after %d attempts", e.State, e.Attempts)
+			}
+		}
+	}
+	if !found {
+		t.Error("no outbox entry for the refused address")
+	}
+}
