@@ -164,3 +164,24 @@ func TestAppointmentFromChatRefusals(t *testing.T) {
 		t.Errorf("appointments made: %+v", list)
 	}
 }
+
+// TestAppointmentFromChatInEnglish: an English organization's staff book in
+// English and get English answers.
+func TestAppointmentFromChatInEnglish(t *testing.T) {
+	h, _ := apptHarness(t, storeFactories[0].new(t))
+	h.org.Locale = "en"
+	if err := h.store.PutOrganization(context.Background(), h.org); err != nil {
+		t.Fatal(err)
+	}
+	c := newChat(h)
+	c.say(userA, "book tomorrow 2pm Mr. Smith from Acme Inc. room A")
+	labels, values := postbacks(t, c.last(userA))
+	if text := textOf(t, c.last(userA)); !strings.Contains(text, "Register this appointment?") || !strings.Contains(text, "Smith") || labels[0] != "Register" {
+		t.Fatalf("confirmation %q %v", text, labels)
+	}
+	c.post(lineworkstest.MessageTapEvent(userA, "", labels[0], values[0]))
+	msgs := h.messagesTo(userA)
+	if len(msgs) != 4 || !strings.Contains(textOf(t, msgs[1]), "Reception code: ") || !strings.Contains(textOf(t, msgs[1]), "Dec 3, 2026 14:00") {
+		t.Errorf("code message %q", textOf(t, msgs[len(msgs)-1]))
+	}
+}
