@@ -12,6 +12,7 @@ import (
 	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
 	"github.com/uketsuke/uketsuke/notify"
 	"github.com/uketsuke/uketsuke/reception"
+	"github.com/uketsuke/uketsuke/reception/memstore"
 )
 
 // TestAppointmentCodeCheckIn: an appointment made by an admin gives its
@@ -342,5 +343,18 @@ func TestAppointmentRooms(t *testing.T) {
 	h.settle()
 	if got, _ := h.store.GetVisit(ctx, h.org.ID, v.ID); got.HandlerUserID != userB {
 		t.Errorf("a tap in the host's room: visit %+v", got)
+	}
+}
+
+// TestCodeCheckInRefusesATransaction: the appointment's arrival cannot join
+// an application's transaction, so CheckInTx refuses a code.
+func TestCodeCheckInRefusesATransaction(t *testing.T) {
+	st := memstore.New(testBox(t))
+	h, _ := apptHarness(t, st)
+	a := h.create(appointment(h))
+	tx := st.Begin()
+	defer tx.Rollback()
+	if _, err := h.svc.CheckInTx(context.Background(), tx, h.org.ID, notify.CheckInRequest{Code: a.Code}); !errors.Is(err, reception.ErrInvalid) {
+		t.Errorf("CheckInTx with a code: %v", err)
 	}
 }

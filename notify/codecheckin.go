@@ -18,7 +18,13 @@ import (
 // still scheduled, and the visitor's retry (an ordinary code's visit ID is
 // derived from the appointment) finds that visit and completes the
 // arrival without notifying anyone twice.
+//
+// It cannot join an application's transaction (CheckInTx): the
+// appointment's arrival would commit without it.
 func (s *Service) codeCheckIn(ctx context.Context, orgID string, req CheckInRequest) (*reception.Visit, error) {
+	if _, inTx := reception.TxFrom(ctx); inTx {
+		return nil, fieldErr("code", "a check-in with a reception code cannot join the application's transaction (CheckInTx); use CheckIn")
+	}
 	org, err := s.store.GetOrganization(ctx, orgID)
 	if err != nil {
 		return nil, err
