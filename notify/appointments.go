@@ -179,28 +179,21 @@ func (s *Service) createdEntries(org *reception.Organization, a *reception.Appoi
 	return append(entries, mails...), nil
 }
 
-// codeMessages are the three 1:1 messages that give a host the code: the
-// text (headed by head), the QR image and the forward text.
+// codeMessages is the entry that gives a host the code, a sequence of
+// three 1:1 messages: the text (headed by head), the QR image and the
+// forward text.
 func (s *Service) codeMessages(org *reception.Organization, a *reception.Appointment, head, userID, key string) ([]*reception.OutboxEntry, error) {
 	t := apptTextsFor(org)
-	to := reception.Target{Kind: reception.TargetUser, ID: userID}
 	text := head + "\n" + s.apptDetails(t, a) + "\n" + t.CodeLine + a.Code + "\n" + t.ForwardHint
-	var out []*reception.OutboxEntry
-	for _, c := range []struct {
-		key     string
-		content any
-	}{
-		{"/text", lineworks.Text{Text: lineworks.TruncateText(text, textLimit)}},
-		{"/qr", qrMessage(a.Code)},
-		{"/forward", lineworks.Text{Text: lineworks.TruncateText(s.forwardText(org, a), textLimit)}},
-	} {
-		raw, err := json.Marshal(c.content)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s.entry(a.OrgID, "", to, raw, key+c.key))
+	raw, err := sequenceOf(
+		lineworks.Text{Text: lineworks.TruncateText(text, textLimit)},
+		qrMessage(a.Code),
+		lineworks.Text{Text: lineworks.TruncateText(s.forwardText(org, a), textLimit)},
+	)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return []*reception.OutboxEntry{s.entry(a.OrgID, "", reception.Target{Kind: reception.TargetUser, ID: userID}, raw, key)}, nil
 }
 
 // hostUsers are the distinct LINE WORKS users of active hosts.

@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -19,6 +20,9 @@ import (
 func (s *Service) remindAppointments(ctx context.Context) (int, error) {
 	now := s.now()
 	due, err := s.store.ListDueAppointmentReminders(ctx, now, 100)
+	if errors.Is(err, errors.ErrUnsupported) {
+		return 0, nil // a driver without appointments: none are due
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -219,8 +219,9 @@ func (s *Service) CheckIn(ctx context.Context, orgID string, req CheckInRequest)
 // not at all (see reception.WithTx). Nothing is sent before the commit;
 // the dispatcher finds the entries at its next poll (WithDelivery's poll
 // interval) or at once after Wake. A transaction the store cannot join
-// fails with reception.ErrInvalid. In tests, memstore's Store.Begin gives a
-// transaction of uketsuke's writes alone.
+// fails with reception.ErrInvalid, and so does a request with a Code (the
+// appointment's arrival is recorded outside the transaction). In tests,
+// memstore's Store.Begin gives a transaction of uketsuke's writes alone.
 func (s *Service) CheckInTx(ctx context.Context, tx any, orgID string, req CheckInRequest) (*reception.Visit, error) {
 	if tx == nil {
 		return nil, fmt.Errorf("notify: CheckInTx without a transaction: %w", reception.ErrInvalid)

@@ -18,7 +18,13 @@ import (
 // still scheduled, and the visitor's retry (an ordinary code's visit ID is
 // derived from the appointment) finds that visit and completes the
 // arrival without notifying anyone twice.
+//
+// It cannot join an application's transaction (CheckInTx): the
+// appointment's arrival would commit without it.
 func (s *Service) codeCheckIn(ctx context.Context, orgID string, req CheckInRequest) (*reception.Visit, error) {
+	if _, inTx := reception.TxFrom(ctx); inTx {
+		return nil, fieldErr("code", "a check-in with a reception code cannot join the application's transaction (CheckInTx); use CheckIn")
+	}
 	org, err := s.store.GetOrganization(ctx, orgID)
 	if err != nil {
 		return nil, err
@@ -30,6 +36,14 @@ func (s *Service) codeCheckIn(ctx context.Context, orgID string, req CheckInRequ
 	}
 	if err != nil {
 		return nil, err
+	}
+	if req.IdempotencyKey != "" && a.Period {
+		// A period code's check-in sent again: the visit was recorded (and
+		// counted) before.
+		v, err := s.store.GetVisit(ctx, orgID, idempotentVisitID(orgID, req.IdempotencyKey))
+		if err == nil && v.AppointmentID == a.ID {
+			return v, nil
+		}
 	}
 	if err := a.CodeUsableAt(now); err != nil {
 		return nil, err
@@ -147,7 +161,9 @@ func (s *Service) appointmentRoute(ctx context.Context, org *reception.Organizat
 }
 
 // arrivalNotification is the hosts' message: who came for which
-// appointment, with 「対応します」 and 「他の人に対応を依頼」.
+// appointment, with 「対応します」 and 「他の人に対応を依頼」 — a button
+// template of message actions carrying postbacks, like a button's
+// notification (https://developers.worksmobile.com/jp/docs/bot-send-button).
 func (s *Service) arrivalNotification(org *reception.Organization, a *reception.Appointment, v *reception.Visit, req CheckInRequest) (lineworks.Content, error) {
 	t, vt := apptTextsFor(org), s.textsFor(org)
 	lines := []string{t.Arrived, s.apptDetails(t, a)}

@@ -227,7 +227,11 @@ func (s *Service) deliver(ctx context.Context, e *reception.OutboxEntry, typed l
 		if e.VisitID != "" && strings.Contains(e.DedupeKey, "/notify/") {
 			notified = &reception.VisitEvent{Kind: reception.EventNotified, At: now, Note: string(e.Target.Kind) + " " + e.Target.ID}
 		}
-		if cerr := s.store.CompleteOutbox(ctx, e.ID, s.owner, now, notified, s.outcomeEvent(e, EventDelivered, now, "")...); cerr != nil {
+		then := s.outcomeEvent(e, EventDelivered, now, "")
+		if next := s.nextInSequence(e); next != nil {
+			then = append(then, next)
+		}
+		if cerr := s.store.CompleteOutbox(ctx, e.ID, s.owner, now, notified, then...); cerr != nil {
 			log.Error("recording a sent message", "err", cerr)
 			return
 		}

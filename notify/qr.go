@@ -94,16 +94,17 @@ func qrImage(ctx context.Context, api API, botID int64, q qrContent) (lineworks.
 	return lineworks.Image{FileID: id}, nil
 }
 
-// sendContent is what send sends for an entry: its content, or, for a QR
-// entry, the uploaded image.
+// sendContent is what send sends for an entry: its content (a sequence's
+// first item), or, for a QR code, the uploaded image.
 func sendContent(ctx context.Context, api API, org *reception.Organization, e *reception.OutboxEntry, typed lineworks.Content) (lineworks.Content, error) {
 	if typed != nil {
 		return typed, nil
 	}
-	if q, ok := qrOf(e.Content); ok {
+	raw := firstItem(e.Content)
+	if q, ok := qrOf(raw); ok {
 		return qrImage(ctx, api, org.Integration.BotID, q)
 	}
-	return lineworks.RawContent(e.Content), nil
+	return lineworks.RawContent(raw), nil
 }
 
 // UploadFile implements FileUploader.

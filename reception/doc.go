@@ -1,6 +1,6 @@
 // Package reception is uketsuke's domain: organizations (tenants) and their
 // LINE WORKS integration, reception buttons, staff, talk rooms, visits with
-// their timelines, and the outbox and inbox that connect them to LINE WORKS
+// their timelines, appointments with their reception codes, and the outbox and inbox that connect them to LINE WORKS
 // durably. It defines the [Store] contract the rest of uketsuke uses, its
 // one implementation, [NewStore], the smaller [Driver] contract a storage
 // backend implements, and the error kinds they all return. It uses the
@@ -12,10 +12,14 @@
 // domain rule once, for every backend: validation, sealing secrets with the
 // [SecretBox] and redacting them, the visit state machine ([Visit.Claim],
 // [Visit.Apply], [Visit.Remind]) and the diff of events it leaves, the
-// checked_in event of a check-in, lease ownership and its explanations,
+// appointment's checks (an update keeps its identity and never revives
+// it; the live appointment answers for a code), the checked_in event of a
+// check-in, lease ownership and its explanations,
 // default and normalized times, the order of buttons, staff and rooms. A
 // [Driver] only stores: an organization directory with [KeyedDriver]
-// tables of buttons, staff and rooms, a [VisitDriver], and one
+// tables of buttons, staff and rooms, a [VisitDriver], an
+// [AppointmentDriver] (whose one rule of its own is the reception code's
+// uniqueness, checked atomically with the insert), and one
 // [QueueDriver] shape for both the outbox and the inbox, whose leases end
 // with one verb, Settle, and an [Outcome] (Done, Retry, Postpone, Dead) —
 // so the outbox and inbox Store verbs match (Complete…, Retry…, Dead… with
@@ -55,14 +59,17 @@
 // Copies. A store keeps no reference to values passed in and returns values
 // the caller owns: mutating either side never changes the other.
 //
-// Atomicity. CheckIn, ClaimVisit, AppendVisitEvent and RecordReminder each
-// read and write in one transaction, and the visit state machine they
-// follow is defined once, by [Visit.Claim], [Visit.Apply] and
-// [Visit.Remind]: the driver loads the visit under a lock (or in a
+// Atomicity. CheckIn, ClaimVisit, AppendVisitEvent, RecordReminder,
+// CreateAppointment and UpdateAppointment each read and write in one
+// transaction, with the outbox entries they are given, and the visit state
+// machine they follow is defined once, by [Visit.Claim], [Visit.Apply] and
+// [Visit.Remind] (an appointment's by [Appointment.Arrive] and
+// [Appointment.Cancel]): the driver loads the visit under a lock (or in a
 // transaction that serializes writers, [VisitDriver.UpdateVisit]), the
 // Store applies the method, and the driver writes the [VisitChange]. Several
 // Store values on one database (replicas) must still see a claim won once,
-// a reminder recorded once, and an outbox or inbox entry leased to one
+// a reminder recorded once, a reception code held by one live appointment
+// and a day code used once, and an outbox or inbox entry leased to one
 // owner at a time.
 //
 // Times. Callers supply every time (check-in, claim, lease "now"), which
@@ -85,8 +92,9 @@
 // others (a notified event completed late) is placed by its At, not at the
 // end. The checked_in event is at CreatedAt, first. ListVisits returns
 // visits newest first (CreatedAt, then ID, descending); ListDueReminders
-// earliest NextReminderAt first (then OrgID, ID); ListOutbox by CreatedAt,
-// then ID.
+// earliest NextReminderAt first (then OrgID, ID); ListAppointments by
+// StartsAt, then ID; ListDueAppointmentReminders earliest due first (then
+// OrgID, ID); ListOutbox by CreatedAt, then ID.
 //
 // Leases. A lease is owner's from LeaseOutbox (or LeaseInbox) until
 // now+leaseFor; at or after that instant another owner may lease the entry

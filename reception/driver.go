@@ -203,10 +203,11 @@ type AppointmentDriver interface {
 	// CreateAppointment stores a new appointment and entries, new outbox
 	// entries as OutboxDriver.Enqueue takes them, in one transaction: all
 	// or nothing. A used appointment ID (within the organization), entry
-	// ID or dedupe key is ErrConflict; an appointment of the organization
-	// with a.Code that is live at a.CreatedAt (Appointment.Live: not
-	// cancelled, ValidUntil after it) is ErrCodeInUse; a missing
-	// organization ErrNotFound.
+	// ID or dedupe key is ErrConflict; another appointment of the
+	// organization with a.Code that is live at a.CreatedAt
+	// (Appointment.Live: not cancelled, ValidUntil after it) is
+	// ErrCodeInUse, unless a.ID is used (the same appointment made again):
+	// then ErrConflict; a missing organization ErrNotFound.
 	CreateAppointment(ctx context.Context, a *Appointment, entries []*OutboxEntry) error
 	// GetAppointment returns one appointment.
 	GetAppointment(ctx context.Context, orgID, id string) (*Appointment, error)

@@ -203,6 +203,8 @@ func checkAppointmentChange(before, after *Appointment, entries []*OutboxEntry) 
 	// bringing it back would make two live appointments with one code.
 	now := after.UpdatedAt
 	if now.IsZero() {
+		// The one clock reading of the Store: a caller that keeps no
+		// UpdatedAt still must not revive an appointment.
 		now = time.Now()
 	}
 	if !before.Live(now) && after.Live(now) {

@@ -141,7 +141,8 @@ type Store interface {
 	// UpdatedAt itself; the result is validated, and ID, OrgID, Code,
 	// CreatedAt and CreatedBy may not change (ErrInvalid). A cancelled or
 	// expired appointment cannot be made live again (ErrConflict): its
-	// code may belong to another appointment by now. The entries change
+	// code may belong to another appointment by now. That is judged at the
+	// changed UpdatedAt (the clock's time when it is zero). The entries change
 	// returns (checked with ValidateNew) are enqueued in the same
 	// transaction. A change returning an error stores nothing and the
 	// error comes back unwrapped (a *CodeError, say). It returns the

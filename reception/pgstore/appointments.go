@@ -22,9 +22,11 @@ const (
 	apptCodeLockSQL = `SELECT pg_advisory_xact_lock(hashtext('uketsuke/pgstore/appointment-code'),
 		hashtext(current_schema() || '/' || $1 || '/' || $2))`
 	// $3 is the new appointment's CreatedAt: an appointment not cancelled
-	// and valid after it holds the code (reception.Appointment.Live).
+	// and valid after it holds the code (reception.Appointment.Live). $4
+	// is its ID: the same appointment made again is a used ID, which the
+	// insert reports, not a held code.
 	apptCodeHeldSQL = `SELECT EXISTS (SELECT 1 FROM appointments
-		WHERE org_id = $1 AND code = $2 AND valid_until > $3 AND status <> 'cancelled')`
+		WHERE org_id = $1 AND code = $2 AND valid_until > $3 AND status <> 'cancelled' AND id <> $4)`
 	apptInsertSQL = `INSERT INTO appointments (` + sqlschema.AppointmentCols + `, reminder_due_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`
 	// The update writes every column but the key, the code and the
@@ -95,7 +97,7 @@ func (s *db) CreateAppointment(ctx context.Context, a *reception.Appointment, en
 	b := &pgx.Batch{}
 	b.Queue(apptCodeLockSQL, a.OrgID, a.Code)
 	var held bool
-	b.Queue(apptCodeHeldSQL, a.OrgID, a.Code, a.CreatedAt).QueryRow(func(r pgx.Row) error { return r.Scan(&held) })
+	b.Queue(apptCodeHeldSQL, a.OrgID, a.Code, a.CreatedAt, a.ID).QueryRow(func(r pgx.Row) error { return r.Scan(&held) })
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return wrapErr(ctx, err, "create appointment %s", a.ID)
 	}

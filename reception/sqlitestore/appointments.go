@@ -11,15 +11,17 @@ import (
 )
 
 // The appointment statements. They are not prepared at Open like the
-// check-in's: appointments are made by people, a few a day, and a prepared
-// statement per query would cost every Store a connection's memory for
-// nothing.
+// check-in's: appointments are made and changed by people, a few times a
+// day, off the kiosk's path, so parsing them each time costs nothing that
+// matters.
 const (
 	apptSelect = `SELECT ` + sqlschema.AppointmentCols + ` FROM appointments`
 	// ?3 is the new appointment's CreatedAt: an appointment not cancelled
-	// and valid after it holds the code (reception.Appointment.Live).
+	// and valid after it holds the code (reception.Appointment.Live). ?4
+	// is its ID: the same appointment made again is a used ID, which the
+	// insert reports, not a held code.
 	apptCodeHeldSQL = `SELECT EXISTS (SELECT 1 FROM appointments
-		WHERE org_id = ?1 AND code = ?2 AND valid_until > ?3 AND status <> 'cancelled')`
+		WHERE org_id = ?1 AND code = ?2 AND valid_until > ?3 AND status <> 'cancelled' AND id <> ?4)`
 	apptInsertSQL = `INSERT INTO appointments (` + sqlschema.AppointmentCols + `, reminder_due_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// The update writes every column but the key, the code and the
@@ -107,7 +109,7 @@ func (s *db) CreateAppointment(ctx context.Context, a *reception.Appointment, en
 	op := fmt.Sprintf("create appointment %q", a.ID)
 	return s.inTx(ctx, s.w, op, func(tx *sql.Tx) error {
 		var held bool
-		if err := tx.QueryRowContext(ctx, apptCodeHeldSQL, a.OrgID, a.Code, micros(a.CreatedAt)).Scan(&held); err != nil {
+		if err := tx.QueryRowContext(ctx, apptCodeHeldSQL, a.OrgID, a.Code, micros(a.CreatedAt), a.ID).Scan(&held); err != nil {
 			return s.fail(ctx, op, err)
 		}
 		if held {

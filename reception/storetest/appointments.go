@@ -93,6 +93,10 @@ func testAppointments(e *env) {
 	e.field("CreateAppointment with a 5-digit code", err, "Code")
 	e.field("CreateAppointment without visitors", err, "Visitors")
 	e.is("CreateAppointment with a used ID", s.CreateAppointment(ctx, newAppointment("org-a", "a1", "999999", at(0))), reception.ErrConflict)
+	// Made again (a double tap): the ID is used; the code is its own.
+	if err := s.CreateAppointment(ctx, newAppointment("org-a", "a1", "123456", at(2*time.Hour))); !errors.Is(err, reception.ErrConflict) || errors.Is(err, reception.ErrCodeInUse) {
+		e.t.Errorf("CreateAppointment made again: %v, want ErrConflict for the ID, not ErrCodeInUse", err)
+	}
 	e.is("CreateAppointment in a missing organization", s.CreateAppointment(ctx, newAppointment("org-x", "a1", "999999", at(0))), reception.ErrNotFound)
 
 	// Copies: neither the caller's value nor a returned one is the store's.
