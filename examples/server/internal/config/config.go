@@ -89,6 +89,8 @@ type Config struct {
 	// Retention is how long visitors' personal data, and the outbox and
 	// inbox rows, are kept (retention.go); 0 keeps them for ever.
 	Retention time.Duration
+	// Appointments are the appointments' settings (appointments.go).
+	Appointments Appointments
 }
 
 // configError is an invalid setting; Setting names the environment
@@ -157,7 +159,7 @@ func parseCommand(name string, extra []setting, args []string, env func(string) 
 		}
 		fs.PrintDefaults()
 	}
-	all := append(append([]setting(nil), settings...), extra...)
+	all := append(append(append([]setting(nil), settings...), appointmentSettings...), extra...)
 	vals := map[string]*string{}
 	for _, s := range all {
 		// The flag's default is the built-in one, never the environment's
@@ -261,6 +263,9 @@ func configFrom(get func(string) string) (*Config, error) {
 		return nil, err
 	}
 	if c.Retention, err = parseRetention(get("UKETSUKE_RETENTION")); err != nil {
+		return nil, err
+	}
+	if c.Appointments, err = parseAppointments(get); err != nil {
 		return nil, err
 	}
 	return c, nil

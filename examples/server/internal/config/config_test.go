@@ -42,7 +42,7 @@ func TestParseConfig(t *testing.T) {
 		TokenURL: defaultAuthURL + "token", Demo: DemoAuto, Lease: 30 * time.Second, KioskReturn: 30 * time.Second,
 		Limits: Limits{KioskRate: rate.Limit(60.0 / 3600), KioskBurst: 10, AddressRate: rate.Limit(180.0 / 3600), AddressBurst: 30, OrgDaily: 1000,
 			CodeRate: rate.Limit(20.0 / 3600), CodeBurst: 5},
-		Retention: 90 * 24 * time.Hour}
+		Retention: 90 * 24 * time.Hour, Appointments: Appointments{Reminder: 30 * time.Minute}}
 	with := func(f func(c *Config)) *Config {
 		c := defaults
 		f(&c)
