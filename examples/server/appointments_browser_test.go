@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/uketsuke/uketsuke/examples/server/internal/app"
+	"github.com/uketsuke/uketsuke/examples/server/internal/httpserver"
 )
 
 // Browser tests of appointments: the kiosk's code entry (keypad, wrong
@@ -73,6 +76,11 @@ func TestBrowserAppointmentCode(t *testing.T) {
 	if got := text(t, ctx, "#done-message"); !strings.Contains(got, "担当者に通知しました") {
 		t.Errorf("after the code the kiosk says %q", got)
 	}
+	// The host is told 1:1, with the appointment's visitor and the buttons.
+	msg := waitDemoMessage(t, ds, func(m httpserver.FeedMessage) bool {
+		return m.UserID == "demo-user-sato" && m.ChannelID == "" && strings.Contains(m.Text, "鍵盤 次郎") && len(m.Actions) > 0
+	})
+	t.Logf("the host's 1:1: %q %+v", msg.Text, msg.Actions)
 
 	// In English: a short code is refused on the page; the used code and
 	// unknown codes by the server, in English; then the wrong-code limit.
@@ -94,6 +102,34 @@ func TestBrowserAppointmentCode(t *testing.T) {
 			t.Errorf("code %s: focus on %q, want the code field", tc.code, got)
 		}
 	}
+}
+
+// waitDemoMessage long-polls the demo's feed (its fake LINE WORKS) until a
+// message matches.
+func waitDemoMessage(t *testing.T, ds *demoServer, match func(httpserver.FeedMessage) bool) httpserver.FeedMessage {
+	t.Helper()
+	var seen []string
+	for after, deadline := 0, time.Now().Add(30*time.Second); time.Now().Before(deadline); {
+		resp, err := http.Get(fmt.Sprintf("%s/demo/messages?after=%d&wait=5", ds.base, after))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var feed httpserver.FeedJSON
+		err = json.NewDecoder(resp.Body).Decode(&feed)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range feed.Messages {
+			if match(m) {
+				return m
+			}
+			seen = append(seen, m.To+": "+m.Text)
+		}
+		after = max(after, feed.Next)
+	}
+	t.Fatalf("no such message in the demo; saw %q\n%s", seen, ds.stderr)
+	return httpserver.FeedMessage{}
 }
 
 // TestBrowserAppointmentCamera shows a QR code to the kiosk's camera:
