@@ -145,6 +145,35 @@ func TestAppointmentsAPI(t *testing.T) {
 	}
 	codeCheckIns(t, ds, today, later)
 	visitsCSVHasAppointment(t, ds, title)
+	room := "第3会議室"
+	if status, _ := jsonCall(t, "PATCH", base+"/"+today.ID, testAdminToken, app.AppointmentChange{Room: &room}, &e); status != http.StatusConflict || e.Field != "status" {
+		t.Errorf("PATCH an arrived appointment = %d %+v, want 409 naming status", status, e)
+	}
+}
+
+// TestAppointmentPeriodCode: a period code works for every arrival of its
+// period, and is listed today while it is valid.
+func TestAppointmentPeriodCode(t *testing.T) {
+	ds := startInProcess(t, apptEnv, true)
+	ap := createAppt(t, ds.base, app.AppointmentInput{Hosts: []string{"suzuki"}, Visitors: []app.AppointmentVisitor{{Company: "定期便運輸"}},
+		StartsAt: soon(), Until: time.Now().AddDate(0, 0, 7).Format(time.DateOnly)})
+	kiosk := kioskToken(t, ds.kiosk)
+	for i := 1; i <= 2; i++ {
+		var res app.CheckInResult
+		if status, _ := jsonCall(t, "POST", ds.base+"/api/v1/orgs/demo/checkins", kiosk, app.CheckInInput{Code: ap.Code}, &res); status != http.StatusCreated {
+			t.Fatalf("arrival %d with the period code = %d %+v", i, status, res)
+		}
+	}
+	var got httpserver.AppointmentJSON
+	jsonCall(t, "GET", ds.base+"/api/v1/orgs/demo/appointments/"+ap.ID, testAdminToken, nil, &got)
+	if got.Arrivals != 2 || got.Status != "arrived" || !got.Period {
+		t.Errorf("after two arrivals: %+v", got)
+	}
+	var list []httpserver.AppointmentJSON
+	jsonCall(t, "GET", ds.base+"/api/v1/orgs/demo/appointments?when=today", testAdminToken, nil, &list)
+	if len(list) != 1 || list[0].ID != ap.ID {
+		t.Errorf("today's list = %+v", list)
+	}
 }
 
 // codeCheckIns checks in with codes through the API with the kiosk token:

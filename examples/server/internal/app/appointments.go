@@ -209,8 +209,8 @@ func (a *App) UpdateAppointment(ctx context.Context, orgID, id string, ch Appoin
 		return nil, err
 	}
 	updated, err := a.Notify.UpdateAppointment(ctx, orgID, id, func(ap *reception.Appointment) error {
-		if ap.StatusAt(a.Now()) != reception.AppointmentScheduled {
-			return &Error{Code: Conflict, Field: "status", Msg: "only a scheduled appointment can be changed; this one is " + string(ap.StatusAt(a.Now()))}
+		if !Changeable(ap, a.Now()) {
+			return &Error{Code: Conflict, Field: "status", Msg: "only a scheduled appointment, or a period one still valid, can be changed; this one is " + string(ap.StatusAt(a.Now()))}
 		}
 		ap.HostStaffIDs, ap.Visitors, ap.PartySize, ap.Title, ap.Room = next.HostStaffIDs, next.Visitors, next.PartySize, next.Title, next.Room
 		ap.StartsAt, ap.ValidFrom, ap.ValidUntil, ap.Period = next.StartsAt, next.ValidFrom, next.ValidUntil, next.Period
@@ -218,6 +218,13 @@ func (a *App) UpdateAppointment(ctx context.Context, orgID, id string, ch Appoin
 		return nil
 	})
 	return updated, appointmentError(err)
+}
+
+// Changeable reports whether ap can be changed at now: it is scheduled, or
+// a period appointment still valid (its visitors keep coming).
+func Changeable(ap *reception.Appointment, now time.Time) bool {
+	st := ap.StatusAt(now)
+	return st == reception.AppointmentScheduled || st == reception.AppointmentArrived && ap.Period
 }
 
 // CancelAppointment cancels an appointment: its code stops working and

@@ -105,9 +105,10 @@ func (p *pages) renderAppointments(w http.ResponseWriter, r *http.Request, s *se
 
 func (p *pages) apptRows(r *http.Request, orgID string, list []*reception.Appointment) []apptRow {
 	rows := make([]apptRow, 0, len(list))
-	for _, aj := range appointmentsOut(r.Context(), p.app, orgID, list) {
+	now := p.now()
+	for i, aj := range appointmentsOut(r.Context(), p.app, orgID, list) {
 		row := apptRow{AppointmentJSON: aj, When: p.timeText(aj.StartsAt), StatusText: apptStatusText[aj.Status],
-			Changeable: aj.Status == string(reception.AppointmentScheduled)}
+			Changeable: app.Changeable(list[i], now)}
 		var names []string
 		for _, v := range aj.Visitors {
 			names = append(names, strings.TrimSpace(v.Company+" "+v.Name))
