@@ -70,8 +70,9 @@ func TestBrowserAppointmentCode(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#keypad button[data-key="del"]`)),
 		waitTrue(`document.getElementById("code").value === `+fmt.Sprintf("%q", ap.Code[:2])),
 		pressKeys(ap.Code[2:]),
-		waitTrue(`document.getElementById("code-status").textContent === "6桁入力しました"`),
-		chromedp.Click(chromedp.CSS("#code-submit")),
+		waitTrue(`document.getElementById("code-status").textContent === "6桁入力しました"`))
+	screenshot(t, ctx, "kiosk-code")
+	do(t, ctx, "check in with the code", chromedp.Click(chromedp.CSS("#code-submit")),
 		chromedp.WaitVisible(chromedp.CSS("#done-message")))
 	if got := text(t, ctx, "#done-message"); !strings.Contains(got, "担当者に通知しました") {
 		t.Errorf("after the code the kiosk says %q", got)
@@ -251,6 +252,15 @@ func TestBrowserAdminAppointments(t *testing.T) {
 		t.Errorf("the row's code = %q", code)
 	}
 	axeCheck(t, ctx, "admin appointments", src)
+	screenshot(t, ctx, "admin-appointments")
+	do(t, ctx, "change the room", chromedp.Click(chromedp.CSS(`#appts-today a[href^="?edit="]`)),
+		chromedp.WaitReady(chromedp.CSS(`#appt-form input[name="id"]`)),
+		waitTrue(`document.getElementById("appt-name").value === `+fmt.Sprintf("%q", visitor)),
+		evalTrue(`document.getElementById("appt-room").value = "大会議室"; true`),
+		chromedp.Click(chromedp.CSS("#appt-save")), chromedp.WaitVisible(chromedp.CSS(".notice")))
+	if got := text(t, ctx, "#appts-today tbody tr"); !strings.Contains(got, "大会議室") || !strings.Contains(got, code) {
+		t.Errorf("after the change, the row says %q (code %s)", got, code)
+	}
 	do(t, ctx, "a form without a host is refused", chromedp.SendKeys(chromedp.CSS("#appt-name"), "誰か"),
 		evalTrue(fmt.Sprintf(`document.getElementById("appt-time").value = %q; true`, now.Format("15:04"))),
 		chromedp.Click(chromedp.CSS("#appt-save")), chromedp.WaitVisible(chromedp.CSS("#appt-error")))
