@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/uketsuke/uketsuke/lineworks"
+	"github.com/uketsuke/uketsuke/notify/booking"
 	"github.com/uketsuke/uketsuke/reception"
 )
 
@@ -194,19 +195,24 @@ func (s *Service) handleCallback(ctx context.Context, e *reception.InboxEntry) e
 		}
 		return err
 	}
+	if text, ok := typedText(ev); ok && src.ChannelID == "" && src.UserID != "" && booking.IsCommand(text) {
+		return s.chatBooking(ctx, org, e, src, text)
+	}
 	data, ok := lineworks.Tap(ev)
 	if !ok {
 		return nil // anything else is ignored quietly
 	}
-	action, visitID, ok := decodePostback(data)
+	action, id, ok := decodePostback(data)
 	if !ok || src.UserID == "" {
 		return nil
 	}
 	switch action {
 	case actionAccept:
-		return s.accept(ctx, org, e, src, visitID, at)
+		return s.accept(ctx, org, e, src, id, at)
 	case actionEscalate:
-		return s.escalate(ctx, org, e, src, visitID, at)
+		return s.escalate(ctx, org, e, src, id, at)
+	case actionBook, actionDiscard:
+		return s.confirmBooking(ctx, org, e, src, id, action == actionDiscard)
 	}
 	return nil
 }

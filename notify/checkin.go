@@ -28,9 +28,16 @@ type Visitor struct {
 
 // CheckInRequest is one check-in at the kiosk.
 type CheckInRequest struct {
-	// ButtonID is the button tapped. Required.
+	// ButtonID is the button tapped. Exactly one of ButtonID and Code is
+	// required.
 	ButtonID string
-	Visitor  Visitor
+	// Code is a reception code (six digits) the visitor typed or showed as
+	// a QR code, in place of a button: the visit is linked to the
+	// appointment holding it and its hosts are told personally (see
+	// CheckIn). Visitor fields are optional: they default to the
+	// appointment's.
+	Code    string
+	Visitor Visitor
 	// StaffID is the staff member the visitor chose, if any.
 	StaffID string
 	// Language is the language the visitor used at the kiosk, a BCP 47 tag
@@ -91,7 +98,14 @@ func fieldErr(field, msg string) error {
 // validate checks the visitor's input; errors name the JSON field.
 func (r *CheckInRequest) validate() error {
 	var errs []error
-	if strings.TrimSpace(r.ButtonID) == "" {
+	switch {
+	case r.Code != "" && r.ButtonID != "":
+		errs = append(errs, fieldErr("code", "cannot be combined with buttonId"))
+	case r.Code != "":
+		if !reception.ValidCode(r.Code) {
+			errs = append(errs, fieldErr("code", fmt.Sprintf("must be %d digits", reception.CodeLen)))
+		}
+	case strings.TrimSpace(r.ButtonID) == "":
 		errs = append(errs, fieldErr("buttonId", "is required"))
 	}
 	for _, f := range []struct {
@@ -140,9 +154,22 @@ func (r *CheckInRequest) validate() error {
 // waits on LINE WORKS: the dispatcher sends the messages. A request with an
 // IdempotencyKey already used in the organization returns that visit and
 // queues nothing.
+//
+// A request with a Code checks in with a reception code instead: the visit
+// (ButtonID AppointmentButtonID) is linked to the appointment, its hosts
+// get a 1:1 notification with 「対応します」 / 「他の人に対応を依頼」 and
+// the appointment's details (with WithAppointmentRooms, the rooms of the
+// buttons that list a host too), and the appointment is marked arrived. A
+// code no appointment has is ErrUnknownCode; one that cannot be used now
+// (not yet valid, expired, cancelled, already used) a *reception.CodeError.
+// An ordinary (one-day) code makes one visit: checking in with it again
+// while the first check-in is being recorded returns that visit.
 func (s *Service) CheckIn(ctx context.Context, orgID string, req CheckInRequest) (*reception.Visit, error) {
 	if err := req.validate(); err != nil {
 		return nil, err
+	}
+	if req.Code != "" {
+		return s.codeCheckIn(ctx, orgID, req)
 	}
 	org, button, chosen, err := s.checkInSubjects(ctx, orgID, req)
 	if err != nil {
@@ -192,8 +219,9 @@ func (s *Service) CheckIn(ctx context.Context, orgID string, req CheckInRequest)
 // not at all (see reception.WithTx). Nothing is sent before the commit;
 // the dispatcher finds the entries at its next poll (WithDelivery's poll
 // interval) or at once after Wake. A transaction the store cannot join
-// fails with reception.ErrInvalid. In tests, memstore's Store.Begin gives a
-// transaction of uketsuke's writes alone.
+// fails with reception.ErrInvalid, and so does a request with a Code (the
+// appointment's arrival is recorded outside the transaction). In tests,
+// memstore's Store.Begin gives a transaction of uketsuke's writes alone.
 func (s *Service) CheckInTx(ctx context.Context, tx any, orgID string, req CheckInRequest) (*reception.Visit, error) {
 	if tx == nil {
 		return nil, fmt.Errorf("notify: CheckInTx without a transaction: %w", reception.ErrInvalid)
@@ -408,6 +436,9 @@ type audience struct {
 // leaves the organization's default room, if any.
 func (s *Service) audienceOf(ctx context.Context, org *reception.Organization, v *reception.Visit) (audience, error) {
 	var a audience
+	if v.AppointmentID != "" {
+		return s.appointmentAudience(ctx, org, v)
+	}
 	b, err := s.store.GetButton(ctx, org.ID, v.ButtonID)
 	switch {
 	case errors.Is(err, reception.ErrNotFound):

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/textproto"
 	"strings"
 	"sync"
 	"time"
@@ -113,7 +114,7 @@ func (s *Service) attempt(j *job) result {
 	}
 	var r result
 	org, err := s.orgWithSecrets(j.ctx, e.OrgID)
-	if err == nil && org.Integration.Configured() {
+	if err == nil && org.Integration.Configured() && e.Target.Kind != reception.TargetEmail {
 		n := budgetOf(org)
 		r.interval, _ = rateShape(n)
 		key := rateKey(org, apiOf(e.Target.Kind))
@@ -226,12 +227,16 @@ func (s *Service) deliver(ctx context.Context, e *reception.OutboxEntry, typed l
 		if e.VisitID != "" && strings.Contains(e.DedupeKey, "/notify/") {
 			notified = &reception.VisitEvent{Kind: reception.EventNotified, At: now, Note: string(e.Target.Kind) + " " + e.Target.ID}
 		}
-		if cerr := s.store.CompleteOutbox(ctx, e.ID, s.owner, now, notified, s.outcomeEvent(e, EventDelivered, now, "")...); cerr != nil {
+		then := s.outcomeEvent(e, EventDelivered, now, "")
+		if next := s.nextInSequence(e); next != nil {
+			then = append(then, next)
+		}
+		if cerr := s.store.CompleteOutbox(ctx, e.ID, s.owner, now, notified, then...); cerr != nil {
 			log.Error("recording a sent message", "err", cerr)
 			return
 		}
 		s.metrics.Inc(MetricSent, string(e.Target.Kind))
-	case errors.Is(err, ErrNotConfigured) || errors.Is(err, ErrNoEventHandler):
+	case errors.Is(err, ErrNotConfigured) || errors.Is(err, ErrNoEventHandler) || errors.Is(err, ErrNoMailer):
 		// Waiting for an admin is not a failed attempt: keep the entry,
 		// check again at the longest backoff, never bury it for this.
 		next := now.Add(s.maxBackoff)
@@ -282,6 +287,9 @@ func (s *Service) send(ctx context.Context, e *reception.OutboxEntry, typed line
 	if e.Target.Kind == reception.TargetApp {
 		return s.handleEvent(ctx, e)
 	}
+	if e.Target.Kind == reception.TargetEmail {
+		return s.sendMail(ctx, e)
+	}
 	if s.mode == AtMostOnce && e.Attempts > 1 && e.LastError == "" {
 		return errUnrecorded
 	}
@@ -299,9 +307,9 @@ func (s *Service) send(ctx context.Context, e *reception.OutboxEntry, typed line
 	if err != nil {
 		return &notSentError{err}
 	}
-	var content lineworks.Content = lineworks.RawContent(e.Content)
-	if typed != nil {
-		content = typed
+	content, err := sendContent(ctx, api, org, e, typed)
+	if err != nil {
+		return err
 	}
 	switch e.Target.Kind {
 	case reception.TargetRoom:
@@ -346,6 +354,10 @@ func permanent(err error) bool {
 			return true
 		}
 		return false
+	}
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return te.Code >= 500 // SMTP: 5xx is permanent, 4xx transient
 	}
 	var ve *lineworks.ValidationError
 	return errors.As(err, &ve) || errors.Is(err, lineworks.ErrInvalidContent) || errors.Is(err, reception.ErrNotFound)

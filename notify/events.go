@@ -17,7 +17,8 @@ type EventKind string
 
 // The kinds of events. Each is reported once a store committed it.
 const (
-	// EventCheckedIn: the visit was stored with its notifications.
+	// EventCheckedIn: the visit was stored with its notifications; with
+	// AppointmentID set when the visitor checked in with a reception code.
 	EventCheckedIn EventKind = "checked_in"
 	// EventDelivered: one notification (Target) reached LINE WORKS.
 	EventDelivered EventKind = "delivered"
@@ -64,6 +65,9 @@ type Event struct {
 	Error string `json:"error,omitempty"`
 	// Reminder is the number of a reminded event's reminder, from 1.
 	Reminder int `json:"reminder,omitempty"`
+	// AppointmentID is the appointment of a checked-in event whose
+	// visitor checked in with a reception code (CheckInRequest.Code).
+	AppointmentID string `json:"appointmentId,omitempty"`
 }
 
 // EventHandler receives the events of visits (see WithEventHandler). An

@@ -16,7 +16,13 @@
 //     everybody the visit was announced to who handles it, and asks the
 //     visit's rooms for help (@All) on 「他の人に対応を依頼」 — from anyone
 //     while the visit waits, only from its handler once it is accepted.
-//   - The reminder loop re-notifies visits nobody answered.
+//   - The reminder loop re-notifies visits nobody answered, and reminds
+//     appointments' hosts (1:1) and visitors (e-mail).
+//   - Appointments (appointments.go): CreateAppointment gives the hosts the
+//     reception code, its QR image and a text to forward, and e-mails
+//     visitors with WithMailer; a staff member can also make one by writing
+//     to the bot 1:1 (chatbooking.go, parsed by notify/booking). A check-in
+//     with the code (CheckInRequest.Code) tells the hosts personally.
 //   - Health tells whether an organization's notifications can be
 //     delivered at all, so that a kiosk never claims staff were notified
 //     when they cannot be (see Service.Health).

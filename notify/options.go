@@ -54,6 +54,15 @@ type settings struct {
 	onEvent EventHandler
 	// mode is what follows an ambiguous failure (events.go).
 	mode DeliveryMode
+
+	// mailer sends e-mail (mail.go); nil sends none.
+	mailer Mailer
+	// apptReminder is how long before an appointment its hosts are
+	// reminded; 0 means no host reminder.
+	apptReminder time.Duration
+	// apptRooms also notifies the rooms of the buttons that list a host
+	// when visitors check in with a code.
+	apptRooms bool
 }
 
 // Defaults of the delivery options, as documented on each option.
@@ -65,6 +74,8 @@ const (
 	defaultMaxAttempts  = 10
 	defaultBackoffBase  = time.Second
 	defaultBackoffMax   = 5 * time.Minute
+	// defaultAppointmentReminder is WithAppointmentReminder's default.
+	defaultAppointmentReminder = 30 * time.Minute
 )
 
 func defaultSettings() settings {
@@ -83,6 +94,7 @@ func defaultSettings() settings {
 		maxAttempts:  defaultMaxAttempts,
 		baseBackoff:  defaultBackoffBase,
 		maxBackoff:   defaultBackoffMax,
+		apptReminder: defaultAppointmentReminder,
 	}
 	for k, v := range defaultTexts {
 		s.texts[k] = v
@@ -300,6 +312,29 @@ func WithRateLimiter(l RateLimiter) Option {
 			return invalid("WithRateLimiter(nil)", "no limiter")
 		}
 		s.limiter = l
+		return nil
+	}
+}
+
+// WithAppointmentReminder sets how long before an appointment starts its
+// hosts get a 1:1 reminder; 0 turns host reminders off. Appointments keep
+// the due time computed when they were made or changed. Default: 30 min.
+func WithAppointmentReminder(d time.Duration) Option {
+	return func(s *settings) error {
+		if d < 0 {
+			return invalid(fmt.Sprintf("WithAppointmentReminder(%v)", d), "negative")
+		}
+		s.apptReminder = d
+		return nil
+	}
+}
+
+// WithAppointmentRooms makes a check-in with a reception code notify, besides
+// the hosts 1:1, the talk rooms of the enabled buttons that list a host
+// (the host's department, say). Default: false, the hosts only.
+func WithAppointmentRooms(on bool) Option {
+	return func(s *settings) error {
+		s.apptRooms = on
 		return nil
 	}
 }

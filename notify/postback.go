@@ -3,7 +3,8 @@ package notify
 import "strings"
 
 // Postback values carry a versioned prefix, an action and a visit ID:
-// "uk1:accept:<visitID>". The prefix lets a future format coexist with
+// "uk1:accept:<visitID>" (or, for an appointment request's confirmation,
+// an inbox entry ID: "uk1:book:<inboxID>"). The prefix lets a future format coexist with
 // buttons already sitting in talk rooms, and lets us ignore taps on other
 // bots' buttons. Visit IDs are short, so values stay far under the
 // 1000-character limit of a message action's postback.
@@ -12,6 +13,11 @@ const postbackPrefix = "uk1"
 const (
 	actionAccept   = "accept"
 	actionEscalate = "escalate"
+	// actionBook and actionDiscard confirm or drop an appointment request
+	// made in a 1:1 chat; the ID is the request's inbox entry
+	// (chatbooking.go).
+	actionBook    = "book"
+	actionDiscard = "discard"
 )
 
 func encodePostback(action, visitID string) string {
@@ -26,7 +32,7 @@ func decodePostback(data string) (action, visitID string, ok bool) {
 		return "", "", false
 	}
 	switch parts[1] {
-	case actionAccept, actionEscalate:
+	case actionAccept, actionEscalate, actionBook, actionDiscard:
 		return parts[1], parts[2], true
 	}
 	return "", "", false

@@ -31,7 +31,8 @@ func (s *Service) runReminders(ctx context.Context) {
 // together with its messages, so a visit accepted meanwhile, or a reminder
 // another replica already sent, sends nothing. A visit somebody escalated
 // less than a reminder interval ago is due again an interval after that
-// request, which was its reminder.
+// request, which was its reminder. Appointment reminders due are sent too
+// (the hosts 1:1, visitors by e-mail) and counted with the others.
 func (s *Service) RemindOnce(ctx context.Context) (int, error) {
 	now := s.now()
 	due, err := s.store.ListDueReminders(ctx, now, 100)
@@ -49,10 +50,12 @@ func (s *Service) RemindOnce(ctx context.Context) (int, error) {
 			sent++
 		}
 	}
+	n, err := s.remindAppointments(ctx)
+	sent += n
 	if sent > 0 {
 		kick(s.kickOutbox)
 	}
-	return sent, nil
+	return sent, err
 }
 
 // postponeAfterEscalation reports whether somebody just asked for help (or

@@ -134,11 +134,17 @@ func newApp(cfg *config.Config, store reception.Store, dm *httpserver.Demo, log 
 		a.Demo = &fake
 		connector.demo = &notify.LineWorksConnector{APIURL: fake.API, TokenURL: fake.Token, HTTPClient: hc}
 	}
-	svc, err := notify.New(store, connector,
+	opts := []notify.Option{
 		notify.WithLogger(log),
 		notify.WithMetrics(metrics),
 		notify.WithLease(cfg.Lease),
-	)
+		notify.WithAppointmentReminder(cfg.Appointments.Reminder),
+		notify.WithAppointmentRooms(cfg.Appointments.Rooms),
+	}
+	if m := cfg.Appointments.SMTP; m != nil {
+		opts = append(opts, notify.WithMailer(&notify.SMTPMailer{Addr: m.Addr, From: m.From, Username: m.Username, Password: m.Password, ImplicitTLS: m.ImplicitTLS}))
+	}
+	svc, err := notify.New(store, connector, opts...)
 	a.Notify = svc
 	return a, err
 }

@@ -30,9 +30,12 @@ type Visitor struct {
 
 // CheckInInput is one check-in at a kiosk.
 type CheckInInput struct {
-	ButtonID string  `json:"buttonId"`
-	Visitor  Visitor `json:"visitor"`
-	StaffID  string  `json:"staffId,omitempty"`
+	ButtonID string `json:"buttonId,omitempty"`
+	// Code is a reception code, in place of ButtonID: the visitor has an
+	// appointment, whose hosts are told.
+	Code    string  `json:"code,omitempty"`
+	Visitor Visitor `json:"visitor"`
+	StaffID string  `json:"staffId,omitempty"`
 	// Language is the kiosk language the visitor used ("ja", "en",
 	// "zh-Hans", "ko"); the notification names it when it is not the
 	// organization's.
@@ -67,7 +70,7 @@ type CheckInResult struct {
 // CheckIn stores a visit, queues its notifications and says whether they
 // can be delivered.
 func (a *App) CheckIn(ctx context.Context, orgID string, in CheckInInput) (*CheckInResult, error) {
-	req := notify.CheckInRequest{ButtonID: in.ButtonID, StaffID: in.StaffID, Language: in.Language, IdempotencyKey: in.IdempotencyKey,
+	req := notify.CheckInRequest{ButtonID: in.ButtonID, Code: in.Code, StaffID: in.StaffID, Language: in.Language, IdempotencyKey: in.IdempotencyKey,
 		Visitor: notify.Visitor{Name: in.Visitor.Name, Company: in.Visitor.Company, Count: in.Visitor.Count, Note: in.Visitor.Note}}
 	if in.QueuedMS > 0 {
 		req.EnteredAt = a.Now().Add(-time.Duration(min(in.QueuedMS, maxQueued.Milliseconds())) * time.Millisecond)

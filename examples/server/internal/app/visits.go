@@ -1,16 +1,22 @@
 package app
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/uketsuke/uketsuke/reception"
 )
 
 // Visit is a stored visit with the names people read: the button's label
-// and the handler's name.
+// and the handler's name, and the appointment it was checked in with.
 type Visit struct {
 	*reception.Visit
 	Button, Handler string
+	// Appointment is the visit's appointment (Visit.AppointmentID), nil
+	// for a visit without one or when it cannot be read.
+	Appointment *reception.Appointment
+	// Hosts are the names of the appointment's hosts.
+	Hosts []string
 }
 
 // Visits lists the visits of an organization matching f, with names. The
@@ -22,7 +28,7 @@ func (a *App) Visits(ctx context.Context, orgID string, f reception.VisitFilter)
 		return nil, err
 	}
 	// Names are a convenience: a visit list without them is still right.
-	labels, names := map[string]string{}, map[string]string{}
+	labels, names, staffNames := map[string]string{}, map[string]string{}, map[string]string{}
 	if bs, err := a.Store.ListButtons(ctx, orgID); err == nil {
 		for _, b := range bs {
 			labels[b.ID] = b.Label
@@ -30,12 +36,27 @@ func (a *App) Visits(ctx context.Context, orgID string, f reception.VisitFilter)
 	}
 	if ss, err := a.Store.ListStaff(ctx, orgID); err == nil {
 		for _, s := range ss {
-			names[s.UserID] = s.Name
+			names[s.UserID], staffNames[s.ID] = s.Name, s.Name
 		}
 	}
+	appts := map[string]*reception.Appointment{}
 	out := make([]Visit, 0, len(visits))
 	for _, v := range visits {
-		out = append(out, Visit{Visit: v, Button: labels[v.ButtonID], Handler: names[v.HandlerUserID]})
+		vv := Visit{Visit: v, Button: labels[v.ButtonID], Handler: names[v.HandlerUserID]}
+		if id := v.AppointmentID; id != "" {
+			ap, seen := appts[id]
+			if !seen {
+				ap, _ = a.Store.GetAppointment(ctx, orgID, id)
+				appts[id] = ap
+			}
+			vv.Appointment = ap
+			if ap != nil {
+				for _, h := range ap.HostStaffIDs {
+					vv.Hosts = append(vv.Hosts, cmp.Or(staffNames[h], h))
+				}
+			}
+		}
+		out = append(out, vv)
 	}
 	return out, nil
 }

@@ -89,6 +89,8 @@ type Config struct {
 	// Retention is how long visitors' personal data, and the outbox and
 	// inbox rows, are kept (retention.go); 0 keeps them for ever.
 	Retention time.Duration
+	// Appointments are the appointments' settings (appointments.go).
+	Appointments Appointments
 }
 
 // configError is an invalid setting; Setting names the environment
@@ -123,6 +125,8 @@ var settings = []setting{
 	{"kiosk-texts", "UKETSUKE_KIOSK_TEXTS", "", `JSON file of the organizations' own kiosk texts per language: {"<org>": {"en": {"welcome": "…", "fallback": "…"}}}`},
 	{"kiosk-rate", "UKETSUKE_KIOSK_RATE", defaultKioskRate, "check-ins per kiosk token, sustained: N/s, N/m, N/h or N/d (0: no limit)"},
 	{"kiosk-burst", "UKETSUKE_KIOSK_BURST", defaultKioskBurst, "check-ins per kiosk token at once, before the rate applies"},
+	{"kiosk-code-rate", "UKETSUKE_KIOSK_CODE_RATE", defaultCodeRate, "wrong reception codes per kiosk token, sustained, once the burst is spent (0: no limit)"},
+	{"kiosk-code-burst", "UKETSUKE_KIOSK_CODE_BURST", defaultCodeBurst, "wrong reception codes per kiosk token before codes are refused for a while"},
 	{"address-rate", "UKETSUKE_ADDRESS_RATE", defaultAddressRate, "kiosk check-ins per client address, sustained: N/s, N/m, N/h or N/d (0: no limit)"},
 	{"address-burst", "UKETSUKE_ADDRESS_BURST", defaultAddressBurst, "kiosk check-ins per client address at once, before the rate applies"},
 	{"org-daily-checkins", "UKETSUKE_ORG_DAILY_CHECKINS", defaultOrgDaily, "kiosk check-ins per organization per day (0: no cap)"},
@@ -155,7 +159,7 @@ func parseCommand(name string, extra []setting, args []string, env func(string) 
 		}
 		fs.PrintDefaults()
 	}
-	all := append(append([]setting(nil), settings...), extra...)
+	all := append(append(append([]setting(nil), settings...), appointmentSettings...), extra...)
 	vals := map[string]*string{}
 	for _, s := range all {
 		// The flag's default is the built-in one, never the environment's
@@ -259,6 +263,9 @@ func configFrom(get func(string) string) (*Config, error) {
 		return nil, err
 	}
 	if c.Retention, err = parseRetention(get("UKETSUKE_RETENTION")); err != nil {
+		return nil, err
+	}
+	if c.Appointments, err = parseAppointments(get); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -40,8 +40,9 @@ func TestParseConfig(t *testing.T) {
 	}
 	defaults := Config{Addr: ":8080", DB: "uketsuke.db", Store: StoreSQLite, APIURL: defaultAPIURL, AuthURL: defaultAuthURL,
 		TokenURL: defaultAuthURL + "token", Demo: DemoAuto, Lease: 30 * time.Second, KioskReturn: 30 * time.Second,
-		Limits:    Limits{KioskRate: rate.Limit(60.0 / 3600), KioskBurst: 10, AddressRate: rate.Limit(180.0 / 3600), AddressBurst: 30, OrgDaily: 1000},
-		Retention: 90 * 24 * time.Hour}
+		Limits: Limits{KioskRate: rate.Limit(60.0 / 3600), KioskBurst: 10, AddressRate: rate.Limit(180.0 / 3600), AddressBurst: 30, OrgDaily: 1000,
+			CodeRate: rate.Limit(20.0 / 3600), CodeBurst: 5},
+		Retention: 90 * 24 * time.Hour, Appointments: Appointments{Reminder: 30 * time.Minute}}
 	with := func(f func(c *Config)) *Config {
 		c := defaults
 		f(&c)
@@ -98,7 +99,7 @@ func TestParseConfig(t *testing.T) {
 		{name: "limits", env: map[string]string{"UKETSUKE_KIOSK_RATE": "2/m", "UKETSUKE_KIOSK_BURST": "3", "UKETSUKE_ADDRESS_RATE": "0",
 			"UKETSUKE_ADDRESS_BURST": "1", "UKETSUKE_ORG_DAILY_CHECKINS": "0", "UKETSUKE_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1,::1"},
 			want: with(func(c *Config) {
-				c.Limits = Limits{KioskRate: rate.Limit(2.0 / 60), KioskBurst: 3, AddressBurst: 1, TrustedProxies: []netip.Prefix{
+				c.Limits = Limits{KioskRate: rate.Limit(2.0 / 60), KioskBurst: 3, AddressBurst: 1, CodeRate: rate.Limit(20.0 / 3600), CodeBurst: 5, TrustedProxies: []netip.Prefix{
 					netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}}
 			})},
 		{name: "bad kiosk rate", env: map[string]string{"UKETSUKE_KIOSK_RATE": "60"}, wantSetting: "UKETSUKE_KIOSK_RATE"},

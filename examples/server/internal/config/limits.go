@@ -20,6 +20,10 @@ const (
 	defaultAddressRate  = "180/h"
 	defaultAddressBurst = "30"
 	defaultOrgDaily     = "1000"
+	// A visitor mistypes a reception code now and then; a guesser needs
+	// hundreds of thousands of tries.
+	defaultCodeRate  = "20/h"
+	defaultCodeBurst = "5"
 )
 
 // Limits bound check-ins made with kiosk tokens. It has the fields of
@@ -31,6 +35,8 @@ type Limits struct {
 	AddressBurst   int
 	OrgDaily       int
 	TrustedProxies []netip.Prefix
+	CodeRate       rate.Limit
+	CodeBurst      int
 }
 
 func parseLimits(get func(string) string) (Limits, error) {
@@ -50,6 +56,12 @@ func parseLimits(get func(string) string) (Limits, error) {
 	}
 	if l.OrgDaily, err = parseCount(get("UKETSUKE_ORG_DAILY_CHECKINS"), 0); err != nil {
 		return l, &Error{"UKETSUKE_ORG_DAILY_CHECKINS", err.Error()}
+	}
+	if l.CodeRate, err = parseRate(get("UKETSUKE_KIOSK_CODE_RATE")); err != nil {
+		return l, &Error{"UKETSUKE_KIOSK_CODE_RATE", err.Error()}
+	}
+	if l.CodeBurst, err = parseCount(get("UKETSUKE_KIOSK_CODE_BURST"), 1); err != nil {
+		return l, &Error{"UKETSUKE_KIOSK_CODE_BURST", err.Error()}
 	}
 	if l.TrustedProxies, err = parsePrefixes(get("UKETSUKE_TRUSTED_PROXIES")); err != nil {
 		return l, &Error{"UKETSUKE_TRUSTED_PROXIES", err.Error()}

@@ -55,6 +55,7 @@ func (p *pages) registerAdmin(handle func(pattern string, h http.HandlerFunc)) {
 	handle("GET /admin/{org}/visits", p.adminGET(p.visitsPage))
 	handle("GET /admin/{org}/visits.csv", p.adminGET(p.visitsCSV))
 	handle("POST /admin/{org}/visits/{id}/erase", p.adminPOST(p.eraseVisit))
+	p.registerAdminAppointments(handle)
 }
 
 // notices are the fixed messages a redirect can ask a page to show.
@@ -68,6 +69,10 @@ var notices = map[string]string{
 	"refreshed": "ルーム名を LINE WORKS から読み直しました (room titles refreshed)",
 	"fallback":  "キオスクの案内文を保存しました (kiosk fallback text saved)",
 	"erased":    "来訪者の個人情報を消去しました (the visitor's personal data was erased)",
+
+	"appt-created":   "来客予約を登録しました。担当者に受付コードを送ります (appointment made; the hosts are sent its code)",
+	"appt-changed":   "来客予約を変更しました。担当者に知らせます (appointment changed; the hosts are told)",
+	"appt-cancelled": "来客予約を取り消しました。受付コードは使えなくなりました (appointment cancelled; its code no longer works)",
 }
 
 func (p *pages) layout(r *http.Request, s *session, title, tab string, org *OrgJSON) layoutData {

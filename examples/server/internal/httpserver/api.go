@@ -57,6 +57,7 @@ func (a *api) register(mux *http.ServeMux) {
 	admin("POST "+org+"/rooms/refresh", a.refreshRooms)
 	admin("GET "+org+"/visits", a.listVisits)
 	admin("POST "+org+"/visits/{id}/erase", a.eraseVisit)
+	a.registerAppointments(admin)
 	mux.Handle("POST "+org+"/checkins", a.auth(true, a.checkIn))
 	mux.Handle(APIPrefix+"/", apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return &apiError{Status: http.StatusNotFound, Msg: "no such API endpoint: " + r.Method + " " + r.URL.Path}
@@ -78,6 +79,10 @@ type apiError struct {
 	Msg    string
 	Field  string
 	Fields []fieldJSON
+	// Reason and Message explain a refused reception code: a keyword for
+	// programs, and what the kiosk tells the visitor, in their language.
+	Reason  string
+	Message string
 }
 
 func (e *apiError) Error() string { return e.Msg }
@@ -88,9 +93,11 @@ type fieldJSON struct {
 }
 
 type errorJSON struct {
-	Error  string      `json:"error"`
-	Field  string      `json:"field,omitempty"`
-	Fields []fieldJSON `json:"fields,omitempty"`
+	Error   string      `json:"error"`
+	Field   string      `json:"field,omitempty"`
+	Fields  []fieldJSON `json:"fields,omitempty"`
+	Reason  string      `json:"reason,omitempty"`
+	Message string      `json:"message,omitempty"`
 }
 
 // loggerKey carries the request's logger to writeAPIError.
@@ -101,7 +108,7 @@ func writeAPIError(w http.ResponseWriter, r *http.Request, err error) {
 	if ae.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="uketsuke"`)
 	}
-	writeJSON(w, ae.Status, errorJSON{Error: ae.Msg, Field: ae.Field, Fields: ae.Fields})
+	writeJSON(w, ae.Status, errorJSON{Error: ae.Msg, Field: ae.Field, Fields: ae.Fields, Reason: ae.Reason, Message: ae.Message})
 }
 
 // apiErrorOf is how the API answers err, and so what the pages show for
@@ -145,7 +152,7 @@ var appStatus = map[app.Code]int{
 // domainError answers reception's sentinel errors, and anything else as
 // an internal error.
 func domainError(r *http.Request, err error) *apiError {
-	ae := &apiError{Msg: strings.TrimPrefix(err.Error(), "reception: ")}
+	ae := &apiError{Msg: trimReception(err.Error())}
 	switch {
 	case errors.Is(err, reception.ErrNotFound):
 		ae.Status = http.StatusNotFound
@@ -169,6 +176,9 @@ func domainError(r *http.Request, err error) *apiError {
 	}
 	return ae
 }
+
+// trimReception drops the "reception: " prefix of reception's errors.
+func trimReception(msg string) string { return strings.TrimPrefix(msg, "reception: ") }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

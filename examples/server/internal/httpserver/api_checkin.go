@@ -2,20 +2,34 @@ package httpserver
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/uketsuke/uketsuke/examples/server/internal/app"
+	"github.com/uketsuke/uketsuke/reception"
 )
 
 // checkIn is a kiosk's check-in (the kiosk token is accepted here). With a
-// kiosk token it is held to the check-in limits, before anything is stored.
+// kiosk token it is held to the check-in limits, before anything is stored,
+// and a check-in with a reception code to the kiosk's wrong-code limit.
 func (a *api) checkIn(w http.ResponseWriter, r *http.Request) error {
 	var in app.CheckInInput
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
+	kiosk, _ := r.Context().Value(kioskAuthKey{}).(string)
+	if in.Code != "" {
+		if in.Code = normalizeCode(in.Code); !reception.ValidCode(in.Code) {
+			return &apiError{Status: http.StatusBadRequest, Field: "code", Msg: "code: must be 6 digits 0–9"}
+		}
+		if wait, ok := a.guard.codeAllowed(kiosk); kiosk != "" && !ok {
+			retryAfter(w, wait)
+			return a.codeError(r, codeRefusal{Status: http.StatusTooManyRequests, Reason: codeLimited}, in.Language,
+				"too many wrong reception codes from this kiosk; retry after the time in Retry-After")
+		}
+	}
 	done := func(bool) {}
-	if kiosk, _ := r.Context().Value(kioskAuthKey{}).(string); kiosk != "" {
+	if kiosk != "" {
 		var (
 			wait time.Duration
 			ok   bool
@@ -28,8 +42,34 @@ func (a *api) checkIn(w http.ResponseWriter, r *http.Request) error {
 	out, err := a.app.CheckIn(r.Context(), r.PathValue("org"), in)
 	done(err == nil)
 	if err != nil {
+		if ref, ok := codeRefusalOf(err, apiLang(in.Language), a.app.Loc); ok && in.Code != "" {
+			if ref.Reason == codeUnknown && kiosk != "" {
+				a.guard.wrongCode(kiosk)
+			}
+			return a.codeError(r, ref, in.Language, err.Error())
+		}
 		return err
 	}
 	writeJSON(w, http.StatusCreated, out)
 	return nil
+}
+
+// codeError is the API's answer to a refused reception code: the status,
+// field "code", the reason for programs, msg for developers and the
+// visitor's message in their language (the kiosk's wording).
+func (a *api) codeError(r *http.Request, ref codeRefusal, lang, msg string) error {
+	lang = apiLang(lang)
+	if ref.Message == "" {
+		ref.Message = kioskText[lang]["codeLimited"]
+	}
+	return &apiError{Status: ref.Status, Field: "code", Msg: trimReception(msg), Reason: ref.Reason, Message: ref.Message}
+}
+
+// apiLang is a check-in's language if the kiosk speaks it, else the
+// kiosk's default.
+func apiLang(lang string) string {
+	if slices.Contains(app.KioskLanguages, lang) {
+		return lang
+	}
+	return app.KioskLanguages[0]
 }

@@ -28,6 +28,19 @@ type VisitJSON struct {
 	CreatedAt     time.Time   `json:"createdAt"`
 	// ErasedAt is when the visitor's personal data was erased on request.
 	ErasedAt *time.Time `json:"erasedAt,omitempty"`
+	// AppointmentID is the appointment checked in with a reception code;
+	// Appointment its details.
+	AppointmentID string                `json:"appointmentId,omitempty"`
+	Appointment   *VisitAppointmentJSON `json:"appointment,omitempty"`
+}
+
+// VisitAppointmentJSON is what a visit shows of its appointment.
+type VisitAppointmentJSON struct {
+	StartsAt time.Time `json:"startsAt"`
+	Title    string    `json:"title,omitempty"`
+	Room     string    `json:"room,omitempty"`
+	// Hosts are the hosts' names.
+	Hosts []string `json:"hosts"`
 }
 
 const (
@@ -92,6 +105,10 @@ func visitsOut(visits []app.Visit) []VisitJSON {
 		if !v.HandledAt.IsZero() {
 			t := v.HandledAt
 			vj.HandledAt = &t
+		}
+		vj.AppointmentID = v.AppointmentID
+		if ap := v.Appointment; ap != nil {
+			vj.Appointment = &VisitAppointmentJSON{StartsAt: ap.StartsAt, Title: ap.Title, Room: ap.Room, Hosts: append([]string{}, v.Hosts...)}
 		}
 		for _, e := range v.Events {
 			if e.Kind == reception.EventErased {
@@ -164,7 +181,8 @@ func wantsCSV(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "text/csv") || r.URL.Query().Get("format") == "csv"
 }
 
-var visitCSVHeader = []string{"visit_id", "checked_in_at", "visitor_name", "company", "party_size", "button_id", "button", "staff_id", "status", "handler_user_id", "handler", "handled_at", "reminders"}
+var visitCSVHeader = []string{"visit_id", "checked_in_at", "visitor_name", "company", "party_size", "button_id", "button", "staff_id", "status", "handler_user_id", "handler", "handled_at", "reminders",
+	"appointment_id", "appointment_starts_at", "appointment_title", "appointment_room", "appointment_hosts"}
 
 // writeVisitsCSV writes UTF-8 with a BOM (so Excel reads Japanese right),
 // times in the server's zone, and defuses cells a spreadsheet would run as
@@ -188,11 +206,23 @@ func writeVisitsCSV(w http.ResponseWriter, orgID string, now time.Time, loc *tim
 		if v.Visitor.Count > 0 {
 			count = strconv.Itoa(v.Visitor.Count)
 		}
-		_ = cw.Write([]string{v.ID, ts(&created), cell(v.Visitor.Name), cell(v.Visitor.Company), count, v.ButtonID, cell(v.Button),
-			v.StaffID, v.Status, cell(v.HandlerUserID), cell(v.Handler), ts(v.HandledAt), strconv.Itoa(v.Reminders)})
+		row := []string{v.ID, ts(&created), cell(v.Visitor.Name), cell(v.Visitor.Company), count, v.ButtonID, cell(v.Button),
+			v.StaffID, v.Status, cell(v.HandlerUserID), cell(v.Handler), ts(v.HandledAt), strconv.Itoa(v.Reminders)}
+		_ = cw.Write(append(row, appointmentCells(v, ts)...))
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// appointmentCells are the CSV's appointment columns of v: empty for a
+// visit without an appointment.
+func appointmentCells(v VisitJSON, ts func(*time.Time) string) []string {
+	ap := v.Appointment
+	if ap == nil {
+		return []string{v.AppointmentID, "", "", "", ""}
+	}
+	starts := ap.StartsAt
+	return []string{v.AppointmentID, ts(&starts), cell(ap.Title), cell(ap.Room), cell(strings.Join(ap.Hosts, " / "))}
 }
 
 // cell prefixes text a spreadsheet would evaluate (=, +, -, @, tab, CR).

@@ -62,6 +62,7 @@ func (p *pages) registerKiosk(handle func(pattern string, h http.HandlerFunc)) {
 	handle("GET /kiosk/{org}", p.kiosk)
 	handle("POST /kiosk/{org}", p.kioskCheckIn)
 	handle("GET /kiosk/{org}/done", p.kioskDone)
+	p.registerKioskCode(handle)
 }
 
 // kioskCSRF is the kiosk form's CSRF token. It is derived from the kiosk
@@ -104,11 +105,13 @@ type kioskLink struct {
 type kioskData struct {
 	layoutData
 	Org, CSRF, Error, Welcome string
-	T                         map[string]string
-	Buttons                   []kioskButton
-	Staff                     []kioskStaff
-	Langs                     []kioskLink
-	Form                      url.Values
+	// Appointment is the code entry page in this language.
+	Appointment string
+	T           map[string]string
+	Buttons     []kioskButton
+	Staff       []kioskStaff
+	Langs       []kioskLink
+	Form        url.Values
 	// Fallback, when set, replaces the promise to notify staff: the
 	// organization cannot deliver now.
 	Fallback string
@@ -192,6 +195,7 @@ func (p *pages) kioskPage(w http.ResponseWriter, r *http.Request, status int, or
 		Org:        org.Name, CSRF: kioskCSRF(org.ID, token), Error: errMsg, T: t, Form: form, Langs: kioskLangs(lang),
 		Welcome: cmp.Or(p.app.KioskWelcome(org.ID, lang), t["welcome"]), OfflineFallback: p.kioskFallback(org, lang),
 		Back: "/kiosk/" + url.PathEscape(org.ID), Return: int(p.kioskReturn / time.Second),
+		Appointment: "/kiosk/" + url.PathEscape(org.ID) + "/code" + langQuery(lang),
 	}
 	if d.Form == nil {
 		d.Form = url.Values{}

@@ -36,6 +36,11 @@ type CheckInLimits struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For names the
 	// client. Without them every client behind a proxy shares its address.
 	TrustedProxies []netip.Prefix
+	// CodeRate and CodeBurst are the token bucket of wrong reception codes
+	// per kiosk token: CodeBurst unknown codes, then CodeRate per second;
+	// while it is empty the kiosk's codes are refused (429).
+	CodeRate  rate.Limit
+	CodeBurst int
 }
 
 // maxBuckets bounds the per-key buckets kept: beyond it, full (idle)
@@ -79,6 +84,32 @@ func (k *buckets) reserve(key string, now time.Time) *rate.Reservation {
 	return l.ReserveN(now, 1)
 }
 
+// wait returns how long key must wait for a token at now, without taking
+// it; 0 when one is there (or there is no limit).
+func (k *buckets) wait(key string, now time.Time) time.Duration {
+	if k == nil {
+		return 0
+	}
+	k.mu.Lock()
+	l := k.m[key]
+	k.mu.Unlock()
+	if l == nil {
+		return 0
+	}
+	tokens := l.TokensAt(now)
+	if tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - tokens) / float64(k.r) * float64(time.Second))
+}
+
+// A kiosk's camera sends a few frames a second while it looks for a QR
+// code; decoding one costs tens of milliseconds.
+const (
+	scanRate  = 5
+	scanBurst = 10
+)
+
 // checkInLimiter applies CheckInLimits.
 type checkInLimiter struct {
 	lim    CheckInLimits
@@ -87,6 +118,8 @@ type checkInLimiter struct {
 	store  reception.Store
 	tokens *buckets
 	addrs  *buckets
+	codes  *buckets // wrong reception codes per organization's kiosk token
+	scans  *buckets // camera frames per organization's kiosk token
 
 	mu   sync.Mutex
 	days map[string]*dayCount // organization → today's kiosk check-ins
@@ -102,7 +135,8 @@ func newCheckInLimiter(lim CheckInLimits, store reception.Store, now func() time
 		loc = time.Local
 	}
 	return &checkInLimiter{lim: lim, now: now, loc: loc, store: store,
-		tokens: newBuckets(lim.KioskRate, lim.KioskBurst), addrs: newBuckets(lim.AddressRate, lim.AddressBurst), days: map[string]*dayCount{}}
+		tokens: newBuckets(lim.KioskRate, lim.KioskBurst), addrs: newBuckets(lim.AddressRate, lim.AddressBurst),
+		codes: newBuckets(lim.CodeRate, lim.CodeBurst), scans: newBuckets(scanRate, scanBurst), days: map[string]*dayCount{}}
 }
 
 // admit decides a kiosk check-in of org from addr before anything is
@@ -285,4 +319,35 @@ func (g *guard) admitCheckIn(r *http.Request, org string) (func(bool), time.Dura
 		return func(bool) {}, 0, true
 	}
 	return g.limiter.admit(r.Context(), org, g.addr(r))
+}
+
+// codeAllowed reports whether org's kiosk may try a reception code now,
+// or how long it must wait after too many wrong ones.
+func (g *guard) codeAllowed(org string) (time.Duration, bool) {
+	if g == nil || g.limiter == nil {
+		return 0, true
+	}
+	wait := g.limiter.codes.wait(org, g.limiter.now())
+	return wait, wait == 0
+}
+
+// wrongCode counts an unknown reception code tried by org's kiosk.
+func (g *guard) wrongCode(org string) {
+	if g != nil && g.limiter != nil {
+		g.limiter.codes.reserve(org, g.limiter.now())
+	}
+}
+
+// scanAllowed takes a turn for one camera frame of org's kiosk.
+func (g *guard) scanAllowed(org string) (time.Duration, bool) {
+	if g == nil || g.limiter == nil || g.limiter.scans == nil {
+		return 0, true
+	}
+	now := g.limiter.now()
+	res := g.limiter.scans.reserve(org, now)
+	if d := res.DelayFrom(now); d > 0 {
+		res.CancelAt(now)
+		return d, false
+	}
+	return 0, true
 }

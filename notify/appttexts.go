@@ -1,0 +1,157 @@
+package notify
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uketsuke/uketsuke/reception"
+)
+
+// apptTexts are the texts of appointment messages in one language. They
+// are not templates: the messages are built line by line, and the visitor
+// e-mails carry both Japanese and English whatever the organization's
+// language.
+type apptTexts struct {
+	Created, Changed, Cancelled, CodeLine, ForwardHint string
+	Title, Room, Time, Visitors, Period, Party         string
+	Arrived, Scheduled, CheckedIn, Reminder            string
+	Label                                              string
+	Weekdays                                           [7]string
+	DateLayout                                         string
+	Honorific                                          string
+	// Chat booking (chatbooking.go).
+	Understood, Confirm, Cancel, Refused, NotFound, Discarded, NotYours, Failed string
+}
+
+var apptTextsByLang = map[string]*apptTexts{
+	"ja": {
+		Created:     "来客予約を登録しました。",
+		Changed:     "来客予約が変更されました。",
+		Cancelled:   "来客予約を取り消しました。受付コードは使えなくなりました。",
+		CodeLine:    "受付コード: ",
+		ForwardHint: "来訪者には次の案内文とQRコードを転送してください。",
+		Title:       "件名: ",
+		Room:        "会議室: ",
+		Time:        "日時: ",
+		Visitors:    "来訪者: ",
+		Period:      "有効期間: ",
+		Party:       "%d名",
+		Arrived:     "ご予約のお客様がお越しです。",
+		Scheduled:   "予定 ",
+		CheckedIn:   "受付 ",
+		Reminder:    "まもなく来客の予定です。",
+		Label:       "ご予約",
+		Weekdays:    [7]string{"日", "月", "火", "水", "木", "金", "土"},
+		DateLayout:  "2006/01/02",
+		Honorific:   " 様",
+		Understood:  "次の内容で来客予約を登録しますか？",
+		Confirm:     "登録する",
+		Cancel:      "やめる",
+		Refused:     "来客予約は、登録されたスタッフだけが作れます。管理者にお問い合わせください。",
+		NotFound:    "この予約の依頼は見つかりませんでした。もう一度メッセージを送ってください。",
+		Discarded:   "来客予約の登録をやめました。",
+		NotYours:    "この予約は依頼した本人だけが確定できます。",
+		Failed:      "来客予約を登録できませんでした: ",
+	},
+	"en": {
+		Created:     "Appointment registered.",
+		Changed:     "An appointment was changed.",
+		Cancelled:   "Appointment cancelled. Its reception code no longer works.",
+		CodeLine:    "Reception code: ",
+		ForwardHint: "Forward the next message and the QR code to the visitors.",
+		Title:       "Title: ",
+		Room:        "Room: ",
+		Time:        "When: ",
+		Visitors:    "Visitors: ",
+		Period:      "Valid: ",
+		Party:       "party of %d",
+		Arrived:     "Your visitors with an appointment are here.",
+		Scheduled:   "expected ",
+		CheckedIn:   "checked in ",
+		Reminder:    "Visitors are expected soon.",
+		Label:       "Appointment",
+		Weekdays:    [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"},
+		DateLayout:  "Jan 2, 2006",
+		Understood:  "Register this appointment?",
+		Confirm:     "Register",
+		Cancel:      "Discard",
+		Refused:     "Only registered staff can make appointments. Please ask your administrator.",
+		NotFound:    "This request could not be found. Please send your message again.",
+		Discarded:   "The appointment was not registered.",
+		NotYours:    "Only the person who asked can confirm this appointment.",
+		Failed:      "The appointment could not be registered: ",
+	},
+}
+
+// apptTextsFor picks the texts of an organization's language (Japanese
+// unless it is English).
+func apptTextsFor(org *reception.Organization) *apptTexts {
+	if languageKey(orgLanguage(org)) == "en" {
+		return apptTextsByLang["en"]
+	}
+	return apptTextsByLang["ja"]
+}
+
+// date formats a day with its weekday: "2026/12/03(木)", "Thu Dec 3, 2026".
+func (t *apptTexts) date(at time.Time) string {
+	if t.Honorific == "" {
+		return t.Weekdays[at.Weekday()] + " " + at.Format(t.DateLayout)
+	}
+	return at.Format(t.DateLayout) + "(" + t.Weekdays[at.Weekday()] + ")"
+}
+
+// visitorList is "テスト商事 佐藤 様、山田 様" for messages, escaped.
+func (t *apptTexts) visitorList(a *reception.Appointment) string {
+	names := make([]string, 0, len(a.Visitors))
+	for _, v := range a.Visitors {
+		n := safe(v.Name, MaxVisitorName)
+		if n != "" {
+			n += t.Honorific
+		}
+		names = append(names, strings.TrimSpace(safe(v.Company, MaxVisitorCompany)+" "+n))
+	}
+	sep := "、"
+	if t.Honorific == "" {
+		sep = ", "
+	}
+	s := strings.Join(names, sep)
+	if a.PartySize > len(a.Visitors) {
+		s += "（" + fmt.Sprintf(t.Party, a.PartySize) + "）"
+	}
+	return s
+}
+
+// apptDetails are the lines that describe an appointment: time, visitors,
+// title, room, and the validity of a period code.
+func (s *Service) apptDetails(t *apptTexts, a *reception.Appointment) string {
+	start := a.StartsAt.In(s.loc)
+	lines := []string{t.Time + t.date(start) + " " + start.Format("15:04"), t.Visitors + t.visitorList(a)}
+	if a.Title != "" {
+		lines = append(lines, t.Title+safe(a.Title, 100))
+	}
+	if a.Room != "" {
+		lines = append(lines, t.Room+safe(a.Room, 100))
+	}
+	if a.Period {
+		last := a.ValidUntil.In(s.loc).Add(-time.Nanosecond)
+		lines = append(lines, t.Period+t.date(a.ValidFrom.In(s.loc))+" – "+t.date(last))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// forwardText is the text a host forwards to the visitors: in Japanese and
+// English, since the host may not know the visitors' language.
+func (s *Service) forwardText(org *reception.Organization, a *reception.Appointment) string {
+	ja, en := apptTextsByLang["ja"], apptTextsByLang["en"]
+	start := a.StartsAt.In(s.loc)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n%s %s にお待ちしております。\n", safe(org.Name, 100), ja.date(start), start.Format("15:04"))
+	if a.Room != "" {
+		fmt.Fprintf(&b, "%s%s\n", ja.Room, safe(a.Room, 100))
+	}
+	fmt.Fprintf(&b, "受付のタブレットで「予約のある方」を押し、受付コード %s を入力するか、QRコードをカメラにかざしてください。\n\n", a.Code)
+	fmt.Fprintf(&b, "We look forward to seeing you on %s at %s.\n", en.date(start), start.Format("15:04"))
+	fmt.Fprintf(&b, "At the reception tablet, tap \"I have an appointment\" and enter the reception code %s, or show the QR code to the camera.", a.Code)
+	return b.String()
+}
