@@ -69,6 +69,14 @@ func placeWeekday(d dateRef, today time.Time) (time.Time, *Question) {
 	ahead := (int(d.weekday) - int(today.Weekday()) + 7) % 7
 	fromMonday := func(wd time.Weekday) int { return (int(wd) + 6) % 7 }
 	monday := today.AddDate(0, 0, -fromMonday(today.Weekday()))
+	if today.Weekday() == time.Sunday && d.week != "" {
+		// On a Sunday the week has ended for some and begun for others
+		// (calendars start on either day), so 来週月曜 or "next Monday"
+		// may be tomorrow or the day a week after.
+		return today, ask(FieldDate,
+			fmt.Sprintf("「%s」がどの週かはっきりしません。日付で書いてください。", d.text),
+			fmt.Sprintf("Which week does %q mean? Please write the date.", d.text))
+	}
 	switch d.week {
 	case "this":
 		t := monday.AddDate(0, 0, fromMonday(d.weekday))

@@ -8,11 +8,10 @@ import (
 
 // clockRef is one time of day as written.
 type clockRef struct {
-	start, end int
-	text       string
-	hour, min  int
-	meridiem   string // "am", "pm" or "" (午前 is am, 午後 is pm)
-	isEnd      bool   // the end of a range (14:00〜15:00): not the start time
+	text      string
+	hour, min int
+	meridiem  string // "am", "pm" or "" (午前 is am, 午後 is pm)
+	isEnd     bool   // the end of a range (14:00〜15:00): not the start time
 }
 
 // The time patterns, most specific first. 午前/午後 may precede any form
@@ -34,7 +33,7 @@ func findClocks(sc *scan) []clockRef {
 	sc.take(reDuration)
 	var cs []clockRef
 	add := func(m match, c clockRef) {
-		c.start, c.end, c.text = m.start, m.end, strings.TrimSpace(sc.orig[m.start:m.end])
+		c.text = strings.TrimSpace(sc.orig[m.start:m.end])
 		c.isEnd = untilBefore(sc.before(m.start)) || reUntilAfter.MatchString(sc.after(m.end))
 		cs = append(cs, c)
 	}
@@ -81,7 +80,8 @@ func (c clockRef) hm() (int, int, *Question) {
 	case "am":
 		bad = bad || h > 11
 	case "pm":
-		bad = bad || h > 12 // 午後0時 is noon
+		// 午後0時 is noon; 午後12時 is noon to some and midnight to others.
+		bad = bad || h > 12 || h == 12 && strings.Contains(c.text, "午後")
 		if h < 12 {
 			h += 12
 		}

@@ -38,6 +38,7 @@ const monthNames = `(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|
 // before a shorter one can match part of it (2026/12/3 before 12/3).
 var (
 	reYMD      = regexp.MustCompile(`(\d{4})\s*[/\-.年]\s*(\d{1,2})\s*[/\-.月]\s*(\d{1,2})\s*日?`)
+	reMDY      = regexp.MustCompile(`\b(\d{1,2})/(\d{1,2})/(\d{4})\b`)
 	reMDJa     = regexp.MustCompile(`(\d{1,2})\s*月\s*(\d{1,2})\s*日?`)
 	reMD       = regexp.MustCompile(`\b(\d{1,2})/(\d{1,2})\b`)
 	reMonthDay = regexp.MustCompile(`(?i)\b` + monthNames + `\s*(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s*(\d{4})\b)?`)
@@ -69,6 +70,9 @@ func findDates(sc *scan) []dateRef {
 	for _, m := range sc.take(reYMD) {
 		add(m, dateRef{year: atoi(m.groups[1]), month: atoi(m.groups[2]), day: atoi(m.groups[3])})
 	}
+	for _, m := range sc.take(reMDY) {
+		add(m, dateRef{month: atoi(m.groups[1]), day: atoi(m.groups[2]), year: atoi(m.groups[3])})
+	}
 	for _, m := range sc.take(reMDJa) {
 		add(m, dateRef{month: atoi(m.groups[1]), day: atoi(m.groups[2])})
 	}
@@ -99,12 +103,19 @@ func findDates(sc *scan) []dateRef {
 	return ds
 }
 
-// notInWord keeps 明日 and 今日 from being read out of a name: 明日香様,
-// 今日子様 (a kanji right after the match means it is part of a word).
+// notInWord keeps 明日 and きょう from being read out of a name: 明日香様,
+// 今日子様, きょうこ様. A kanji after the match, or a kana after a kana
+// match other than a particle (きょうの, あしたから), means it is part of
+// a word.
 func notInWord(sc *scan) func(start, end int) bool {
-	return func(_, end int) bool {
+	return func(start, end int) bool {
 		r, _ := utf8.DecodeRuneInString(sc.orig[end:])
-		return !unicode.Is(unicode.Han, r)
+		if unicode.Is(unicode.Han, r) {
+			return false
+		}
+		first, _ := utf8.DecodeRuneInString(sc.orig[start:])
+		return !unicode.Is(unicode.Hiragana, first) || !unicode.Is(unicode.Hiragana, r) ||
+			strings.ContainsRune("のにはでかまも", r)
 	}
 }
 

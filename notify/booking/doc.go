@@ -12,19 +12,21 @@
 // # Grammar
 //
 // Full-width letters, digits and punctuation (１２／３ １４：００) are read
-// as their ASCII forms; the pieces may come in any order, with or without
-// spaces between Japanese pieces.
+// as their ASCII forms and half-width katakana (ｱﾎﾟ) as full-width; the
+// pieces may come in any order, with or without spaces between Japanese
+// pieces.
 //
 //   - Command (first): 来客予約, 予約, アポ, アポイント, appointment, appt or
-//     book, in any width and case, optionally followed by a colon.
-//   - Date: 12/3, 12月3日, 2026/12/3, 2026-12-03, 2026年12月3日, Dec 3,
-//     December 3rd, 3 Dec; 今日/本日, 明日, 明後日, today, tomorrow; 金曜,
-//     今週金曜, 来週月曜, 再来週月曜, Friday, next Monday, this Friday. A
-//     weekday next to a date (12/3(木), 木曜 12/3) checks it. A date without
-//     a year is this year's, or next year's when it is more than 7 days
-//     past; one up to 7 days past is asked about. No date means today.
-//     A bare weekday that is today, and "next Friday" said before Friday,
-//     are asked about.
+//     book, in any width and case, optionally in 【】 or [] and followed by
+//     a colon.
+//   - Date: 12/3, 12月3日, 2026/12/3, 2026-12-03, 2026年12月3日,
+//     12/3/2026, Dec 3, December 3rd, 3 Dec; 今日/本日, 明日, 明後日, today,
+//     tomorrow; 金曜, 今週金曜, 来週月曜, 再来週月曜, Friday, next Monday,
+//     this Friday. A weekday next to a date (12/3(木), 木曜 12/3) checks it.
+//     A date without a year is this year's, or next year's when it is more
+//     than 7 days past; one up to 7 days past is asked about. No date means
+//     today. A bare weekday that is today, "next Friday" said before
+//     Friday, and 来週/今週/next/this on a Sunday are asked about.
 //   - Period: 12/3〜12/10, 12/3-12/10, 12/3から12/10まで, 〜12/10 (from today),
 //     12/10まで, "until Dec 10", "Dec 3 to Dec 10". Request.Until is its
 //     last day.

@@ -7,14 +7,21 @@ import (
 
 // normalize folds the forms that phones and IMEs produce interchangeably
 // so the rest of the parser sees one spelling: full-width ASCII (１２／３,
-// １４：００), the ideographic space, the several wave dashes and dashes,
-// and the enclosed ㈱ / ㈲. Katakana and kanji are left alone. The standard
-// library has no width folding, and this is the small subset chat needs.
+// １４：００), half-width katakana (ｱﾎﾟ), the ideographic space, the several
+// wave dashes and dashes, and the enclosed ㈱ / ㈲. Kanji and full-width
+// katakana are left alone. This is the small subset of Unicode width
+// folding that chat needs, without a dependency.
 func normalize(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
-	for _, r := range s {
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
 		switch {
+		case r >= 0xFF61 && r <= 0xFF9D:
+			k, skip := halfKana(r, rs[i+1:])
+			b.WriteRune(k)
+			i += skip
 		case r >= 0xFF01 && r <= 0xFF5E && r != 0xFF5E:
 			b.WriteRune(r - 0xFEE0)
 		case r == 0x3000 || r == '\t' || r == 0xA0:
@@ -38,6 +45,28 @@ func normalize(s string) string {
 	return b.String()
 }
 
+// halfKanaTable holds the full-width forms of U+FF61 to U+FF9D.
+var halfKanaTable = []rune("。「」、・ヲァィゥェォャュョッーアイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワン")
+
+// halfKana returns the full-width form of the half-width kana r, combined
+// with a following (han)dakuten (ﾎﾟ is ポ); skip is 1 when that mark was
+// used.
+func halfKana(r rune, next []rune) (k rune, skip int) {
+	k = halfKanaTable[r-0xFF61]
+	if len(next) == 0 {
+		return k, 0
+	}
+	switch {
+	case next[0] == 0xFF9E && k == 'ウ':
+		return 'ヴ', 1
+	case next[0] == 0xFF9E && strings.ContainsRune("カキクケコサシスセソタチツテトハヒフヘホ", k):
+		return k + 1, 1
+	case next[0] == 0xFF9F && strings.ContainsRune("ハヒフヘホ", k):
+		return k + 2, 1
+	}
+	return k, 0
+}
+
 // commands are the words that start an appointment command, longest first
 // so that アポイント wins over アポ. english marks the English form, where
 // unmarked words are read as a visitor's name.
@@ -54,10 +83,12 @@ var commands = []struct {
 	{"book", true},
 }
 
-// IsCommand reports whether text is an appointment command: it starts, after
-// spaces, with 来客予約, 予約, アポ(イント), "appointment", "appt" or "book"
-// in any width and case, followed by a space, a colon or the end. The bot
-// calls it to decide whether a 1:1 message is meant for Parse at all.
+// IsCommand reports whether text is an appointment command: it starts,
+// after spaces and an optional 【 or [, with 来客予約, 予約, アポ(イント),
+// "appointment", "appt" or "book" in any width and case. An English word
+// must end there ("booking" is not "book"); a Japanese one may run into the
+// date (予約12/3) but not into more katakana (アポロ). The bot calls it to
+// decide whether a 1:1 message is meant for Parse at all.
 func IsCommand(text string) bool {
 	_, _, ok := stripCommand(normalize(text))
 	return ok
@@ -65,12 +96,13 @@ func IsCommand(text string) bool {
 
 // stripCommand removes the command word and an optional colon from s.
 func stripCommand(s string) (rest string, english, ok bool) {
-	s = strings.TrimLeftFunc(s, unicode.IsSpace)
+	// 【来客予約】 and [book] are common ways to make a command stand out.
+	s = strings.TrimLeft(strings.TrimLeftFunc(s, unicode.IsSpace), "【[")
 	for _, c := range commands {
 		if len(s) < len(c.word) || !strings.EqualFold(s[:len(c.word)], c.word) {
 			continue
 		}
-		rest = s[len(c.word):]
+		rest = strings.TrimLeft(s[len(c.word):], "】]")
 		if !commandEnds(rest, c.english) {
 			continue
 		}

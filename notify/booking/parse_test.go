@@ -66,6 +66,24 @@ func TestParseAccepts(t *testing.T) {
 			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("テスト商事", "佐藤")}}},
 		{"予約 12/3 14:00 テスト大学 田中先生、テスト商事佐藤社長",
 			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("テスト大学", "田中先生"), v("テスト商事", "佐藤社長")}}},
+		{"予約 12/3 14:00 テスト商事の佐藤さんが来社します",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("テスト商事", "佐藤")}}},
+		{"【来客予約】12/3 14:00 佐藤様 よろしくお願いします",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("", "佐藤")}}},
+		{"予約 12/3 午後0時 佐藤様",
+			Request{StartsAt: at(2026, 12, 3, 12, 0), Visitors: []Visitor{v("", "佐藤")}}},
+		{"予約 12/3 14時頃 佐藤様",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("", "佐藤")}}},
+		{"予約 12/3 14:00 佐藤様 何卒宜しくお願い申し上げます",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("", "佐藤")}}},
+		{"予約 12/3 14:00 ゆきの様です",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("", "ゆきの")}}},
+		{"ｱﾎﾟ 12/3 14:00 ﾃｽﾄ商事 ｻﾄｳ様 ｶﾞｽﾊﾟﾙ様",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("テスト商事", "サトウ"), v("テスト商事", "ガスパル")}}},
+		{"book 12/3/2026 2pm Mr. Kim",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("", "Kim")}}},
+		{"book Dec 3 2pm Mr. Kim from AT&T",
+			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("AT&T", "Kim")}}},
 		{"アポイント 12/3 正午 佐藤様",
 			Request{StartsAt: at(2026, 12, 3, 12, 0), Visitors: []Visitor{v("", "佐藤")}}},
 		{"予約 1/15 10:00 テスト商事 佐藤様",
@@ -134,6 +152,8 @@ func TestParseAccepts(t *testing.T) {
 			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("テスト商事", "佐藤")}}},
 		{"予約 12月3日（木）午後２時 ㈱テスト 佐藤様 ２名様 第１会議室",
 			Request{StartsAt: at(2026, 12, 3, 14, 0), Visitors: []Visitor{v("(株)テスト", "佐藤")}, PartySize: 2, Room: "第1会議室"}},
+		{"予約 明日 15時 きょうこ様",
+			Request{StartsAt: at(2026, 12, 3, 15, 0), Visitors: []Visitor{v("", "きょうこ")}}},
 		{"予約 14時 明日香様", // no date: today; 明日 inside a name is not a date
 			Request{StartsAt: at(2026, 12, 2, 14, 0), Visitors: []Visitor{v("", "明日香")}}},
 		{"appointment tomorrow at 3:00pm with Dr. Who (Acme Inc.)",
@@ -180,6 +200,8 @@ func TestParseRefuses(t *testing.T) {
 		{"予約 12/3 佐藤様", FieldTime},
 		{"予約 12/3 25:00 佐藤様", FieldTime},
 		{"予約 12/3 午後14時 佐藤様", FieldTime},
+		{"予約 12/3 午後12時 佐藤様", FieldTime},
+		{"book Dec 3 12am Mr. Sato", FieldTime},
 		{"予約 12/3 14時か15時 佐藤様", FieldTime},
 		{"予約 明日 2時 佐藤様", FieldTime},     // 2 a.m. or 2 p.m.?
 		{"予約 3日 14時 佐藤様", FieldVisitor}, // 3日 of which month?
@@ -195,6 +217,7 @@ func TestParseRefuses(t *testing.T) {
 		{"アポ 8:00 佐藤様", FieldTime},                  // no date: today, passed
 		{"予約 水曜 15:00 佐藤様", FieldDate},              // today or next week?
 		{"book next Friday 3pm Mr. Lee", FieldDate}, // Dec 4 or Dec 11?
+		{"予約 明日 15時 きょうこ様 本日", FieldDate},           // 本日 and 明日; きょうこ is a name
 		{"予約 12/3(金) 14:00 佐藤様", FieldDate},         // Dec 3 is a Thursday
 		{"予約 12/3 14:00", FieldVisitor},
 		{"予約 12/3 14:00 テスト商事 佐藤", FieldVisitor},
@@ -228,16 +251,19 @@ func TestIsCommand(t *testing.T) {
 		"予約12/3 14時": true,
 		"アポ 明日":      true,
 		"アポイント 明日":   true,
-		"ｱﾎﾟ":        false, // half-width katakana is not folded
+		"ｱﾎﾟ 明日":     true,
+		"ｱﾎﾟﾛ":       false,
 		"ａｐｐｏｉｎｔｍｅｎｔ ｔｏｍｏｒｒｏｗ": true,
-		"Book: Dec 3":    true,
-		"book":           true,
-		"booking a room": false,
-		"bookmark":       false,
-		"アポロ":            false,
-		"こんにちは":          false,
-		"":               false,
-		"来客です":           false,
+		"Book: Dec 3":     true,
+		"book":            true,
+		"booking a room":  false,
+		"bookmark":        false,
+		"【来客予約】12/3":      true,
+		"[book] tomorrow": true,
+		"アポロ":             false,
+		"こんにちは":           false,
+		"":                false,
+		"来客です":            false,
 	} {
 		if got := IsCommand(text); got != want {
 			t.Errorf("IsCommand(%q) = %v, want %v", text, got, want)
@@ -247,6 +273,22 @@ func TestIsCommand(t *testing.T) {
 
 // The day boundaries are loc's, whatever location now is in: at 23:30 UTC
 // on Dec 1 it is already Dec 2 in Tokyo, so 明日 is Dec 3.
+// On a Sunday, which week 来週 means depends on the calendar in the
+// writer's head.
+func TestParseSundayWeeks(t *testing.T) {
+	sunday := time.Date(2026, 12, 6, 10, 0, 0, 0, tokyo)
+	for _, text := range []string{"予約 来週月曜 10時 佐藤様", "book next Monday 10am Mr. Sato", "予約 今週金曜 10時 佐藤様"} {
+		var q *Question
+		if _, err := Parse(text, sunday, tokyo); !errors.As(err, &q) || q.Field != FieldDate {
+			t.Errorf("Parse(%q) on a Sunday: %v, want a question about the date", text, err)
+		}
+	}
+	r, err := Parse("予約 月曜 10時 佐藤様", sunday, tokyo)
+	if err != nil || !r.StartsAt.Equal(at(2026, 12, 7, 10, 0)) {
+		t.Errorf("Parse(月曜) on a Sunday = %v, %v; want tomorrow", r, err)
+	}
+}
+
 func TestParseUsesLoc(t *testing.T) {
 	utcNow := time.Date(2026, 12, 1, 23, 30, 0, 0, time.UTC)
 	r, err := Parse("予約 明日 10時 佐藤様", utcNow, tokyo)

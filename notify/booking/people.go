@@ -3,6 +3,7 @@ package booking
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -12,7 +13,7 @@ import (
 // is set.
 type Visitor struct {
 	Company string
-	Name    string // without 様/さん or Mr./Ms.
+	Name    string // without 様/さん or Mr./Ms.; a role stays (佐藤部長)
 }
 
 // What marks a word as a company or a name. Japanese companies carry a
@@ -31,18 +32,19 @@ var (
 	roleSuffixes       = []string{"支店長", "理事長", "部長", "課長", "社長", "会長", "専務", "常務", "取締役", "所長",
 		"係長", "主任", "先生", "教授", "院長", "代表"}
 	honorifics = []string{"mr", "mr.", "ms", "ms.", "mrs", "mrs.", "dr", "dr.", "mx", "mx."}
-	fillers    = []string{"お願いします", "お願い致します", "お願いいたします", "よろしくお願いします", "よろしく",
-		"お願い", "です", "で", "に", "の", "と", "から", "より", "まで", "来客", "来訪", "訪問", "予定", "計", "合計", "total",
+	fillers    = []string{"お願い", "です", "します", "で", "に", "の", "と", "から", "より", "まで", "来客", "来訪", "訪問", "予定", "来ます", "来社", "来社します", "来社予定", "来られます", "いらっしゃいます", "計", "合計", "total", "頃", "ごろ", "くらい", "around", "about",
 		"at", "on", "for", "until", "till", "through", "thru", "to", "with", "in", "please", "pls", "a", "an", "the", "visitor", "visitors", "guest", "guests"}
 )
 
 var (
+	rePolite        = regexp.MustCompile(`^(?:何卒|どうぞ)?(?:よろしく|宜しく)(?:お願い(?:します|致します|いたします|申し上げます)?)?$|^お願い(?:します|致します|いたします|申し上げます)$`)
 	reHonorificJoin = regexp.MustCompile(`(?i)\b(mrs?\.|ms\.|dr\.|mx\.)(\pL)`)
 	reParens        = regexp.MustCompile(`\(([^()]*)\)`)
+	reNameEnd       = regexp.MustCompile(`(様|さま|さん|殿)(\S)`) // 佐藤さんが来社: a name ends there
 	reNameJoin      = regexp.MustCompile(`(様|さま|さん|殿|氏)\s*(と|・|及び|および)`)
-	reSep           = regexp.MustCompile(`[、,/&]|\band\b|及び|および`)
+	reSep           = regexp.MustCompile(`[、,/]|\band\b|及び|および`) // not &: AT&T, Johnson & Johnson
 	reLeadPart      = regexp.MustCompile(`^(?:から|まで|より|に|で|の|は|と|へ|を|が)+`)
-	reTailPart      = regexp.MustCompile(`(?:の|から|より|で|に|が|は|と)$`)
+	reTailPart      = regexp.MustCompile(`(?:です|の|から|より|で|に|が|は|と)$`)
 )
 
 // tokens splits the unexplained text into words, with "," standing for
@@ -52,12 +54,13 @@ func tokens(s string) []string {
 	s = reLabel.ReplaceAllStringFunc(s, label)
 	s = reHonorificJoin.ReplaceAllString(s, "$1 $2")
 	s = reParens.ReplaceAllStringFunc(s, unparen)
+	s = reNameEnd.ReplaceAllString(s, "$1 $2")
 	s = reNameJoin.ReplaceAllString(s, "$1 , ")
 	s = reSep.ReplaceAllString(s, " , ")
 	var out []string
 	for _, f := range strings.Fields(s) {
-		f = strings.TrimRight(f, "。!?")
-		if f != "," && !strings.ContainsFunc(f, isWordRune) || contains(fillers, strings.ToLower(f)) {
+		f = cleanParticles(strings.TrimRight(f, "。!?"))
+		if f != "," && !strings.ContainsFunc(f, isWordRune) || slices.Contains(fillers, strings.ToLower(f)) || rePolite.MatchString(f) {
 			continue
 		}
 		out = append(out, f)
@@ -91,7 +94,7 @@ const (
 // unparen opens 佐藤様(テスト商事) into 佐藤様 テスト商事 so both words are
 // seen, but keeps (株), which is part of a company's name.
 func unparen(p string) string {
-	if contains(companyPrefixes, p) {
+	if slices.Contains(companyPrefixes, p) {
 		return p
 	}
 	return " , " + p[1:len(p)-1] + " , "
@@ -107,12 +110,15 @@ func cleanParticles(w string) string {
 			w = w[loc[1]:]
 		}
 	}
-	if !hasSuffixAny(w, nameSuffixes) {
-		if loc := reTailPart.FindStringIndex(w); loc != nil && loc[0] > 0 {
-			r, _ := utf8.DecodeLastRuneInString(w[:loc[0]])
-			if !unicode.In(r, unicode.Hiragana) {
-				w = w[:loc[0]]
-			}
+	if hasSuffixAny(w, nameSuffixes) {
+		return w
+	}
+	// 佐藤様です, 佐藤さんが, テスト商事の; but not ゆきの, a name.
+	if loc := reTailPart.FindStringIndex(w); loc != nil && loc[0] > 0 {
+		head := w[:loc[0]]
+		r, _ := utf8.DecodeLastRuneInString(head)
+		if !unicode.In(r, unicode.Hiragana) || hasSuffixAny(head, nameSuffixes) {
+			w = head
 		}
 	}
 	return w
@@ -122,15 +128,6 @@ func cleanParticles(w string) string {
 // pieces (the 〜 of 12/3〜12/10).
 func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func hasSuffixAny(s string, list []string) bool {
@@ -189,7 +186,7 @@ func splitCompanyName(s string) (company, name string, ok bool) {
 // isPrefixOnly reports whether company is nothing but a legal form, which
 // happens when the name follows 株式会社 without the company's own name.
 func isPrefixOnly(company string) bool {
-	return contains(companyPrefixes, company)
+	return slices.Contains(companyPrefixes, company)
 }
 
 func fieldVisitorSplit(word string) *Question {

@@ -21,7 +21,9 @@ func enDate(t time.Time) string {
 
 // Summary is what Parse understood, one item a line, for the confirmation
 // message the staff member checks before the appointment is made. lang is
-// "en" for English; anything else gets Japanese.
+// "en" for English; anything else gets Japanese. Dates carry the weekday,
+// and the year when it is not the year Parse ran in (always, for a Request
+// not made by Parse).
 func (r *Request) Summary(lang string) string {
 	en := lang == "en"
 	withYear := r.StartsAt.Year() != r.year || (!r.Until.IsZero() && r.Until.Year() != r.year)

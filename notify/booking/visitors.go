@@ -2,6 +2,7 @@ package booking
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -75,13 +76,13 @@ func (w *walker) word(t string) *Question {
 	case low == "from":
 		w.flush()
 		w.mode = "from"
-	case contains(honorifics, low) || t == markName:
+	case slices.Contains(honorifics, low) || t == markName:
 		w.flush()
 		w.mode = "name"
 	case t == markCompany:
 		w.flush()
 		w.mode = "company"
-	case contains(englishSuffixes, low):
+	case slices.Contains(englishSuffixes, low):
 		// "Acme Inc.": the legal suffix makes a company of the words before it.
 		w.pending = append(w.pending, t)
 		if w.mode != "from" {
@@ -89,7 +90,7 @@ func (w *walker) word(t string) *Question {
 		}
 		w.flush()
 	default:
-		return w.japanese(cleanParticles(t))
+		return w.japanese(t)
 	}
 	return nil
 }
@@ -99,7 +100,7 @@ func (w *walker) japanese(t string) *Question {
 	case t == "":
 	case hasSuffixAny(t, nameSuffixes) || hasSuffixAny(t, roleSuffixes):
 		return w.name(t)
-	case contains(companyPrefixes, t):
+	case slices.Contains(companyPrefixes, t):
 		// 株式会社 テスト: the company's own name follows.
 		w.flush()
 		w.mode = "company"
