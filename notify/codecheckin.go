@@ -12,12 +12,15 @@ import (
 	"github.com/uketsuke/uketsuke/reception"
 )
 
-// codeCheckIn is CheckIn with a reception code (see CheckIn). The visit is
-// stored first, with its notifications, then the appointment is marked
-// arrived: a crash between the two leaves a visit whose appointment is
-// still scheduled, and the visitor's retry (an ordinary code's visit ID is
-// derived from the appointment) finds that visit and completes the
-// arrival without notifying anyone twice.
+// codeCheckIn is CheckIn with a reception code (see CheckIn). The arrival
+// is recorded first (Appointment.Arrive, atomic in the store), then the
+// visit with its notifications: of two kiosks entering one ordinary code
+// at the same moment, one gets CodeUsed before anyone is notified. The
+// arrival names the visit it makes, so a crash between the two writes is
+// repaired by the retry: the arrival already names this visit ID (derived
+// from the request's IdempotencyKey, else, for an ordinary code, from the
+// appointment) and only the visit is stored. A request sent again with
+// its IdempotencyKey after it succeeded gets its visit back.
 //
 // It cannot join an application's transaction (CheckInTx): the
 // appointment's arrival would commit without it.
@@ -37,66 +40,93 @@ func (s *Service) codeCheckIn(ctx context.Context, orgID string, req CheckInRequ
 	if err != nil {
 		return nil, err
 	}
-	if req.IdempotencyKey != "" && a.Period {
-		// A period code's check-in sent again: the visit was recorded (and
-		// counted) before.
-		v, err := s.store.GetVisit(ctx, orgID, idempotentVisitID(orgID, req.IdempotencyKey))
-		if err == nil && v.AppointmentID == a.ID {
-			return v, nil
-		}
-	}
-	if err := a.CodeUsableAt(now); err != nil {
-		return nil, err
-	}
 	visit := codeVisit(orgID, req, a, now)
-	rooms, users, err := s.appointmentRoute(ctx, org, a)
+	done, recorded, err := s.priorArrival(ctx, req, a, visit.ID, now)
+	if done != nil || err != nil {
+		return done, err
+	}
+	content, entries, err := s.arrivalEntries(ctx, org, a, visit, req)
 	if err != nil {
 		return nil, err
+	}
+	if !recorded {
+		_, err := s.store.UpdateAppointment(ctx, orgID, a.ID, func(x *reception.Appointment) ([]*reception.OutboxEntry, error) {
+			return nil, x.Arrive(now, visit.ID)
+		})
+		if err != nil {
+			return nil, err // a *reception.CodeError when another check-in took it meanwhile
+		}
+	}
+	return s.storeCheckIn(ctx, visit, entries, content, true)
+}
+
+// priorArrival looks for an earlier attempt at this check-in. done is its
+// visit when the request was sent again with its IdempotencyKey after it
+// succeeded; recorded reports an arrival recorded for visitID whose visit
+// a crash kept from being stored. Otherwise the code must be usable now.
+func (s *Service) priorArrival(ctx context.Context, req CheckInRequest, a *reception.Appointment, visitID string, now time.Time) (done *reception.Visit, recorded bool, err error) {
+	if req.IdempotencyKey != "" {
+		v, err := s.store.GetVisit(ctx, a.OrgID, visitID)
+		if err == nil && v.AppointmentID == a.ID {
+			return v, false, nil
+		}
+	}
+	if a.Arrivals == 0 || a.LastVisitID != visitID {
+		return nil, false, a.CodeUsableAt(now)
+	}
+	_, err = s.store.GetVisit(ctx, a.OrgID, visitID)
+	switch {
+	case errors.Is(err, reception.ErrNotFound):
+		return nil, true, nil
+	case err != nil:
+		return nil, false, err
+	}
+	// Stored, and this is no resend: someone else typed a used code.
+	if err := a.CodeUsableAt(now); err != nil {
+		return nil, false, err
+	}
+	return nil, false, &reception.CodeError{Reason: reception.CodeUsed}
+}
+
+// arrivalEntries are the hosts' notifications of an arrival (and the
+// checked-in event), and the notification's content.
+func (s *Service) arrivalEntries(ctx context.Context, org *reception.Organization, a *reception.Appointment, visit *reception.Visit, req CheckInRequest) (lineworks.Content, []*reception.OutboxEntry, error) {
+	rooms, users, err := s.appointmentRoute(ctx, org, a)
+	if err != nil {
+		return nil, nil, err
 	}
 	content, err := s.arrivalNotification(org, a, visit, req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	raw, err := json.Marshal(content)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var entries []*reception.OutboxEntry
 	for _, ch := range rooms {
-		entries = append(entries, s.entry(orgID, visit.ID, reception.Target{Kind: reception.TargetRoom, ID: ch}, raw, "visit/"+visit.ID+"/notify/room/"+ch))
+		entries = append(entries, s.entry(org.ID, visit.ID, reception.Target{Kind: reception.TargetRoom, ID: ch}, raw, "visit/"+visit.ID+"/notify/room/"+ch))
 	}
 	for _, u := range users {
-		entries = append(entries, s.entry(orgID, visit.ID, reception.Target{Kind: reception.TargetUser, ID: u}, raw, "visit/"+visit.ID+"/notify/user/"+u))
+		entries = append(entries, s.entry(org.ID, visit.ID, reception.Target{Kind: reception.TargetUser, ID: u}, raw, "visit/"+visit.ID+"/notify/user/"+u))
 	}
-	if ev := s.eventEntry(Event{ID: string(EventCheckedIn), Kind: EventCheckedIn, OrgID: orgID, VisitID: visit.ID, At: now, AppointmentID: a.ID}); ev != nil {
+	if ev := s.eventEntry(Event{ID: string(EventCheckedIn), Kind: EventCheckedIn, OrgID: org.ID, VisitID: visit.ID, At: visit.CreatedAt, AppointmentID: a.ID}); ev != nil {
 		entries = append(entries, ev)
 	}
-	stored, err := s.storeCheckIn(ctx, visit, entries, content, true)
-	if err != nil {
-		return nil, err
-	}
-	_, err = s.store.UpdateAppointment(ctx, orgID, a.ID, func(x *reception.Appointment) ([]*reception.OutboxEntry, error) {
-		return nil, x.Arrive(now, stored.ID)
-	})
-	if err != nil {
-		// The visit stands and its hosts are told; only the appointment's
-		// status lags (cancelled a moment ago, say).
-		s.log.Warn("visit recorded but the appointment not marked arrived", "org", orgID, "appointment", a.ID, "visit", stored.ID, "err", err)
-	}
-	return stored, nil
+	return content, entries, nil
 }
 
-// codeVisit is the visit a check-in with a code makes. An ordinary code's
-// visit ID is derived from the appointment, so that the code makes one
-// visit however often it is sent; a period code's from the request's
-// IdempotencyKey, else new.
+// codeVisit is the visit a check-in with a code makes. Its ID is derived
+// from the request's IdempotencyKey when it has one; else an ordinary
+// code's from the appointment (the code makes one visit), a period code's
+// is new.
 func codeVisit(orgID string, req CheckInRequest, a *reception.Appointment, now time.Time) *reception.Visit {
 	id := reception.NewID()
 	switch {
-	case !a.Period:
-		id = derivedID("a", orgID, a.ID)
 	case req.IdempotencyKey != "":
 		id = idempotentVisitID(orgID, req.IdempotencyKey)
+	case !a.Period:
+		id = derivedID("a", orgID, a.ID)
 	}
 	v := &reception.Visit{
 		ID:          id,
