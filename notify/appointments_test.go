@@ -405,4 +405,19 @@ func TestDayCodeResentAndRecovered(t *testing.T) {
 	if got, _ := h.store.GetAppointment(ctx, h.org.ID, b.ID); got.Arrivals != 1 {
 		t.Errorf("arrivals %d", got.Arrivals)
 	}
+
+	// The kiosk makes a key per tap: the visitor's second try has another
+	// key, and still completes the first one's arrival.
+	c := h.create(appointment(h))
+	first := notify.CheckInRequest{Code: c.Code, IdempotencyKey: "kiosk-1-0003"}
+	id = notify.CodeVisitID(h.org.ID, first, c)
+	if _, err := h.store.UpdateAppointment(ctx, h.org.ID, c.ID, func(x *reception.Appointment) ([]*reception.OutboxEntry, error) {
+		return nil, x.Arrive(apptStart, id)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	v, err = h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{Code: c.Code, IdempotencyKey: "kiosk-1-0004"})
+	if err != nil || v.ID != id {
+		t.Fatalf("second try with a new key: %+v, %v", v, err)
+	}
 }

@@ -16,11 +16,11 @@ import (
 // is recorded first (Appointment.Arrive, atomic in the store), then the
 // visit with its notifications: of two kiosks entering one ordinary code
 // at the same moment, one gets CodeUsed before anyone is notified. The
-// arrival names the visit it makes, so a crash between the two writes is
-// repaired by the retry: the arrival already names this visit ID (derived
-// from the request's IdempotencyKey, else, for an ordinary code, from the
-// appointment) and only the visit is stored. A request sent again with
-// its IdempotencyKey after it succeeded gets its visit back.
+// arrival names the visit it makes, so a crash (or a failed write) between
+// the two is repaired by the next check-in with the code: the arrival's
+// visit is missing, so it is stored now, under the ID the arrival names. A
+// request sent again with its IdempotencyKey after it succeeded gets its
+// visit back.
 //
 // It cannot join an application's transaction (CheckInTx): the
 // appointment's arrival would commit without it.
@@ -41,15 +41,18 @@ func (s *Service) codeCheckIn(ctx context.Context, orgID string, req CheckInRequ
 		return nil, err
 	}
 	visit := codeVisit(orgID, req, a, now)
-	done, recorded, err := s.priorArrival(ctx, req, a, visit.ID, now)
+	done, lost, err := s.priorArrival(ctx, req, a, visit.ID, now)
 	if done != nil || err != nil {
 		return done, err
+	}
+	if lost != "" {
+		visit.ID = lost
 	}
 	content, entries, err := s.arrivalEntries(ctx, org, a, visit, req)
 	if err != nil {
 		return nil, err
 	}
-	if !recorded {
+	if lost == "" {
 		_, err := s.store.UpdateAppointment(ctx, orgID, a.ID, func(x *reception.Appointment) ([]*reception.OutboxEntry, error) {
 			return nil, x.Arrive(now, visit.ID)
 		})
@@ -60,32 +63,31 @@ func (s *Service) codeCheckIn(ctx context.Context, orgID string, req CheckInRequ
 	return s.storeCheckIn(ctx, visit, entries, content, true)
 }
 
-// priorArrival looks for an earlier attempt at this check-in. done is its
-// visit when the request was sent again with its IdempotencyKey after it
-// succeeded; recorded reports an arrival recorded for visitID whose visit
-// a crash kept from being stored. Otherwise the code must be usable now.
-func (s *Service) priorArrival(ctx context.Context, req CheckInRequest, a *reception.Appointment, visitID string, now time.Time) (done *reception.Visit, recorded bool, err error) {
+// priorArrival looks for an earlier attempt at a check-in with a's code.
+// done is the visit of this very request when it was sent again with its
+// IdempotencyKey after it succeeded. lost is the visit ID of an arrival
+// recorded while its visit is missing (a crash or a failed write between
+// the two): the visit to store now, without recording another arrival.
+// Otherwise the code must be usable now.
+func (s *Service) priorArrival(ctx context.Context, req CheckInRequest, a *reception.Appointment, visitID string, now time.Time) (done *reception.Visit, lost string, err error) {
 	if req.IdempotencyKey != "" {
 		v, err := s.store.GetVisit(ctx, a.OrgID, visitID)
 		if err == nil && v.AppointmentID == a.ID {
-			return v, false, nil
+			return v, "", nil
 		}
 	}
-	if a.Arrivals == 0 || a.LastVisitID != visitID {
-		return nil, false, a.CodeUsableAt(now)
+	last := a.LastVisitID
+	if a.Status == reception.AppointmentArrived && a.Live(now) && last != "" && (!a.Period || last == visitID) {
+		_, err := s.store.GetVisit(ctx, a.OrgID, last)
+		switch {
+		case errors.Is(err, reception.ErrNotFound):
+			s.log.Warn("completing a code check-in whose visit was not stored", "org", a.OrgID, "appointment", a.ID, "visit", last)
+			return nil, last, nil
+		case err != nil:
+			return nil, "", err
+		}
 	}
-	_, err = s.store.GetVisit(ctx, a.OrgID, visitID)
-	switch {
-	case errors.Is(err, reception.ErrNotFound):
-		return nil, true, nil
-	case err != nil:
-		return nil, false, err
-	}
-	// Stored, and this is no resend: someone else typed a used code.
-	if err := a.CodeUsableAt(now); err != nil {
-		return nil, false, err
-	}
-	return nil, false, &reception.CodeError{Reason: reception.CodeUsed}
+	return nil, "", a.CodeUsableAt(now)
 }
 
 // arrivalEntries are the hosts' notifications of an arrival (and the
