@@ -131,18 +131,18 @@ func codeVisit(orgID string, req CheckInRequest, a *reception.Appointment, now t
 		id = derivedID("a", orgID, a.ID)
 	}
 	v := &reception.Visit{
-		ID:          id,
-		OrgID:       orgID,
-		VisitorName: strings.TrimSpace(req.Visitor.Name),
-		Company:     strings.TrimSpace(req.Visitor.Company),
-		PartySize:   req.Visitor.Count,
-		Note:        strings.TrimSpace(req.Visitor.Note),
-		ButtonID:    AppointmentButtonID,
-		Reference:   req.Reference,
-		Status:      reception.StatusWaiting,
-		CreatedAt:   now,
+		ID:            id,
+		OrgID:         orgID,
+		VisitorName:   strings.TrimSpace(req.Visitor.Name),
+		Company:       strings.TrimSpace(req.Visitor.Company),
+		PartySize:     req.Visitor.Count,
+		Note:          strings.TrimSpace(req.Visitor.Note),
+		ButtonID:      AppointmentButtonID,
+		AppointmentID: a.ID,
+		Reference:     req.Reference,
+		Status:        reception.StatusWaiting,
+		CreatedAt:     now,
 	}
-	v.AppointmentID = a.ID
 	if v.VisitorName == "" && v.Company == "" && len(a.Visitors) > 0 {
 		v.VisitorName, v.Company = a.Visitors[0].Name, a.Visitors[0].Company
 	}
