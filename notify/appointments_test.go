@@ -358,3 +358,66 @@ func TestCodeCheckInRefusesATransaction(t *testing.T) {
 		t.Errorf("CheckInTx with a code: %v", err)
 	}
 }
+
+// TestDayCodeResentAndRecovered: a day code's check-in sent again with its
+// idempotency key gets its visit back (the host is told once); another
+// kiosk's check-in with the code is refused as used; an arrival recorded
+// without its visit (a crash between the two writes) is completed by the
+// retry.
+func TestDayCodeResentAndRecovered(t *testing.T) {
+	h, _ := apptHarness(t, storeFactories[0].new(t))
+	ctx := context.Background()
+	a := h.create(appointment(h))
+	h.settle()
+	before := len(h.messagesTo(userA))
+	req := notify.CheckInRequest{Code: a.Code, IdempotencyKey: "kiosk-1-0002"}
+	v1, err := h.svc.CheckIn(ctx, h.org.ID, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err := h.svc.CheckIn(ctx, h.org.ID, req)
+	if err != nil || v2.ID != v1.ID {
+		t.Fatalf("resent: %v, %v", v2, err)
+	}
+	var ce *reception.CodeError
+	if _, err := h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{Code: a.Code, IdempotencyKey: "kiosk-2-0001"}); !errors.As(err, &ce) || ce.Reason != reception.CodeUsed {
+		t.Errorf("another kiosk: %v", err)
+	}
+	h.settle()
+	if got := len(h.messagesTo(userA)) - before; got != 1 {
+		t.Errorf("host told %d times", got)
+	}
+
+	b := h.create(appointment(h))
+	id := notify.CodeVisitID(h.org.ID, notify.CheckInRequest{Code: b.Code}, b)
+	if _, err := h.store.UpdateAppointment(ctx, h.org.ID, b.ID, func(x *reception.Appointment) ([]*reception.OutboxEntry, error) {
+		return nil, x.Arrive(apptStart, id) // the arrival, then a crash
+	}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{Code: b.Code})
+	if err != nil || v.ID != id || v.AppointmentID != b.ID {
+		t.Fatalf("retry after the crash: %+v, %v", v, err)
+	}
+	if _, err := h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{Code: b.Code}); !errors.As(err, &ce) || ce.Reason != reception.CodeUsed {
+		t.Errorf("after the repair: %v", err)
+	}
+	if got, _ := h.store.GetAppointment(ctx, h.org.ID, b.ID); got.Arrivals != 1 {
+		t.Errorf("arrivals %d", got.Arrivals)
+	}
+
+	// The kiosk makes a key per tap: the visitor's second try has another
+	// key, and still completes the first one's arrival.
+	c := h.create(appointment(h))
+	first := notify.CheckInRequest{Code: c.Code, IdempotencyKey: "kiosk-1-0003"}
+	id = notify.CodeVisitID(h.org.ID, first, c)
+	if _, err := h.store.UpdateAppointment(ctx, h.org.ID, c.ID, func(x *reception.Appointment) ([]*reception.OutboxEntry, error) {
+		return nil, x.Arrive(apptStart, id)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	v, err = h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{Code: c.Code, IdempotencyKey: "kiosk-1-0004"})
+	if err != nil || v.ID != id {
+		t.Fatalf("second try with a new key: %+v, %v", v, err)
+	}
+}

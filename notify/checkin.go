@@ -162,8 +162,9 @@ func (r *CheckInRequest) validate() error {
 // buttons that list a host too), and the appointment is marked arrived. A
 // code no appointment has is ErrUnknownCode; one that cannot be used now
 // (not yet valid, expired, cancelled, already used) a *reception.CodeError.
-// An ordinary (one-day) code makes one visit: checking in with it again
-// while the first check-in is being recorded returns that visit.
+// An ordinary (one-day) code makes one visit; a request sent again with its
+// IdempotencyKey returns that visit, any other check-in with the code is
+// refused as used. A period code makes a visit per check-in.
 func (s *Service) CheckIn(ctx context.Context, orgID string, req CheckInRequest) (*reception.Visit, error) {
 	if err := req.validate(); err != nil {
 		return nil, err

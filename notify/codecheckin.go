@@ -12,12 +12,15 @@ import (
 	"github.com/uketsuke/uketsuke/reception"
 )
 
-// codeCheckIn is CheckIn with a reception code (see CheckIn). The visit is
-// stored first, with its notifications, then the appointment is marked
-// arrived: a crash between the two leaves a visit whose appointment is
-// still scheduled, and the visitor's retry (an ordinary code's visit ID is
-// derived from the appointment) finds that visit and completes the
-// arrival without notifying anyone twice.
+// codeCheckIn is CheckIn with a reception code (see CheckIn). The arrival
+// is recorded first (Appointment.Arrive, atomic in the store), then the
+// visit with its notifications: of two kiosks entering one ordinary code
+// at the same moment, one gets CodeUsed before anyone is notified. The
+// arrival names the visit it makes, so a crash (or a failed write) between
+// the two is repaired by the next check-in with the code: the arrival's
+// visit is missing, so it is stored now, under the ID the arrival names. A
+// request sent again with its IdempotencyKey after it succeeded gets its
+// visit back.
 //
 // It cannot join an application's transaction (CheckInTx): the
 // appointment's arrival would commit without it.
@@ -37,80 +40,109 @@ func (s *Service) codeCheckIn(ctx context.Context, orgID string, req CheckInRequ
 	if err != nil {
 		return nil, err
 	}
-	if req.IdempotencyKey != "" && a.Period {
-		// A period code's check-in sent again: the visit was recorded (and
-		// counted) before.
-		v, err := s.store.GetVisit(ctx, orgID, idempotentVisitID(orgID, req.IdempotencyKey))
-		if err == nil && v.AppointmentID == a.ID {
-			return v, nil
-		}
-	}
-	if err := a.CodeUsableAt(now); err != nil {
-		return nil, err
-	}
 	visit := codeVisit(orgID, req, a, now)
-	rooms, users, err := s.appointmentRoute(ctx, org, a)
+	done, lost, err := s.priorArrival(ctx, req, a, visit.ID, now)
+	if done != nil || err != nil {
+		return done, err
+	}
+	if lost != "" {
+		visit.ID = lost
+	}
+	content, entries, err := s.arrivalEntries(ctx, org, a, visit, req)
 	if err != nil {
 		return nil, err
+	}
+	if lost == "" {
+		_, err := s.store.UpdateAppointment(ctx, orgID, a.ID, func(x *reception.Appointment) ([]*reception.OutboxEntry, error) {
+			return nil, x.Arrive(now, visit.ID)
+		})
+		if err != nil {
+			return nil, err // a *reception.CodeError when another check-in took it meanwhile
+		}
+	}
+	return s.storeCheckIn(ctx, visit, entries, content, true)
+}
+
+// priorArrival looks for an earlier attempt at a check-in with a's code.
+// done is the visit of this very request when it was sent again with its
+// IdempotencyKey after it succeeded. lost is the visit ID of an arrival
+// recorded while its visit is missing (a crash or a failed write between
+// the two): the visit to store now, without recording another arrival.
+// Otherwise the code must be usable now.
+func (s *Service) priorArrival(ctx context.Context, req CheckInRequest, a *reception.Appointment, visitID string, now time.Time) (done *reception.Visit, lost string, err error) {
+	if req.IdempotencyKey != "" {
+		v, err := s.store.GetVisit(ctx, a.OrgID, visitID)
+		if err == nil && v.AppointmentID == a.ID {
+			return v, "", nil
+		}
+	}
+	last := a.LastVisitID
+	if a.Status == reception.AppointmentArrived && a.Live(now) && last != "" && (!a.Period || last == visitID) {
+		_, err := s.store.GetVisit(ctx, a.OrgID, last)
+		switch {
+		case errors.Is(err, reception.ErrNotFound):
+			s.log.Warn("completing a code check-in whose visit was not stored", "org", a.OrgID, "appointment", a.ID, "visit", last)
+			return nil, last, nil
+		case err != nil:
+			return nil, "", err
+		}
+	}
+	return nil, "", a.CodeUsableAt(now)
+}
+
+// arrivalEntries are the hosts' notifications of an arrival (and the
+// checked-in event), and the notification's content.
+func (s *Service) arrivalEntries(ctx context.Context, org *reception.Organization, a *reception.Appointment, visit *reception.Visit, req CheckInRequest) (lineworks.Content, []*reception.OutboxEntry, error) {
+	rooms, users, err := s.appointmentRoute(ctx, org, a)
+	if err != nil {
+		return nil, nil, err
 	}
 	content, err := s.arrivalNotification(org, a, visit, req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	raw, err := json.Marshal(content)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var entries []*reception.OutboxEntry
 	for _, ch := range rooms {
-		entries = append(entries, s.entry(orgID, visit.ID, reception.Target{Kind: reception.TargetRoom, ID: ch}, raw, "visit/"+visit.ID+"/notify/room/"+ch))
+		entries = append(entries, s.entry(org.ID, visit.ID, reception.Target{Kind: reception.TargetRoom, ID: ch}, raw, "visit/"+visit.ID+"/notify/room/"+ch))
 	}
 	for _, u := range users {
-		entries = append(entries, s.entry(orgID, visit.ID, reception.Target{Kind: reception.TargetUser, ID: u}, raw, "visit/"+visit.ID+"/notify/user/"+u))
+		entries = append(entries, s.entry(org.ID, visit.ID, reception.Target{Kind: reception.TargetUser, ID: u}, raw, "visit/"+visit.ID+"/notify/user/"+u))
 	}
-	if ev := s.eventEntry(Event{ID: string(EventCheckedIn), Kind: EventCheckedIn, OrgID: orgID, VisitID: visit.ID, At: now, AppointmentID: a.ID}); ev != nil {
+	if ev := s.eventEntry(Event{ID: string(EventCheckedIn), Kind: EventCheckedIn, OrgID: org.ID, VisitID: visit.ID, At: visit.CreatedAt, AppointmentID: a.ID}); ev != nil {
 		entries = append(entries, ev)
 	}
-	stored, err := s.storeCheckIn(ctx, visit, entries, content, true)
-	if err != nil {
-		return nil, err
-	}
-	_, err = s.store.UpdateAppointment(ctx, orgID, a.ID, func(x *reception.Appointment) ([]*reception.OutboxEntry, error) {
-		return nil, x.Arrive(now, stored.ID)
-	})
-	if err != nil {
-		// The visit stands and its hosts are told; only the appointment's
-		// status lags (cancelled a moment ago, say).
-		s.log.Warn("visit recorded but the appointment not marked arrived", "org", orgID, "appointment", a.ID, "visit", stored.ID, "err", err)
-	}
-	return stored, nil
+	return content, entries, nil
 }
 
-// codeVisit is the visit a check-in with a code makes. An ordinary code's
-// visit ID is derived from the appointment, so that the code makes one
-// visit however often it is sent; a period code's from the request's
-// IdempotencyKey, else new.
+// codeVisit is the visit a check-in with a code makes. Its ID is derived
+// from the request's IdempotencyKey when it has one; else an ordinary
+// code's from the appointment (the code makes one visit), a period code's
+// is new.
 func codeVisit(orgID string, req CheckInRequest, a *reception.Appointment, now time.Time) *reception.Visit {
 	id := reception.NewID()
 	switch {
-	case !a.Period:
-		id = derivedID("a", orgID, a.ID)
 	case req.IdempotencyKey != "":
 		id = idempotentVisitID(orgID, req.IdempotencyKey)
+	case !a.Period:
+		id = derivedID("a", orgID, a.ID)
 	}
 	v := &reception.Visit{
-		ID:          id,
-		OrgID:       orgID,
-		VisitorName: strings.TrimSpace(req.Visitor.Name),
-		Company:     strings.TrimSpace(req.Visitor.Company),
-		PartySize:   req.Visitor.Count,
-		Note:        strings.TrimSpace(req.Visitor.Note),
-		ButtonID:    AppointmentButtonID,
-		Reference:   req.Reference,
-		Status:      reception.StatusWaiting,
-		CreatedAt:   now,
+		ID:            id,
+		OrgID:         orgID,
+		VisitorName:   strings.TrimSpace(req.Visitor.Name),
+		Company:       strings.TrimSpace(req.Visitor.Company),
+		PartySize:     req.Visitor.Count,
+		Note:          strings.TrimSpace(req.Visitor.Note),
+		ButtonID:      AppointmentButtonID,
+		AppointmentID: a.ID,
+		Reference:     req.Reference,
+		Status:        reception.StatusWaiting,
+		CreatedAt:     now,
 	}
-	v.AppointmentID = a.ID
 	if v.VisitorName == "" && v.Company == "" && len(a.Visitors) > 0 {
 		v.VisitorName, v.Company = a.Visitors[0].Name, a.Visitors[0].Company
 	}

@@ -1,5 +1,11 @@
 package notify
 
+import (
+	"time"
+
+	"github.com/uketsuke/uketsuke/reception"
+)
+
 // Hooks for the tests in notify_test, compiled only with them.
 
 // ExpireOrgCache stands in for orgCacheTTL passing: that cache keeps wall-
@@ -18,4 +24,10 @@ func (s *Service) Running() bool {
 	s.fastMu.Lock()
 	defer s.fastMu.Unlock()
 	return s.running
+}
+
+// CodeVisitID is the ID of the visit a check-in with a code makes, so a
+// test can stand in for a crash between the arrival and the visit.
+func CodeVisitID(orgID string, req CheckInRequest, a *reception.Appointment) string {
+	return codeVisit(orgID, req, a, time.Time{}).ID
 }
