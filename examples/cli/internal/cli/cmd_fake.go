@@ -59,6 +59,9 @@ a person in the LINE WORKS app:
                           join event signed with its current secret
   tap [N]                 tap button N (default 1) of the newest message with
                           buttons, as the sign-in user, in its room
+  say TEXT                write TEXT to the bot (the newest one) 1:1 as the
+                          sign-in user, e.g. to make an appointment:
+                          say 来客予約 明日 14:00 テスト商事 佐藤様
 
 Unlike LINE WORKS, this fake lets a bot created through the API have an
 http://localhost (or 127.0.0.1) callback URL, so a reception server on this
@@ -233,7 +236,7 @@ func (a *app) printFake(fake *lineworkstest.Server, seed fakeSeed, env [][2]stri
 	fmt.Fprintf(w, "\nor as flags:\n  uketsuke send --client-id %s --client-secret %s --service-account %s --key %s --scopes %s --bot-id %d --api-url %s --auth-url %s --channel %s --text hello\n\n",
 		sa.ClientID, sa.ClientSecret, sa.ServiceAccountID, shellQuote(seed.keyPath), shellQuote(strings.Join(granted, " ")), seed.botID, fake.APIURL, authURL, seed.channelID)
 	if a.readsCommands() {
-		fmt.Fprintf(w, "type \"invite ROOM TITLE\" and Enter to invite the bot into a new room, as a person in LINE WORKS would\n")
+		fmt.Fprintf(w, "type \"invite TITLE\" and Enter to invite the bot into a new room, as a person in LINE WORKS would\n")
 		fmt.Fprintf(w, "type \"tap\" (or \"tap 2\") and Enter to tap the first (second) button of the newest message, as %s\n", seed.admin.Email)
 		fmt.Fprintf(w, "type \"say TEXT\" and Enter to write TEXT to the bot 1:1 as %s (e.g. say 来客予約 明日 14:00 テスト商事 佐藤様)\n\n", seed.admin.Email)
 	}
@@ -297,7 +300,7 @@ func (a *app) fakeCommand(fake *lineworkstest.Server, botID int64, line string) 
 	case "say":
 		a.fakeSay(fake, botID, strings.TrimSpace(rest))
 	default:
-		fmt.Fprintf(a.stdout, "unknown command %q (try: invite ROOM TITLE, tap, or say TEXT)\n", verb)
+		fmt.Fprintf(a.stdout, "unknown command %q (try: invite TITLE, tap, or say TEXT)\n", verb)
 	}
 }
 

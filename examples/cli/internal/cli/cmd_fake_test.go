@@ -144,7 +144,7 @@ func TestFakeInvite(t *testing.T) {
 		done <- Main(ctx, []string{"fake", "--addr", "127.0.0.1:0", "--env-out", envFile, "--callback-url", cb.URL + "/callback/lineworks"}, stdin, &out, &errb, mapEnv(nil))
 	}()
 	env := waitEnvFile(t, envFile, done, &errb)
-	out.waitFor(t, ctx, "type \"invite ROOM TITLE\"")
+	out.waitFor(t, ctx, "type \"invite TITLE\"")
 
 	fmt.Fprintln(typed, "invite 受付ロビー")
 	var d delivery

@@ -265,9 +265,11 @@ func field(m map[string]any, keys ...string) string {
 
 // checkinRequest is the body of POST /api/v1/orgs/{org}/checkins.
 type checkinRequest struct {
-	ButtonID string         `json:"buttonId"`
-	Visitor  checkinVisitor `json:"visitor"`
-	StaffID  string         `json:"staffId,omitempty"`
+	ButtonID string `json:"buttonId,omitempty"`
+	// Code is an appointment's reception code, in place of ButtonID.
+	Code    string          `json:"code,omitempty"`
+	Visitor *checkinVisitor `json:"visitor,omitempty"`
+	StaffID string          `json:"staffId,omitempty"`
 }
 
 type checkinVisitor struct {
@@ -277,13 +279,16 @@ type checkinVisitor struct {
 }
 
 func (a *app) cmdCheckin(args []string) error {
-	c := newCmd("checkin", "--server URL --org ORG --button ID --name NAME [flags]", `
+	c := newCmd("checkin", "--server URL --org ORG (--button ID --name NAME | --code CODE) [flags]", `
 Check a visitor in through a running uketsuke server, as the kiosk does:
-POST /api/v1/orgs/{org}/checkins. Prints the new visit's ID.
+POST /api/v1/orgs/{org}/checkins. Prints the new visit's ID. With --code, a
+visitor with an appointment checks in with its reception code instead of a
+button; the appointment's hosts are told, and the name is optional.
 
 `+serverDoc)
 	sf := addServerFlags(c.fs)
 	button := c.fs.String("button", "", "reception button `ID`")
+	code := c.fs.String("code", "", "an appointment's 6-digit reception `CODE` (instead of --button)")
 	name := c.fs.String("name", "", "visitor's `NAME`")
 	company := c.fs.String("company", "", "visitor's `COMPANY`")
 	count := c.fs.Int("count", 1, "`NUMBER` of visitors")
@@ -296,8 +301,11 @@ POST /api/v1/orgs/{org}/checkins. Prints the new visit's ID.
 	switch {
 	case len(pos) > 0:
 		return a.usageErr(c, "unexpected argument %q", pos[0])
+	case strings.TrimSpace(*button) != "" && strings.TrimSpace(*code) != "":
+		return a.usageErr(c, "--button and --code exclude each other")
+	case strings.TrimSpace(*code) != "":
 	case strings.TrimSpace(*button) == "":
-		return a.usageErr(c, "--button is required")
+		return a.usageErr(c, "--button (or --code) is required")
 	case strings.TrimSpace(*name) == "":
 		return a.usageErr(c, "--name is required")
 	case *count < 1:
@@ -309,8 +317,11 @@ POST /api/v1/orgs/{org}/checkins. Prints the new visit's ID.
 	}
 	body := checkinRequest{
 		ButtonID: strings.TrimSpace(*button),
-		Visitor:  checkinVisitor{Name: strings.TrimSpace(*name), Company: strings.TrimSpace(*company), Count: *count},
+		Code:     strings.TrimSpace(*code),
 		StaffID:  strings.TrimSpace(*staff),
+	}
+	if body.Code == "" || *name != "" || *company != "" {
+		body.Visitor = &checkinVisitor{Name: strings.TrimSpace(*name), Company: strings.TrimSpace(*company), Count: *count}
 	}
 	data, err := a.callServer(http.MethodPost, target, token, body)
 	if err != nil {

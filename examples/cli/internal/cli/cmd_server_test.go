@@ -100,10 +100,18 @@ func TestCheckin(t *testing.T) {
 	r = run(t, map[string]string{EnvServerToken: serverToken}, "", "checkin", "--server", rc.URL, "--org", "acme",
 		"--button", "front", "--name", "Jane", "--json").want(t, ExitOK)
 	golden(t, "checkin_json", r.stdout)
+	// With a reception code the appointment has the visitor: no button,
+	// no visitor unless one is given.
+	r = run(t, map[string]string{EnvServerToken: serverToken}, "", "checkin", "--server", rc.URL, "--org", "acme",
+		"--code", "123456").want(t, ExitOK)
+	if r.stdout != "checked in: visit visit-3\n" {
+		t.Errorf("checkin --code printed %q", r.stdout)
+	}
 
 	want := []map[string]any{
 		{"buttonId": "front", "visitor": map[string]any{"name": "山田 太郎", "company": "山田商事", "count": 2.0}, "staffId": "staff-1"},
 		{"buttonId": "front", "visitor": map[string]any{"name": "Jane", "count": 1.0}},
+		{"code": "123456"},
 	}
 	rc.mu.Lock()
 	got := rc.checkins
