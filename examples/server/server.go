@@ -126,7 +126,7 @@ func startDemo(ctx context.Context, cfg *config.Config, store reception.Store, l
 // configured one.
 func newApp(cfg *config.Config, store reception.Store, dm *httpserver.Demo, log *slog.Logger, metrics httpserver.Metrics) (*app.App, error) {
 	hc := &http.Client{Timeout: 15 * time.Second}
-	a := &app.App{Store: store, Log: log, HTTPClient: hc, Now: time.Now, Loc: time.Local, PublicURL: cfg.PublicURL, KioskTexts: cfg.KioskTexts,
+	a := &app.App{Store: store, Log: log, HTTPClient: hc, Now: time.Now, Loc: cfg.Loc, PublicURL: cfg.PublicURL, KioskTexts: cfg.KioskTexts,
 		LineWorks: app.Endpoints{API: cfg.APIURL, Token: cfg.TokenURL, Authorize: cfg.AuthURL + "authorize"}}
 	connector := &routingConnector{real: &notify.LineWorksConnector{APIURL: cfg.APIURL, TokenURL: cfg.TokenURL, HTTPClient: hc}}
 	if dm != nil {

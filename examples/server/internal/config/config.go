@@ -91,6 +91,9 @@ type Config struct {
 	Retention time.Duration
 	// Appointments are the appointments' settings (appointments.go).
 	Appointments Appointments
+	// Loc is UKETSUKE_TIME_ZONE: the zone of appointments' days, daily
+	// limits and the times in messages.
+	Loc *time.Location
 }
 
 // configError is an invalid setting; Setting names the environment
@@ -120,6 +123,7 @@ var settings = []setting{
 	{"lineworks-api-url", "UKETSUKE_LINEWORKS_API_URL", defaultAPIURL, "LINE WORKS API base URL"},
 	{"lineworks-auth-url", "UKETSUKE_LINEWORKS_AUTH_URL", defaultAuthURL, "LINE WORKS auth base URL (the token endpoint is <url>token)"},
 	{"demo", "UKETSUKE_DEMO", "", "1: demo mode with a built-in fake LINE WORKS, 0: never; default: demo until an organization has an integration"},
+	{"time-zone", "UKETSUKE_TIME_ZONE", defaultTimeZone, `IANA time zone of appointments' days, daily limits and message times ("Local": this machine's zone)`},
 	{"lease", "UKETSUKE_LEASE", defaultLease.String(), "how long a delivery lease lasts; a crashed process's work is retried after it"},
 	{"kiosk-return", "UKETSUKE_KIOSK_RETURN", defaultKioskReturn.String(), "how long the kiosk's completion screen stays before it returns to the start (0: until tapped)"},
 	{"kiosk-texts", "UKETSUKE_KIOSK_TEXTS", "", `JSON file of the organizations' own kiosk texts per language: {"<org>": {"en": {"welcome": "…", "fallback": "…"}}}`},
@@ -264,6 +268,9 @@ func configFrom(get func(string) string) (*Config, error) {
 	}
 	if c.Retention, err = parseRetention(get("UKETSUKE_RETENTION")); err != nil {
 		return nil, err
+	}
+	if c.Loc, err = parseTimeZone(get("UKETSUKE_TIME_ZONE")); err != nil {
+		return nil, &Error{"UKETSUKE_TIME_ZONE", err.Error()}
 	}
 	if c.Appointments, err = parseAppointments(get); err != nil {
 		return nil, err

@@ -132,7 +132,8 @@ type dayCount struct {
 
 func newCheckInLimiter(lim CheckInLimits, store reception.Store, now func() time.Time, loc *time.Location) *checkInLimiter {
 	if loc == nil {
-		loc = time.Local
+		// The server passes UKETSUKE_TIME_ZONE; never the machine's zone.
+		loc = time.UTC
 	}
 	return &checkInLimiter{lim: lim, now: now, loc: loc, store: store,
 		tokens: newBuckets(lim.KioskRate, lim.KioskBurst), addrs: newBuckets(lim.AddressRate, lim.AddressBurst),
