@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -102,5 +103,28 @@ func TestCodeErrorTexts(t *testing.T) {
 	if status, _ := jsonCall(t, "POST", checkins, kiosk, app.CheckInInput{Code: "12ab", Language: "en"}, &e); status != http.StatusBadRequest ||
 		e.Field != "code" || e.Reason != "malformed" || !strings.Contains(e.Message, "6 digits") {
 		t.Errorf("malformed code = %d %+v", status, e)
+	}
+}
+
+// TestKioskCodePageAttributes: the code page's texts for kiosk_code.js are
+// plain attribute values; html/template quotes attributes it takes for
+// JavaScript (data-on… is read as an event handler), which showed the
+// quotes to visitors.
+func TestKioskCodePageAttributes(t *testing.T) {
+	ds := startInProcess(t, apptEnv, true)
+	ds.kiosk = strings.Replace(ds.kiosk, "localhost", "127.0.0.1", 1)
+	c, _ := kioskClient(t, ds)
+	resp, err := c.Get(ds.base + "/kiosk/demo/code")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	m := regexp.MustCompile(`data-msg-camera-on="([^"]*)"`).FindSubmatch(page)
+	if m == nil || string(m[1]) != "QRコードをカメラに向けてください" {
+		t.Errorf("the camera's status text = %q, want QRコードをカメラに向けてください without quotes", m)
+	}
+	if bad := regexp.MustCompile(`[a-z-]+="&#34;[^"]*"`).Find(page); bad != nil {
+		t.Errorf("an attribute is quoted as JavaScript: %s", bad)
 	}
 }
