@@ -118,6 +118,7 @@ func startDemo(ctx context.Context, cfg *config.Config, store reception.Store, l
 	if err != nil {
 		return nil, fmt.Errorf("starting demo mode: %w", err)
 	}
+	dm.UseLocation(cfg.Loc)
 	return dm, nil
 }
 

@@ -129,7 +129,7 @@ type checkInLimiter struct {
 	// orgCodeFactor times codes: a kiosk identity is the client's to
 	// choose (a cookie, an address), so alone it would not stop guessing.
 	orgCodes *buckets
-	scans  *buckets // camera frames per organization's kiosk token
+	scans    *buckets // camera frames per organization's kiosk token
 
 	mu   sync.Mutex
 	days map[string]*dayCount // organization → today's kiosk check-ins
