@@ -139,6 +139,7 @@ func newApp(cfg *config.Config, store reception.Store, dm *httpserver.Demo, log 
 		notify.WithLogger(log),
 		notify.WithMetrics(metrics),
 		notify.WithLease(cfg.Lease),
+		notify.WithLocation(cfg.Loc), // message times in UKETSUKE_TIME_ZONE
 		notify.WithAppointmentReminder(cfg.Appointments.Reminder),
 		notify.WithAppointmentRooms(cfg.Appointments.Rooms),
 	}

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"maps"
 	"net/http"
+	"os/exec"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,5 +44,52 @@ func TestTimeZone(t *testing.T) {
 				t.Errorf("GET = %d until %q, want %q", status, got.Until, until)
 			}
 		})
+	}
+}
+
+// TestTimeZoneInMessages: the host's message gives the appointment's time
+// in UKETSUKE_TIME_ZONE (Tokyo), not the machine's zone.
+func TestTimeZoneInMessages(t *testing.T) {
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := maps.Clone(apptEnv)
+	env["UKETSUKE_TIME_ZONE"] = "Asia/Tokyo"
+	ds := startInProcess(t, env, true)
+	start := time.Now().Add(72 * time.Hour).Truncate(time.Minute)
+	createAppt(t, ds.base, app.AppointmentInput{Hosts: []string{"sato"}, Visitors: []app.AppointmentVisitor{{Company: "時刻確認商事"}}, StartsAt: start})
+	want, other := start.In(tokyo).Format("15:04"), start.UTC().Format("15:04")
+	after := 0
+	for {
+		var feed httpserver.FeedJSON
+		if status, _ := jsonCall(t, "GET", fmt.Sprintf("%s/demo/messages?after=%d&wait=20", ds.base, after), "", nil, &feed); status != http.StatusOK {
+			t.Fatalf("GET /demo/messages = %d", status)
+		}
+		if len(feed.Messages) == 0 {
+			t.Fatal("no message names the appointment's time")
+		}
+		after = feed.Next
+		for _, m := range feed.Messages {
+			if strings.Contains(m.Text, want) {
+				return
+			}
+			if strings.Contains(m.Text, other) {
+				t.Fatalf("a message gives the time in UTC (%s, want %s): %q", other, want, m.Text)
+			}
+		}
+	}
+}
+
+// TestEmbedsTZData: the server carries the zone database, so that
+// UKETSUKE_TIME_ZONE works on a machine (or a container) without
+// /usr/share/zoneinfo.
+func TestEmbedsTZData(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	if !slices.Contains(strings.Fields(string(out)), "time/tzdata") {
+		t.Error("the server does not import time/tzdata")
 	}
 }
