@@ -203,7 +203,7 @@ func codeCheckIns(t *testing.T, ds *demoServer, today, later httpserver.Appointm
 	}{
 		{today.Code, "en", "used", http.StatusConflict, "already been used"},
 		{later.Code, "ja", "cancelled", http.StatusConflict, "取り消されています"},
-		{"12-34-5", "en", "", http.StatusBadRequest, ""},
+		{"12-34-5", "en", "malformed", http.StatusBadRequest, "all 6 digits"},
 		{unusedCode(today.Code, later.Code, 0), "ko", "unknown", http.StatusNotFound, "찾을 수 없습니다"},
 	} {
 		var e apiErr

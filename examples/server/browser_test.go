@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -72,8 +73,15 @@ func startDemoServer(t *testing.T) *demoServer {
 // startInProcess runs the server in-process with env on a temporary database
 // until the test ends, and reads the URLs its banner prints (the kiosk's
 // only with wantKiosk, as only demo mode prints one).
+//
+// The tests count days with time.Now's zone, so the server's zone is the
+// machine's (UKETSUKE_TIME_ZONE=Local) unless env says otherwise.
 func startInProcess(t *testing.T, env map[string]string, wantKiosk bool) *demoServer {
 	t.Helper()
+	env = maps.Clone(env)
+	if _, ok := env["UKETSUKE_TIME_ZONE"]; !ok {
+		env["UKETSUKE_TIME_ZONE"] = "Local"
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	outR, outW := io.Pipe()
 	ds := &demoServer{stderr: &servertest.Buffer{}}

@@ -19,6 +19,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// The zone database, for UKETSUKE_TIME_ZONE on machines (and
+	// containers) without /usr/share/zoneinfo.
+	_ "time/tzdata"
 )
 
 func main() {

@@ -118,6 +118,7 @@ func startDemo(ctx context.Context, cfg *config.Config, store reception.Store, l
 	if err != nil {
 		return nil, fmt.Errorf("starting demo mode: %w", err)
 	}
+	dm.UseLocation(cfg.Loc)
 	return dm, nil
 }
 
@@ -126,7 +127,7 @@ func startDemo(ctx context.Context, cfg *config.Config, store reception.Store, l
 // configured one.
 func newApp(cfg *config.Config, store reception.Store, dm *httpserver.Demo, log *slog.Logger, metrics httpserver.Metrics) (*app.App, error) {
 	hc := &http.Client{Timeout: 15 * time.Second}
-	a := &app.App{Store: store, Log: log, HTTPClient: hc, Now: time.Now, Loc: time.Local, PublicURL: cfg.PublicURL, KioskTexts: cfg.KioskTexts,
+	a := &app.App{Store: store, Log: log, HTTPClient: hc, Now: time.Now, Loc: cfg.Loc, PublicURL: cfg.PublicURL, KioskTexts: cfg.KioskTexts,
 		LineWorks: app.Endpoints{API: cfg.APIURL, Token: cfg.TokenURL, Authorize: cfg.AuthURL + "authorize"}}
 	connector := &routingConnector{real: &notify.LineWorksConnector{APIURL: cfg.APIURL, TokenURL: cfg.TokenURL, HTTPClient: hc}}
 	if dm != nil {
@@ -138,6 +139,7 @@ func newApp(cfg *config.Config, store reception.Store, dm *httpserver.Demo, log 
 		notify.WithLogger(log),
 		notify.WithMetrics(metrics),
 		notify.WithLease(cfg.Lease),
+		notify.WithLocation(cfg.Loc), // message times in UKETSUKE_TIME_ZONE
 		notify.WithAppointmentReminder(cfg.Appointments.Reminder),
 		notify.WithAppointmentRooms(cfg.Appointments.Rooms),
 	}

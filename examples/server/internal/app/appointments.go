@@ -122,39 +122,62 @@ func (a *App) CreateAppointment(ctx context.Context, orgID string, in Appointmen
 	return created, appointmentError(err)
 }
 
-// applyInput sets the fields an admin enters, checking what the
-// appointment's own validation cannot: that the hosts exist.
+// applyInput sets the fields an admin enters and checks them all at once,
+// including what the appointment's own validation cannot: that the hosts
+// exist. The error joins a *reception.FieldError per wrong field, named
+// as in the JSON API.
 func (a *App) applyInput(ctx context.Context, orgID string, ap *reception.Appointment, in AppointmentInput) error {
 	ap.HostStaffIDs = trimAll(in.Hosts)
 	ap.Visitors = ap.Visitors[:0]
 	for _, v := range in.Visitors {
-		v := reception.AppointmentVisitor{Company: strings.TrimSpace(v.Company), Name: strings.TrimSpace(v.Name), Email: strings.TrimSpace(v.Email)}
-		if v != (reception.AppointmentVisitor{}) {
-			ap.Visitors = append(ap.Visitors, v)
-		}
+		ap.Visitors = append(ap.Visitors, reception.AppointmentVisitor{Company: strings.TrimSpace(v.Company), Name: strings.TrimSpace(v.Name), Email: strings.TrimSpace(v.Email)})
 	}
 	ap.PartySize, ap.Title, ap.Room = in.PartySize, strings.TrimSpace(in.Title), strings.TrimSpace(in.Room)
-	if in.StartsAt.IsZero() {
-		return invalid("startsAt", "startsAt is required (an RFC 3339 time)")
-	}
 	ap.StartsAt = in.StartsAt
-	if err := a.setValidity(ap, in.Until); err != nil {
-		return err
+	var errs []error
+	if in.StartsAt.IsZero() {
+		errs = append(errs, &reception.FieldError{Field: "startsAt", Msg: "is required: " + TimeExample})
+	} else if err := a.setValidity(ap, in.Until); err != nil {
+		errs = append(errs, err)
 	}
+	errs = append(errs, enteredFieldErrors(ap)...)
 	for i, id := range ap.HostStaffIDs {
 		st, err := a.Store.GetStaff(ctx, orgID, id)
-		if errors.Is(err, reception.ErrNotFound) || errors.Is(err, reception.ErrInvalid) {
-			return invalid(fmt.Sprintf("hosts[%d]", i), "no staff member "+id)
-		}
-		if err != nil {
+		field := fmt.Sprintf("hosts[%d]", i)
+		switch {
+		case errors.Is(err, reception.ErrNotFound) || errors.Is(err, reception.ErrInvalid):
+			errs = append(errs, &reception.FieldError{Field: field, Msg: "is no staff member: " + id})
+		case err != nil:
 			return err
-		}
-		if !st.Active {
-			return invalid(fmt.Sprintf("hosts[%d]", i), st.Name+" is not active")
+		case !st.Active:
+			errs = append(errs, &reception.FieldError{Field: field, Msg: "is not active: " + st.Name})
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
+
+// TimeExample says what a time in the API looks like.
+const TimeExample = "must be a time like 2026-12-03T14:00:00+09:00"
+
+// enteredFieldErrors are ap's validation errors in the fields an admin
+// enters (the others are set here), with the API's names.
+func enteredFieldErrors(ap *reception.Appointment) []error {
+	probe := ap.Clone()
+	probe.ID, probe.OrgID, probe.Code, probe.Status, probe.CreatedBy = "probe", "probe", "000000", reception.AppointmentScheduled, reception.CreatedByAdmin
+	probe.CreatedAt = time.Unix(1, 0)
+	var out []error
+	for _, fe := range reception.FieldErrors(appointmentError(probe.Validate())) {
+		head, _, _ := strings.Cut(fe.Field, "[")
+		switch head {
+		case "hosts", "visitors", "partySize", "title", "room":
+			out = append(out, fe)
+		}
+	}
+	return out
+}
+
+// maxPeriod is how long a period code may last: a year, leap day included.
+const maxPeriod = 366
 
 // setValidity sets a day code's validity (StartsAt's day) or a period
 // code's (StartsAt's day to until's, included), in the server's time zone.
@@ -164,10 +187,14 @@ func (a *App) setValidity(ap *reception.Appointment, until string) error {
 	if until = strings.TrimSpace(until); until != "" {
 		last, err := time.ParseInLocation(time.DateOnly, until, a.Loc)
 		if err != nil {
-			return invalid("until", "until must be a date (2006-01-02)")
+			return &reception.FieldError{Field: "until", Msg: "must be a date like 2026-12-31"}
 		}
 		if last.Before(from) {
-			return invalid("until", "until must not be before the day of startsAt")
+			return &reception.FieldError{Field: "until", Msg: "must not be before the day of startsAt"}
+		}
+		fy, fm, fd := from.Date()
+		if last.After(time.Date(fy, fm, fd+maxPeriod, 0, 0, 0, 0, a.Loc)) {
+			return &reception.FieldError{Field: "until", Msg: fmt.Sprintf("must be at most %d days after the day of startsAt", maxPeriod)}
 		}
 		_, end = reception.DayValidity(last, a.Loc)
 		ap.Period = true
@@ -255,8 +282,14 @@ var appointmentFields = map[string]string{
 	"StartsAt": "startsAt", "ValidFrom": "startsAt", "ValidUntil": "until", "Code": "code", "Status": "status",
 }
 
+// appointmentMessages make reception's and notify's messages read with
+// the API's names.
+var appointmentMessages = strings.NewReplacer("Company", "company", "Name", "name",
+	"the appointment is already over", "is already past: the appointment would be over; give a later time")
+
 // appointmentError renames the fields of reception's validation errors to
-// the API's (Visitors[1].Email is visitors[1].email).
+// the API's (Visitors[1].Email is visitors[1].email), and their messages'
+// field names too.
 func appointmentError(err error) error {
 	fes := reception.FieldErrors(err)
 	if len(fes) == 0 {
@@ -273,7 +306,7 @@ func appointmentError(err error) error {
 			idx, sub, _ := strings.Cut(rest, "]")
 			name += "[" + idx + "]" + strings.ToLower(sub)
 		}
-		out = append(out, &reception.FieldError{Field: name, Msg: fe.Msg})
+		out = append(out, &reception.FieldError{Field: name, Msg: appointmentMessages.Replace(fe.Msg)})
 	}
 	return errors.Join(out...)
 }

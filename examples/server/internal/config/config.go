@@ -91,6 +91,9 @@ type Config struct {
 	Retention time.Duration
 	// Appointments are the appointments' settings (appointments.go).
 	Appointments Appointments
+	// Loc is UKETSUKE_TIME_ZONE: the zone of appointments' days, daily
+	// limits and the times in messages.
+	Loc *time.Location
 }
 
 // configError is an invalid setting; Setting names the environment
@@ -120,13 +123,14 @@ var settings = []setting{
 	{"lineworks-api-url", "UKETSUKE_LINEWORKS_API_URL", defaultAPIURL, "LINE WORKS API base URL"},
 	{"lineworks-auth-url", "UKETSUKE_LINEWORKS_AUTH_URL", defaultAuthURL, "LINE WORKS auth base URL (the token endpoint is <url>token)"},
 	{"demo", "UKETSUKE_DEMO", "", "1: demo mode with a built-in fake LINE WORKS, 0: never; default: demo until an organization has an integration"},
+	{"time-zone", "UKETSUKE_TIME_ZONE", defaultTimeZone, `IANA time zone of appointments' days, daily limits and message times ("Local": this machine's zone)`},
 	{"lease", "UKETSUKE_LEASE", defaultLease.String(), "how long a delivery lease lasts; a crashed process's work is retried after it"},
 	{"kiosk-return", "UKETSUKE_KIOSK_RETURN", defaultKioskReturn.String(), "how long the kiosk's completion screen stays before it returns to the start (0: until tapped)"},
 	{"kiosk-texts", "UKETSUKE_KIOSK_TEXTS", "", `JSON file of the organizations' own kiosk texts per language: {"<org>": {"en": {"welcome": "…", "fallback": "…"}}}`},
 	{"kiosk-rate", "UKETSUKE_KIOSK_RATE", defaultKioskRate, "check-ins per kiosk token, sustained: N/s, N/m, N/h or N/d (0: no limit)"},
 	{"kiosk-burst", "UKETSUKE_KIOSK_BURST", defaultKioskBurst, "check-ins per kiosk token at once, before the rate applies"},
-	{"kiosk-code-rate", "UKETSUKE_KIOSK_CODE_RATE", defaultCodeRate, "wrong reception codes per kiosk token, sustained, once the burst is spent (0: no limit)"},
-	{"kiosk-code-burst", "UKETSUKE_KIOSK_CODE_BURST", defaultCodeBurst, "wrong reception codes per kiosk token before codes are refused for a while"},
+	{"kiosk-code-rate", "UKETSUKE_KIOSK_CODE_RATE", defaultCodeRate, "wrong reception codes per kiosk (tablet, or API client address), sustained, once the burst is spent (0: no limit); an organization's kiosks together get 10 times as many"},
+	{"kiosk-code-burst", "UKETSUKE_KIOSK_CODE_BURST", defaultCodeBurst, "wrong reception codes per kiosk (tablet, or API client address) before its codes are refused for a while"},
 	{"address-rate", "UKETSUKE_ADDRESS_RATE", defaultAddressRate, "kiosk check-ins per client address, sustained: N/s, N/m, N/h or N/d (0: no limit)"},
 	{"address-burst", "UKETSUKE_ADDRESS_BURST", defaultAddressBurst, "kiosk check-ins per client address at once, before the rate applies"},
 	{"org-daily-checkins", "UKETSUKE_ORG_DAILY_CHECKINS", defaultOrgDaily, "kiosk check-ins per organization per day (0: no cap)"},
@@ -264,6 +268,9 @@ func configFrom(get func(string) string) (*Config, error) {
 	}
 	if c.Retention, err = parseRetention(get("UKETSUKE_RETENTION")); err != nil {
 		return nil, err
+	}
+	if c.Loc, err = parseTimeZone(get("UKETSUKE_TIME_ZONE")); err != nil {
+		return nil, &Error{"UKETSUKE_TIME_ZONE", err.Error()}
 	}
 	if c.Appointments, err = parseAppointments(get); err != nil {
 		return nil, err

@@ -27,6 +27,14 @@ func envOf(m map[string]string) func(string) string {
 
 func TestParseConfig(t *testing.T) {
 	t.Parallel()
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	newYork, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
 	key := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 32)))
 	kioskTexts := filepath.Join(t.TempDir(), "kiosk.json")
 	badKioskTexts := filepath.Join(t.TempDir(), "bad.json")
@@ -42,7 +50,7 @@ func TestParseConfig(t *testing.T) {
 		TokenURL: defaultAuthURL + "token", Demo: DemoAuto, Lease: 30 * time.Second, KioskReturn: 30 * time.Second,
 		Limits: Limits{KioskRate: rate.Limit(60.0 / 3600), KioskBurst: 10, AddressRate: rate.Limit(180.0 / 3600), AddressBurst: 30, OrgDaily: 1000,
 			CodeRate: rate.Limit(20.0 / 3600), CodeBurst: 5},
-		Retention: 90 * 24 * time.Hour, Appointments: Appointments{Reminder: 30 * time.Minute}}
+		Retention: 90 * 24 * time.Hour, Appointments: Appointments{Reminder: 30 * time.Minute}, Loc: tokyo}
 	with := func(f func(c *Config)) *Config {
 		c := defaults
 		f(&c)
@@ -108,6 +116,9 @@ func TestParseConfig(t *testing.T) {
 		{name: "bad address rate", env: map[string]string{"UKETSUKE_ADDRESS_RATE": "-1/h"}, wantSetting: "UKETSUKE_ADDRESS_RATE"},
 		{name: "bad address burst", env: map[string]string{"UKETSUKE_ADDRESS_BURST": "x"}, wantSetting: "UKETSUKE_ADDRESS_BURST"},
 		{name: "bad daily cap", env: map[string]string{"UKETSUKE_ORG_DAILY_CHECKINS": "-5"}, wantSetting: "UKETSUKE_ORG_DAILY_CHECKINS"},
+		{name: "time zone", env: map[string]string{"UKETSUKE_TIME_ZONE": "America/New_York"}, want: with(func(c *Config) { c.Loc = newYork })},
+		{name: "time zone Local", env: map[string]string{"UKETSUKE_TIME_ZONE": "Local"}, want: with(func(c *Config) { c.Loc = time.Local })},
+		{name: "unknown time zone", env: map[string]string{"UKETSUKE_TIME_ZONE": "Asia/Tokio"}, wantSetting: "UKETSUKE_TIME_ZONE"},
 		{name: "bad trusted proxy", env: map[string]string{"UKETSUKE_TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, wantSetting: "UKETSUKE_TRUSTED_PROXIES"},
 		{name: "retention in days", env: map[string]string{"UKETSUKE_RETENTION": "30d"}, want: with(func(c *Config) { c.Retention = 30 * 24 * time.Hour })},
 		{name: "retention flag as a duration", args: []string{"-retention", "36h"}, want: with(func(c *Config) { c.Retention = 36 * time.Hour })},
@@ -137,7 +148,8 @@ func TestParseConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(Config{}), cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(Config{}), cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }),
+				cmp.Comparer(func(a, b *time.Location) bool { return a.String() == b.String() })); diff != "" {
 				t.Errorf("config (-want +got):\n%s", diff)
 			}
 		})

@@ -54,6 +54,7 @@ type appointmentsData struct {
 	Hosts                     []apptHost
 	Form                      apptForm
 	Error                     string
+	Errors                    []string // every error, in Japanese, naming the form's fields
 	Fields                    fieldMsgs
 }
 
@@ -76,7 +77,7 @@ func (p *pages) appointmentsPage(w http.ResponseWriter, r *http.Request, s *sess
 	p.renderAppointments(w, r, s, http.StatusOK, org, form, "", nil)
 }
 
-func (p *pages) renderAppointments(w http.ResponseWriter, r *http.Request, s *session, status int, org *OrgJSON, form apptForm, errMsg string, fields fieldMsgs) {
+func (p *pages) renderAppointments(w http.ResponseWriter, r *http.Request, s *session, status int, org *OrgJSON, form apptForm, errMsg string, fields fieldMsgs, errs ...string) {
 	ctx := r.Context()
 	today, err := p.app.Appointments(ctx, org.ID, app.WhenToday)
 	var upcoming []*reception.Appointment
@@ -91,7 +92,7 @@ func (p *pages) renderAppointments(w http.ResponseWriter, r *http.Request, s *se
 		p.loadFailed(w, r, err)
 		return
 	}
-	d := appointmentsData{layoutData: p.layout(r, s, "来客予約", "appointments", org), Form: form, Error: errMsg, Fields: fields,
+	d := appointmentsData{layoutData: p.layout(r, s, "来客予約", "appointments", org), Form: form, Error: errMsg, Errors: errs, Fields: fields,
 		Today: p.apptRows(r, org.ID, today), Upcoming: p.apptRows(r, org.ID, upcoming)}
 	d.TodayTable = apptTable{Rows: d.Today, OrgID: org.ID, CSRF: d.CSRF}
 	d.UpcomingTable = apptTable{Rows: d.Upcoming, OrgID: org.ID, CSRF: d.CSRF}
@@ -146,35 +147,46 @@ func (p *pages) formOf(ap *reception.Appointment) apptForm {
 }
 
 // readApptForm reads the posted form, and the input it makes; a field
-// message when the date, time or party size cannot be read.
-func (p *pages) readApptForm(r *http.Request) (apptForm, app.AppointmentInput, fieldMsgs) {
+// message when the date, time or party size cannot be read (the input
+// then fails validation too, so that every error shows at once). Rows
+// names each of the input's visitors as the form shows them.
+func (p *pages) readApptForm(r *http.Request) (apptForm, app.AppointmentInput, fieldMsgs, []visitorRow) {
 	v := r.PostForm
 	f := apptForm{ID: strings.TrimSpace(v.Get("id")), Date: strings.TrimSpace(v.Get("date")), Time: strings.TrimSpace(v.Get("time")),
 		Until: strings.TrimSpace(v.Get("until")), Hosts: v["hosts"], Company: v.Get("company"), Name: v.Get("name"),
 		Email: v.Get("email"), Other: v.Get("other"), PartySize: strings.TrimSpace(v.Get("partySize")), Title: v.Get("title"), Room: v.Get("room")}
-	in := app.AppointmentInput{Hosts: f.Hosts, Title: f.Title, Room: f.Room, Until: f.Until,
-		Visitors: []app.AppointmentVisitor{{Company: f.Company, Name: f.Name, Email: f.Email}}}
-	for _, line := range strings.Split(f.Other, "\n") {
+	in := app.AppointmentInput{Hosts: f.Hosts, Title: f.Title, Room: f.Room, Until: f.Until}
+	var rows []visitorRow
+	add := func(row visitorRow, company, name, email string) {
+		vis := app.AppointmentVisitor{Company: strings.TrimSpace(company), Name: strings.TrimSpace(name), Email: strings.TrimSpace(email)}
+		if vis != (app.AppointmentVisitor{}) { // blank rows are no visitor
+			in.Visitors = append(in.Visitors, vis)
+			rows = append(rows, row)
+		}
+	}
+	add(visitorRow{}, f.Company, f.Name, f.Email)
+	for i, line := range strings.Split(f.Other, "\n") {
 		parts := strings.Split(line, "/")
 		for len(parts) < 3 {
 			parts = append(parts, "")
 		}
-		in.Visitors = append(in.Visitors, app.AppointmentVisitor{Company: strings.TrimSpace(parts[0]), Name: strings.TrimSpace(parts[1]), Email: strings.TrimSpace(parts[2])})
+		add(visitorRow{Line: i + 1}, parts[0], parts[1], parts[2])
 	}
 	bad := fieldMsgs{}
 	starts, err := time.ParseInLocation("2006-01-02 15:04", f.Date+" "+f.Time, p.app.Loc)
 	if err != nil {
-		bad["startsAt"] = "日付と時刻を入れてください (date and time)"
+		bad["startsAt"] = "「日付」「時刻」：日付と時刻を入れてください"
 	}
 	in.StartsAt = starts
 	if f.PartySize != "" {
 		n, err := strconv.Atoi(f.PartySize)
 		if err != nil || n < 0 {
-			bad["partySize"] = "人数は数字で入れてください"
+			bad["partySize"] = "「人数」：人数は数字で入れてください"
+			n = -1 // refused by the validation as well
 		}
 		in.PartySize = n
 	}
-	return f, in, bad
+	return f, in, bad, rows
 }
 
 // saveAppointment makes an appointment, or changes the one the form names.
@@ -183,11 +195,7 @@ func (p *pages) saveAppointment(w http.ResponseWriter, r *http.Request, s *sessi
 	if !ok {
 		return
 	}
-	form, in, bad := p.readApptForm(r)
-	if len(bad) > 0 {
-		p.renderAppointments(w, r, s, http.StatusBadRequest, org, form, "入力を確かめてください (check the marked fields)", bad)
-		return
-	}
+	form, in, bad, rows := p.readApptForm(r)
 	var err error
 	notice := "appt-created"
 	if form.ID != "" {
@@ -198,18 +206,8 @@ func (p *pages) saveAppointment(w http.ResponseWriter, r *http.Request, s *sessi
 		_, err = p.app.CreateAppointment(r.Context(), org.ID, in)
 	}
 	if err != nil {
-		msg, fields := formError(r, err)
-		fm := fieldMsgs{}
-		for k, v := range fields {
-			if i := strings.IndexByte(k, '['); i > 0 && k[:i] == "hosts" {
-				k = "hosts"
-			}
-			if strings.HasPrefix(k, "visitors") {
-				k = "visitors"
-			}
-			fm[k] = v
-		}
-		p.renderAppointments(w, r, s, http.StatusBadRequest, org, form, msg, fm)
+		list, fields := apptFormErrors(r, err, bad, rows)
+		p.renderAppointments(w, r, s, http.StatusBadRequest, org, form, "入力を確かめてください。", fields, list...)
 		return
 	}
 	http.Redirect(w, r, adminURL(org.ID, "/appointments", notice), http.StatusSeeOther)

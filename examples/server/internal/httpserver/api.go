@@ -133,7 +133,11 @@ func apiErrorOf(r *http.Request, err error) *apiError {
 			ae.Fields = append(ae.Fields, fieldJSON{Field: jsonField(fe.Field), Error: fe.Msg})
 		}
 		ae.Field = ae.Fields[0].Field
-		ae.Msg = ae.Field + " " + ae.Fields[0].Error
+		msgs := make([]string, len(ae.Fields))
+		for i, f := range ae.Fields {
+			msgs[i] = f.Field + " " + f.Error
+		}
+		ae.Msg = strings.Join(msgs, "; ")
 	default:
 		ae = domainError(r, err)
 	}

@@ -2,7 +2,9 @@ package httpserver
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/uketsuke/uketsuke/examples/server/internal/app"
@@ -125,7 +127,7 @@ func (a *api) writeAppointment(w http.ResponseWriter, r *http.Request, status in
 func (a *api) createAppointment(w http.ResponseWriter, r *http.Request) error {
 	var in app.AppointmentInput
 	if err := decode(w, r, &in); err != nil {
-		return err
+		return startsAtError(err)
 	}
 	ap, err := a.app.CreateAppointment(r.Context(), r.PathValue("org"), in)
 	if err == nil {
@@ -142,7 +144,7 @@ func (a *api) getAppointment(w http.ResponseWriter, r *http.Request) error {
 func (a *api) patchAppointment(w http.ResponseWriter, r *http.Request) error {
 	var ch app.AppointmentChange
 	if err := decode(w, r, &ch); err != nil {
-		return err
+		return startsAtError(err)
 	}
 	ap, err := a.app.UpdateAppointment(r.Context(), r.PathValue("org"), r.PathValue("id"), ch)
 	return a.writeAppointment(w, r, http.StatusOK, ap, err)
@@ -151,4 +153,16 @@ func (a *api) patchAppointment(w http.ResponseWriter, r *http.Request) error {
 func (a *api) cancelAppointment(w http.ResponseWriter, r *http.Request) error {
 	ap, err := a.app.CancelAppointment(r.Context(), r.PathValue("org"), r.PathValue("id"))
 	return a.writeAppointment(w, r, http.StatusOK, ap, err)
+}
+
+// startsAtError names startsAt when the body's time could not be read:
+// it is the only time an appointment's body has, and encoding/json does
+// not say which field a time.Time refused.
+func startsAtError(err error) error {
+	var pe *time.ParseError
+	if msg := err.Error(); errors.As(err, &pe) || strings.Contains(msg, "parsing time") || strings.Contains(msg, "Time.UnmarshalJSON") {
+		return &apiError{Status: http.StatusBadRequest, Field: "startsAt", Msg: "startsAt " + app.TimeExample,
+			Fields: []fieldJSON{{Field: "startsAt", Error: app.TimeExample}}}
+	}
+	return err
 }

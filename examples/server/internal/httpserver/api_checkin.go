@@ -18,13 +18,15 @@ func (a *api) checkIn(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	kiosk, _ := r.Context().Value(kioskAuthKey{}).(string)
+	key := codeKey(kiosk, "api", a.guard.addr(r))
 	if in.Code != "" {
 		if in.Code = normalizeCode(in.Code); !reception.ValidCode(in.Code) {
-			return &apiError{Status: http.StatusBadRequest, Field: "code", Msg: "code: must be 6 digits 0–9"}
+			return a.codeError(codeRefusal{Status: http.StatusBadRequest, Reason: codeMalformed, Message: kioskText[apiLang(in.Language)]["codeShort"]},
+				in.Language, "code: must be 6 digits 0–9")
 		}
-		if wait, ok := a.guard.codeAllowed(kiosk); kiosk != "" && !ok {
+		if wait, ok := a.guard.codeAllowed(kiosk, key); kiosk != "" && !ok {
 			retryAfter(w, wait)
-			return a.codeError(r, codeRefusal{Status: http.StatusTooManyRequests, Reason: codeLimited}, in.Language,
+			return a.codeError(codeRefusal{Status: http.StatusTooManyRequests, Reason: codeLimited}, in.Language,
 				"too many wrong reception codes from this kiosk; retry after the time in Retry-After")
 		}
 	}
@@ -36,7 +38,12 @@ func (a *api) checkIn(w http.ResponseWriter, r *http.Request) error {
 		)
 		if done, wait, ok = a.guard.admitCheckIn(r, kiosk); !ok {
 			retryAfter(w, wait)
-			return &apiError{Status: http.StatusTooManyRequests, Msg: "too many check-ins with this kiosk token or from this address; retry after the time in Retry-After"}
+			const msg = "too many check-ins with this kiosk token or from this address; retry after the time in Retry-After"
+			if in.Code != "" {
+				return a.codeError(codeRefusal{Status: http.StatusTooManyRequests, Reason: codeLimited,
+					Message: kioskText[apiLang(in.Language)]["codeBusy"]}, in.Language, msg)
+			}
+			return &apiError{Status: http.StatusTooManyRequests, Msg: msg}
 		}
 	}
 	out, err := a.app.CheckIn(r.Context(), r.PathValue("org"), in)
@@ -44,9 +51,9 @@ func (a *api) checkIn(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		if ref, ok := codeRefusalOf(err, apiLang(in.Language), a.app.Loc); ok && in.Code != "" {
 			if ref.Reason == codeUnknown && kiosk != "" {
-				a.guard.wrongCode(kiosk)
+				a.guard.wrongCode(kiosk, key)
 			}
-			return a.codeError(r, ref, in.Language, err.Error())
+			return a.codeError(ref, in.Language, codeErrorText(err))
 		}
 		return err
 	}
@@ -57,12 +64,21 @@ func (a *api) checkIn(w http.ResponseWriter, r *http.Request) error {
 // codeError is the API's answer to a refused reception code: the status,
 // field "code", the reason for programs, msg for developers and the
 // visitor's message in their language (the kiosk's wording).
-func (a *api) codeError(r *http.Request, ref codeRefusal, lang, msg string) error {
+func (a *api) codeError(ref codeRefusal, lang, msg string) error {
 	lang = apiLang(lang)
 	if ref.Message == "" {
 		ref.Message = kioskText[lang]["codeLimited"]
 	}
 	return &apiError{Status: ref.Status, Field: "code", Msg: trimReception(msg), Reason: ref.Reason, Message: ref.Message}
+}
+
+// codeErrorText is err's text for developers, without the packages'
+// prefixes ("not found: notify: …").
+func codeErrorText(err error) string {
+	if isUnknownCode(err) {
+		return "no appointment has this reception code"
+	}
+	return trimReception(err.Error())
 }
 
 // apiLang is a check-in's language if the kiosk speaks it, else the

@@ -84,6 +84,19 @@ type Demo struct {
 	// checked is when live last read the organizations (UnixNano), so that
 	// a flood of demo requests costs one store read per liveCheck.
 	checked atomic.Int64
+	// loc is UKETSUKE_TIME_ZONE, for the feed's times (UseLocation).
+	loc *time.Location
+}
+
+// UseLocation sets the zone of the feed's times: the server's.
+func (d *Demo) UseLocation(loc *time.Location) { d.loc = loc }
+
+// zone is the feed's time zone.
+func (d *Demo) zone() *time.Location {
+	if d.loc == nil {
+		return time.UTC
+	}
+	return d.loc
 }
 
 // liveCheck is how often an auto demo looks for a real integration.
@@ -222,6 +235,7 @@ func (d *Demo) register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /demo/messages", live(d.messages))
 	mux.HandleFunc("POST /demo/tap", live(d.tap))
 	mux.HandleFunc("POST /demo/checkin", live(d.checkIn))
+	mux.HandleFunc("GET /demo/files/{fileId}", live(d.file))
 }
 
 // Live reports whether demo mode is on. A nil Demo is off. An auto demo
@@ -260,14 +274,17 @@ type FeedAction struct {
 }
 
 type FeedMessage struct {
-	Seq       int          `json:"seq"`
-	ChannelID string       `json:"channelId,omitempty"`
-	UserID    string       `json:"userId,omitempty"`
-	To        string       `json:"to"`
-	Type      string       `json:"type"`
-	Text      string       `json:"text"`
-	Actions   []FeedAction `json:"actions,omitempty"`
-	Time      string       `json:"time"`
+	Seq       int    `json:"seq"`
+	ChannelID string `json:"channelId,omitempty"`
+	UserID    string `json:"userId,omitempty"`
+	To        string `json:"to"`
+	Type      string `json:"type"`
+	Text      string `json:"text"`
+	// Image is the URL of an image message's picture (/demo/files/…);
+	// Text is then its alt text.
+	Image   string       `json:"image,omitempty"`
+	Actions []FeedAction `json:"actions,omitempty"`
+	Time    string       `json:"time"`
 }
 
 type FeedJSON struct {
@@ -290,8 +307,8 @@ func (d *Demo) people(ctx context.Context) map[string]string {
 
 // render turns what the fake received into something a person reads:
 // mentions become @name, button templates list their buttons.
-func render(i int, m lineworkstest.Message, names map[string]string) FeedMessage {
-	out := FeedMessage{Seq: i + 1, ChannelID: m.ChannelID, UserID: m.UserID, Time: m.Received.Local().Format("15:04:05")}
+func render(i int, m lineworkstest.Message, names map[string]string, loc *time.Location) FeedMessage {
+	out := FeedMessage{Seq: i + 1, ChannelID: m.ChannelID, UserID: m.UserID, Time: m.Received.In(loc).Format("15:04:05")}
 	if m.ChannelID == demoRoomID {
 		out.To = demoRoom
 	} else if m.ChannelID != "" {
@@ -305,6 +322,7 @@ func render(i int, m lineworkstest.Message, names map[string]string) FeedMessage
 		Type        string `json:"type"`
 		Text        string `json:"text"`
 		ContentText string `json:"contentText"`
+		FileID      string `json:"fileId"`
 		Actions     []struct {
 			Type     string `json:"type"`
 			Label    string `json:"label"`
@@ -317,6 +335,11 @@ func render(i int, m lineworkstest.Message, names map[string]string) FeedMessage
 		return out
 	}
 	out.Type = c.Type
+	if c.Type == "image" && c.FileID != "" {
+		// The only picture the bot sends is a reception code's QR code.
+		out.Image, out.Text = "/demo/files/"+url.PathEscape(c.FileID), qrAlt
+		return out
+	}
 	text := c.Text
 	if text == "" {
 		text = c.ContentText
@@ -342,7 +365,7 @@ func (d *Demo) feed(ctx context.Context, after int) FeedJSON {
 	names := d.people(ctx)
 	out := FeedJSON{Messages: []FeedMessage{}, Next: len(msgs)}
 	for i := after; i < len(msgs); i++ {
-		out.Messages = append(out.Messages, render(i, msgs[i], names))
+		out.Messages = append(out.Messages, render(i, msgs[i], names, d.zone()))
 	}
 	return out
 }
@@ -485,4 +508,23 @@ func (d *Demo) page(w http.ResponseWriter, r *http.Request) {
 // banner and the demo page.
 func (d *Demo) KioskPath() string {
 	return "/kiosk/" + app.DemoOrgID + "?token=" + url.QueryEscape(d.kioskToken)
+}
+
+// qrAlt is the alt text of a QR code image in the feed.
+const qrAlt = "受付コードのQRコード（画像） / QR code of the reception code"
+
+// file answers a picture the bot uploaded to the fake (an image
+// message's), so that the feed shows it.
+func (d *Demo) file(w http.ResponseWriter, r *http.Request) {
+	f, ok := d.fake.File(r.PathValue("fileId"))
+	// The part's own type may be application/octet-stream: sniff it.
+	ctype := http.DetectContentType(f.Data)
+	if !ok || !f.Uploaded || !strings.HasPrefix(ctype, "image/") {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(f.Data)
 }

@@ -62,6 +62,7 @@ func (p *pages) kioskCode(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	p.kioskDevice(w, r, org.ID)
 	p.kioskCodePage(w, r, http.StatusOK, org, token, "")
 }
 
@@ -98,21 +99,23 @@ func (p *pages) kioskCodeCheckIn(w http.ResponseWriter, r *http.Request) {
 		p.kioskCodePage(w, r, http.StatusUnprocessableEntity, org, token, t["codeShort"])
 		return
 	}
-	if wait, ok := p.guard.codeAllowed(org.ID); !ok {
+	key := codeKey(org.ID, "tablet", p.kioskDevice(w, r, org.ID))
+	if wait, ok := p.guard.codeAllowed(org.ID, key); !ok {
 		retryAfter(w, wait)
 		p.kioskCodePage(w, r, http.StatusTooManyRequests, org, token, t["codeLimited"])
 		return
 	}
 	done, wait, ok := p.guard.admitCheckIn(r, org.ID)
 	if !ok {
+		// The check-in limit, not wrong codes: say so.
 		retryAfter(w, wait)
-		p.kioskCodePage(w, r, http.StatusTooManyRequests, org, token, t["codeLimited"])
+		p.kioskCodePage(w, r, http.StatusTooManyRequests, org, token, t["codeBusy"])
 		return
 	}
 	out, err := p.app.CheckIn(r.Context(), org.ID, app.CheckInInput{Code: code, Language: lang})
 	done(err == nil)
 	if err != nil {
-		ref := p.codeRefusal(r, org.ID, lang, err)
+		ref := p.codeRefusal(r, org.ID, key, lang, err)
 		p.log.Warn("kiosk: code check-in refused", "org", org.ID, "reason", ref.Reason)
 		p.kioskCodePage(w, r, ref.Status, org, token, ref.Message)
 		return
@@ -148,20 +151,36 @@ type codeRefusal struct {
 
 // Reasons of a codeRefusal besides reception's CodeReasons.
 const (
-	codeUnknown = "unknown"
-	codeLimited = "rate_limited"
+	codeUnknown   = "unknown"
+	codeLimited   = "rate_limited"
+	codeMalformed = "malformed"
 )
 
+// kioskDeviceCookie names one tablet among the kiosks sharing an
+// organization's kiosk token, for the wrong-code limit.
+const kioskDeviceCookie = "uk_kiosk_device"
+
+// kioskDevice is the tablet's device ID, made (and remembered in a
+// cookie) on its first visit to the code page.
+func (p *pages) kioskDevice(w http.ResponseWriter, r *http.Request, orgID string) string {
+	if c, err := r.Cookie(kioskDeviceCookie); err == nil && len(c.Value) >= 16 && len(c.Value) <= 64 && reception.ValidID(c.Value) {
+		return c.Value
+	}
+	id := app.NewToken(16)
+	setCookie(w, r, kioskDeviceCookie, id, "/kiosk/"+orgID, kioskCookieAge, http.SameSiteLaxMode)
+	return id
+}
+
 // codeRefusal explains err, the answer to a check-in with a code, and
-// counts an unknown code against orgID's wrong-code limit.
-func (p *pages) codeRefusal(r *http.Request, orgID, lang string, err error) codeRefusal {
+// counts an unknown code against the kiosk key's wrong-code limit.
+func (p *pages) codeRefusal(r *http.Request, orgID, key, lang string, err error) codeRefusal {
 	ref, ok := codeRefusalOf(err, lang, p.app.Loc)
 	if !ok {
 		msg, _ := formError(r, err)
 		return codeRefusal{Status: apiErrorOf(r, err).Status, Message: kioskText[lang]["error"] + " (" + msg + ")"}
 	}
 	if ref.Reason == codeUnknown {
-		p.guard.wrongCode(orgID)
+		p.guard.wrongCode(orgID, key)
 	}
 	return ref
 }

@@ -33,6 +33,7 @@ var kioskText = map[string]map[string]string{
 		"codeUsed":      "この受付コードはすでに使われています。お近くの係員にお声がけください。",
 		"codeNotYet":    "この受付コードは {date} から使えます。お近くの係員にお声がけください。",
 		"codeLimited":   "番号の入力間違いが続いたため、しばらく受け付けできません。お近くの係員にお声がけください。",
+		"codeBusy":      "ただいま受付が混み合っています。少し時間をおいてから、もう一度お試しください。お急ぎの方は、お近くの係員にお声がけください。",
 		"codeNotQR":     "読み取ったQRコードは受付コードではありません。番号を入力してください。",
 	},
 	"en": {
@@ -64,6 +65,7 @@ var kioskText = map[string]map[string]string{
 		"codeUsed":      "This reception code has already been used. Please ask a member of staff nearby.",
 		"codeNotYet":    "This reception code works from {date}. Please ask a member of staff nearby.",
 		"codeLimited":   "Too many wrong codes were entered, so codes cannot be accepted for a while. Please ask a member of staff nearby.",
+		"codeBusy":      "The reception is busy right now. Please try again in a moment, or ask a member of staff nearby.",
 		"codeNotQR":     "The QR code is not a reception code. Please type the code.",
 	},
 	"zh-Hans": {
@@ -95,6 +97,7 @@ var kioskText = map[string]map[string]string{
 		"codeUsed":      "此接待码已被使用。请向附近的工作人员咨询。",
 		"codeNotYet":    "此接待码自 {date} 起可用。请向附近的工作人员咨询。",
 		"codeLimited":   "输入错误次数过多，暂时无法受理。请向附近的工作人员咨询。",
+		"codeBusy":      "接待处现在很忙。请稍后再试，或向附近的工作人员咨询。",
 		"codeNotQR":     "此二维码不是接待码，请输入号码。",
 	},
 	"ko": {
@@ -126,6 +129,7 @@ var kioskText = map[string]map[string]string{
 		"codeUsed":      "이 접수 코드는 이미 사용되었습니다. 가까운 직원에게 말씀해 주세요.",
 		"codeNotYet":    "이 접수 코드는 {date}부터 사용할 수 있습니다. 가까운 직원에게 말씀해 주세요.",
 		"codeLimited":   "잘못된 번호가 여러 번 입력되어 잠시 접수할 수 없습니다. 가까운 직원에게 말씀해 주세요.",
+		"codeBusy":      "지금 접수가 혼잡합니다. 잠시 후 다시 시도하시거나 가까운 직원에게 말씀해 주세요.",
 		"codeNotQR":     "읽은 QR 코드는 접수 코드가 아닙니다. 번호를 입력해 주세요.",
 	},
 }

@@ -37,8 +37,10 @@ type CheckInLimits struct {
 	// client. Without them every client behind a proxy shares its address.
 	TrustedProxies []netip.Prefix
 	// CodeRate and CodeBurst are the token bucket of wrong reception codes
-	// per kiosk token: CodeBurst unknown codes, then CodeRate per second;
-	// while it is empty the kiosk's codes are refused (429).
+	// per kiosk (a tablet, or an API client address with the kiosk token):
+	// CodeBurst unknown codes, then CodeRate per second; while it is empty
+	// that kiosk's codes are refused (429). All of an organization's
+	// kiosks together have orgCodeFactor times as many.
 	CodeRate  rate.Limit
 	CodeBurst int
 }
@@ -110,6 +112,10 @@ const (
 	scanBurst = 10
 )
 
+// orgCodeFactor is how many kiosks' worth of wrong codes an organization
+// takes before all its kiosks' codes are refused.
+const orgCodeFactor = 10
+
 // checkInLimiter applies CheckInLimits.
 type checkInLimiter struct {
 	lim    CheckInLimits
@@ -118,8 +124,12 @@ type checkInLimiter struct {
 	store  reception.Store
 	tokens *buckets
 	addrs  *buckets
-	codes  *buckets // wrong reception codes per organization's kiosk token
-	scans  *buckets // camera frames per organization's kiosk token
+	codes  *buckets // wrong reception codes per kiosk (codeKey)
+	// orgCodes bounds all the kiosks of an organization together, at
+	// orgCodeFactor times codes: a kiosk identity is the client's to
+	// choose (a cookie, an address), so alone it would not stop guessing.
+	orgCodes *buckets
+	scans    *buckets // camera frames per organization's kiosk token
 
 	mu   sync.Mutex
 	days map[string]*dayCount // organization → today's kiosk check-ins
@@ -132,11 +142,13 @@ type dayCount struct {
 
 func newCheckInLimiter(lim CheckInLimits, store reception.Store, now func() time.Time, loc *time.Location) *checkInLimiter {
 	if loc == nil {
-		loc = time.Local
+		// The server passes UKETSUKE_TIME_ZONE; never the machine's zone.
+		loc = time.UTC
 	}
 	return &checkInLimiter{lim: lim, now: now, loc: loc, store: store,
 		tokens: newBuckets(lim.KioskRate, lim.KioskBurst), addrs: newBuckets(lim.AddressRate, lim.AddressBurst),
-		codes: newBuckets(lim.CodeRate, lim.CodeBurst), scans: newBuckets(scanRate, scanBurst), days: map[string]*dayCount{}}
+		codes: newBuckets(lim.CodeRate, lim.CodeBurst), orgCodes: newBuckets(lim.CodeRate*orgCodeFactor, lim.CodeBurst*orgCodeFactor),
+		scans: newBuckets(scanRate, scanBurst), days: map[string]*dayCount{}}
 }
 
 // admit decides a kiosk check-in of org from addr before anything is
@@ -321,20 +333,30 @@ func (g *guard) admitCheckIn(r *http.Request, org string) (func(bool), time.Dura
 	return g.limiter.admit(r.Context(), org, g.addr(r))
 }
 
-// codeAllowed reports whether org's kiosk may try a reception code now,
-// or how long it must wait after too many wrong ones.
-func (g *guard) codeAllowed(org string) (time.Duration, bool) {
+// codeKey is what the wrong-code limit counts a kiosk under: one tablet
+// (its device cookie, kioskDevice) or, through the API, the kiosk token's
+// organization and the client's address. One visitor mistyping on one
+// tablet does not lock the organization's other tablets out.
+func codeKey(org, kind, id string) string { return org + "\x00" + kind + "\x00" + id }
+
+// codeAllowed reports whether the kiosk key of org may try a reception
+// code now, or how long it must wait after too many wrong ones (from this
+// kiosk, or from all of org's kiosks together).
+func (g *guard) codeAllowed(org, key string) (time.Duration, bool) {
 	if g == nil || g.limiter == nil {
 		return 0, true
 	}
-	wait := g.limiter.codes.wait(org, g.limiter.now())
+	now := g.limiter.now()
+	wait := max(g.limiter.codes.wait(key, now), g.limiter.orgCodes.wait(org, now))
 	return wait, wait == 0
 }
 
-// wrongCode counts an unknown reception code tried by org's kiosk.
-func (g *guard) wrongCode(org string) {
+// wrongCode counts an unknown reception code tried by the kiosk key of org.
+func (g *guard) wrongCode(org, key string) {
 	if g != nil && g.limiter != nil {
-		g.limiter.codes.reserve(org, g.limiter.now())
+		now := g.limiter.now()
+		g.limiter.codes.reserve(key, now)
+		g.limiter.orgCodes.reserve(org, now)
 	}
 }
 

@@ -24,7 +24,16 @@
     const meta = el("div", "meta");
     meta.append(el("span", "who", "受付ボット"), " → ", el("span", "to", m.to), " ", el("time", "", m.time));
     const bubble = el("div", "bubble");
-    bubble.append(el("p", "text", m.text));
+    if (m.image) {
+      const img = el("img", "qr");
+      img.src = m.image;
+      img.alt = m.text;
+      img.width = 160;
+      img.height = 160;
+      bubble.append(img);
+    } else {
+      bubble.append(el("p", "text", m.text));
+    }
     if (m.actions && m.actions.length) {
       const actions = el("div", "actions");
       for (const a of m.actions) {

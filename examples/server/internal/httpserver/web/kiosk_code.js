@@ -138,7 +138,7 @@
     video.hidden = false;
     try { await video.play(); } catch (e) { /* muted autoplay: plays anyway */ }
     startButton.textContent = camera.dataset.stop;
-    cameraStatus.textContent = camera.dataset.on;
+    cameraStatus.textContent = camera.dataset.msgCameraOn;
     timer = setInterval(sendFrame, 400);
   }
 
