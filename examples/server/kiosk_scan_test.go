@@ -167,3 +167,40 @@ func TestKioskCodeForm(t *testing.T) {
 		t.Errorf("a forged CSRF token = %d", resp.StatusCode)
 	}
 }
+
+// TestKioskScanLimitPerTablet: camera frames are limited per tablet, so a
+// tablet sending too many frames is slowed down (429 with Retry-After)
+// while another tablet of the same organization scans on.
+func TestKioskScanLimitPerTablet(t *testing.T) {
+	ds := startInProcess(t, apptEnv, true)
+	ds.kiosk = strings.Replace(ds.kiosk, "localhost", "127.0.0.1", 1)
+	post := func(c *http.Client, csrf string, body []byte) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("POST", ds.base+"/kiosk/demo/scan", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "image/png")
+		req.Header.Set("X-Uketsuke-CSRF", csrf)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	a, csrfA := kioskClient(t, ds)
+	b, csrfB := kioskClient(t, ds)
+	// Frames that are not images cost the server nothing to refuse, so
+	// these arrive far faster than the tablet's rate refills its burst.
+	limited := false
+	for range 40 {
+		if resp := post(a, csrfA, []byte("not a frame")); resp.StatusCode == http.StatusTooManyRequests {
+			limited = resp.Header.Get("Retry-After") != ""
+			break
+		}
+	}
+	if !limited {
+		t.Fatal("40 frames in a row from one tablet were never limited (429 with Retry-After)")
+	}
+	if resp := post(b, csrfB, qrPNG(t, "482913")); resp.StatusCode != http.StatusOK {
+		t.Errorf("another tablet's frame = %d, want 200: one tablet's frames slowed another", resp.StatusCode)
+	}
+}

@@ -239,7 +239,7 @@ func (p *pages) kioskScan(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "CSRF check failed; reload the kiosk page", http.StatusForbidden)
 		return
 	}
-	if wait, ok := p.guard.scanAllowed(org.ID); !ok {
+	if wait, ok := p.guard.scanAllowed(org.ID, codeKey(org.ID, "tablet", p.kioskDevice(w, r, org.ID))); !ok {
 		retryAfter(w, wait)
 		http.Error(w, "too many frames; slow down", http.StatusTooManyRequests)
 		return

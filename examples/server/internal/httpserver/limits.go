@@ -129,7 +129,8 @@ type checkInLimiter struct {
 	// orgCodeFactor times codes: a kiosk identity is the client's to
 	// choose (a cookie, an address), so alone it would not stop guessing.
 	orgCodes *buckets
-	scans    *buckets // camera frames per organization's kiosk token
+	scans    *buckets // camera frames per tablet (codeKey)
+	orgScans *buckets // camera frames of all an organization's tablets, orgCodeFactor × scans
 
 	mu   sync.Mutex
 	days map[string]*dayCount // organization → today's kiosk check-ins
@@ -148,7 +149,8 @@ func newCheckInLimiter(lim CheckInLimits, store reception.Store, now func() time
 	return &checkInLimiter{lim: lim, now: now, loc: loc, store: store,
 		tokens: newBuckets(lim.KioskRate, lim.KioskBurst), addrs: newBuckets(lim.AddressRate, lim.AddressBurst),
 		codes: newBuckets(lim.CodeRate, lim.CodeBurst), orgCodes: newBuckets(lim.CodeRate*orgCodeFactor, lim.CodeBurst*orgCodeFactor),
-		scans: newBuckets(scanRate, scanBurst), days: map[string]*dayCount{}}
+		scans: newBuckets(scanRate, scanBurst), orgScans: newBuckets(scanRate*orgCodeFactor, scanBurst*orgCodeFactor),
+		days: map[string]*dayCount{}}
 }
 
 // admit decides a kiosk check-in of org from addr before anything is
@@ -360,14 +362,23 @@ func (g *guard) wrongCode(org, key string) {
 	}
 }
 
-// scanAllowed takes a turn for one camera frame of org's kiosk.
-func (g *guard) scanAllowed(org string) (time.Duration, bool) {
+// scanAllowed takes a turn for one camera frame of the kiosk key (a
+// tablet, codeKey) of org: one tablet scanning never slows another's
+// camera, and all of org's tablets together are bounded too (a device
+// cookie is the client's to drop).
+func (g *guard) scanAllowed(org, key string) (time.Duration, bool) {
 	if g == nil || g.limiter == nil || g.limiter.scans == nil {
 		return 0, true
 	}
 	now := g.limiter.now()
-	res := g.limiter.scans.reserve(org, now)
+	res := g.limiter.scans.reserve(key, now)
 	if d := res.DelayFrom(now); d > 0 {
+		res.CancelAt(now)
+		return d, false
+	}
+	all := g.limiter.orgScans.reserve(org, now)
+	if d := all.DelayFrom(now); d > 0 {
+		all.CancelAt(now)
 		res.CancelAt(now)
 		return d, false
 	}
