@@ -96,6 +96,7 @@ func (s *Service) fillAppointment(a *reception.Appointment, now time.Time) {
 		a.CreatedAt = now
 	}
 	a.UpdatedAt = now
+	bareNames(a)
 	s.fillValidity(a)
 	s.setReminders(a, now)
 }
@@ -255,6 +256,7 @@ func (s *Service) UpdateAppointment(ctx context.Context, orgID, id string, chang
 		if err := change(a); err != nil {
 			return nil, err
 		}
+		bareNames(a)
 		for i, h := range a.HostStaffIDs {
 			if st, ok := staff[h]; !ok || !st.Active || st.UserID == "" {
 				return nil, fieldErr(fmt.Sprintf("HostStaffIDs[%d]", i), "no such active staff member")
