@@ -311,8 +311,10 @@ func (s *Service) CancelAppointment(ctx context.Context, orgID, id string) (*rec
 		return nil, err
 	}
 	now := s.now()
+	already := false
 	a, err := s.store.UpdateAppointment(ctx, orgID, id, func(a *reception.Appointment) ([]*reception.OutboxEntry, error) {
-		if a.Status == reception.AppointmentCancelled {
+		already = a.Status == reception.AppointmentCancelled
+		if already {
 			return nil, nil
 		}
 		if err := a.Cancel(now); err != nil {
@@ -330,7 +332,11 @@ func (s *Service) CancelAppointment(ctx context.Context, orgID, id string) (*rec
 		}
 		return entries, nil
 	})
-	if err == nil {
+	switch {
+	case err != nil:
+	case already:
+		s.log.Debug("appointment already cancelled", "org", orgID, "appointment", id)
+	default:
 		s.log.Info("appointment cancelled", "org", orgID, "appointment", id)
 		kick(s.kickOutbox)
 	}

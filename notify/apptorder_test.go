@@ -72,3 +72,18 @@ func TestCancelBeforeCodeSent(t *testing.T) {
 		t.Errorf("the host got %d messages, want the cancel notice only", len(msgs))
 	}
 }
+
+// TestCancelTwiceLogsOnce: a second cancel changes nothing, tells nobody
+// and does not log "appointment cancelled" again.
+func TestCancelTwiceLogsOnce(t *testing.T) {
+	h, _ := apptHarness(t, storeFactories[0].new(t))
+	a := h.create(appointment(h))
+	for range 3 {
+		if _, err := h.svc.CancelAppointment(context.Background(), h.org.ID, a.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := strings.Count(h.logs.String(), `msg="appointment cancelled"`); n != 1 {
+		t.Errorf("logged \"appointment cancelled\" %d times, want once", n)
+	}
+}
