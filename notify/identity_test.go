@@ -71,6 +71,12 @@ func TestStaffByEmailTapsOwnNotification(t *testing.T) {
 			if got, _ := h.store.GetVisit(ctx, h.org.ID, v.ID); got.Status != reception.StatusAccepted || got.HandlerUserID != lineworkstest.AdminUserID {
 				t.Errorf("visit %+v, want accepted by the staff member registered by e-mail", got)
 			}
+			if n := len(h.messagesTo("Admin@Example.com")); n != 1 {
+				t.Errorf("the e-mail got %d messages, want only the notification (the tapper's reply goes to the user ID)", n)
+			}
+			if n := len(h.messagesTo(lineworkstest.AdminUserID)); n != 1 {
+				t.Errorf("the tapper got %d replies, want 1", n)
+			}
 		})
 	}
 }
