@@ -98,3 +98,17 @@ func TestStaffByEmailLookupFails(t *testing.T) {
 		t.Errorf("logs lack the cause:\n%s", logs)
 	}
 }
+
+// TestStaffByEmailLookupCached: the user's e-mail is looked up once for
+// several messages from the same user.
+func TestStaffByEmailLookupCached(t *testing.T) {
+	h, c := emailStaffHarness(t, storeFactories[0].new(t))
+	h.fake.InjectFault(usersRoute, 1000, lineworkstest.Fault{}) // counts the requests only
+	c.say(lineworkstest.AdminUserID, "来客予約 12/2 14:00 テスト商事 佐藤様")
+	c.say(lineworkstest.AdminUserID, "来客予約 12/2 15:00 テスト商事 佐藤様")
+	labels, values := postbacks(t, c.last(lineworkstest.AdminUserID))
+	c.post(lineworkstest.MessageTapEvent(lineworkstest.AdminUserID, "", labels[0], values[0]))
+	if n := h.fake.FaultStats().Injected; n != 1 {
+		t.Errorf("Users API requests = %d, want 1 (the e-mail is cached)", n)
+	}
+}
