@@ -87,3 +87,43 @@ func TestCancelTwiceLogsOnce(t *testing.T) {
 		t.Errorf("logged \"appointment cancelled\" %d times, want once", n)
 	}
 }
+
+// TestCancelDuringSlowUpload: the service runs; a change's QR upload is
+// slow and the appointment is cancelled meanwhile. The cancel notice is
+// the host's last message, and the forward text of the dead code never
+// comes (the image may, if its send had started).
+func TestCancelDuringSlowUpload(t *testing.T) {
+	h, _ := apptHarness(t, storeFactories[0].new(t))
+	ctx := context.Background()
+	a := h.create(appointment(h))
+	h.settle()
+	created := len(h.fake.Messages())
+	h.fake.InjectFault("POST /bots/{botId}/attachments", 1, lineworkstest.Fault{Delay: 500 * time.Millisecond})
+	h.run()
+	if _, err := h.svc.UpdateAppointment(ctx, h.org.ID, a.ID, func(a *reception.Appointment) error {
+		a.Room = "第2会議室"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitMessages(created + 1) // the change's text; the upload is under way
+	if _, err := h.svc.CancelAppointment(ctx, h.org.ID, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("cancel notice", func(m lineworkstest.Message) bool {
+		return m.UserID == userA && decoded(t, m)["type"] == "text" && strings.Contains(textOf(t, m), "取り消しました")
+	})
+	h.quiesce()
+	var got []string
+	for _, m := range h.messagesTo(userA)[created:] {
+		if decoded(t, m)["type"] != "text" {
+			got = append(got, "image")
+			continue
+		}
+		got = append(got, strings.SplitN(textOf(t, m), "\n", 2)[0])
+	}
+	if n := len(got); n < 2 || n > 3 || !strings.Contains(got[0], "変更されました") || !strings.Contains(got[n-1], "取り消しました") ||
+		n == 3 && got[1] != "image" {
+		t.Errorf("the host got %q, want the change, perhaps its image, and the cancel last", got)
+	}
+}
