@@ -96,6 +96,7 @@ func (s *Service) fillAppointment(a *reception.Appointment, now time.Time) {
 		a.CreatedAt = now
 	}
 	a.UpdatedAt = now
+	bareNames(a)
 	s.fillValidity(a)
 	s.setReminders(a, now)
 }
@@ -255,6 +256,7 @@ func (s *Service) UpdateAppointment(ctx context.Context, orgID, id string, chang
 		if err := change(a); err != nil {
 			return nil, err
 		}
+		bareNames(a)
 		for i, h := range a.HostStaffIDs {
 			if st, ok := staff[h]; !ok || !st.Active || st.UserID == "" {
 				return nil, fieldErr(fmt.Sprintf("HostStaffIDs[%d]", i), "no such active staff member")
@@ -309,8 +311,10 @@ func (s *Service) CancelAppointment(ctx context.Context, orgID, id string) (*rec
 		return nil, err
 	}
 	now := s.now()
+	already := false
 	a, err := s.store.UpdateAppointment(ctx, orgID, id, func(a *reception.Appointment) ([]*reception.OutboxEntry, error) {
-		if a.Status == reception.AppointmentCancelled {
+		already = a.Status == reception.AppointmentCancelled
+		if already {
 			return nil, nil
 		}
 		if err := a.Cancel(now); err != nil {
@@ -328,7 +332,11 @@ func (s *Service) CancelAppointment(ctx context.Context, orgID, id string) (*rec
 		}
 		return entries, nil
 	})
-	if err == nil {
+	switch {
+	case err != nil:
+	case already:
+		s.log.Debug("appointment already cancelled", "org", orgID, "appointment", id)
+	default:
 		s.log.Info("appointment cancelled", "org", orgID, "appointment", id)
 		kick(s.kickOutbox)
 	}

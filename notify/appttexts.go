@@ -105,7 +105,7 @@ func (t *apptTexts) date(at time.Time) string {
 func (t *apptTexts) visitorList(a *reception.Appointment) string {
 	names := make([]string, 0, len(a.Visitors))
 	for _, v := range a.Visitors {
-		n := safe(v.Name, MaxVisitorName)
+		n := safe(bareName(v.Name), MaxVisitorName)
 		if n != "" {
 			n += t.Honorific
 		}
@@ -141,17 +141,53 @@ func (s *Service) apptDetails(t *apptTexts, a *reception.Appointment) string {
 }
 
 // forwardText is the text a host forwards to the visitors: in Japanese and
-// English, since the host may not know the visitors' language.
+// English, since the host may not know the visitors' language. Each half
+// has every detail: the date and time, the title, the room and the code.
 func (s *Service) forwardText(org *reception.Organization, a *reception.Appointment) string {
 	ja, en := apptTextsByLang["ja"], apptTextsByLang["en"]
 	start := a.StartsAt.In(s.loc)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n%s %s にお待ちしております。\n", safe(org.Name, 100), ja.date(start), start.Format("15:04"))
-	if a.Room != "" {
-		fmt.Fprintf(&b, "%s%s\n", ja.Room, safe(a.Room, 100))
-	}
+	forwardDetails(&b, ja, a)
 	fmt.Fprintf(&b, "受付のタブレットで「予約のある方」を押し、受付コード %s を入力するか、QRコードをカメラにかざしてください。\n\n", a.Code)
 	fmt.Fprintf(&b, "We look forward to seeing you on %s at %s.\n", en.date(start), start.Format("15:04"))
+	forwardDetails(&b, en, a)
 	fmt.Fprintf(&b, "At the reception tablet, tap \"I have an appointment\" and enter the reception code %s, or show the QR code to the camera.", a.Code)
 	return b.String()
+}
+
+// forwardDetails writes the title and room lines of a forward text's half.
+func forwardDetails(b *strings.Builder, t *apptTexts, a *reception.Appointment) {
+	if a.Title != "" {
+		fmt.Fprintf(b, "%s%s\n", t.Title, safe(a.Title, 100))
+	}
+	if a.Room != "" {
+		fmt.Fprintf(b, "%s%s\n", t.Room, safe(a.Room, 100))
+	}
+}
+
+// nameHonorifics are the endings bareName strips: 様, さま, さん, 殿 and
+// their katakana, full- and half-width.
+var nameHonorifics = []string{"様", "さま", "サマ", "ｻﾏ", "さん", "サン", "ｻﾝ", "殿"}
+
+// bareName is a visitor's name without a trailing honorific (「佐藤様」,
+// 「佐藤 さん」 → 「佐藤」), the form the chat booking stores and messages
+// add 様 to. A name that is nothing but an honorific is kept.
+func bareName(name string) string {
+	name = strings.TrimSpace(name)
+	for _, h := range nameHonorifics {
+		if rest, ok := strings.CutSuffix(name, h); ok {
+			if rest = strings.TrimSpace(rest); rest != "" {
+				return rest
+			}
+		}
+	}
+	return name
+}
+
+// bareNames strips the honorifics of a's visitors' names (bareName).
+func bareNames(a *reception.Appointment) {
+	for i := range a.Visitors {
+		a.Visitors[i].Name = bareName(a.Visitors[i].Name)
+	}
 }

@@ -296,7 +296,11 @@ func (s *Service) announceAccepted(ctx context.Context, org *reception.Organizat
 	var targets targetList
 	targets.add(reply)
 	targets.rooms(aud.rooms)
-	targets.users(aud.users, src.UserID)
+	// The tapper may be in the audience by login e-mail (identity.go).
+	users := slices.DeleteFunc(slices.Clone(aud.users), func(id string) bool {
+		return strings.Contains(id, "@") && s.isUser(ctx, org, src.UserID, []string{id})
+	})
+	targets.users(users, src.UserID)
 	for _, to := range targets {
 		text, err := t.render("Accepted", "", map[string]string{
 			"Visitor": visitorLabel(t, v), "Handler": s.nameOrMention(ctx, org, src.UserID), "Button": aud.label,

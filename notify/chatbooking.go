@@ -46,15 +46,26 @@ func typedText(ev lineworks.Event) (string, bool) {
 	return t.Text, true
 }
 
-// staffByUser returns the organization's active staff member with LINE
-// WORKS user userID, or nil.
-func (s *Service) staffByUser(ctx context.Context, orgID, userID string) (*reception.Staff, error) {
-	list, err := s.store.ListStaff(ctx, orgID)
+// staffByUser returns the organization's active staff member who is the
+// LINE WORKS user userID (registered by that ID or by the user's login
+// e-mail: isUser), or nil.
+func (s *Service) staffByUser(ctx context.Context, org *reception.Organization, userID string) (*reception.Staff, error) {
+	list, err := s.store.ListStaff(ctx, org.ID)
 	if err != nil {
 		return nil, err
 	}
+	var byEmail []*reception.Staff
 	for _, st := range list {
-		if st.Active && st.UserID == userID {
+		switch {
+		case !st.Active:
+		case st.UserID == userID:
+			return st, nil
+		case strings.Contains(st.UserID, "@"):
+			byEmail = append(byEmail, st)
+		}
+	}
+	for _, st := range byEmail {
+		if s.isUser(ctx, org, userID, []string{st.UserID}) {
 			return st, nil
 		}
 	}
@@ -74,7 +85,7 @@ func (s *Service) chatBooking(ctx context.Context, org *reception.Organization, 
 	t := apptTextsFor(org)
 	reply := reception.Target{Kind: reception.TargetUser, ID: src.UserID}
 	key := "inbox/" + e.ID + "/reply"
-	st, err := s.staffByUser(ctx, org.ID, src.UserID)
+	st, err := s.staffByUser(ctx, org, src.UserID)
 	if err != nil {
 		return err
 	}
@@ -123,7 +134,7 @@ func (s *Service) confirmBooking(ctx context.Context, org *reception.Organizatio
 	case discard:
 		return s.enqueue(ctx, org.ID, "", reply, lineworks.Text{Text: t.Discarded}, key)
 	}
-	st, err := s.staffByUser(ctx, org.ID, src.UserID)
+	st, err := s.staffByUser(ctx, org, src.UserID)
 	if err != nil {
 		return err
 	}

@@ -144,7 +144,7 @@ func codeVisit(orgID string, req CheckInRequest, a *reception.Appointment, now t
 		CreatedAt:     now,
 	}
 	if v.VisitorName == "" && v.Company == "" && len(a.Visitors) > 0 {
-		v.VisitorName, v.Company = a.Visitors[0].Name, a.Visitors[0].Company
+		v.VisitorName, v.Company = bareName(a.Visitors[0].Name), a.Visitors[0].Company
 	}
 	if v.PartySize == 0 && a.Expected() > 1 {
 		v.PartySize = a.Expected()

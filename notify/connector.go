@@ -206,6 +206,15 @@ func (a *clientAPI) DisplayName(ctx context.Context, userID string) (string, err
 	return u.DisplayName(), nil
 }
 
+// UserEmail implements UserEmailer.
+func (a *clientAPI) UserEmail(ctx context.Context, userID string) (string, error) {
+	u, err := a.client.Users.Get(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	return u.Email, nil
+}
+
 // ChannelTitle implements RoomInfo.
 func (a *clientAPI) ChannelTitle(ctx context.Context, botID int64, channelID string) (string, error) {
 	ch, err := a.client.Channels.Get(ctx, botID, channelID)

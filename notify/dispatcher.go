@@ -209,6 +209,9 @@ func (s *Service) deliver(ctx context.Context, e *reception.OutboxEntry, typed l
 		log.Warn("lease lapsed before the send started; leaving the entry to the next lease", "leaseExpires", e.LeaseExpiresAt)
 		return nil
 	}
+	if s.gateAppointment(ctx, e) {
+		return nil
+	}
 	sendCtx, cancelSend := context.WithTimeout(ctx, window)
 	err := s.send(sendCtx, e, typed)
 	cancelSend()

@@ -150,6 +150,7 @@ type Service struct {
 
 	namesMu sync.Mutex
 	names   map[string]cachedName
+	emails  map[string]cachedEmail // identity.go
 
 	// Fast path: while Run runs, CheckIn stores its entries leased to this
 	// service and sends them at once, sparing the dispatcher's lease write
@@ -214,6 +215,7 @@ func New(store reception.Store, connector Connector, opts ...Option) (*Service, 
 		kickOutbox: make(chan struct{}, 1),
 		kickInbox:  make(chan struct{}, 1),
 		names:      map[string]cachedName{},
+		emails:     map[string]cachedEmail{},
 		orgs:       map[string]cachedOrg{},
 	}
 	if s.limiter == nil {
@@ -252,6 +254,11 @@ func (s *Service) ForgetOrganization(orgID string) {
 	for k := range s.names {
 		if strings.HasPrefix(k, orgID+"\x00") {
 			delete(s.names, k)
+		}
+	}
+	for k := range s.emails {
+		if strings.HasPrefix(k, orgID+"\x00") {
+			delete(s.emails, k)
 		}
 	}
 	s.namesMu.Unlock()

@@ -33,7 +33,20 @@ func (s *Service) tapAllowed(ctx context.Context, org *reception.Organization, v
 		return false, err
 	}
 	from := replyTarget(src)
-	return slices.ContainsFunc(entries, func(e *reception.OutboxEntry) bool { return e.Target == from }), nil
+	if slices.ContainsFunc(entries, func(e *reception.OutboxEntry) bool { return e.Target == from }) {
+		return true, nil
+	}
+	if src.ChannelID != "" {
+		return false, nil
+	}
+	// A 1:1 tap by a user the audience names by login e-mail.
+	users := slices.Clone(aud.users)
+	for _, e := range entries {
+		if e.Target.Kind == reception.TargetUser {
+			users = append(users, e.Target.ID)
+		}
+	}
+	return s.isUser(ctx, org, src.UserID, users), nil
 }
 
 // refuseTap answers a tap from outside the visit's audience where it came

@@ -13,7 +13,7 @@ type dateKind int
 
 const (
 	dateAbsolute dateKind = iota // 12/3, 12月3日, 2026-12-03, Dec 3
-	dateRelative                 // 今日, 明日, tomorrow
+	dateRelative                 // 今日, 明日, tomorrow, 昨日
 	dateWeekday                  // 木曜, (木), 来週月曜, next Monday
 )
 
@@ -43,7 +43,7 @@ var (
 	reMD       = regexp.MustCompile(`\b(\d{1,2})/(\d{1,2})\b`)
 	reMonthDay = regexp.MustCompile(`(?i)\b` + monthNames + `\s*(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s*(\d{4})\b)?`)
 	reDayMonth = regexp.MustCompile(`(?i)\b(\d{1,2})(?:st|nd|rd|th)?\s*(?:of\s+)?` + monthNames + `(?:,?\s*(\d{4})\b)?`)
-	reRelative = regexp.MustCompile(`(?i)明後日|あさって|明日|あした|今日|本日|きょう|\bthe\s+day\s+after\s+tomorrow\b|\bday\s+after\s+tomorrow\b|\btomorrow\b|\btoday\b`)
+	reRelative = regexp.MustCompile(`(?i)明後日|あさって|明日|あした|今日|本日|きょう|一昨日|おととい|昨日|きのう|\bthe\s+day\s+before\s+yesterday\b|\bday\s+before\s+yesterday\b|\byesterday\b|\bthe\s+day\s+after\s+tomorrow\b|\bday\s+after\s+tomorrow\b|\btomorrow\b|\btoday\b`)
 	reWeekdayJ = regexp.MustCompile(`(再来週|来週|今週)?\s*の?\s*([月火水木金土日])曜日?|\(\s*([月火水木金土日])\s*\)`)
 	reWeekdayE = regexp.MustCompile(`(?i)\b(?:(next|this)\s+)?(monday|mon|tuesday|tues|tue|wednesday|wed|thursday|thurs|thur|thu|friday|fri|saturday|sat|sunday|sun)\b\.?`)
 )
@@ -52,6 +52,10 @@ var relativeDays = map[string]int{
 	"今日": 0, "本日": 0, "きょう": 0, "today": 0,
 	"明日": 1, "あした": 1, "tomorrow": 1,
 	"明後日": 2, "あさって": 2, "day after tomorrow": 2, "the day after tomorrow": 2,
+	// Past days are read so that the question names them (「昨日」 is
+	// not today).
+	"昨日": -1, "きのう": -1, "yesterday": -1,
+	"一昨日": -2, "おととい": -2, "day before yesterday": -2, "the day before yesterday": -2,
 }
 
 var weekdaysJa = map[string]time.Weekday{

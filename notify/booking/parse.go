@@ -125,6 +125,12 @@ func when(dates []dateRef, clocks []clockRef, now time.Time, loc *time.Location)
 			fmt.Sprintf("今日の%sは過ぎています。日付と時刻を書いてください。", hm),
 			fmt.Sprintf("%s today has passed. Please give the date and the time.", hm))
 	}
+	if y, m, d := now.In(loc).Date(); day.Before(time.Date(y, m, d, 0, 0, 0, 0, loc)) {
+		// A day before today (昨日): the date is what to ask about.
+		return start, until, ask(FieldDate,
+			fmt.Sprintf("%s %sは過ぎています。何日の予約ですか？", jaDate(day), hm),
+			fmt.Sprintf("%s %s has passed. Which date did you mean?", enDate(day), hm))
+	}
 	return start, until, ask(FieldTime,
 		fmt.Sprintf("%s %sは過ぎています。何時からですか？", jaDate(day), hm),
 		fmt.Sprintf("%s %s has passed. What time did you mean?", enDate(day), hm))
