@@ -50,6 +50,24 @@ func typedText(ev lineworks.Event) (string, bool) {
 // LINE WORKS user userID (registered by that ID or by the user's login
 // e-mail: isUser), or nil.
 func (s *Service) staffByUser(ctx context.Context, org *reception.Organization, userID string) (*reception.Staff, error) {
+	return s.staffMatching(ctx, org, userID, true)
+}
+
+// StaffForUser returns the staff member of orgID who is the LINE WORKS
+// user userID — registered by that user ID, or by the user's login e-mail,
+// which is then asked of LINE WORKS (GET /users/{userId}, cached) — or nil
+// when there is none. Inactive staff count too: it names the people in a
+// visit's history (HandlerUserID is always a user ID, whatever the staff
+// directory holds).
+func (s *Service) StaffForUser(ctx context.Context, orgID, userID string) (*reception.Staff, error) {
+	org, err := s.store.GetOrganization(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	return s.staffMatching(ctx, org, userID, false)
+}
+
+func (s *Service) staffMatching(ctx context.Context, org *reception.Organization, userID string, activeOnly bool) (*reception.Staff, error) {
 	list, err := s.store.ListStaff(ctx, org.ID)
 	if err != nil {
 		return nil, err
@@ -57,7 +75,7 @@ func (s *Service) staffByUser(ctx context.Context, org *reception.Organization, 
 	var byEmail []*reception.Staff
 	for _, st := range list {
 		switch {
-		case !st.Active:
+		case activeOnly && !st.Active:
 		case st.UserID == userID:
 			return st, nil
 		case strings.Contains(st.UserID, "@"):
