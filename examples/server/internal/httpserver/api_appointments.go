@@ -45,13 +45,13 @@ type AppointmentJSON struct {
 	UpdatedAt   time.Time  `json:"updatedAt"`
 }
 
-// appointmentOut is ap as the API shows it at now; names are the staff
-// names by staff ID.
+// appointmentOut is ap as the API shows it at now, its times in loc (the
+// server's zone, with its offset); names are the staff names by staff ID.
 func appointmentOut(ap *reception.Appointment, now time.Time, loc *time.Location, names map[string]string) AppointmentJSON {
 	out := AppointmentJSON{ID: ap.ID, Code: ap.Code, Status: string(ap.StatusAt(now)), Hosts: ap.HostStaffIDs, HostNames: []string{},
-		Visitors: []app.AppointmentVisitor{}, PartySize: ap.PartySize, Title: ap.Title, Room: ap.Room, StartsAt: ap.StartsAt,
-		ValidFrom: ap.ValidFrom, ValidUntil: ap.ValidUntil, Period: ap.Period, Arrivals: ap.Arrivals, LastVisitID: ap.LastVisitID,
-		CreatedBy: ap.CreatedBy, CreatedAt: ap.CreatedAt, UpdatedAt: ap.UpdatedAt}
+		Visitors: []app.AppointmentVisitor{}, PartySize: ap.PartySize, Title: ap.Title, Room: ap.Room, StartsAt: inZone(ap.StartsAt, loc),
+		ValidFrom: inZone(ap.ValidFrom, loc), ValidUntil: inZone(ap.ValidUntil, loc), Period: ap.Period, Arrivals: ap.Arrivals, LastVisitID: ap.LastVisitID,
+		CreatedBy: ap.CreatedBy, CreatedAt: inZone(ap.CreatedAt, loc), UpdatedAt: inZone(ap.UpdatedAt, loc)}
 	if out.Hosts == nil {
 		out.Hosts = []string{}
 	}
@@ -69,7 +69,7 @@ func appointmentOut(ap *reception.Appointment, now time.Time, loc *time.Location
 		out.Until = ap.ValidUntil.Add(-time.Nanosecond).In(loc).Format(time.DateOnly)
 	}
 	if !ap.ArrivedAt.IsZero() {
-		t := ap.ArrivedAt
+		t := inZone(ap.ArrivedAt, loc)
 		out.ArrivedAt = &t
 	}
 	return out
