@@ -76,6 +76,20 @@ func TestAppointmentInputErrors(t *testing.T) {
 			[]string{"until"}, []string{"until must be at most 366 days after the day of startsAt"}, nil},
 		{"POST", base, `{"startsAt":"` + start + `","hosts":["nobody"],"visitors":[{"name":"a","email":"x"}]}`, []string{"visitors[0].email", "hosts[0]"},
 			[]string{"visitors[0].email", "hosts[0] is no staff member: nobody"}, nil},
+		// Every error in one pass: an unreadable or past time does not
+		// hide the others, nor they it.
+		{"POST", base, `{"hosts":["sato"],"visitors":[{}],"startsAt":"tomorrow"}`, []string{"startsAt", "visitors[0].name"},
+			[]string{"startsAt must be a time like", "visitors[0].name is required"}, nil},
+		{"POST", base, `{"hosts":["nobody"],"visitors":[{"name":"a"}],"startsAt":"tomorrow"}`, []string{"startsAt", "hosts[0]"},
+			[]string{"startsAt must be a time like", "hosts[0] is no staff member: nobody"}, nil},
+		{"POST", base, `{"hosts":["sato"],"visitors":[{}],"startsAt":"2020-01-01T00:00:00Z"}`, []string{"startsAt", "visitors[0].name"},
+			[]string{"startsAt is already past", "visitors[0].name is required"}, nil},
+		{"POST", base, `{"hosts":["sato"],"visitors":[{"name":"a"}],"partySize":-1,"startsAt":"tomorrow"}`, []string{"startsAt", "partySize"},
+			[]string{"startsAt must be a time like", "partySize"}, nil},
+		{"PATCH", base + "/" + ap.ID, `{"hosts":["nobody"],"startsAt":"tomorrow"}`, []string{"startsAt", "hosts[0]"},
+			[]string{"startsAt must be a time like", "hosts[0] is no staff member"}, nil},
+		{"PATCH", base + "/" + ap.ID, `{"visitors":[{}],"startsAt":"2020-01-01T00:00:00Z"}`, []string{"startsAt", "visitors[0].name"},
+			[]string{"startsAt is already past", "visitors[0].name is required"}, nil},
 	} {
 		status, e := rawCall(t, tc.method, tc.url, tc.body)
 		names := e.fieldNames()

@@ -55,10 +55,11 @@ func TestWrongCodeLimitPerTablet(t *testing.T) {
 	}
 }
 
-// TestCodeCheckInLimitSaysWhich: refused codes (used, 409) spend the
-// general check-in limit; its 429 on a code check-in names field code,
+// TestCodeCheckInLimitSaysWhich: once stored check-ins have spent the
+// general check-in limit, its 429 on a code check-in names field code,
 // reason rate_limited and says the reception is busy, not that codes were
-// wrong, in the API and on the kiosk page.
+// wrong, in the API and on the kiosk page. Refused codes (used, 409) do not
+// spend it.
 func TestCodeCheckInLimitSaysWhich(t *testing.T) {
 	env := maps.Clone(apptEnv)
 	env["UKETSUKE_KIOSK_BURST"], env["UKETSUKE_KIOSK_RATE"] = "3", "1/h"
@@ -74,6 +75,9 @@ func TestCodeCheckInLimitSaysWhich(t *testing.T) {
 		var e apiErr
 		if status, _ := jsonCall(t, "POST", checkins, kiosk, app.CheckInInput{Code: ap.Code, Language: "ja"}, &e); status != http.StatusConflict || e.Reason != "used" {
 			t.Fatalf("used code %d = %d %+v", i+1, status, e)
+		}
+		if status, _ := jsonCall(t, "POST", checkins, kiosk, app.CheckInInput{ButtonID: "sales", Visitor: app.Visitor{Name: "来客"}}, &e); status != http.StatusCreated {
+			t.Fatalf("button check-in %d = %d %+v", i+1, status, e)
 		}
 	}
 	var e apiErr

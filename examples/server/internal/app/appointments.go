@@ -33,6 +33,10 @@ type AppointmentInput struct {
 	// from StartsAt's day to this day (YYYY-MM-DD, in the server's time
 	// zone) included. Empty: the code works on StartsAt's day, once.
 	Until string `json:"until,omitempty"`
+	// BadStartsAt says the caller was given a start time it could not
+	// read (StartsAt is then zero): it is reported with every other
+	// field's error, in one pass.
+	BadStartsAt bool `json:"-"`
 }
 
 // AppointmentChange is a change to an appointment (PATCH): the fields
@@ -47,6 +51,8 @@ type AppointmentChange struct {
 	// Until: as in AppointmentInput; "" turns a period code back into a
 	// day code.
 	Until *string `json:"until,omitempty"`
+	// BadStartsAt: as in AppointmentInput.
+	BadStartsAt bool `json:"-"`
 }
 
 // Which appointments Appointments lists.
@@ -134,12 +140,7 @@ func (a *App) applyInput(ctx context.Context, orgID string, ap *reception.Appoin
 	}
 	ap.PartySize, ap.Title, ap.Room = in.PartySize, strings.TrimSpace(in.Title), strings.TrimSpace(in.Room)
 	ap.StartsAt = in.StartsAt
-	var errs []error
-	if in.StartsAt.IsZero() {
-		errs = append(errs, &reception.FieldError{Field: "startsAt", Msg: "is required: " + TimeExample})
-	} else if err := a.setValidity(ap, in.Until); err != nil {
-		errs = append(errs, err)
-	}
+	errs := a.timeErrors(ap, in)
 	errs = append(errs, enteredFieldErrors(ap)...)
 	for i, id := range ap.HostStaffIDs {
 		st, err := a.Store.GetStaff(ctx, orgID, id)
@@ -154,6 +155,41 @@ func (a *App) applyInput(ctx context.Context, orgID string, ap *reception.Appoin
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// pastMessage is the error of a start time whose code would already be
+// over.
+const pastMessage = "is already past: the appointment would be over; give a later time"
+
+// timeErrors sets ap's validity from in and returns the errors of its
+// start time and until: unreadable, missing or past (notify refuses a
+// past one too, but only once everything else is right).
+func (a *App) timeErrors(ap *reception.Appointment, in AppointmentInput) []error {
+	switch {
+	case in.BadStartsAt:
+		return append([]error{&reception.FieldError{Field: "startsAt", Msg: TimeExample}}, untilFormatError(in.Until)...)
+	case in.StartsAt.IsZero():
+		return append([]error{&reception.FieldError{Field: "startsAt", Msg: "is required: " + TimeExample}}, untilFormatError(in.Until)...)
+	}
+	if err := a.setValidity(ap, in.Until); err != nil {
+		return []error{err}
+	}
+	if !a.Now().Before(ap.ValidUntil) {
+		return []error{&reception.FieldError{Field: "startsAt", Msg: pastMessage}}
+	}
+	return nil
+}
+
+// untilFormatError is until's error when it is no date, checked alone
+// when there is no start time to compare it with.
+func untilFormatError(until string) []error {
+	if until = strings.TrimSpace(until); until == "" {
+		return nil
+	}
+	if _, err := time.Parse(time.DateOnly, until); err != nil {
+		return []error{&reception.FieldError{Field: "until", Msg: "must be a date like 2026-12-31"}}
+	}
+	return nil
 }
 
 // TimeExample says what a time in the API looks like.
@@ -231,6 +267,9 @@ func (a *App) UpdateAppointment(ctx context.Context, orgID, id string, ch Appoin
 	if ch.Until != nil {
 		in.Until = *ch.Until
 	}
+	if ch.BadStartsAt {
+		in.StartsAt, in.BadStartsAt = time.Time{}, true
+	}
 	next := cur.Clone()
 	if err := a.applyInput(ctx, orgID, next, in); err != nil {
 		return nil, err
@@ -285,7 +324,7 @@ var appointmentFields = map[string]string{
 // appointmentMessages make reception's and notify's messages read with
 // the API's names.
 var appointmentMessages = strings.NewReplacer("Company", "company", "Name", "name",
-	"the appointment is already over", "is already past: the appointment would be over; give a later time")
+	"the appointment is already over", pastMessage)
 
 // appointmentError renames the fields of reception's validation errors to
 // the API's (Visitors[1].Email is visitors[1].email), and their messages'

@@ -42,7 +42,7 @@ func (a *App) Visits(ctx context.Context, orgID string, f reception.VisitFilter)
 	appts := map[string]*reception.Appointment{}
 	out := make([]Visit, 0, len(visits))
 	for _, v := range visits {
-		vv := Visit{Visit: v, Button: labels[v.ButtonID], Handler: names[v.HandlerUserID]}
+		vv := Visit{Visit: v, Button: labels[v.ButtonID], Handler: a.handlerName(ctx, orgID, v.HandlerUserID, names)}
 		if id := v.AppointmentID; id != "" {
 			ap, seen := appts[id]
 			if !seen {
@@ -59,4 +59,23 @@ func (a *App) Visits(ctx context.Context, orgID string, f reception.VisitFilter)
 		out = append(out, vv)
 	}
 	return out, nil
+}
+
+// handlerName is the name of the staff member who is the LINE WORKS user
+// userID, from names (user ID → name) or, for staff registered by login
+// e-mail, asked of Notify once per listing (the answer, even none, is kept
+// in names); "" when none is known.
+func (a *App) handlerName(ctx context.Context, orgID, userID string, names map[string]string) string {
+	if userID == "" {
+		return ""
+	}
+	if n, ok := names[userID]; ok || a.Notify == nil {
+		return n
+	}
+	var n string
+	if st, err := a.Notify.StaffForUser(ctx, orgID, userID); err == nil && st != nil {
+		n = st.Name
+	}
+	names[userID] = n
+	return n
 }

@@ -180,10 +180,11 @@ func (p *pages) readApptForm(r *http.Request) (apptForm, app.AppointmentInput, f
 	in.StartsAt = starts
 	if f.PartySize != "" {
 		n, err := strconv.Atoi(f.PartySize)
-		if err != nil || n < 0 {
+		if err != nil {
 			bad["partySize"] = "「人数」：人数は数字で入れてください"
 			n = -1 // refused by the validation as well
 		}
+		// A number out of range is the validation's: 0〜1000 の数.
 		in.PartySize = n
 	}
 	return f, in, bad, rows

@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -44,13 +45,13 @@ type AppointmentJSON struct {
 	UpdatedAt   time.Time  `json:"updatedAt"`
 }
 
-// appointmentOut is ap as the API shows it at now; names are the staff
-// names by staff ID.
+// appointmentOut is ap as the API shows it at now, its times in loc (the
+// server's zone, with its offset); names are the staff names by staff ID.
 func appointmentOut(ap *reception.Appointment, now time.Time, loc *time.Location, names map[string]string) AppointmentJSON {
 	out := AppointmentJSON{ID: ap.ID, Code: ap.Code, Status: string(ap.StatusAt(now)), Hosts: ap.HostStaffIDs, HostNames: []string{},
-		Visitors: []app.AppointmentVisitor{}, PartySize: ap.PartySize, Title: ap.Title, Room: ap.Room, StartsAt: ap.StartsAt,
-		ValidFrom: ap.ValidFrom, ValidUntil: ap.ValidUntil, Period: ap.Period, Arrivals: ap.Arrivals, LastVisitID: ap.LastVisitID,
-		CreatedBy: ap.CreatedBy, CreatedAt: ap.CreatedAt, UpdatedAt: ap.UpdatedAt}
+		Visitors: []app.AppointmentVisitor{}, PartySize: ap.PartySize, Title: ap.Title, Room: ap.Room, StartsAt: inZone(ap.StartsAt, loc),
+		ValidFrom: inZone(ap.ValidFrom, loc), ValidUntil: inZone(ap.ValidUntil, loc), Period: ap.Period, Arrivals: ap.Arrivals, LastVisitID: ap.LastVisitID,
+		CreatedBy: ap.CreatedBy, CreatedAt: inZone(ap.CreatedAt, loc), UpdatedAt: inZone(ap.UpdatedAt, loc)}
 	if out.Hosts == nil {
 		out.Hosts = []string{}
 	}
@@ -68,7 +69,7 @@ func appointmentOut(ap *reception.Appointment, now time.Time, loc *time.Location
 		out.Until = ap.ValidUntil.Add(-time.Nanosecond).In(loc).Format(time.DateOnly)
 	}
 	if !ap.ArrivedAt.IsZero() {
-		t := ap.ArrivedAt
+		t := inZone(ap.ArrivedAt, loc)
 		out.ArrivedAt = &t
 	}
 	return out
@@ -124,10 +125,41 @@ func (a *api) writeAppointment(w http.ResponseWriter, r *http.Request, status in
 	return nil
 }
 
+// appointmentBody is POST …/appointments' body; startsAt is read apart,
+// so that a time it cannot read is reported with every other error.
+type appointmentBody struct {
+	app.AppointmentInput
+	StartsAt json.RawMessage `json:"startsAt"`
+}
+
+// changeBody is PATCH …/appointments/{id}'s body, startsAt read apart.
+type changeBody struct {
+	app.AppointmentChange
+	StartsAt json.RawMessage `json:"startsAt,omitempty"`
+}
+
+// readStartsAt reads a body's startsAt: nil when it is absent or null,
+// and ok false when it is no time.
+func readStartsAt(raw json.RawMessage) (t *time.Time, ok bool) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, true
+	}
+	var v time.Time
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, false
+	}
+	return &v, true
+}
+
 func (a *api) createAppointment(w http.ResponseWriter, r *http.Request) error {
-	var in app.AppointmentInput
-	if err := decode(w, r, &in); err != nil {
+	var body appointmentBody
+	if err := decode(w, r, &body); err != nil {
 		return startsAtError(err)
+	}
+	in := body.AppointmentInput
+	t, ok := readStartsAt(body.StartsAt)
+	if in.BadStartsAt = !ok; t != nil {
+		in.StartsAt = *t
 	}
 	ap, err := a.app.CreateAppointment(r.Context(), r.PathValue("org"), in)
 	if err == nil {
@@ -142,10 +174,14 @@ func (a *api) getAppointment(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) patchAppointment(w http.ResponseWriter, r *http.Request) error {
-	var ch app.AppointmentChange
-	if err := decode(w, r, &ch); err != nil {
+	var body changeBody
+	if err := decode(w, r, &body); err != nil {
 		return startsAtError(err)
 	}
+	ch := body.AppointmentChange
+	var ok bool
+	ch.StartsAt, ok = readStartsAt(body.StartsAt)
+	ch.BadStartsAt = !ok
 	ap, err := a.app.UpdateAppointment(r.Context(), r.PathValue("org"), r.PathValue("id"), ch)
 	return a.writeAppointment(w, r, http.StatusOK, ap, err)
 }

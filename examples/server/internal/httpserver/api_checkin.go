@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"time"
@@ -53,7 +54,7 @@ func (a *api) checkIn(w http.ResponseWriter, r *http.Request) error {
 			if ref.Reason == codeUnknown && kiosk != "" {
 				a.guard.wrongCode(kiosk, key)
 			}
-			return a.codeError(ref, in.Language, codeErrorText(err))
+			return a.codeError(ref, in.Language, codeErrorText(err, a.app.Loc))
 		}
 		return err
 	}
@@ -73,10 +74,15 @@ func (a *api) codeError(ref codeRefusal, lang, msg string) error {
 }
 
 // codeErrorText is err's text for developers, without the packages'
-// prefixes ("not found: notify: …").
-func codeErrorText(err error) string {
+// prefixes ("not found: notify: …"); a time in it is in loc, the server's
+// zone, as in the appointments' JSON.
+func codeErrorText(err error, loc *time.Location) string {
 	if isUnknownCode(err) {
 		return "no appointment has this reception code"
+	}
+	var ce *reception.CodeError
+	if errors.As(err, &ce) && ce.Reason == reception.CodeNotYetValid {
+		return "the reception code is not valid before " + inZone(ce.ValidFrom, loc).Format(time.RFC3339)
 	}
 	return trimReception(err.Error())
 }

@@ -96,23 +96,25 @@ func visitFilter(q url.Values, loc *time.Location) (reception.VisitFilter, error
 	return f, nil
 }
 
-func visitsOut(visits []app.Visit) []VisitJSON {
+// visitsOut is visits in the API's shape, every time in loc (the
+// server's zone, with its offset), as the CSV writes them.
+func visitsOut(visits []app.Visit, loc *time.Location) []VisitJSON {
 	out := make([]VisitJSON, 0, len(visits))
 	for _, v := range visits {
 		vj := VisitJSON{ID: v.ID, Visitor: app.Visitor{Name: v.VisitorName, Company: v.Company, Count: v.PartySize, Note: v.Note},
 			ButtonID: v.ButtonID, Button: v.Button, StaffID: v.StaffID, Status: string(v.Status),
-			HandlerUserID: v.HandlerUserID, Handler: v.Handler, Reminders: v.Reminders, CreatedAt: v.CreatedAt}
+			HandlerUserID: v.HandlerUserID, Handler: v.Handler, Reminders: v.Reminders, CreatedAt: inZone(v.CreatedAt, loc)}
 		if !v.HandledAt.IsZero() {
-			t := v.HandledAt
+			t := inZone(v.HandledAt, loc)
 			vj.HandledAt = &t
 		}
 		vj.AppointmentID = v.AppointmentID
 		if ap := v.Appointment; ap != nil {
-			vj.Appointment = &VisitAppointmentJSON{StartsAt: ap.StartsAt, Title: ap.Title, Room: ap.Room, Hosts: append([]string{}, v.Hosts...)}
+			vj.Appointment = &VisitAppointmentJSON{StartsAt: inZone(ap.StartsAt, loc), Title: ap.Title, Room: ap.Room, Hosts: append([]string{}, v.Hosts...)}
 		}
 		for _, e := range v.Events {
 			if e.Kind == reception.EventErased {
-				t := e.At
+				t := inZone(e.At, loc)
 				vj.ErasedAt = &t
 			}
 		}
@@ -136,7 +138,7 @@ func orgVisits(r *http.Request, a *app.App, q url.Values) (string, []VisitJSON, 
 	if err != nil {
 		return "", nil, err
 	}
-	return org.ID, visitsOut(visits), nil
+	return org.ID, visitsOut(visits, a.Loc), nil
 }
 
 func (a *api) listVisits(w http.ResponseWriter, r *http.Request) error {
@@ -173,7 +175,7 @@ func (a *api) eraseVisit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, visitsOut([]app.Visit{{Visit: v}})[0])
+	writeJSON(w, http.StatusOK, visitsOut([]app.Visit{{Visit: v}}, a.app.Loc)[0])
 	return nil
 }
 
@@ -231,4 +233,15 @@ func cell(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// inZone is t in loc, the server's time zone (UKETSUKE_TIME_ZONE): the
+// API writes every time of appointments and visits with that zone's
+// offset, whichever zone the store or the caller gave it in. A nil loc
+// leaves t as it is.
+func inZone(t time.Time, loc *time.Location) time.Time {
+	if loc == nil || t.IsZero() {
+		return t
+	}
+	return t.In(loc)
 }

@@ -156,7 +156,7 @@ func newCheckInLimiter(lim CheckInLimits, store reception.Store, now func() time
 // admit decides a kiosk check-in of org from addr before anything is
 // stored. On refusal it returns how long to wait (Retry-After); on
 // admission, done must be called with whether the check-in was stored, so
-// that a refused form does not use up the day's cap.
+// that a refused one uses up neither the buckets nor the day's cap.
 func (l *checkInLimiter) admit(ctx context.Context, org, addr string) (done func(stored bool), retry time.Duration, ok bool) {
 	now := l.now()
 	rt, ra := l.tokens.reserve(org, now), l.addrs.reserve(addr, now)
@@ -181,15 +181,24 @@ func (l *checkInLimiter) admit(ctx context.Context, org, addr string) (done func
 		cancel()
 		return nil, retry, false
 	}
-	if l.lim.OrgDaily <= 0 {
-		return func(bool) {}, 0, true
+	daily := l.lim.OrgDaily > 0
+	if daily {
+		if wait, ok := l.takeDaily(ctx, org, now); !ok {
+			cancel()
+			return nil, wait, false
+		}
 	}
-	if wait, ok := l.takeDaily(ctx, org, now); !ok {
-		cancel()
-		return nil, wait, false
-	}
+	// Only stored check-ins count: a refused one (a wrong, used or
+	// cancelled code, a bad form) gives back what it took from the kiosk
+	// token's and the address's buckets as well as the day's cap, or a few
+	// wrong codes on some tablets would lock all of them out (the
+	// wrong-code limit guards against guessing).
 	return func(stored bool) {
-		if !stored {
+		if stored {
+			return
+		}
+		cancel()
+		if daily {
 			l.returnDaily(org, now)
 		}
 	}, 0, true
