@@ -22,6 +22,7 @@ type apptTexts struct {
 	Honorific                                          string
 	// Chat booking (chatbooking.go).
 	Understood, Confirm, Cancel, Refused, NotFound, Discarded, NotYours, Failed string
+	Help                                                                        string
 }
 
 var apptTextsByLang = map[string]*apptTexts{
@@ -53,6 +54,11 @@ var apptTextsByLang = map[string]*apptTexts{
 		Discarded:   "来客予約の登録をやめました。",
 		NotYours:    "この予約は依頼した本人だけが確定できます。",
 		Failed:      "来客予約を登録できませんでした: ",
+		Help: "来客予約は、このトークに次のように送ってください。\n" +
+			"来客予約 12/3 14:00 テスト商事 佐藤様\n" +
+			"（人数・会議室・件名も書けます: 2名 第1会議室 件名 定例）\n" +
+			"英語でも書けます: book Dec 3 2pm Mr. Sato from Acme Inc.\n" +
+			"確認が届いたら「登録する」か「やめる」のボタンを押してください。",
 	},
 	"en": {
 		Created:     "Appointment registered.",
@@ -81,6 +87,11 @@ var apptTextsByLang = map[string]*apptTexts{
 		Discarded:   "The appointment was not registered.",
 		NotYours:    "Only the person who asked can confirm this appointment.",
 		Failed:      "The appointment could not be registered: ",
+		Help: "To make an appointment, send a message like this here:\n" +
+			"book Dec 3 2pm Mr. Sato from Acme Inc.\n" +
+			"(party size, room and title too: 2 people room A re: weekly meeting)\n" +
+			"In Japanese: 来客予約 12/3 14:00 テスト商事 佐藤様\n" +
+			"When the confirmation arrives, tap its Register or Discard button.",
 	},
 }
 

@@ -195,8 +195,11 @@ func (s *Service) handleCallback(ctx context.Context, e *reception.InboxEntry) e
 		}
 		return err
 	}
-	if text, ok := typedText(ev); ok && src.ChannelID == "" && src.UserID != "" && booking.IsCommand(text) {
-		return s.chatBooking(ctx, org, e, src, text)
+	if text, ok := typedText(ev); ok && src.ChannelID == "" && src.UserID != "" {
+		if booking.IsCommand(text) {
+			return s.chatBooking(ctx, org, e, src, text)
+		}
+		return s.chatHelp(ctx, org, e, src)
 	}
 	data, ok := lineworks.Tap(ev)
 	if !ok {
