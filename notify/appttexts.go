@@ -23,6 +23,8 @@ type apptTexts struct {
 	// Chat booking (chatbooking.go).
 	Understood, Confirm, Cancel, Refused, NotFound, Discarded, NotYours, Failed string
 	Help                                                                        string
+	// Escalation of an appointment's visit with nobody else to ask.
+	NoOneElse string
 }
 
 var apptTextsByLang = map[string]*apptTexts{
@@ -54,6 +56,8 @@ var apptTextsByLang = map[string]*apptTexts{
 		Discarded:   "来客予約の登録をやめました。",
 		NotYours:    "この予約は依頼した本人だけが確定できます。",
 		Failed:      "来客予約を登録できませんでした: ",
+		NoOneElse: "ほかに依頼できる人がいません（この予約の担当者はあなただけで、依頼先のトークルームも設定されていません）。" +
+			"誰にも送っていませんので、対応をお願いします。",
 		Help: "来客予約は、このトークに次のように送ってください。\n" +
 			"来客予約 12/3 14:00 テスト商事 佐藤様\n" +
 			"（人数・会議室・件名も書けます: 2名 第1会議室 件名 定例）\n" +
@@ -87,6 +91,8 @@ var apptTextsByLang = map[string]*apptTexts{
 		Discarded:   "The appointment was not registered.",
 		NotYours:    "Only the person who asked can confirm this appointment.",
 		Failed:      "The appointment could not be registered: ",
+		NoOneElse: "There is no one else to ask (you are the appointment's only host and no talk room is set up for it). " +
+			"Nothing was sent, so please take care of the visitors.",
 		Help: "To make an appointment, send a message like this here:\n" +
 			"book Dec 3 2pm Mr. Sato from Acme Inc.\n" +
 			"(party size, room and title too: 2 people room A re: weekly meeting)\n" +
