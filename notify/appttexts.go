@@ -31,7 +31,7 @@ var apptTextsByLang = map[string]*apptTexts{
 	"ja": {
 		Created:     "来客予約を登録しました。",
 		Changed:     "来客予約が変更されました。",
-		Cancelled:   "来客予約を取り消しました。受付コードは使えなくなりました。",
+		Cancelled:   "来客予約を取り消しました。受付コードは使えなくなりました。先にお送りした受付コード・QRコード・案内文は転送しないでください（転送済みなら、来訪者に取り消しをお知らせください）。",
 		CodeLine:    "受付コード: ",
 		ForwardHint: "来訪者には次の案内文とQRコードを転送してください。",
 		Title:       "件名: ",
@@ -67,7 +67,7 @@ var apptTextsByLang = map[string]*apptTexts{
 	"en": {
 		Created:     "Appointment registered.",
 		Changed:     "An appointment was changed.",
-		Cancelled:   "Appointment cancelled. Its reception code no longer works.",
+		Cancelled:   "Appointment cancelled. Its reception code no longer works. Do not forward the code, QR code or text sent earlier (if you already did, please tell the visitors it is cancelled).",
 		CodeLine:    "Reception code: ",
 		ForwardHint: "Forward the next message and the QR code to the visitors.",
 		Title:       "Title: ",
