@@ -165,7 +165,14 @@ func TestCancelRightAfterChangeIsPrompt(t *testing.T) {
 	h.waitMessages(created + 1) // the change's text
 	// The image's send starts a second later (the budget's pace) and its
 	// upload takes 1.5 s: cancel in the middle of it.
-	time.Sleep(1700 * time.Millisecond)
+	deadline := time.Now().Add(10 * time.Second)
+	for h.fake.FaultStats().Injected == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the QR image's upload never started")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
 	start := time.Now()
 	if _, err := h.svc.CancelAppointment(ctx, h.org.ID, a.ID); err != nil {
 		t.Fatal(err)
@@ -181,7 +188,9 @@ func TestCancelRightAfterChangeIsPrompt(t *testing.T) {
 	}
 	h.quiesce()
 	var got []string
+	var times []time.Time
 	for _, m := range h.messagesTo(userA)[created:] {
+		times = append(times, m.Received)
 		if decoded(t, m)["type"] != "text" {
 			got = append(got, "image")
 			continue
@@ -191,6 +200,11 @@ func TestCancelRightAfterChangeIsPrompt(t *testing.T) {
 	if n := len(got); n < 2 || n > 3 || !strings.Contains(got[0], "変更されました") || !strings.Contains(got[n-1], "取り消しました") ||
 		n == 3 && got[1] != "image" {
 		t.Errorf("the host got %q, want the change, perhaps its image, and the cancel last", got)
+	}
+	// The image's send settles, and the notice goes at the budget's next
+	// slot: a second later on the Free plan (the client paces sends).
+	if n := len(times); n == 3 && times[2].Sub(times[1]) > 2500*time.Millisecond {
+		t.Errorf("the notice came %v after the image", times[2].Sub(times[1]))
 	}
 	if last := textOf(t, h.messagesTo(userA)[len(h.messagesTo(userA))-1]); !strings.Contains(last, "使えなくなりました") || !strings.Contains(last, "転送しないでください") {
 		t.Errorf("the cancel notice %q does not say the code is dead and not to forward what came before", last)
