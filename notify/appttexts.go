@@ -22,13 +22,16 @@ type apptTexts struct {
 	Honorific                                          string
 	// Chat booking (chatbooking.go).
 	Understood, Confirm, Cancel, Refused, NotFound, Discarded, NotYours, Failed string
+	Help                                                                        string
+	// Escalation of an appointment's visit with nobody else to ask.
+	NoOneElse string
 }
 
 var apptTextsByLang = map[string]*apptTexts{
 	"ja": {
 		Created:     "来客予約を登録しました。",
 		Changed:     "来客予約が変更されました。",
-		Cancelled:   "来客予約を取り消しました。受付コードは使えなくなりました。",
+		Cancelled:   "来客予約を取り消しました。受付コードは使えなくなりました。先にお送りした受付コード・QRコード・案内文は転送しないでください（転送済みなら、来訪者に取り消しをお知らせください）。",
 		CodeLine:    "受付コード: ",
 		ForwardHint: "来訪者には次の案内文とQRコードを転送してください。",
 		Title:       "件名: ",
@@ -53,11 +56,18 @@ var apptTextsByLang = map[string]*apptTexts{
 		Discarded:   "来客予約の登録をやめました。",
 		NotYours:    "この予約は依頼した本人だけが確定できます。",
 		Failed:      "来客予約を登録できませんでした: ",
+		NoOneElse: "ほかに依頼できる人がいません（この予約の担当者はあなただけで、依頼先のトークルームも設定されていません）。" +
+			"誰にも送っていませんので、対応をお願いします。",
+		Help: "来客予約は、このトークに次のように送ってください。\n" +
+			"来客予約 12/3 14:00 テスト商事 佐藤様\n" +
+			"（人数・会議室・件名も書けます: 2名 第1会議室 件名 定例）\n" +
+			"英語でも書けます: book Dec 3 2pm Mr. Sato from Acme Inc.\n" +
+			"確認が届いたら「登録する」か「やめる」のボタンを押してください。",
 	},
 	"en": {
 		Created:     "Appointment registered.",
 		Changed:     "An appointment was changed.",
-		Cancelled:   "Appointment cancelled. Its reception code no longer works.",
+		Cancelled:   "Appointment cancelled. Its reception code no longer works. Do not forward the code, QR code or text sent earlier (if you already did, please tell the visitors it is cancelled).",
 		CodeLine:    "Reception code: ",
 		ForwardHint: "Forward the next message and the QR code to the visitors.",
 		Title:       "Title: ",
@@ -81,6 +91,13 @@ var apptTextsByLang = map[string]*apptTexts{
 		Discarded:   "The appointment was not registered.",
 		NotYours:    "Only the person who asked can confirm this appointment.",
 		Failed:      "The appointment could not be registered: ",
+		NoOneElse: "There is no one else to ask (you are the appointment's only host and no talk room is set up for it). " +
+			"Nothing was sent, so please take care of the visitors.",
+		Help: "To make an appointment, send a message like this here:\n" +
+			"book Dec 3 2pm Mr. Sato from Acme Inc.\n" +
+			"(party size, room and title too: 2 people room A re: weekly meeting)\n" +
+			"In Japanese: 来客予約 12/3 14:00 テスト商事 佐藤様\n" +
+			"When the confirmation arrives, tap its Register or Discard button.",
 	},
 }
 

@@ -195,8 +195,11 @@ func (s *Service) handleCallback(ctx context.Context, e *reception.InboxEntry) e
 		}
 		return err
 	}
-	if text, ok := typedText(ev); ok && src.ChannelID == "" && src.UserID != "" && booking.IsCommand(text) {
-		return s.chatBooking(ctx, org, e, src, text)
+	if text, ok := typedText(ev); ok && src.ChannelID == "" && src.UserID != "" {
+		if booking.IsCommand(text) {
+			return s.chatBooking(ctx, org, e, src, text)
+		}
+		return s.chatHelp(ctx, org, e, src)
 	}
 	data, ok := lineworks.Tap(ev)
 	if !ok {
@@ -371,24 +374,21 @@ func (s *Service) escalate(ctx context.Context, org *reception.Organization, e *
 	if v.Status == reception.StatusClosed {
 		return s.enqueue(ctx, org.ID, visitID, reply, lineworks.Text{Text: t.ClosedVisit}, "inbox/"+e.ID+"/reply")
 	}
-	// The request goes to the visit's rooms with @All, and to the room the
-	// tap came from if that is another; a visit announced to nobody but
-	// staff personally asks the others among them, 1:1 (@All works only
-	// in talk rooms).
 	aud, err := s.audienceOf(ctx, org, v)
 	if err != nil {
 		return err
 	}
-	var targets targetList
-	if src.ChannelID != "" {
-		targets.rooms([]string{src.ChannelID})
-	}
-	targets.rooms(aud.rooms)
-	if len(targets) == 0 {
-		targets.users(aud.users, src.UserID)
+	targets, err := s.escalationTargets(ctx, org, v, aud, src)
+	if err != nil {
+		return err
 	}
 	if len(targets) == 0 {
-		return s.enqueue(ctx, org.ID, visitID, reply, lineworks.Text{Text: t.NoRoom}, "inbox/"+e.ID+"/reply")
+		// Nobody else: say so rather than claim the request went out.
+		text := t.NoRoom
+		if v.AppointmentID != "" {
+			text = apptTextsFor(org).NoOneElse
+		}
+		return s.enqueue(ctx, org.ID, visitID, reply, lineworks.Text{Text: text}, "inbox/"+e.ID+"/reply")
 	}
 	// The event names the callback that caused it, so handling the same
 	// callback again (after a crash before it was marked done) records it
@@ -418,6 +418,59 @@ func (s *Service) escalate(ctx context.Context, org *reception.Organization, e *
 	}
 	return s.enqueueEvent(ctx, Event{ID: "escalated/" + e.ID, Kind: EventEscalated, OrgID: org.ID, VisitID: v.ID, At: at,
 		UserID: src.UserID, HandedBack: back})
+}
+
+// escalationTargets is who an escalation asks. The request goes to the
+// visit's rooms with @All, and to the room the tap came from if that is
+// another; a visit announced to nobody but staff personally asks the
+// others among them, 1:1 (@All works only in talk rooms). An appointment's
+// arrival usually went to its hosts alone, so asking "the others among
+// them" would ask nobody, or the tapper again: its escalation goes to the
+// rooms of the enabled buttons that list a host, else the organization's
+// default room, and to the other hosts 1:1. The tapper is never a target,
+// also when they are registered by login e-mail (isUser).
+func (s *Service) escalationTargets(ctx context.Context, org *reception.Organization, v *reception.Visit, aud audience, src lineworks.Source) (targetList, error) {
+	var targets targetList
+	if src.ChannelID != "" {
+		targets.rooms([]string{src.ChannelID})
+	}
+	targets.rooms(aud.rooms)
+	if v.AppointmentID != "" {
+		rooms, err := s.appointmentEscalationRooms(ctx, org, v.AppointmentID)
+		if err != nil {
+			return nil, err
+		}
+		targets.rooms(rooms)
+	} else if len(targets) > 0 {
+		return targets, nil
+	}
+	for _, u := range aud.users {
+		if u != src.UserID && !s.isUser(ctx, org, src.UserID, []string{u}) {
+			targets.add(reception.Target{Kind: reception.TargetUser, ID: u})
+		}
+	}
+	return targets, nil
+}
+
+// appointmentEscalationRooms are the rooms of the enabled buttons that
+// list one of the appointment's hosts, else the default room (none when
+// the appointment is gone: its audience already has the default room).
+func (s *Service) appointmentEscalationRooms(ctx context.Context, org *reception.Organization, apptID string) ([]string, error) {
+	a, err := s.store.GetAppointment(ctx, org.ID, apptID)
+	if errors.Is(err, reception.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	rooms, err := s.hostButtonRooms(ctx, org, a)
+	if err != nil {
+		return nil, err
+	}
+	if len(rooms) == 0 && org.Integration.DefaultChannelID != "" {
+		rooms = []string{org.Integration.DefaultChannelID}
+	}
+	return rooms, nil
 }
 
 // askOthers sends the escalation request to targets: @All in rooms, and a

@@ -125,6 +125,23 @@ func (s *Service) chatBooking(ctx context.Context, org *reception.Organization, 
 	}, key)
 }
 
+// chatHelp answers a 1:1 text that is no command (「やめる」 typed instead
+// of tapped, "hello") with how to make an appointment, so a staff member
+// is never left without an answer. Only registered staff get it: the bot
+// serves them, and anyone else in the tenant who writes to it (or a bot
+// whose messages reach it) gets nothing, as before — an answer to every
+// stranger's chat would invite a conversation the bot cannot have. A
+// stranger who writes an actual command is still told politely that only
+// staff can book (chatBooking).
+func (s *Service) chatHelp(ctx context.Context, org *reception.Organization, e *reception.InboxEntry, src lineworks.Source) error {
+	st, err := s.staffByUser(ctx, org, src.UserID)
+	if err != nil || st == nil {
+		return err
+	}
+	reply := reception.Target{Kind: reception.TargetUser, ID: src.UserID}
+	return s.enqueue(ctx, org.ID, "", reply, lineworks.Text{Text: apptTextsFor(org).Help}, "inbox/"+e.ID+"/reply")
+}
+
 // questionText is what the bot asks back when Parse did not make an
 // appointment.
 func questionText(org *reception.Organization, err error) string {

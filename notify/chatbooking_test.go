@@ -185,3 +185,49 @@ func TestAppointmentFromChatInEnglish(t *testing.T) {
 		t.Errorf("code message %q", textOf(t, msgs[len(msgs)-1]))
 	}
 }
+
+// TestChatHelpForStaff: a staff member's 1:1 text that is no command (「やめる」
+// typed instead of tapped, "hello") gets how to book, in the organization's
+// language; a stranger's gets nothing, and so do texts in a talk room and
+// postbacks.
+func TestChatHelpForStaff(t *testing.T) {
+	h, _ := apptHarness(t, storeFactories[0].new(t))
+	c := newChat(h)
+	const stranger = "user-x"
+	for _, text := range []string{"やめる", "hello"} {
+		before := len(h.messagesTo(userA))
+		c.say(userA, text)
+		msgs := h.messagesTo(userA)
+		if len(msgs) != before+1 {
+			t.Fatalf("%q: staff got %d new messages, want 1 (the help)", text, len(msgs)-before)
+		}
+		help := textOf(t, msgs[len(msgs)-1])
+		for _, want := range []string{"来客予約 12/3 14:00 テスト商事 佐藤様", "book Dec 3 2pm"} {
+			if !strings.Contains(help, want) {
+				t.Errorf("help %q lacks %q", help, want)
+			}
+		}
+	}
+	c.say(stranger, "hello")
+	c.post(lineworkstest.TextMessageEvent(userA, "room-1", "hello"))
+	c.post(lineworkstest.PostbackEvent(userA, "", "something"))
+	c.post(lineworkstest.MessageTapEvent(userA, "", "やめる", "uk1:unknown:x"))
+	if n := len(h.messagesTo(stranger)); n != 0 {
+		t.Errorf("a stranger's hello got %d messages", n)
+	}
+	if n := len(h.messagesTo(userA)); n != 2 {
+		t.Errorf("staff got %d messages, want only the two helps", n)
+	}
+	if n := len(h.fake.Messages()); n != 2 {
+		t.Errorf("the bot sent %d messages, want only the two helps", n)
+	}
+
+	h.org.Locale = "en"
+	if err := h.store.PutOrganization(context.Background(), h.org); err != nil {
+		t.Fatal(err)
+	}
+	c.say(userA, "hi")
+	if help := textOf(t, c.last(userA)); !strings.Contains(help, "book Dec 3 2pm Mr. Sato") || !strings.HasPrefix(help, "To make an appointment") {
+		t.Errorf("English help %q", help)
+	}
+}

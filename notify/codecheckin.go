@@ -169,18 +169,8 @@ func (s *Service) appointmentRoute(ctx context.Context, org *reception.Organizat
 	}
 	users = hostUsers(hosts)
 	if s.apptRooms {
-		buttons, err := s.store.ListButtons(ctx, org.ID)
-		if err != nil {
+		if rooms, err = s.hostButtonRooms(ctx, org, a); err != nil {
 			return nil, nil, err
-		}
-		for _, b := range buttons {
-			if b.Enabled && slices.ContainsFunc(a.HostStaffIDs, func(id string) bool { return slices.Contains(b.StaffIDs, id) }) {
-				for _, ch := range b.ChannelIDs {
-					if !slices.Contains(rooms, ch) {
-						rooms = append(rooms, ch)
-					}
-				}
-			}
 		}
 	}
 	if len(rooms) == 0 && len(users) == 0 && org.Integration.DefaultChannelID != "" {
@@ -190,6 +180,26 @@ func (s *Service) appointmentRoute(ctx context.Context, org *reception.Organizat
 		return nil, nil, ErrNoRoute
 	}
 	return rooms, users, nil
+}
+
+// hostButtonRooms are the rooms of the enabled buttons that list one of
+// a's hosts.
+func (s *Service) hostButtonRooms(ctx context.Context, org *reception.Organization, a *reception.Appointment) ([]string, error) {
+	buttons, err := s.store.ListButtons(ctx, org.ID)
+	if err != nil {
+		return nil, err
+	}
+	var rooms []string
+	for _, b := range buttons {
+		if b.Enabled && slices.ContainsFunc(a.HostStaffIDs, func(id string) bool { return slices.Contains(b.StaffIDs, id) }) {
+			for _, ch := range b.ChannelIDs {
+				if !slices.Contains(rooms, ch) {
+					rooms = append(rooms, ch)
+				}
+			}
+		}
+	}
+	return rooms, nil
 }
 
 // arrivalNotification is the hosts' message: who came for which

@@ -39,7 +39,7 @@ func (s *Service) runOutbox(ctx context.Context) {
 			return
 		}
 		if n < s.batch {
-			if !wait(ctx, s.pollInterval, s.kickOutbox) {
+			if !wait(ctx, s.outboxWait(), s.kickOutbox) {
 				return
 			}
 		}
@@ -187,6 +187,7 @@ func (s *Service) postponeJob(j *job, until time.Time, reason string) {
 		s.log.Error("handing a message back to the outbox", "org", j.e.OrgID, "entry", j.e.ID, "err", err)
 		return
 	}
+	s.wakeAt(until)
 	s.log.Debug("message handed back to the outbox", "org", j.e.OrgID, "entry", j.e.ID, "until", until, "reason", reason)
 }
 
@@ -200,16 +201,19 @@ const recordTimeout = 10 * time.Second
 // It returns the send's error.
 func (s *Service) deliver(ctx context.Context, e *reception.OutboxEntry, typed lineworks.Content) (sendErr error) {
 	log := s.log.With("org", e.OrgID, "visit", e.VisitID, "entry", e.ID, "target", string(e.Target.Kind))
-	window, ok := s.sendWindow(e)
-	if !ok {
-		// The entry waited for a free sender until its lease (nearly)
-		// lapsed: another dispatcher may have leased it meanwhile, and
-		// sending it here too would deliver it twice. Leave it to the
-		// next lease.
-		log.Warn("lease lapsed before the send started; leaving the entry to the next lease", "leaseExpires", e.LeaseExpiresAt)
+	if _, ok := s.windowLeft(e, log); !ok {
 		return nil
 	}
+	if settle := s.startAppointmentStep(e); settle != nil {
+		defer settle()
+	}
 	if s.gateAppointment(ctx, e) {
+		return nil
+	}
+	// Measured again: the gate may have waited for an appointment's
+	// message (awaitOwnSteps leaves time to send, so this rarely fails).
+	window, ok := s.windowLeft(e, log)
+	if !ok {
 		return nil
 	}
 	sendCtx, cancelSend := context.WithTimeout(ctx, window)
@@ -247,6 +251,7 @@ func (s *Service) deliver(ctx context.Context, e *reception.OutboxEntry, typed l
 			log.Error("postponing a message", "err", rerr)
 			return
 		}
+		s.wakeAt(next)
 		log.Warn("entry waits: the integration or the event handler is missing", "next", next, "reason", errorText(err))
 	case s.mode == AtMostOnce && e.Target.Kind != reception.TargetApp && ambiguous(err):
 		s.recordUncertain(ctx, log, e, now, err)
@@ -266,10 +271,24 @@ func (s *Service) deliver(ctx context.Context, e *reception.OutboxEntry, typed l
 			log.Error("scheduling a retry", "err", rerr)
 			return
 		}
+		s.wakeAt(next)
 		s.metrics.Inc(MetricRetried, string(e.Target.Kind))
 		log.Warn("message will be retried", "attempts", e.Attempts, "next", next, "err", errorText(err))
 	}
 	return sendErr
+}
+
+// windowLeft is sendWindow, logging when the lease is too close to lapsing.
+// The entry then waited (for a free sender, or in the appointment gate)
+// until its lease nearly lapsed: another dispatcher may have leased it
+// meanwhile, and sending it here too would deliver it twice, so it is left
+// to the next lease.
+func (s *Service) windowLeft(e *reception.OutboxEntry, log *slog.Logger) (time.Duration, bool) {
+	window, ok := s.sendWindow(e)
+	if !ok {
+		log.Warn("lease lapsed before the send started; leaving the entry to the next lease", "leaseExpires", e.LeaseExpiresAt)
+	}
+	return window, ok
 }
 
 // recordUncertain marks an entry whose send failed ambiguously uncertain,

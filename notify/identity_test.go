@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/uketsuke/uketsuke/lineworks"
 	"github.com/uketsuke/uketsuke/lineworks/lineworkstest"
 	"github.com/uketsuke/uketsuke/notify"
 	"github.com/uketsuke/uketsuke/reception"
@@ -110,5 +111,96 @@ func TestStaffByEmailLookupCached(t *testing.T) {
 	c.post(lineworkstest.MessageTapEvent(lineworkstest.AdminUserID, "", labels[0], values[0]))
 	if n := h.fake.FaultStats().Injected; n != 1 {
 		t.Errorf("Users API requests = %d, want 1 (the e-mail is cached)", n)
+	}
+}
+
+// escalateAppointmentVisit checks in with a new appointment hosted by s3
+// (registered by e-mail) alone and has the host tap 「他の人に対応を依頼」
+// 1:1 from their user ID. It returns the visit and how many messages the
+// bot had sent before the tap.
+func escalateAppointmentVisit(t *testing.T, h *harness, c *chat) (*reception.Visit, int) {
+	t.Helper()
+	ctx := context.Background()
+	a := appointment(h)
+	a.HostStaffIDs = []string{"s3"}
+	a = h.create(a)
+	v, err := h.svc.CheckIn(ctx, h.org.ID, notify.CheckInRequest{Code: a.Code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	if len(h.messagesTo("Admin@Example.com")) == 0 {
+		t.Fatalf("the host got no arrival notification: %+v", h.fake.Messages())
+	}
+	before := len(h.fake.Messages())
+	c.post(lineworkstest.MessageTapEvent(lineworkstest.AdminUserID, "", "他の人に対応を依頼", notify.EscalatePostback(v.ID)))
+	return v, before
+}
+
+// TestAppointmentEscalationReachesOthers: the only host of an appointment
+// (registered by login e-mail, tapping from their user ID) asks others;
+// the request goes to the room of a button that lists the host, or else to
+// the default room, with @All — never back to the host.
+func TestAppointmentEscalationReachesOthers(t *testing.T) {
+	for _, setup := range []string{"button room", "default room"} {
+		t.Run(setup, func(t *testing.T) {
+			h, c := emailStaffHarness(t, storeFactories[0].new(t))
+			ctx := context.Background()
+			want := roomID
+			if setup == "button room" {
+				b, err := h.store.GetButton(ctx, h.org.ID, "sales")
+				if err != nil {
+					t.Fatal(err)
+				}
+				b.StaffIDs = []string{"s3"}
+				if err := h.store.PutButton(ctx, b); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				want = "room-default"
+				h.org.Integration.DefaultChannelID = want
+				if err := h.store.PutOrganization(ctx, h.org); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, before := escalateAppointmentVisit(t, h, c)
+			var asked int
+			for _, m := range h.fake.Messages()[before:] {
+				if m.UserID == "Admin@Example.com" {
+					t.Errorf("the host's e-mail was sent %q after the tap", textOf(t, m))
+				}
+				if m.ChannelID == want && strings.Contains(textOf(t, m), lineworks.MentionAll) && strings.Contains(textOf(t, m), "対応をお願いします") {
+					asked++
+				}
+			}
+			if asked != 1 {
+				t.Errorf("%s got %d requests with @All, want 1: %+v", want, asked, h.fake.Messages())
+			}
+			if mine := h.messagesTo(lineworkstest.AdminUserID); len(mine) > 0 && strings.Contains(textOf(t, mine[len(mine)-1]), "対応をお願いします") {
+				t.Errorf("the tapper was asked: %q", textOf(t, mine[len(mine)-1]))
+			}
+		})
+	}
+}
+
+// TestAppointmentEscalationNobodyElse: with no room listing the host and
+// no default room, the only host is told there is no one else to ask;
+// nothing is sent to anyone and no escalation is recorded.
+func TestAppointmentEscalationNobodyElse(t *testing.T) {
+	h, c := emailStaffHarness(t, storeFactories[0].new(t))
+	v, before := escalateAppointmentVisit(t, h, c)
+	msgs := h.fake.Messages()
+	if len(msgs) != before+1 {
+		t.Fatalf("%d messages after the tap, want one reply: %+v", len(msgs)-before, msgs[before:])
+	}
+	reply := msgs[len(msgs)-1]
+	if reply.UserID != lineworkstest.AdminUserID || !strings.Contains(textOf(t, reply), "ほかに依頼できる人がいません") {
+		t.Errorf("reply %+v %q, want the tapper told there is no one else", reply, textOf(t, reply))
+	}
+	got, _ := h.store.GetVisit(context.Background(), h.org.ID, v.ID)
+	for _, ev := range got.Events {
+		if ev.Kind == reception.EventEscalated {
+			t.Errorf("an escalation was recorded: %+v", ev)
+		}
 	}
 }

@@ -147,6 +147,9 @@ type Service struct {
 
 	kickOutbox chan struct{}
 	kickInbox  chan struct{}
+	// wakes and sending: outboxwake.go.
+	wakes   wakes
+	sending sendingSteps
 
 	namesMu sync.Mutex
 	names   map[string]cachedName

@@ -175,8 +175,11 @@ func WithLease(d time.Duration) Option {
 
 // WithPollInterval sets how often the idle dispatcher, inbox processor and
 // reminder loop look at the store. A check-in or a callback in this process
-// wakes them at once; the interval is how late they notice work stored by
-// another process or due by time (a retry, a reminder). Default: 1 s.
+// wakes them at once, and the dispatcher also wakes when a message this
+// process retries or hands back (a backoff, the tenant's budget, an
+// appointment's order) is due again; the interval is how late they notice
+// work stored by another process or due by time otherwise (a reminder).
+// Default: 1 s.
 func WithPollInterval(d time.Duration) Option {
 	return func(s *settings) error {
 		if d <= 0 {

@@ -47,7 +47,9 @@
 //     (two people). Fewer than the visitors named is asked about.
 //   - Room: 第1会議室, 大会議室, 会議室A, 応接室, 商談室, "room A", "Room 3".
 //   - Title: 「定例会」, 『…』, "…", or the rest of the line after 件名:,
-//     用件:, "re:", "subject:".
+//     用件:, タイトル:, "re:", "subject:". 件名 定例 (件名, 用件 or タイトル
+//     and a space) runs to the next date, time, room or party size, the
+//     next name with 様, or the end of the line.
 //   - Form lines: 日時:, 会社:, 氏名:, 人数:, 場所: (rest of the line is the
 //     room) and their English forms label what follows; after 会社: and
 //     氏名: no 株式会社 or 様 is needed.

@@ -6,14 +6,89 @@ import (
 	"strings"
 )
 
-// The title is taken first of all, because a quoted title may hold
-// anything, dates included. 件名: and "re:" take the rest of the line.
+// Quoted titles and 件名: are taken first of all, because they may hold
+// anything, dates included. 件名: and "re:" take the rest of the line;
+// 件名 without a colon is read later (findTitleWords).
 var (
 	reTitleQuoted = regexp.MustCompile(`「([^」]*)」|『([^』]*)』|“([^”]*)”|"([^"]*)"`)
 	reTitleLabel  = regexp.MustCompile(`(?im)(?:件名|用件|タイトル|\bre|\bsubject|\btitle)\s*:\s*(.*)$`)
+	// 件名 定例: the Japanese labels followed by a space instead of a
+	// colon. These are read after the date, time, room and party size are
+	// gone, so the title can stop at the next of those (see titleWords).
+	reTitleWord = regexp.MustCompile(`(?:件名|用件|タイトル) +`)
 )
 
-func findTitle(sc *scan) (string, *Question) {
+// findTitleWords takes 件名 定例 (a label, a space, the title). The title
+// runs to the next piece already understood (a date, a time, a room, a
+// party size), the end of the line or the end of the text. A word with a
+// name's honorific (佐藤様) ends it too; when words come between the title
+// and that name (件名 定例 テスト商事 佐藤様), only the first is the title
+// and the rest are left for the visitors.
+func findTitleWords(sc *scan) []string {
+	var out []string
+	for {
+		loc := reTitleWord.FindIndex(sc.work)
+		if loc == nil {
+			return out
+		}
+		words, end := titleWords(sc, loc[1])
+		sc.blank(loc[0], end)
+		if t := strings.Join(words, " "); t != "" {
+			out = append(out, t)
+		}
+	}
+}
+
+// titleWords returns the words of a 件名 title starting at from and the
+// byte offset where the title ends.
+func titleWords(sc *scan, from int) ([]string, int) {
+	var words []string
+	var ends []int // where each word ends
+	i := from
+	for i < len(sc.work) {
+		c := sc.work[i]
+		if c == '\n' || c == ' ' && sc.orig[i] != ' ' {
+			break // the end of the line, or a piece already taken out
+		}
+		if c == ' ' {
+			i++
+			continue
+		}
+		j := i
+		for j < len(sc.work) && sc.work[j] != ' ' && sc.work[j] != '\n' {
+			j++
+		}
+		w := string(sc.work[i:j])
+		if w == "件名" || w == "用件" || w == "タイトル" {
+			break // the next title: two titles are asked about
+		}
+		if hasNameSuffix(w) {
+			if len(words) > 1 {
+				return words[:1], ends[0]
+			}
+			break
+		}
+		words = append(words, w)
+		ends = append(ends, j)
+		i = j
+	}
+	if len(words) == 0 {
+		return nil, from
+	}
+	return words, ends[len(ends)-1]
+}
+
+func hasNameSuffix(w string) bool {
+	for _, s := range nameSuffixes {
+		if strings.Contains(w, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// titlesMarked takes the quoted titles and those after 件名: or "re:".
+func titlesMarked(sc *scan) []string {
 	var titles []string
 	for _, re := range []*regexp.Regexp{reTitleQuoted, reTitleLabel} {
 		for _, m := range sc.take(re) {
@@ -22,6 +97,11 @@ func findTitle(sc *scan) (string, *Question) {
 			}
 		}
 	}
+	return titles
+}
+
+// oneTitle returns the one title, or a question when there are several.
+func oneTitle(titles []string) (string, *Question) {
 	if len(titles) > 1 {
 		return "", ask(FieldTitle,
 			"件名が複数あります。件名は1つにしてください。",

@@ -53,9 +53,7 @@ func Parse(text string, now time.Time, loc *time.Location) (*Request, error) {
 	sc := newScan(rest)
 	r := &Request{year: now.Year()}
 	var q *Question
-	if r.Title, q = findTitle(sc); q != nil {
-		return nil, q
-	}
+	titles := titlesMarked(sc)
 	// Times before dates: "Dec 10:30" is a time after a date, not Dec 10.
 	clocks := findClocks(sc)
 	dates := findDates(sc)
@@ -64,6 +62,9 @@ func Parse(text string, now time.Time, loc *time.Location) (*Request, error) {
 	}
 	var extra int
 	if r.PartySize, extra, q = findParty(sc); q != nil {
+		return nil, q
+	}
+	if r.Title, q = oneTitle(append(titles, findTitleWords(sc)...)); q != nil {
 		return nil, q
 	}
 	if len(dates) == 0 && len(clocks) == 0 {
