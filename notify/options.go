@@ -278,8 +278,10 @@ func WithOrgTexts(orgID string, t Texts) Option {
 	}
 }
 
-// WithLocation sets the time zone of times shown in messages. Default:
-// time.Local.
+// WithLocation sets the time zone of times shown in messages, of an
+// appointment's day (its validity, when CreateAppointment fills it in)
+// and of the dates and times staff write to the bot ("明日 14:00").
+// Default: time.Local.
 func WithLocation(loc *time.Location) Option {
 	return func(s *settings) error {
 		if loc == nil {
