@@ -236,17 +236,28 @@ func kioskJSON(w http.ResponseWriter, status int, v map[string]string) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func (p *pages) kioskCheckIn(w http.ResponseWriter, r *http.Request) {
+// kioskForm reads a kiosk page's posted form (bounded), finds the kiosk's
+// organization and checks the form's CSRF token; on failure it has
+// answered and ok is false.
+func (p *pages) kioskForm(w http.ResponseWriter, r *http.Request) (org *reception.Organization, token string, ok bool) {
 	if err := limitForm(w, r, 16<<10); err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
-		return
+		return nil, "", false
 	}
-	org, token, ok := p.kioskOrg(w, r)
+	org, token, ok = p.kioskOrg(w, r)
 	if !ok {
-		return
+		return nil, "", false
 	}
 	if subtle.ConstantTimeCompare([]byte(r.PostFormValue(csrfField)), []byte(kioskCSRF(org.ID, token))) != 1 {
 		p.message(w, http.StatusForbidden, "操作を受け付けられませんでした", "CSRF check failed; reload the kiosk page.", "/kiosk/"+org.ID)
+		return nil, "", false
+	}
+	return org, token, true
+}
+
+func (p *pages) kioskCheckIn(w http.ResponseWriter, r *http.Request) {
+	org, token, ok := p.kioskForm(w, r)
+	if !ok {
 		return
 	}
 	done, wait, ok := p.guard.admitCheckIn(r, org.ID)

@@ -80,16 +80,8 @@ func (p *pages) kioskCodePage(w http.ResponseWriter, r *http.Request, status int
 // kioskCodeCheckIn checks a visitor in with a reception code: typed, or
 // read from a QR code by /scan.
 func (p *pages) kioskCodeCheckIn(w http.ResponseWriter, r *http.Request) {
-	if err := limitForm(w, r, 16<<10); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	org, token, ok := p.kioskOrg(w, r)
+	org, token, ok := p.kioskForm(w, r)
 	if !ok {
-		return
-	}
-	if subtle.ConstantTimeCompare([]byte(r.PostFormValue(csrfField)), []byte(kioskCSRF(org.ID, token))) != 1 {
-		p.message(w, http.StatusForbidden, "操作を受け付けられませんでした", "CSRF check failed; reload the kiosk page.", "/kiosk/"+org.ID)
 		return
 	}
 	lang := kioskLang(r)
